@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ioreq core: private definitions shared by the files of ioreq.ko.
+ *
+ * Objects and who owns them:
+ *
+ *   struct ioreq_guest    one per guest a provider exposes; refcounted by
+ *                         the provider and by each attached session.
+ *   struct ioreq_slot     one per guest vcpu, allocated with the guest:
+ *                         the request that vcpu has in flight, if any.
+ *   struct ioreq_session  one per open /dev/ioreq file.
+ *   struct ioreq_range    one per claimed region; in its session's xarray
+ *                         and in the guest's interval tree for its space.
+ *
+ * Locking, outermost first:
+ *
+ *   session->lock (mutex)  the session's attach state and its regions;
+ *                          taken by ioctls and release().
+ *   session->wlock (mutex) the session's write() staging buffer.
+ *   guest->lock (spinlock, irqsave: providers dispatch from interrupt
+ *                          context) the region trees, every slot, every
+ *                          session queue of the guest, guest->sessions
+ *                          and guest->dead.
+ */
+#ifndef _IOREQ_DRV_H
+#define _IOREQ_DRV_H
+
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/rbtree.h>
+#include <linux/spinlock.h>
+#include <linux/wait.h>
+#include <linux/xarray.h>
+#include <linux/ioreq_provider.h>
+
+#define IOREQ_NR_SPACES		3	/* IOREQ_SPACE_MMIO .. PCI_CONFIG */
+#define IOREQ_MAX_VCPUS		4096	/* fits IOREQ_CMD_VCPU() */
+#define IOREQ_ID_SEQ_SHIFT	16
+
+extern unsigned int ioreq_max_regions;
+
+/*
+ * enum ioreq_slot_state - life of one vcpu's request
+ *
+ *   IDLE --dispatch--> QUEUED --read()--> DELIVERED --write()--> IDLE
+ *                        |  ^                 |
+ *                        |  +--read() fault---+
+ *                        +--------------------+--> IDLE (aborted or
+ *                                                cancelled)
+ *
+ * ANSWERING is DELIVERED while write() checks a batch, with the guest's
+ * lock held throughout: nobody else ever sees it.
+ */
+enum ioreq_slot_state {
+	IOREQ_SLOT_IDLE,
+	IOREQ_SLOT_QUEUED,
+	IOREQ_SLOT_DELIVERED,
+	IOREQ_SLOT_ANSWERING,
+};
+
+/**
+ * struct ioreq_slot - the request of one vcpu
+ * @state: enum ioreq_slot_state
+ * @seq: bumped on each dispatch; the upper half of the record id, so a
+ *	stale response never completes a later request
+ * @cmd: the record handed to read()
+ * @session: the session the request is queued on or delivered to
+ * @range: the region that claimed it
+ * @node: entry in @session's queue while QUEUED
+ *
+ * Every member is protected by the guest's lock.
+ */
+struct ioreq_slot {
+	u8 state;
+	u16 seq;
+	struct ioreq_cmd cmd;
+	struct ioreq_session *session;
+	struct ioreq_range *range;
+	struct list_head node;
+};
+
+/**
+ * struct ioreq_guest - a guest as the core sees it
+ * @provider: the provider that created it
+ * @id: the guest id backends attach with
+ * @nr_vcpus: number of entries in @slots
+ * @priv: the provider's data
+ * @ref: references: the provider's, and one per attached session
+ * @lock: protects @trees, @slots, @sessions, @dead, and the queues of the
+ *	sessions on @sessions
+ * @trees: claimed regions, one interval tree per IOREQ_SPACE_*
+ * @sessions: attached sessions (struct ioreq_session.guest_node)
+ * @dead: set by ioreq_guest_kill(); no request is dispatched after it
+ * @slots: one per vcpu
+ */
+struct ioreq_guest {
+	struct ioreq_provider *provider;
+	u64 id;
+	u32 nr_vcpus;
+	void *priv;
+	struct kref ref;
+	/* see @lock above: the slots, trees and session queues */
+	spinlock_t lock;
+	struct rb_root_cached trees[IOREQ_NR_SPACES];
+	struct list_head sessions;
+	bool dead;
+	struct ioreq_slot slots[];
+};
+
+/**
+ * struct ioreq_session - one open /dev/ioreq
+ * @lock: serializes attach and region changes; protects @guest (set once),
+ *	@regions and @nr_regions
+ * @wlock: protects @wbuf
+ * @guest: the attached guest, NULL before IOREQ_ATTACH
+ * @regions: claimed regions by id
+ * @nr_regions: number of entries in @regions
+ * @queue: QUEUED slots in arrival order, under the guest's lock
+ * @guest_node: entry in the guest's session list, under the guest's lock
+ * @wait: readers and pollers wait here for @queue or the guest's death
+ * @wbuf: staging for write(): room for one response per vcpu
+ */
+struct ioreq_session {
+	/* attach state and regions */
+	struct mutex lock;
+	/* the write() staging buffer */
+	struct mutex wlock;
+	struct ioreq_guest *guest;
+	struct xarray regions;
+	unsigned int nr_regions;
+	struct list_head queue;
+	struct list_head guest_node;
+	wait_queue_head_t wait;
+	struct ioreq_cmd *wbuf;
+};
+
+/**
+ * struct ioreq_range - a claimed region (struct ioreq_region in the uapi)
+ * @rb: interval tree linkage, under the guest's lock
+ * @start: first address
+ * @last: last address (inclusive)
+ * @subtree_last: interval tree bookkeeping
+ * @session: the claiming session
+ * @user_data: copied into each record
+ * @space: IOREQ_SPACE_*
+ * @flags: IOREQ_REGION_*
+ * @id: index in the session's @regions
+ */
+struct ioreq_range {
+	struct rb_node rb;
+	u64 start;
+	u64 last;
+	u64 subtree_last;
+	struct ioreq_session *session;
+	u64 user_data;
+	u32 space;
+	u32 flags;
+	u32 id;
+};
+
+/* guest.c */
+struct ioreq_guest *ioreq_guest_lookup(u32 provider_id, u64 guest_id);
+u64 ioreq_providers_caps(void);
+
+/* region.c */
+int ioreq_region_claim(struct ioreq_session *session,
+		       struct ioreq_region *arg);
+int ioreq_region_release(struct ioreq_session *session, u32 id);
+void ioreq_regions_release_all(struct ioreq_session *session);
+struct ioreq_range *ioreq_range_find(struct ioreq_guest *guest, u32 space,
+				     u64 addr, u32 size);
+
+/* request.c */
+void ioreq_session_abort_locked(struct ioreq_guest *guest,
+				struct ioreq_session *session,
+				struct ioreq_range *range);
+ssize_t ioreq_session_read(struct ioreq_session *session, char __user *buf,
+			   size_t count, bool nonblock);
+ssize_t ioreq_session_write(struct ioreq_session *session,
+			    const char __user *buf, size_t count);
+
+#endif /* _IOREQ_DRV_H */

@@ -1,0 +1,338 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ioreq core: the /dev/ioreq character device.
+ *
+ * Each open file is one backend session (struct ioreq_session).  The
+ * ioctls attach it to a guest and claim regions; read() and write() move
+ * command records (request.c).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/nospec.h>
+#include <linux/poll.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "ioreq_drv.h"
+
+unsigned int ioreq_max_regions = 16384;
+module_param_named(max_regions, ioreq_max_regions, uint, 0444);
+MODULE_PARM_DESC(max_regions, "Regions one session may claim (default 16384)");
+
+static struct ioreq_guest *ioreq_session_guest(struct ioreq_session *session)
+{
+	/* Pairs with smp_store_release() in ioreq_attach(). */
+	return smp_load_acquire(&session->guest);
+}
+
+static int ioreq_open(struct inode *inode, struct file *file)
+{
+	struct ioreq_session *session;
+
+	session = kzalloc(sizeof(*session), GFP_KERNEL_ACCOUNT);
+	if (!session)
+		return -ENOMEM;
+	mutex_init(&session->lock);
+	mutex_init(&session->wlock);
+	xa_init_flags(&session->regions, XA_FLAGS_ALLOC);
+	INIT_LIST_HEAD(&session->queue);
+	INIT_LIST_HEAD(&session->guest_node);
+	init_waitqueue_head(&session->wait);
+	file->private_data = session;
+	return nonseekable_open(inode, file);
+}
+
+static int ioreq_release(struct inode *inode, struct file *file)
+{
+	struct ioreq_session *session = file->private_data;
+	struct ioreq_guest *guest = session->guest;
+	struct module *owner;
+	unsigned long flags;
+
+	if (guest) {
+		owner = guest->provider->ops->owner;
+		mutex_lock(&session->lock);
+		ioreq_regions_release_all(session);
+		mutex_unlock(&session->lock);
+
+		/* No vcpu stays blocked on a backend that is gone. */
+		spin_lock_irqsave(&guest->lock, flags);
+		list_del(&session->guest_node);
+		ioreq_session_abort_locked(guest, session, NULL);
+		spin_unlock_irqrestore(&guest->lock, flags);
+
+		ioreq_guest_put(guest);
+		module_put(owner);
+	}
+	xa_destroy(&session->regions);
+	kfree(session->wbuf);
+	mutex_destroy(&session->wlock);
+	mutex_destroy(&session->lock);
+	kfree(session);
+	return 0;
+}
+
+static ssize_t ioreq_read(struct file *file, char __user *buf, size_t count,
+			  loff_t *ppos)
+{
+	struct ioreq_session *session = file->private_data;
+
+	if (!ioreq_session_guest(session))
+		return -ENOTCONN;
+	return ioreq_session_read(session, buf, count,
+				  file->f_flags & O_NONBLOCK);
+}
+
+static ssize_t ioreq_write(struct file *file, const char __user *buf,
+			   size_t count, loff_t *ppos)
+{
+	struct ioreq_session *session = file->private_data;
+
+	if (!ioreq_session_guest(session))
+		return -ENOTCONN;
+	return ioreq_session_write(session, buf, count);
+}
+
+static __poll_t ioreq_poll(struct file *file, poll_table *wait)
+{
+	struct ioreq_session *session = file->private_data;
+	struct ioreq_guest *guest = ioreq_session_guest(session);
+	__poll_t mask = 0;
+
+	if (!guest)
+		return EPOLLERR;
+	poll_wait(file, &session->wait, wait);
+	if (!list_empty_careful(&session->queue))
+		mask |= EPOLLIN | EPOLLRDNORM;
+	if (READ_ONCE(guest->dead))
+		mask |= EPOLLHUP | EPOLLERR;
+	else
+		mask |= EPOLLOUT | EPOLLWRNORM;
+	return mask;
+}
+
+static int ioreq_get_info(struct ioreq_session *session, void *karg)
+{
+	struct ioreq_guest *guest = ioreq_session_guest(session);
+	struct ioreq_info *arg = karg;
+
+	if (arg->flags)
+		return -EINVAL;
+	*arg = (struct ioreq_info) {
+		.size = arg->size,
+		.max_regions = ioreq_max_regions,
+	};
+	if (!guest) {
+		arg->provider = IOREQ_PROVIDER_ANY;
+		arg->caps = ioreq_providers_caps();
+		return 0;
+	}
+	arg->provider = guest->provider->ops->id;
+	arg->nr_vcpus = guest->nr_vcpus;
+	arg->caps = guest->provider->ops->caps;
+	arg->guest_id = guest->id;
+	return 0;
+}
+
+static int ioreq_attach(struct ioreq_session *session, void *karg)
+{
+	struct ioreq_attach *arg = karg;
+	struct ioreq_guest *guest;
+	struct ioreq_cmd *wbuf;
+	unsigned long flags;
+	int ret = 0;
+
+	if (arg->flags || arg->__reserved || arg->__reserved2 ||
+	    arg->provider > IOREQ_PROVIDER_VMM)
+		return -EINVAL;
+
+	mutex_lock(&session->lock);
+	if (session->guest) {
+		ret = -EBUSY;
+		goto out_unlock;
+	}
+	guest = ioreq_guest_lookup(arg->provider, arg->guest_id);
+	if (IS_ERR(guest)) {
+		ret = PTR_ERR(guest);
+		goto out_unlock;
+	}
+	wbuf = kcalloc(guest->nr_vcpus, sizeof(*wbuf), GFP_KERNEL_ACCOUNT);
+	if (!wbuf) {
+		ret = -ENOMEM;
+		goto err_put;
+	}
+
+	spin_lock_irqsave(&guest->lock, flags);
+	if (guest->dead)
+		ret = -ENODEV;
+	else
+		list_add_tail(&session->guest_node, &guest->sessions);
+	spin_unlock_irqrestore(&guest->lock, flags);
+	if (ret)
+		goto err_free;
+
+	session->wbuf = wbuf;
+	/* Publish a complete session: pairs with ioreq_session_guest(). */
+	smp_store_release(&session->guest, guest);
+	arg->nr_vcpus = guest->nr_vcpus;
+	arg->caps = guest->provider->ops->caps;
+	mutex_unlock(&session->lock);
+	return 0;
+
+err_free:
+	kfree(wbuf);
+err_put:
+	module_put(guest->provider->ops->owner);
+	ioreq_guest_put(guest);
+out_unlock:
+	mutex_unlock(&session->lock);
+	return ret;
+}
+
+static int ioreq_claim_region(struct ioreq_session *session, void *karg)
+{
+	int ret;
+
+	if (!ioreq_session_guest(session))
+		return -ENOTCONN;
+	mutex_lock(&session->lock);
+	ret = ioreq_region_claim(session, karg);
+	mutex_unlock(&session->lock);
+	return ret;
+}
+
+static int ioreq_release_region(struct ioreq_session *session, void *karg)
+{
+	struct ioreq_release *arg = karg;
+	int ret;
+
+	if (arg->flags || arg->__reserved)
+		return -EINVAL;
+	if (!ioreq_session_guest(session))
+		return -ENOTCONN;
+	mutex_lock(&session->lock);
+	ret = ioreq_region_release(session, arg->id);
+	mutex_unlock(&session->lock);
+	return ret;
+}
+
+/* Undo a successful ioctl whose result could not be copied out. */
+static void ioreq_claim_undo(struct ioreq_session *session, void *karg)
+{
+	struct ioreq_region *arg = karg;
+
+	mutex_lock(&session->lock);
+	ioreq_region_release(session, arg->id);
+	mutex_unlock(&session->lock);
+}
+
+union ioreq_ioctl_buf {
+	struct ioreq_info info;
+	struct ioreq_attach attach;
+	struct ioreq_region region;
+	struct ioreq_release release;
+};
+
+/**
+ * struct ioreq_ioctl_op - one ioctl of /dev/ioreq
+ * @size: size of the first version of its struct: the least accepted
+ * @fn: the handler; validates and fills the kernel copy
+ * @undo: reverts @fn if its answer cannot be copied out, or NULL
+ * @copy_out: the struct has output members
+ */
+struct ioreq_ioctl_op {
+	unsigned int size;
+	int (*fn)(struct ioreq_session *session, void *karg);
+	void (*undo)(struct ioreq_session *session, void *karg);
+	bool copy_out;
+};
+
+#define IOREQ_IOCTL_OP(_nr, _struct, _fn, _undo, _out)	\
+	[_nr] = {					\
+		.size = sizeof(struct _struct),		\
+		.fn = _fn,				\
+		.undo = _undo,				\
+		.copy_out = _out,			\
+	}
+
+static const struct ioreq_ioctl_op ioreq_ioctl_ops[] = {
+	IOREQ_IOCTL_OP(IOREQ_CMD_GET_INFO, ioreq_info, ioreq_get_info,
+		       NULL, true),
+	IOREQ_IOCTL_OP(IOREQ_CMD_ATTACH, ioreq_attach, ioreq_attach,
+		       NULL, true),
+	IOREQ_IOCTL_OP(IOREQ_CMD_CLAIM_REGION, ioreq_region, ioreq_claim_region,
+		       ioreq_claim_undo, true),
+	IOREQ_IOCTL_OP(IOREQ_CMD_RELEASE_REGION, ioreq_release,
+		       ioreq_release_region, NULL, false),
+};
+
+static long ioreq_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct ioreq_session *session = file->private_data;
+	void __user *uarg = u64_to_user_ptr((u64)arg);
+	const struct ioreq_ioctl_op *op;
+	union ioreq_ioctl_buf buf;
+	unsigned int nr = _IOC_NR(cmd);
+	u32 usize;
+	int ret;
+
+	if (cmd != _IO(IOREQ_MAGIC, nr) || nr >= ARRAY_SIZE(ioreq_ioctl_ops))
+		return -ENOTTY;
+	op = &ioreq_ioctl_ops[array_index_nospec(nr, ARRAY_SIZE(ioreq_ioctl_ops))];
+	if (!op->fn)
+		return -ENOTTY;
+
+	if (get_user(usize, (u32 __user *)uarg))
+		return -EFAULT;
+	if (usize < op->size)
+		return -EINVAL;
+	ret = copy_struct_from_user(&buf, op->size, uarg, usize);
+	if (ret)
+		return ret;
+
+	ret = op->fn(session, &buf);
+	if (ret || !op->copy_out)
+		return ret;
+	if (copy_to_user(uarg, &buf, op->size)) {
+		if (op->undo)
+			op->undo(session, &buf);
+		return -EFAULT;
+	}
+	return 0;
+}
+
+static const struct file_operations ioreq_fops = {
+	.owner = THIS_MODULE,
+	.open = ioreq_open,
+	.release = ioreq_release,
+	.read = ioreq_read,
+	.write = ioreq_write,
+	.poll = ioreq_poll,
+	.unlocked_ioctl = ioreq_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+};
+
+static struct miscdevice ioreq_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "ioreq",
+	.fops = &ioreq_fops,
+	.mode = 0600,
+};
+
+static int __init ioreq_init(void)
+{
+	return misc_register(&ioreq_misc);
+}
+module_init(ioreq_init);
+
+static void __exit ioreq_exit(void)
+{
+	misc_deregister(&ioreq_misc);
+}
+module_exit(ioreq_exit);
+
+MODULE_DESCRIPTION("Hypervisor-neutral I/O request interface for device backends");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,400 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ioreq core: the request path.
+ *
+ * One request, from a vcpu to the backend and back:
+ *
+ *   provider            core (guest->lock)              backend session
+ *   --------            ------------------              ---------------
+ *   ioreq_dispatch() -> find the region, fill the vcpu's
+ *                       slot, IDLE -> QUEUED, queue it
+ *                       on the region's session, wake -> read() takes it,
+ *                                                        QUEUED -> DELIVERED
+ *                                                        copies the record out
+ *                                                        ...device emulation...
+ *   ->complete()     <- DELIVERED -> IDLE            <- write() of the response
+ *
+ * The slot is preallocated per vcpu with the guest: nothing on this path
+ * allocates.  A request leaves the slot in exactly one of three ways: a
+ * response (IOREQ_DONE), an abort (session closed, region released, guest
+ * killed: IOREQ_ABORTED, reads see all ones), or the provider's
+ * ioreq_cancel(), which calls no ->complete().
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/export.h>
+#include <linux/lockdep.h>
+#include <linux/nospec.h>
+#include <linux/poll.h>
+#include <linux/sched/signal.h>
+#include <linux/uaccess.h>
+
+#include "ioreq_drv.h"
+
+#define IOREQ_READ_BATCH	8
+
+static bool ioreq_size_valid(u32 size)
+{
+	return size == 1 || size == 2 || size == 4 || size == 8;
+}
+
+static u64 ioreq_size_mask(u32 size)
+{
+	return size == 8 ? ~0ULL : (1ULL << (size * 8)) - 1;
+}
+
+/* End the request in @slot and tell the provider. */
+static void ioreq_slot_complete(struct ioreq_guest *guest,
+				struct ioreq_slot *slot, u64 data,
+				enum ioreq_status status)
+	__must_hold(&guest->lock)
+{
+	lockdep_assert_held(&guest->lock);
+	if (slot->state == IOREQ_SLOT_QUEUED)
+		list_del_init(&slot->node);
+	slot->state = IOREQ_SLOT_IDLE;
+	slot->session = NULL;
+	slot->range = NULL;
+	guest->provider->ops->complete(guest, slot - guest->slots,
+				       data & ioreq_size_mask(slot->cmd.size),
+				       status);
+}
+
+/**
+ * ioreq_session_abort_locked() - abort a session's requests
+ * @guest: the session's guest
+ * @session: the session
+ * @range: only the requests of this region, or NULL for all of them
+ *
+ * Each aborted request completes as an unclaimed access would: a read
+ * returns all ones, a write is dropped.
+ *
+ * Context: the guest's lock held.
+ */
+void ioreq_session_abort_locked(struct ioreq_guest *guest,
+				struct ioreq_session *session,
+				struct ioreq_range *range)
+	__must_hold(&guest->lock)
+{
+	u32 i;
+
+	lockdep_assert_held(&guest->lock);
+	for (i = 0; i < guest->nr_vcpus; i++) {
+		struct ioreq_slot *slot = &guest->slots[i];
+
+		if (slot->state == IOREQ_SLOT_IDLE || slot->session != session)
+			continue;
+		if (range && slot->range != range)
+			continue;
+		ioreq_slot_complete(guest, slot, ~0ULL, IOREQ_ABORTED);
+	}
+}
+
+/**
+ * ioreq_dispatch() - hand a vcpu's access to the backend that claims it
+ * @guest: the guest
+ * @vcpu: the accessing vcpu, below the guest's vcpu count
+ * @space: IOREQ_SPACE_*
+ * @op: IOREQ_OP_READ or IOREQ_OP_WRITE
+ * @size: 1, 2, 4 or 8
+ * @addr: guest address or port
+ * @data: the value of a write
+ *
+ * On IOREQ_QUEUED the provider's ->complete() follows exactly once, unless
+ * the provider calls ioreq_cancel() first.  On IOREQ_UNCLAIMED the
+ * provider completes the access itself (all ones, or a dropped write).
+ *
+ * Context: any; does not sleep or allocate.
+ * Return: an enum ioreq_dispatch_result, -EINVAL for bad arguments,
+ * -EBUSY if @vcpu has a request in flight, -ENODEV if the guest is dead.
+ */
+int ioreq_dispatch(struct ioreq_guest *guest, u32 vcpu, u32 space, u32 op,
+		   u32 size, u64 addr, u64 data)
+{
+	struct ioreq_session *session;
+	struct ioreq_range *range;
+	struct ioreq_slot *slot;
+	unsigned long flags;
+	int ret = IOREQ_QUEUED;
+
+	if (vcpu >= guest->nr_vcpus || space >= IOREQ_NR_SPACES ||
+	    op > IOREQ_OP_WRITE || !ioreq_size_valid(size))
+		return -EINVAL;
+	slot = &guest->slots[array_index_nospec(vcpu, guest->nr_vcpus)];
+
+	spin_lock_irqsave(&guest->lock, flags);
+	if (guest->dead) {
+		ret = -ENODEV;
+		goto out_unlock;
+	}
+	if (slot->state != IOREQ_SLOT_IDLE) {
+		ret = -EBUSY;
+		goto out_unlock;
+	}
+	range = ioreq_range_find(guest, space, addr, size);
+	if (!range) {
+		ret = IOREQ_UNCLAIMED;
+		goto out_unlock;
+	}
+
+	session = range->session;
+	slot->seq++;
+	slot->cmd.op = op;
+	slot->cmd.size = size;
+	slot->cmd.flags = 0;
+	slot->cmd.id = vcpu | (u32)slot->seq << IOREQ_ID_SEQ_SHIFT;
+	slot->cmd.user_data = range->user_data;
+	slot->cmd.offset = addr - range->start;
+	slot->cmd.data = op == IOREQ_OP_WRITE ? data & ioreq_size_mask(size) : 0;
+	slot->session = session;
+	slot->range = range;
+	slot->state = IOREQ_SLOT_QUEUED;
+	list_add_tail(&slot->node, &session->queue);
+	/* Under the lock: the session cannot be freed while it is queued on. */
+	wake_up_interruptible_poll(&session->wait, EPOLLIN | EPOLLRDNORM);
+out_unlock:
+	spin_unlock_irqrestore(&guest->lock, flags);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(ioreq_dispatch);
+
+/**
+ * ioreq_cancel() - withdraw a vcpu's request
+ * @guest: the guest
+ * @vcpu: the vcpu, below the guest's vcpu count
+ *
+ * For a provider whose vcpu stopped waiting (a timeout, a fatal signal).
+ * No ->complete() is called for a cancelled request.
+ *
+ * Context: any.
+ * Return: where the request was; IOREQ_CANCEL_IDLE means it had already
+ * completed and ->complete() has been called.
+ */
+enum ioreq_cancel_result ioreq_cancel(struct ioreq_guest *guest, u32 vcpu)
+{
+	enum ioreq_cancel_result ret;
+	struct ioreq_slot *slot;
+	unsigned long flags;
+
+	if (WARN_ON_ONCE(vcpu >= guest->nr_vcpus))
+		return IOREQ_CANCEL_IDLE;
+	slot = &guest->slots[array_index_nospec(vcpu, guest->nr_vcpus)];
+
+	spin_lock_irqsave(&guest->lock, flags);
+	switch (slot->state) {
+	case IOREQ_SLOT_QUEUED:
+		list_del_init(&slot->node);
+		ret = IOREQ_CANCEL_QUEUED;
+		break;
+	case IOREQ_SLOT_DELIVERED:
+		ret = IOREQ_CANCEL_DELIVERED;
+		break;
+	default:
+		ret = IOREQ_CANCEL_IDLE;
+		break;
+	}
+	slot->state = IOREQ_SLOT_IDLE;
+	slot->session = NULL;
+	slot->range = NULL;
+	spin_unlock_irqrestore(&guest->lock, flags);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(ioreq_cancel);
+
+/* Move up to @max queued records into @batch, marking them DELIVERED. */
+static unsigned int ioreq_take(struct ioreq_guest *guest,
+			       struct ioreq_session *session,
+			       struct ioreq_cmd *batch, unsigned int max,
+			       bool *dead)
+{
+	struct ioreq_slot *slot, *tmp;
+	unsigned long flags;
+	unsigned int n = 0;
+
+	spin_lock_irqsave(&guest->lock, flags);
+	list_for_each_entry_safe(slot, tmp, &session->queue, node) {
+		if (n == max)
+			break;
+		list_del_init(&slot->node);
+		slot->state = IOREQ_SLOT_DELIVERED;
+		batch[n++] = slot->cmd;
+	}
+	*dead = guest->dead;
+	spin_unlock_irqrestore(&guest->lock, flags);
+	return n;
+}
+
+/*
+ * Put records that never reached userspace back at the head of the queue,
+ * in their order, unless they ended meanwhile.
+ */
+static void ioreq_requeue(struct ioreq_guest *guest,
+			  struct ioreq_session *session,
+			  const struct ioreq_cmd *batch, unsigned int n)
+{
+	unsigned long flags;
+	unsigned int i;
+
+	spin_lock_irqsave(&guest->lock, flags);
+	for (i = n; i-- > 0;) {
+		struct ioreq_slot *slot = &guest->slots[IOREQ_CMD_VCPU(batch[i].id)];
+
+		if (slot->state != IOREQ_SLOT_DELIVERED ||
+		    slot->session != session || slot->cmd.id != batch[i].id)
+			continue;
+		slot->state = IOREQ_SLOT_QUEUED;
+		list_add(&slot->node, &session->queue);
+	}
+	spin_unlock_irqrestore(&guest->lock, flags);
+}
+
+static bool ioreq_readable(struct ioreq_session *session)
+{
+	return !list_empty_careful(&session->queue) ||
+	       READ_ONCE(session->guest->dead);
+}
+
+/**
+ * ioreq_session_read() - read() on an attached session
+ * @session: the session
+ * @buf: user buffer
+ * @count: its length, a non-zero multiple of sizeof(struct ioreq_cmd)
+ * @nonblock: O_NONBLOCK
+ *
+ * Blocks until at least one record is queued, then returns as many as are
+ * queued and fit, without blocking again.
+ *
+ * Context: process.
+ * Return: bytes read, or a negative errno.
+ */
+ssize_t ioreq_session_read(struct ioreq_session *session, char __user *buf,
+			   size_t count, bool nonblock)
+{
+	struct ioreq_guest *guest = session->guest;
+	struct ioreq_cmd batch[IOREQ_READ_BATCH];
+	size_t max = count / sizeof(struct ioreq_cmd);
+	size_t done = 0;
+	unsigned int n;
+	bool dead;
+	int ret;
+
+	if (!count || count % sizeof(struct ioreq_cmd))
+		return -EINVAL;
+
+	while (done < max) {
+		n = ioreq_take(guest, session, batch,
+			       min_t(size_t, max - done, IOREQ_READ_BATCH),
+			       &dead);
+		if (!n) {
+			if (done)
+				break;
+			if (dead)
+				return -ENODEV;
+			if (nonblock)
+				return -EAGAIN;
+			ret = wait_event_interruptible(session->wait,
+						       ioreq_readable(session));
+			if (ret)
+				return ret;
+			continue;
+		}
+
+		if (copy_to_user(buf + done * sizeof(*batch), batch,
+				 n * sizeof(*batch))) {
+			/* Nothing of this batch counts as read: hand it back. */
+			ioreq_requeue(guest, session, batch, n);
+			return done ? done * sizeof(*batch) : -EFAULT;
+		}
+		done += n;
+	}
+	return done * sizeof(struct ioreq_cmd);
+}
+
+/* Is @rec a well-formed response for @guest, whatever its state? */
+static bool ioreq_response_valid(struct ioreq_guest *guest,
+				 const struct ioreq_cmd *rec)
+{
+	return rec->op <= IOREQ_OP_WRITE && ioreq_size_valid(rec->size) &&
+	       !rec->flags && IOREQ_CMD_VCPU(rec->id) < guest->nr_vcpus;
+}
+
+/**
+ * ioreq_session_write() - write() of responses on an attached session
+ * @session: the session
+ * @buf: user buffer of struct ioreq_cmd records
+ * @count: its length, a multiple of the record size, at most one record
+ *	per vcpu of the guest
+ *
+ * All records are checked before any completes: a malformed one fails the
+ * whole write with -EINVAL.  Records then complete in order up to the first
+ * one whose request is no longer pending in this session.
+ *
+ * Context: process.
+ * Return: bytes of the records completed, -ENOENT if the first record is
+ * stale, or another negative errno.
+ */
+ssize_t ioreq_session_write(struct ioreq_session *session,
+			    const char __user *buf, size_t count)
+{
+	struct ioreq_guest *guest = session->guest;
+	size_t n = count / sizeof(struct ioreq_cmd);
+	struct ioreq_cmd *rec;
+	unsigned long flags;
+	size_t i, done;
+	ssize_t ret;
+
+	if (!count)
+		return 0;
+	if (count % sizeof(struct ioreq_cmd) || n > guest->nr_vcpus)
+		return -EINVAL;
+
+	mutex_lock(&session->wlock);
+	rec = session->wbuf;
+	if (copy_from_user(rec, buf, count)) {
+		ret = -EFAULT;
+		goto out_unlock;
+	}
+	for (i = 0; i < n; i++) {
+		if (!ioreq_response_valid(guest, &rec[i])) {
+			ret = -EINVAL;
+			goto out_unlock;
+		}
+	}
+
+	spin_lock_irqsave(&guest->lock, flags);
+	/*
+	 * Claim the pending prefix: ANSWERING makes a second response to the
+	 * same request in this batch stale.  A mismatched one refuses the
+	 * batch whole.
+	 */
+	for (done = 0; done < n; done++) {
+		u32 vcpu = array_index_nospec(IOREQ_CMD_VCPU(rec[done].id),
+					      guest->nr_vcpus);
+		struct ioreq_slot *slot = &guest->slots[vcpu];
+
+		if (slot->state != IOREQ_SLOT_DELIVERED ||
+		    slot->session != session || slot->cmd.id != rec[done].id)
+			break;
+		if (slot->cmd.op != rec[done].op ||
+		    slot->cmd.size != rec[done].size) {
+			for (i = 0; i < done; i++)
+				guest->slots[IOREQ_CMD_VCPU(rec[i].id)].state =
+					IOREQ_SLOT_DELIVERED;
+			spin_unlock_irqrestore(&guest->lock, flags);
+			ret = -EINVAL;
+			goto out_unlock;
+		}
+		slot->state = IOREQ_SLOT_ANSWERING;
+	}
+	for (i = 0; i < done; i++)
+		ioreq_slot_complete(guest,
+				    &guest->slots[IOREQ_CMD_VCPU(rec[i].id)],
+				    rec[i].data, IOREQ_DONE);
+	ret = guest->dead ? -ENODEV : -ENOENT;
+	spin_unlock_irqrestore(&guest->lock, flags);
+	if (done)
+		ret = done * sizeof(struct ioreq_cmd);
+out_unlock:
+	mutex_unlock(&session->wlock);
+	return ret;
+}

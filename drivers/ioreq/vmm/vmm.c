@@ -1,0 +1,365 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ioreq userspace-hypervisor provider: /dev/ioreq-vmm.
+ *
+ * A process that plays the hypervisor creates one guest per open file and
+ * forwards each vcpu access with IOREQ_VMM_ACCESS: the simulator does it
+ * for tests and the demo, a KVM VMM does it for its KVM_EXIT_MMIO and
+ * KVM_EXIT_IO exits.  The calling thread is the vcpu: it sleeps until the
+ * backend answers, the request is aborted, or its timeout passes.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bitops.h>
+#include <linux/fs.h>
+#include <linux/jiffies.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/nospec.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/wait.h>
+#include <linux/xarray.h>
+#include <linux/ioreq_provider.h>
+#include <linux/ioreq_vmm.h>
+
+static unsigned int max_vcpus = 64;
+module_param(max_vcpus, uint, 0444);
+MODULE_PARM_DESC(max_vcpus, "Most vcpus a guest may have (default 64, at most 4096)");
+
+static unsigned int default_timeout_ms = 10000;
+module_param(default_timeout_ms, uint, 0444);
+MODULE_PARM_DESC(default_timeout_ms, "Wait for a backend when an access gives no timeout (default 10000)");
+
+#define VMM_VCPU_BUSY 0
+
+/**
+ * struct vmm_vcpu - one vcpu's access in flight
+ * @busy: VMM_VCPU_BUSY is set while a thread is in IOREQ_VMM_ACCESS on it
+ * @done: set with release semantics by vmm_complete() once @data and
+ *	@status hold the answer
+ * @status: IOREQ_VMM_STATUS_*
+ * @data: the value of a read
+ * @wait: the accessing thread sleeps here
+ */
+struct vmm_vcpu {
+	unsigned long busy;
+	u8 done;
+	u8 status;
+	u64 data;
+	wait_queue_head_t wait;
+};
+
+/**
+ * struct vmm_guest - a guest created through /dev/ioreq-vmm
+ * @guest: the core's guest; this struct is its priv and is freed with it
+ * @nr_vcpus: entries in @vcpus
+ * @vcpus: per-vcpu wait state
+ */
+struct vmm_guest {
+	struct ioreq_guest *guest;
+	u32 nr_vcpus;
+	struct vmm_vcpu vcpus[];
+};
+
+/*
+ * Guests by id.  vmm_guests_lock makes lookup-and-get atomic against
+ * removal; it protects vmm_guests.
+ */
+static DEFINE_MUTEX(vmm_guests_lock);
+static DEFINE_XARRAY_ALLOC1(vmm_guests);
+
+static struct ioreq_provider vmm_provider;
+
+static struct ioreq_guest *vmm_get_guest(u64 guest_id)
+{
+	struct ioreq_guest *guest = ERR_PTR(-ESRCH);
+	struct vmm_guest *vg;
+
+	if (guest_id > ULONG_MAX)
+		return guest;
+	mutex_lock(&vmm_guests_lock);
+	vg = xa_load(&vmm_guests, guest_id);
+	if (vg) {
+		ioreq_guest_get(vg->guest);
+		guest = vg->guest;
+	}
+	mutex_unlock(&vmm_guests_lock);
+	return guest;
+}
+
+static void vmm_complete(struct ioreq_guest *guest, u32 vcpu, u64 data,
+			 enum ioreq_status status)
+{
+	struct vmm_guest *vg = ioreq_guest_priv(guest);
+	struct vmm_vcpu *v = &vg->vcpus[vcpu];
+
+	v->data = data;
+	v->status = status == IOREQ_DONE ? IOREQ_VMM_STATUS_DONE :
+					   IOREQ_VMM_STATUS_ABORTED;
+	/* Pairs with smp_load_acquire() in vmm_access(). */
+	smp_store_release(&v->done, 1);
+	wake_up(&v->wait);
+}
+
+static void vmm_release(struct ioreq_guest *guest)
+{
+	kfree(ioreq_guest_priv(guest));
+}
+
+static const struct ioreq_provider_ops vmm_ops = {
+	.owner = THIS_MODULE,
+	.name = "vmm",
+	.id = IOREQ_PROVIDER_VMM,
+	.caps = IOREQ_CAP_MMIO | IOREQ_CAP_PIO,
+	.get_guest = vmm_get_guest,
+	.complete = vmm_complete,
+	.release = vmm_release,
+};
+
+static struct ioreq_provider vmm_provider = {
+	.ops = &vmm_ops,
+};
+
+static struct vmm_guest *vmm_file_guest(struct file *file)
+{
+	/* Pairs with smp_store_release() in vmm_create_guest(). */
+	return smp_load_acquire((struct vmm_guest **)&file->private_data);
+}
+
+static int vmm_create_guest(struct file *file, struct ioreq_vmm_create *arg)
+{
+	struct ioreq_guest *guest;
+	struct vmm_guest *vg;
+	u32 id, i;
+	int ret;
+
+	if (arg->flags || arg->__reserved)
+		return -EINVAL;
+	if (!arg->nr_vcpus || arg->nr_vcpus > min(max_vcpus, 4096U))
+		return -EINVAL;
+	if (arg->guest_id > U32_MAX)
+		return -EINVAL;
+
+	vg = kzalloc(struct_size(vg, vcpus, arg->nr_vcpus), GFP_KERNEL_ACCOUNT);
+	if (!vg)
+		return -ENOMEM;
+	vg->nr_vcpus = arg->nr_vcpus;
+	for (i = 0; i < vg->nr_vcpus; i++)
+		init_waitqueue_head(&vg->vcpus[i].wait);
+
+	mutex_lock(&vmm_guests_lock);
+	if (file->private_data) {
+		ret = -EBUSY;
+		goto err_unlock;
+	}
+	if (arg->guest_id) {
+		id = arg->guest_id;
+		ret = xa_insert(&vmm_guests, id, vg, GFP_KERNEL_ACCOUNT);
+		if (ret == -EBUSY)
+			ret = -EEXIST;
+	} else {
+		ret = xa_alloc(&vmm_guests, &id, vg, xa_limit_32b,
+			       GFP_KERNEL_ACCOUNT);
+		if (ret == -EBUSY)
+			ret = -ENOSPC;
+	}
+	if (ret)
+		goto err_unlock;
+
+	guest = ioreq_guest_create(&vmm_provider, id, vg->nr_vcpus, vg);
+	if (IS_ERR(guest)) {
+		ret = PTR_ERR(guest);
+		goto err_erase;
+	}
+	vg->guest = guest;
+	/* Publish a complete guest: pairs with vmm_file_guest(). */
+	smp_store_release((struct vmm_guest **)&file->private_data, vg);
+	mutex_unlock(&vmm_guests_lock);
+	arg->guest_id = id;
+	return 0;
+
+err_erase:
+	xa_erase(&vmm_guests, id);
+err_unlock:
+	mutex_unlock(&vmm_guests_lock);
+	kfree(vg);
+	return ret;
+}
+
+static u64 vmm_ones(u32 len)
+{
+	return len == 8 ? ~0ULL : (1ULL << (len * 8)) - 1;
+}
+
+static bool vmm_vcpu_done(struct vmm_vcpu *v)
+{
+	/* Pairs with smp_store_release() in vmm_complete(). */
+	return smp_load_acquire(&v->done);
+}
+
+static int vmm_access(struct file *file, struct ioreq_vmm_access *arg)
+{
+	struct vmm_guest *vg = vmm_file_guest(file);
+	unsigned long timeout;
+	struct vmm_vcpu *v;
+	long left;
+	u32 vcpu;
+	int ret;
+
+	if (arg->flags || arg->__reserved || arg->status)
+		return -EINVAL;
+	if (arg->space > IOREQ_SPACE_PIO || arg->op > IOREQ_OP_WRITE)
+		return -EINVAL;
+	if (arg->len != 1 && arg->len != 2 && arg->len != 4 && arg->len != 8)
+		return -EINVAL;
+	if (!vg)
+		return -ENXIO;
+	if (arg->vcpu >= vg->nr_vcpus)
+		return -EINVAL;
+	vcpu = array_index_nospec(arg->vcpu, vg->nr_vcpus);
+	v = &vg->vcpus[vcpu];
+
+	if (test_and_set_bit_lock(VMM_VCPU_BUSY, &v->busy))
+		return -EBUSY;
+	WRITE_ONCE(v->done, 0);
+
+	ret = ioreq_dispatch(vg->guest, vcpu, arg->space, arg->op, arg->len,
+			     arg->addr, arg->data);
+	if (ret < 0)
+		goto out_idle;
+	if (ret == IOREQ_UNCLAIMED) {
+		arg->status = IOREQ_VMM_STATUS_UNCLAIMED;
+		if (arg->op == IOREQ_OP_READ)
+			arg->data = vmm_ones(arg->len);
+		ret = 0;
+		goto out_idle;
+	}
+
+	timeout = msecs_to_jiffies(arg->timeout_ms ?: default_timeout_ms);
+	left = wait_event_killable_timeout(v->wait, vmm_vcpu_done(v), timeout);
+	if (left <= 0) {
+		/* Timed out or killed, unless the answer came meanwhile. */
+		if (ioreq_cancel(vg->guest, vcpu) != IOREQ_CANCEL_IDLE) {
+			if (left < 0) {
+				ret = -EINTR;
+				goto out_idle;
+			}
+			arg->status = IOREQ_VMM_STATUS_TIMEDOUT;
+			if (arg->op == IOREQ_OP_READ)
+				arg->data = vmm_ones(arg->len);
+			ret = 0;
+			goto out_idle;
+		}
+	}
+	/*
+	 * ->complete() ran, before ioreq_cancel() took the guest's lock if
+	 * the wait timed out: pairs with smp_store_release() there.
+	 */
+	smp_load_acquire(&v->done);
+	arg->status = v->status;
+	if (arg->op == IOREQ_OP_READ)
+		arg->data = v->data;
+	ret = 0;
+out_idle:
+	clear_bit_unlock(VMM_VCPU_BUSY, &v->busy);
+	return ret;
+}
+
+static long vmm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	void __user *uarg = u64_to_user_ptr((u64)arg);
+	union {
+		struct ioreq_vmm_create create;
+		struct ioreq_vmm_access access;
+	} buf;
+	unsigned int size;
+	u32 usize;
+	int ret;
+
+	switch (cmd) {
+	case IOREQ_VMM_CREATE_GUEST:
+		size = sizeof(buf.create);
+		break;
+	case IOREQ_VMM_ACCESS:
+		size = sizeof(buf.access);
+		break;
+	default:
+		return -ENOTTY;
+	}
+
+	if (get_user(usize, (u32 __user *)uarg))
+		return -EFAULT;
+	if (usize < size)
+		return -EINVAL;
+	ret = copy_struct_from_user(&buf, size, uarg, usize);
+	if (ret)
+		return ret;
+
+	if (cmd == IOREQ_VMM_CREATE_GUEST)
+		ret = vmm_create_guest(file, &buf.create);
+	else
+		ret = vmm_access(file, &buf.access);
+	if (ret)
+		return ret;
+	/* A guest whose id cannot be reported still lives until close. */
+	if (copy_to_user(uarg, &buf, size))
+		return -EFAULT;
+	return 0;
+}
+
+static int vmm_release_file(struct inode *inode, struct file *file)
+{
+	struct vmm_guest *vg = file->private_data;
+	struct ioreq_guest *guest;
+
+	if (!vg)
+		return 0;
+	guest = vg->guest;
+	mutex_lock(&vmm_guests_lock);
+	xa_erase(&vmm_guests, ioreq_guest_id(guest));
+	mutex_unlock(&vmm_guests_lock);
+	ioreq_guest_kill(guest);
+	ioreq_guest_put(guest);
+	return 0;
+}
+
+static const struct file_operations vmm_fops = {
+	.owner = THIS_MODULE,
+	.open = nonseekable_open,
+	.release = vmm_release_file,
+	.unlocked_ioctl = vmm_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+};
+
+static struct miscdevice vmm_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "ioreq-vmm",
+	.fops = &vmm_fops,
+	.mode = 0600,
+};
+
+static int __init vmm_init(void)
+{
+	int ret;
+
+	ret = ioreq_provider_register(&vmm_provider);
+	if (ret)
+		return ret;
+	ret = misc_register(&vmm_misc);
+	if (ret)
+		ioreq_provider_unregister(&vmm_provider);
+	return ret;
+}
+module_init(vmm_init);
+
+static void __exit vmm_exit(void)
+{
+	misc_deregister(&vmm_misc);
+	ioreq_provider_unregister(&vmm_provider);
+}
+module_exit(vmm_exit);
+
+MODULE_DESCRIPTION("ioreq provider for hypervisors in userspace (VMMs, the simulator)");
+MODULE_LICENSE("GPL");

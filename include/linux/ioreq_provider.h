@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ioreq provider interface: what a hypervisor provider implements and may
+ * call.  The core (ioreq.ko) owns /dev/ioreq, the sessions, the regions
+ * and the per-vcpu request slots; a provider turns its hypervisor's
+ * notion of a trapped access into ioreq_dispatch() and receives the
+ * answer through its ->complete() callback.  A provider never touches a
+ * file descriptor of the backend side.
+ */
+#ifndef _LINUX_IOREQ_PROVIDER_H
+#define _LINUX_IOREQ_PROVIDER_H
+
+#include <linux/types.h>
+#include <linux/list.h>
+#include <linux/ioreq.h>
+
+struct module;
+struct ioreq_guest;
+
+/**
+ * enum ioreq_status - how a request ended, passed to ->complete()
+ * @IOREQ_DONE: a backend answered; the data is its answer
+ * @IOREQ_ABORTED: the backend closed its session, released the region or
+ *	the guest is being torn down; the data is all ones for a read
+ */
+enum ioreq_status {
+	IOREQ_DONE,
+	IOREQ_ABORTED,
+};
+
+/**
+ * struct ioreq_provider_ops - a hypervisor provider
+ * @owner: THIS_MODULE; pinned while a session is attached to one of its
+ *	guests
+ * @name: short name, for messages
+ * @id: IOREQ_PROVIDER_* of the uapi
+ * @caps: IOREQ_CAP_* this provider offers
+ * @get_guest: find (or bring up, as Xen creates its IOREQ server) the
+ *	guest @guest_id for a backend session.  Return it with a reference
+ *	held (ioreq_guest_get()), ERR_PTR(-ESRCH) if the guest does not exist.
+ *	Context: process, may sleep.
+ * @map_range: tell the hypervisor to send accesses to [@start, @last] of
+ *	@space to this guest's provider (Xen: map_io_range_to_ioreq_server).
+ *	Optional.  Context: process, may sleep.
+ * @unmap_range: undo @map_range.  Optional.  Context: process, may sleep.
+ * @complete: the request on @vcpu ended with @status; @data holds the
+ *	value of a read (all ones unless @status is IOREQ_DONE).  Called once
+ *	per dispatched request that was not cancelled.  Context: any; called
+ *	with the guest's lock held and interrupts off: must not sleep.
+ * @release: the last reference to the guest is gone: free the provider's
+ *	state.  Context: process, may sleep.
+ *
+ * The ops struct is const and lives as long as the provider is registered.
+ */
+struct ioreq_provider_ops {
+	struct module *owner;
+	const char *name;
+	u32 id;
+	u64 caps;
+	struct ioreq_guest *(*get_guest)(u64 guest_id);
+	int (*map_range)(struct ioreq_guest *guest, u32 space, u64 start,
+			 u64 last);
+	void (*unmap_range)(struct ioreq_guest *guest, u32 space, u64 start,
+			    u64 last);
+	void (*complete)(struct ioreq_guest *guest, u32 vcpu, u64 data,
+			 enum ioreq_status status);
+	void (*release)(struct ioreq_guest *guest);
+};
+
+/**
+ * struct ioreq_provider - a registered provider (owned by the core)
+ * @ops: the provider's operations
+ * @node: entry in the core's provider list, under its providers lock
+ */
+struct ioreq_provider {
+	const struct ioreq_provider_ops *ops;
+	struct list_head node;
+};
+
+int ioreq_provider_register(struct ioreq_provider *provider);
+void ioreq_provider_unregister(struct ioreq_provider *provider);
+
+struct ioreq_guest *ioreq_guest_create(struct ioreq_provider *provider,
+				       u64 guest_id, u32 nr_vcpus,
+				       void *priv);
+void ioreq_guest_get(struct ioreq_guest *guest);
+void ioreq_guest_put(struct ioreq_guest *guest);
+void ioreq_guest_kill(struct ioreq_guest *guest);
+void *ioreq_guest_priv(struct ioreq_guest *guest);
+u64 ioreq_guest_id(struct ioreq_guest *guest);
+u32 ioreq_guest_nr_vcpus(struct ioreq_guest *guest);
+
+/**
+ * enum ioreq_dispatch_result - what ioreq_dispatch() did with an access
+ * @IOREQ_QUEUED: a session claims the address; ->complete() follows
+ * @IOREQ_UNCLAIMED: nothing claims it; the provider answers all ones for a
+ *	read and drops a write, as Xen does
+ */
+enum ioreq_dispatch_result {
+	IOREQ_QUEUED,
+	IOREQ_UNCLAIMED,
+};
+
+int ioreq_dispatch(struct ioreq_guest *guest, u32 vcpu, u32 space, u32 op,
+		   u32 size, u64 addr, u64 data);
+
+/**
+ * enum ioreq_cancel_result - what ioreq_cancel() found
+ * @IOREQ_CANCEL_IDLE: the request had already completed
+ * @IOREQ_CANCEL_QUEUED: cancelled before a backend read it
+ * @IOREQ_CANCEL_DELIVERED: cancelled after a backend read it; a later
+ *	response from the backend gets ENOENT
+ */
+enum ioreq_cancel_result {
+	IOREQ_CANCEL_IDLE,
+	IOREQ_CANCEL_QUEUED,
+	IOREQ_CANCEL_DELIVERED,
+};
+
+enum ioreq_cancel_result ioreq_cancel(struct ioreq_guest *guest, u32 vcpu);
+
+#endif /* _LINUX_IOREQ_PROVIDER_H */

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * ioreq userspace-hypervisor provider: the hypervisor side.
+ *
+ * A process that plays the hypervisor (a VMM whose exits land in
+ * userspace, or a test program: the simulator) opens /dev/ioreq-vmm,
+ * creates one guest on that fd, and forwards each vcpu's MMIO or port
+ * access with IOREQ_VMM_ACCESS.  The access is delivered to the backend
+ * session that claimed the address through /dev/ioreq, and the ioctl
+ * returns with the backend's answer.  This side never sees the backend's
+ * file descriptor; the backend sees this provider only as
+ * IOREQ_PROVIDER_VMM in IOREQ_GET_INFO.
+ *
+ * ioctl type 0xBA, numbers 0x40-0x7f.  The general format and errors are
+ * those of linux/ioreq.h.
+ */
+#ifndef _UAPI_LINUX_IOREQ_VMM_H
+#define _UAPI_LINUX_IOREQ_VMM_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+#include <linux/ioreq.h>
+
+/**
+ * enum ioreq_vmm_ioctl_nr - ioctl numbers, hypervisor side
+ */
+enum ioreq_vmm_ioctl_nr {
+	IOREQ_VMM_CMD_CREATE_GUEST = 0x40,
+	IOREQ_VMM_CMD_ACCESS = 0x41,
+};
+
+/**
+ * struct ioreq_vmm_create - IOREQ_VMM_CREATE_GUEST: make this fd a guest
+ * @size: sizeof(struct ioreq_vmm_create)
+ * @flags: must be 0
+ * @nr_vcpus: number of vcpus, 1 to the provider's max_vcpus parameter
+ * @__reserved: must be 0
+ * @guest_id: in: the id backends will attach with, or 0 to let the
+ *	provider choose one; out: the guest's id
+ *
+ * One guest per open file; it lives until the file is closed, when every
+ * backend session attached to it sees EPOLLHUP and ENODEV.
+ * Errors: EBUSY (this fd already has a guest), EEXIST (@guest_id is in
+ * use), EINVAL (@nr_vcpus out of range), ENOSPC (no free id).
+ */
+struct ioreq_vmm_create {
+	__u32 size;
+	__u32 flags;
+	__u32 nr_vcpus;
+	__u32 __reserved;
+	__aligned_u64 guest_id;
+};
+
+#define IOREQ_VMM_CREATE_GUEST _IO(IOREQ_MAGIC, IOREQ_VMM_CMD_CREATE_GUEST)
+
+/* struct ioreq_vmm_access.status */
+#define IOREQ_VMM_STATUS_DONE		0	/* a backend answered */
+#define IOREQ_VMM_STATUS_UNCLAIMED	1	/* no region: all ones / dropped */
+/* the backend closed its session or released the region first */
+#define IOREQ_VMM_STATUS_ABORTED	2
+#define IOREQ_VMM_STATUS_TIMEDOUT	3	/* no answer within timeout_ms */
+
+/**
+ * struct ioreq_vmm_access - IOREQ_VMM_ACCESS: one vcpu access
+ * @size: sizeof(struct ioreq_vmm_access)
+ * @flags: must be 0
+ * @vcpu: the accessing vcpu, below the guest's nr_vcpus
+ * @space: IOREQ_SPACE_MMIO or IOREQ_SPACE_PIO
+ * @op: IOREQ_OP_READ or IOREQ_OP_WRITE
+ * @len: access size in bytes: 1, 2, 4 or 8
+ * @status: out: IOREQ_VMM_STATUS_*
+ * @addr: guest-physical address or port
+ * @data: in: the value of a write (low @len bytes); out: the value of a
+ *	read, all ones unless @status is IOREQ_VMM_STATUS_DONE
+ * @timeout_ms: how long to wait for the backend; 0 means the provider's
+ *	default_timeout_ms parameter
+ * @__reserved: must be 0
+ *
+ * Blocks until the backend answers, the request is aborted, or the
+ * timeout passes; each outcome returns 0 with @status saying which.  A
+ * vcpu carries one access at a time.  Errors: EBUSY (another thread is in
+ * an access on this vcpu), ENXIO (no guest created on this fd), EINTR (a
+ * signal arrived before a backend read the request; nothing happened and
+ * the call can be repeated).
+ */
+struct ioreq_vmm_access {
+	__u32 size;
+	__u32 flags;
+	__u32 vcpu;
+	__u8 space;
+	__u8 op;
+	__u8 len;
+	__u8 status;
+	__aligned_u64 addr;
+	__aligned_u64 data;
+	__u32 timeout_ms;
+	__u32 __reserved;
+};
+
+#define IOREQ_VMM_ACCESS _IO(IOREQ_MAGIC, IOREQ_VMM_CMD_ACCESS)
+
+#endif /* _UAPI_LINUX_IOREQ_VMM_H */
