@@ -77,11 +77,11 @@ struct ioreq_vmm_create {
  * @__reserved: must be 0
  *
  * Blocks until the backend answers, the request is aborted, or the
- * timeout passes; each outcome returns 0 with @status saying which.  A
- * vcpu carries one access at a time.  Errors: EBUSY (another thread is in
- * an access on this vcpu), ENXIO (no guest created on this fd), EINTR (a
- * signal arrived before a backend read the request; nothing happened and
- * the call can be repeated).
+ * timeout passes; each outcome returns 0 with @status saying which.  Only a
+ * fatal signal ends the wait early.  A vcpu carries one access at a time.
+ * Errors: EBUSY (another thread is in an access on this vcpu), ENXIO (no
+ * guest created on this fd), EINVAL (@vcpu, @space, @op or @len out of
+ * range, non-zero @status on entry).
  */
 struct ioreq_vmm_access {
 	__u32 size;

@@ -325,9 +325,16 @@ static int vmm_release_file(struct inode *inode, struct file *file)
 	return 0;
 }
 
+static int vmm_open(struct inode *inode, struct file *file)
+{
+	/* misc_open() left the miscdevice here: this file has no guest yet. */
+	file->private_data = NULL;
+	return nonseekable_open(inode, file);
+}
+
 static const struct file_operations vmm_fops = {
 	.owner = THIS_MODULE,
-	.open = nonseekable_open,
+	.open = vmm_open,
 	.release = vmm_release_file,
 	.unlocked_ioctl = vmm_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
