@@ -39,6 +39,7 @@
 #define IOREQ_ID_SEQ_SHIFT	16
 
 extern unsigned int ioreq_max_regions;
+extern struct kmem_cache *ioreq_range_cache;
 
 /*
  * enum ioreq_slot_state - life of one vcpu's request

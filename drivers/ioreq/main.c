@@ -18,6 +18,13 @@
 
 #include "ioreq_drv.h"
 
+/*
+ * Sessions and regions have caches of their own so that tests can count
+ * them in /sys/kernel/slab, and a leak shows when the module unloads.
+ */
+static struct kmem_cache *ioreq_session_cache;
+struct kmem_cache *ioreq_range_cache;
+
 unsigned int ioreq_max_regions = 16384;
 module_param_named(max_regions, ioreq_max_regions, uint, 0444);
 MODULE_PARM_DESC(max_regions, "Regions one session may claim (default 16384)");
@@ -32,7 +39,7 @@ static int ioreq_open(struct inode *inode, struct file *file)
 {
 	struct ioreq_session *session;
 
-	session = kzalloc(sizeof(*session), GFP_KERNEL_ACCOUNT);
+	session = kmem_cache_zalloc(ioreq_session_cache, GFP_KERNEL_ACCOUNT);
 	if (!session)
 		return -ENOMEM;
 	mutex_init(&session->lock);
@@ -71,7 +78,7 @@ static int ioreq_release(struct inode *inode, struct file *file)
 	kfree(session->wbuf);
 	mutex_destroy(&session->wlock);
 	mutex_destroy(&session->lock);
-	kfree(session);
+	kmem_cache_free(ioreq_session_cache, session);
 	return 0;
 }
 
@@ -324,13 +331,33 @@ static struct miscdevice ioreq_misc = {
 
 static int __init ioreq_init(void)
 {
-	return misc_register(&ioreq_misc);
+	int ret = -ENOMEM;
+
+	ioreq_session_cache = KMEM_CACHE(ioreq_session, SLAB_ACCOUNT);
+	if (!ioreq_session_cache)
+		goto err;
+	ioreq_range_cache = KMEM_CACHE(ioreq_range, SLAB_ACCOUNT);
+	if (!ioreq_range_cache)
+		goto err_session_cache;
+	ret = misc_register(&ioreq_misc);
+	if (ret)
+		goto err_range_cache;
+	return 0;
+
+err_range_cache:
+	kmem_cache_destroy(ioreq_range_cache);
+err_session_cache:
+	kmem_cache_destroy(ioreq_session_cache);
+err:
+	return ret;
 }
 module_init(ioreq_init);
 
 static void __exit ioreq_exit(void)
 {
 	misc_deregister(&ioreq_misc);
+	kmem_cache_destroy(ioreq_range_cache);
+	kmem_cache_destroy(ioreq_session_cache);
 }
 module_exit(ioreq_exit);
 

@@ -119,7 +119,7 @@ int ioreq_region_claim(struct ioreq_session *session, struct ioreq_region *arg)
 	if (session->nr_regions >= ioreq_max_regions)
 		return -ENOSPC;
 
-	range = kzalloc(sizeof(*range), GFP_KERNEL_ACCOUNT);
+	range = kmem_cache_zalloc(ioreq_range_cache, GFP_KERNEL_ACCOUNT);
 	if (!range)
 		return -ENOMEM;
 	range->start = arg->addr;
@@ -164,7 +164,7 @@ err_unlink:
 err_erase:
 	xa_erase(&session->regions, id);
 err_free:
-	kfree(range);
+	kmem_cache_free(ioreq_range_cache, range);
 	return ret;
 }
 
@@ -179,7 +179,7 @@ static void ioreq_range_destroy(struct ioreq_session *session,
 		ops->unmap_range(guest, range->space, range->start,
 				 range->last);
 	session->nr_regions--;
-	kfree(range);
+	kmem_cache_free(ioreq_range_cache, range);
 }
 
 /**
