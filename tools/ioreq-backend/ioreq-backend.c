@@ -1,0 +1,454 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ioreq-backend: an example device backend on /dev/ioreq.
+ *
+ * It emulates the "scratch register" device described in scratch_dev.h
+ * (and in README) on each MMIO and port I/O region given on the command
+ * line, for one guest.  It is hypervisor-neutral: it attaches with
+ * IOREQ_PROVIDER_ANY and learns what the guest's hypervisor offers only
+ * from IOREQ_ATTACH/IOREQ_GET_INFO, so the same binary serves a Xen domain,
+ * a KVM guest's VMM or the simulator.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "libioreq.h"
+#include "scratch_dev.h"
+
+#define MAX_REGIONS	16
+#define MAX_REGION_LEN	(16ULL << 20)	/* register file is in memory */
+
+struct region {
+	uint32_t space;
+	uint64_t addr;
+	uint64_t len;
+	uint32_t id;
+	struct scratch_regs regs;
+};
+
+struct backend {
+	uint64_t guest_id;
+	struct region regions[MAX_REGIONS];
+	unsigned int nr_regions;
+	int verbose;
+	int hang;		/* --hang given */
+	uint64_t hang_addr;	/* MMIO address never answered */
+	uint64_t vcpus_seen;	/* bit per vcpu below 64 */
+	uint64_t vcpus_seen_hi;	/* any vcpu >= 64 */
+	uint64_t bad;		/* malformed or out-of-range records */
+};
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void info(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+static void info(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("backend: ", stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
+static void err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fputs("ioreq-backend: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: ioreq-backend --guest ID [--mmio ADDR:LEN]... [--pio PORT:LEN]...\n"
+"                     [--wait SECS] [--hang ADDR] [--verbose]\n"
+"\n"
+"Serve guest ID's accesses to the given regions through /dev/ioreq (or\n"
+"$IOREQ_DEV), emulating a scratch-register device on each, until the guest\n"
+"is gone or SIGINT/SIGTERM arrives; then print a summary.  The guest's\n"
+"hypervisor is whatever provider knows guest ID (Xen, a VMM, the simulator).\n"
+"\n"
+"  -g, --guest ID        guest to serve (Xen domid, or the VMM's guest id)\n"
+"  -m, --mmio ADDR:LEN   claim LEN bytes of MMIO at ADDR (repeatable)\n"
+"  -p, --pio PORT:LEN    claim LEN I/O ports from PORT (repeatable)\n"
+"  -w, --wait SECS       retry attaching for SECS while the guest does not\n"
+"                        exist yet (default 0: fail at once)\n"
+"  -H, --hang ADDR       fault injection: read accesses to MMIO address ADDR\n"
+"                        but never answer them (a hung device)\n"
+"  -v, --verbose         describe every access and batch\n"
+"  -h, --help            this text\n"
+"\n"
+"Device model (each region is a register file as long as the region):\n"
+"  - byte i of a region starts as (i*7 + 0x5a) & 0xff;\n"
+"  - reads and writes of 1, 2, 4 or 8 bytes at any offset, little-endian;\n"
+"    a read returns what was last written there;\n"
+"  - MMIO only: bytes 0..3 are a read-only ID register reading 0x494f5251\n"
+"    (\"IORQ\"); writes to them are dropped.\n"
+"Exit status: 0 when the guest went away or on SIGINT/SIGTERM, 1 on error,\n"
+"2 on bad usage.\n");
+}
+
+static struct region *find_region(struct backend *b, uint64_t user_data)
+{
+	return user_data < b->nr_regions ? &b->regions[user_data] : NULL;
+}
+
+static int handle(struct ioreq_cmd *cmd, void *priv)
+{
+	struct backend *b = priv;
+	uint32_t vcpu = IOREQ_CMD_VCPU(cmd->id);
+	struct region *r = find_region(b, cmd->user_data);
+	uint64_t off = cmd->offset;
+	uint64_t addr = r ? r->addr + off : off;
+	const char *space = r ? ioreq_space_name(r->space) : "?";
+	int posted = cmd->flags & IOREQ_CMD_POSTED;
+
+	if (vcpu < 64)
+		b->vcpus_seen |= 1ULL << vcpu;
+	else
+		b->vcpus_seen_hi = 1;
+
+	if (b->hang && r && r->space == IOREQ_SPACE_MMIO &&
+	    addr == b->hang_addr && !posted) {
+		info("vcpu %u: %s %s %u bytes at 0x%" PRIx64
+		     ": holding it unanswered (--hang); vcpu %u now waits",
+		     vcpu, space, ioreq_op_name(cmd->op), cmd->size, addr,
+		     vcpu);
+		return IOREQ_NO_RESPONSE;
+	}
+
+	if (!r || !scratch_in_range(&r->regs, off, cmd->size)) {
+		/* the kernel should never send these: answer like no device */
+		b->bad++;
+		if (b->verbose)
+			info("vcpu %u: %s of %u bytes at offset 0x%" PRIx64
+			     " of region %" PRIu64 " is outside the device;"
+			     " reads get all ones", vcpu,
+			     ioreq_op_name(cmd->op), cmd->size, off,
+			     (uint64_t)cmd->user_data);
+		if (cmd->op == IOREQ_OP_READ)
+			cmd->data = ioreq_size_mask(cmd->size ? cmd->size : 8);
+		return IOREQ_RESPOND;
+	}
+
+	if (cmd->op == IOREQ_OP_READ) {
+		uint64_t val = scratch_read(&r->regs, off, cmd->size);
+
+		cmd->data = val;
+		if (b->verbose)
+			info("vcpu %u: %-4s read  %u byte%s at 0x%" PRIx64
+			     " (offset 0x%" PRIx64 ") -> 0x%" PRIx64,
+			     vcpu, space, cmd->size,
+			     cmd->size == 1 ? " " : "s", addr, off, val);
+	} else {
+		uint64_t val = cmd->data & ioreq_size_mask(cmd->size);
+
+		scratch_write(&r->regs, off, cmd->size, val);
+		if (b->verbose)
+			info("vcpu %u: %-4s write %u byte%s at 0x%" PRIx64
+			     " (offset 0x%" PRIx64 ") <- 0x%" PRIx64 "%s%s",
+			     vcpu, space, cmd->size,
+			     cmd->size == 1 ? " " : "s", addr, off, val,
+			     r->regs.has_id && off < SCRATCH_ID_LEN ?
+			     " (ID register bytes are read-only)" : "",
+			     posted ? " (posted, no answer needed)" : "");
+	}
+	return IOREQ_RESPOND;
+}
+
+static int add_region(struct backend *b, uint32_t space, const char *arg)
+{
+	struct region *r;
+	uint64_t addr, len;
+
+	if (ioreq_parse_range(arg, &addr, &len)) {
+		err("bad region '%s': want ADDR:LEN, LEN >= 1", arg);
+		return -1;
+	}
+	if (len > MAX_REGION_LEN) {
+		err("region '%s' is longer than %llu bytes", arg,
+		    (unsigned long long)MAX_REGION_LEN);
+		return -1;
+	}
+	if (space == IOREQ_SPACE_PIO && addr + len > 0x10000) {
+		err("port range '%s' goes past port 0xffff", arg);
+		return -1;
+	}
+	if (b->nr_regions == MAX_REGIONS) {
+		err("at most %d regions", MAX_REGIONS);
+		return -1;
+	}
+	r = &b->regions[b->nr_regions];
+	r->space = space;
+	r->addr = addr;
+	r->len = len;
+	r->regs.len = len;
+	r->regs.has_id = space == IOREQ_SPACE_MMIO;
+	r->regs.bytes = malloc(len);
+	if (!r->regs.bytes) {
+		err("out of memory for region '%s'", arg);
+		return -1;
+	}
+	scratch_reset(&r->regs);
+	b->nr_regions++;
+	return 0;
+}
+
+static int attach(int fd, struct backend *b, unsigned int wait_s,
+		  struct ioreq_attach *at)
+{
+	struct timespec ts = { 0, 100 * 1000 * 1000 };
+	unsigned long tries = (unsigned long)wait_s * 10;
+	int said = 0, ret;
+
+	for (;;) {
+		ret = ioreq_attach(fd, IOREQ_PROVIDER_ANY, b->guest_id, at);
+		if (ret != -ESRCH || !tries-- || stop)
+			return ret;
+		if (!said++)
+			info("guest %" PRIu64 " does not exist yet; waiting"
+			     " up to %u s", b->guest_id, wait_s);
+		nanosleep(&ts, NULL);
+	}
+}
+
+static void print_summary(struct backend *b, const struct ioreq_serve_stats *s,
+			  const char *why)
+{
+	char vcpus[256] = "";
+	size_t off = 0;
+	unsigned int v, nv = 0;
+
+	for (v = 0; v < 64; v++) {
+		if (!(b->vcpus_seen & (1ULL << v)))
+			continue;
+		nv++;
+		if (off < sizeof(vcpus) - 8)
+			off += snprintf(vcpus + off, sizeof(vcpus) - off,
+					"%s%u", off ? "," : "", v);
+	}
+	if (b->vcpus_seen_hi)
+		snprintf(vcpus + off, sizeof(vcpus) - off, "%s64+",
+			 off ? "," : "");
+
+	info("%s", why);
+	info("served %" PRIu64 " records (%" PRIu64 " reads, %" PRIu64
+	     " writes) from %u vcpu%s%s%s%s in %" PRIu64 " batches",
+	     s->records, s->reads, s->writes, nv, nv == 1 ? "" : "s",
+	     nv ? " (" : "", vcpus, nv ? ")" : "", s->batches);
+	info("largest batch %" PRIu64 " record%s, %" PRIu64
+	     " batches mixed several vcpus; %" PRIu64 " answers sent, %"
+	     PRIu64 " left unanswered, %" PRIu64 " stale, %" PRIu64
+	     " out of range", s->max_batch, s->max_batch == 1 ? "" : "s",
+	     s->multi_vcpu_batches,
+	     s->responses, s->unanswered, s->stale, b->bad);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "guest",   required_argument, NULL, 'g' },
+		{ "mmio",    required_argument, NULL, 'm' },
+		{ "pio",     required_argument, NULL, 'p' },
+		{ "wait",    required_argument, NULL, 'w' },
+		{ "hang",    required_argument, NULL, 'H' },
+		{ "verbose", no_argument,       NULL, 'v' },
+		{ "help",    no_argument,       NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ioreq_serve_stats stats = { 0 };
+	struct backend b = { 0 };
+	struct ioreq_attach at;
+	struct sigaction sa;
+	char caps[128];
+	uint64_t wait_s = 0;
+	int have_guest = 0, fd, ret, c;
+	unsigned int i;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+
+	while ((c = getopt_long(argc, argv, "g:m:p:w:H:vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'g':
+			if (ioreq_parse_u64(optarg, &b.guest_id)) {
+				err("bad guest id '%s'", optarg);
+				return 2;
+			}
+			have_guest = 1;
+			break;
+		case 'm':
+			if (add_region(&b, IOREQ_SPACE_MMIO, optarg))
+				return 2;
+			break;
+		case 'p':
+			if (add_region(&b, IOREQ_SPACE_PIO, optarg))
+				return 2;
+			break;
+		case 'w':
+			if (ioreq_parse_u64(optarg, &wait_s) || wait_s > 3600) {
+				err("bad --wait '%s'", optarg);
+				return 2;
+			}
+			break;
+		case 'H':
+			if (ioreq_parse_u64(optarg, &b.hang_addr)) {
+				err("bad --hang address '%s'", optarg);
+				return 2;
+			}
+			b.hang = 1;
+			break;
+		case 'v':
+			b.verbose = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc || !have_guest || !b.nr_regions) {
+		if (optind != argc)
+			err("unexpected argument '%s'", argv[optind]);
+		else
+			err("need --guest and at least one --mmio or --pio");
+		usage(stderr);
+		return 2;
+	}
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;	/* no SA_RESTART: read() returns EINTR */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	fd = ioreq_open(NULL);
+	if (fd < 0) {
+		err("cannot open %s: %s (is ioreq.ko loaded?)",
+		    getenv("IOREQ_DEV") ? getenv("IOREQ_DEV") : IOREQ_DEV_PATH,
+		    strerror(-fd));
+		return 1;
+	}
+
+	ret = attach(fd, &b, (unsigned int)wait_s, &at);
+	if (ret) {
+		if (ret == -ESRCH)
+			err("no hypervisor provider knows guest %" PRIu64,
+			    b.guest_id);
+		else if (ret == -ENODEV)
+			err("no hypervisor provider is loaded");
+		else
+			err("attaching to guest %" PRIu64 ": %s", b.guest_id,
+			    strerror(-ret));
+		return 1;
+	}
+	info("attached to guest %" PRIu64 " (%u vcpu%s; its hypervisor offers:"
+	     " %s)", b.guest_id, at.nr_vcpus, at.nr_vcpus == 1 ? "" : "s",
+	     ioreq_caps_str(at.caps, caps, sizeof(caps)));
+	if (b.verbose) {
+		struct ioreq_info inf;
+
+		if (!ioreq_get_info(fd, &inf))
+			info("provider '%s', up to %u regions per session",
+			     ioreq_provider_name(inf.provider),
+			     inf.max_regions);
+	}
+
+	for (i = 0; i < b.nr_regions; i++) {
+		struct region *r = &b.regions[i];
+		uint64_t need = r->space == IOREQ_SPACE_MMIO ?
+				IOREQ_CAP_MMIO : IOREQ_CAP_PIO;
+
+		if (!(at.caps & need)) {
+			err("guest %" PRIu64 "'s hypervisor cannot send %s"
+			    " accesses to a backend", b.guest_id,
+			    ioreq_space_name(r->space));
+			return 1;
+		}
+		ret = ioreq_claim(fd, r->space, r->addr, r->len, 0, i, &r->id);
+		if (ret) {
+			err("claiming %s 0x%" PRIx64 "+0x%" PRIx64 ": %s%s",
+			    ioreq_space_name(r->space), r->addr, r->len,
+			    strerror(-ret), ret == -EEXIST ?
+			    " (another backend claims part of it)" : "");
+			return 1;
+		}
+		info("claimed %-4s 0x%" PRIx64 "-0x%" PRIx64 " (%" PRIu64
+		     " bytes)%s", ioreq_space_name(r->space), r->addr,
+		     r->addr + r->len - 1, r->len,
+		     r->regs.has_id ? ", ID register 0x494f5251 at offset 0" :
+		     "");
+	}
+	if (b.verbose)
+		info("serving; stop with SIGTERM or by ending the guest");
+
+	for (;;) {
+		struct ioreq_cmd buf[IOREQ_BATCH_MAX];
+		uint64_t before = b.vcpus_seen;
+
+		if (stop) {
+			ret = -EINTR;
+			break;
+		}
+		b.vcpus_seen = 0;
+		ret = ioreq_serve_batch(fd, buf, IOREQ_BATCH_MAX, handle, &b,
+					&stats);
+		if (ret > 1 && b.verbose) {
+			unsigned int v, nv = 0;
+
+			for (v = 0; v < 64; v++)
+				nv += !!(b.vcpus_seen & (1ULL << v));
+			info("that was one read() of %d records from %u"
+			     " vcpu%s, answered with one write()", ret, nv,
+			     nv == 1 ? "" : "s");
+		}
+		b.vcpus_seen |= before;
+		if (ret > 0 || ret == -EINTR)
+			continue;
+		break;
+	}
+
+	if (ret == -ENODEV) {
+		char why[96];
+
+		snprintf(why, sizeof(why), "guest %" PRIu64
+			 " is gone (read() says ENODEV); exiting", b.guest_id);
+		print_summary(&b, &stats, why);
+		ret = 0;
+	} else if (ret == -EINTR) {
+		print_summary(&b, &stats, "stopped by a signal; exiting");
+		ret = 0;
+	} else {
+		err("serving guest %" PRIu64 ": %s", b.guest_id,
+		    strerror(-ret));
+		print_summary(&b, &stats, "stopped by an error");
+		ret = 1;
+	}
+	close(fd);
+	for (i = 0; i < b.nr_regions; i++)
+		free(b.regions[i].regs.bytes);
+	return ret;
+}
