@@ -22,12 +22,18 @@ static LIST_HEAD(ioreq_providers);
  * @provider: the provider; @provider->ops must be set
  *
  * Context: process.
- * Return: 0, or -EEXIST if a provider with the same id is registered.
+ * Return: 0, -EINVAL if @provider->ops lacks an id or a mandatory
+ * operation, or -EEXIST if a provider with the same id is registered.
  */
 int ioreq_provider_register(struct ioreq_provider *provider)
 {
+	const struct ioreq_provider_ops *ops = provider->ops;
 	struct ioreq_provider *p;
 	int ret = 0;
+
+	if (!ops || ops->id == IOREQ_PROVIDER_ANY || !ops->get_guest ||
+	    !ops->complete)
+		return -EINVAL;
 
 	mutex_lock(&ioreq_providers_lock);
 	list_for_each_entry(p, &ioreq_providers, node) {
@@ -84,7 +90,8 @@ u64 ioreq_providers_caps(void)
  * @guest_id: the provider's guest id
  *
  * On success the guest holds a reference for the caller and the
- * provider's module is pinned; ioreq_guest_unpin() undoes both.
+ * provider's module is pinned: the caller drops the reference, then the
+ * module.
  *
  * Context: process, may sleep.
  * Return: the guest, ERR_PTR(-ENODEV) if no such provider is loaded, or

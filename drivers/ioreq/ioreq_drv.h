@@ -16,7 +16,12 @@
  *
  *   session->lock (mutex)  the session's attach state and its regions;
  *                          taken by ioctls and release().
- *   session->wlock (mutex) the session's write() staging buffer.
+ *   ioreq_providers_lock   (mutex, guest.c) the provider list; held around
+ *                          ->get_guest() during attach.
+ *   session->wlock (mutex) the session's write() staging buffer; never
+ *                          held with session->lock.  A session is only
+ *                          detached by release(), when no write() runs,
+ *                          or by a failed IOREQ_ATTACH, before any could.
  *   guest->lock (spinlock, irqsave: providers dispatch from interrupt
  *                          context) the region trees, every slot, every
  *                          session queue of the guest, guest->sessions

@@ -9,6 +9,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/fs.h>
+#include <linux/lockdep.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/nospec.h>
@@ -52,28 +53,39 @@ static int ioreq_open(struct inode *inode, struct file *file)
 	return nonseekable_open(inode, file);
 }
 
+/*
+ * The file is being closed: release the regions, abort every request the
+ * session holds so that no vcpu stays blocked on a backend that is gone,
+ * and drop the guest and its provider.  Nothing else uses the session now.
+ */
+static void ioreq_session_detach(struct ioreq_session *session)
+	__must_hold(&session->lock)
+{
+	struct ioreq_guest *guest = session->guest;
+	struct module *owner = guest->provider->ops->owner;
+	unsigned long flags;
+
+	lockdep_assert_held(&session->lock);
+	ioreq_regions_release_all(session);
+
+	spin_lock_irqsave(&guest->lock, flags);
+	list_del_init(&session->guest_node);
+	ioreq_session_abort_locked(guest, session, NULL);
+	spin_unlock_irqrestore(&guest->lock, flags);
+
+	/* The put may call ->release(): keep the provider until after it. */
+	ioreq_guest_put(guest);
+	module_put(owner);
+}
+
 static int ioreq_release(struct inode *inode, struct file *file)
 {
 	struct ioreq_session *session = file->private_data;
-	struct ioreq_guest *guest = session->guest;
-	struct module *owner;
-	unsigned long flags;
 
-	if (guest) {
-		owner = guest->provider->ops->owner;
-		mutex_lock(&session->lock);
-		ioreq_regions_release_all(session);
-		mutex_unlock(&session->lock);
-
-		/* No vcpu stays blocked on a backend that is gone. */
-		spin_lock_irqsave(&guest->lock, flags);
-		list_del(&session->guest_node);
-		ioreq_session_abort_locked(guest, session, NULL);
-		spin_unlock_irqrestore(&guest->lock, flags);
-
-		ioreq_guest_put(guest);
-		module_put(owner);
-	}
+	mutex_lock(&session->lock);
+	if (session->guest)
+		ioreq_session_detach(session);
+	mutex_unlock(&session->lock);
 	xa_destroy(&session->regions);
 	kfree(session->wbuf);
 	mutex_destroy(&session->wlock);
@@ -149,11 +161,11 @@ static int ioreq_attach(struct ioreq_session *session, void *karg)
 	struct ioreq_attach *arg = karg;
 	struct ioreq_guest *guest;
 	struct ioreq_cmd *wbuf;
+	struct module *owner;
 	unsigned long flags;
 	int ret = 0;
 
-	if (arg->flags || arg->__reserved || arg->__reserved2 ||
-	    arg->provider > IOREQ_PROVIDER_VMM)
+	if (arg->flags || arg->__reserved || arg->__reserved2)
 		return -EINVAL;
 
 	mutex_lock(&session->lock);
@@ -192,8 +204,10 @@ static int ioreq_attach(struct ioreq_session *session, void *karg)
 err_free:
 	kfree(wbuf);
 err_put:
-	module_put(guest->provider->ops->owner);
+	owner = guest->provider->ops->owner;
+	/* The put may call ->release(): keep the provider until after it. */
 	ioreq_guest_put(guest);
+	module_put(owner);
 out_unlock:
 	mutex_unlock(&session->lock);
 	return ret;
@@ -226,7 +240,7 @@ static int ioreq_release_region(struct ioreq_session *session, void *karg)
 	return ret;
 }
 
-/* Undo a successful ioctl whose result could not be copied out. */
+/* Undo a claim whose id could not be copied out. */
 static void ioreq_claim_undo(struct ioreq_session *session, void *karg)
 {
 	struct ioreq_region *arg = karg;
@@ -245,35 +259,47 @@ union ioreq_ioctl_buf {
 
 /**
  * struct ioreq_ioctl_op - one ioctl of /dev/ioreq
- * @size: size of the first version of its struct: the least accepted
+ * @size: size of the struct this kernel knows
+ * @min_size: size of the first version of the struct: the least accepted
  * @fn: the handler; validates and fills the kernel copy
- * @undo: reverts @fn if its answer cannot be copied out, or NULL
+ * @undo: reverts @fn if its answer cannot be copied out, or NULL.  Without
+ *	one (IOREQ_ATTACH), a copy-out that fails because userspace unmapped
+ *	the struct meanwhile returns -EFAULT with the work done.
  * @copy_out: the struct has output members
  */
 struct ioreq_ioctl_op {
 	unsigned int size;
+	unsigned int min_size;
 	int (*fn)(struct ioreq_session *session, void *karg);
 	void (*undo)(struct ioreq_session *session, void *karg);
 	bool copy_out;
 };
 
-#define IOREQ_IOCTL_OP(_nr, _struct, _fn, _undo, _out)	\
-	[_nr] = {					\
-		.size = sizeof(struct _struct),		\
-		.fn = _fn,				\
-		.undo = _undo,				\
-		.copy_out = _out,			\
-	}
-
 static const struct ioreq_ioctl_op ioreq_ioctl_ops[] = {
-	IOREQ_IOCTL_OP(IOREQ_CMD_GET_INFO, ioreq_info, ioreq_get_info,
-		       NULL, true),
-	IOREQ_IOCTL_OP(IOREQ_CMD_ATTACH, ioreq_attach, ioreq_attach,
-		       NULL, true),
-	IOREQ_IOCTL_OP(IOREQ_CMD_CLAIM_REGION, ioreq_region, ioreq_claim_region,
-		       ioreq_claim_undo, true),
-	IOREQ_IOCTL_OP(IOREQ_CMD_RELEASE_REGION, ioreq_release,
-		       ioreq_release_region, NULL, false),
+	[IOREQ_CMD_GET_INFO] = {
+		.size = sizeof(struct ioreq_info),
+		.min_size = offsetofend(struct ioreq_info, __reserved),
+		.fn = ioreq_get_info,
+		.copy_out = true,
+	},
+	[IOREQ_CMD_ATTACH] = {
+		.size = sizeof(struct ioreq_attach),
+		.min_size = offsetofend(struct ioreq_attach, caps),
+		.fn = ioreq_attach,
+		.copy_out = true,
+	},
+	[IOREQ_CMD_CLAIM_REGION] = {
+		.size = sizeof(struct ioreq_region),
+		.min_size = offsetofend(struct ioreq_region, __reserved2),
+		.fn = ioreq_claim_region,
+		.undo = ioreq_claim_undo,
+		.copy_out = true,
+	},
+	[IOREQ_CMD_RELEASE_REGION] = {
+		.size = sizeof(struct ioreq_release),
+		.min_size = offsetofend(struct ioreq_release, __reserved),
+		.fn = ioreq_release_region,
+	},
 };
 
 static long ioreq_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
@@ -294,11 +320,18 @@ static long ioreq_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 
 	if (get_user(usize, (u32 __user *)uarg))
 		return -EFAULT;
-	if (usize < op->size)
+	if (usize < op->min_size)
 		return -EINVAL;
 	ret = copy_struct_from_user(&buf, op->size, uarg, usize);
 	if (ret)
 		return ret;
+	/*
+	 * Results are copied out after the fact; refuse a struct that cannot
+	 * take them before anything happens.  Writing the input back changes
+	 * nothing.
+	 */
+	if (op->copy_out && copy_to_user(uarg, &buf, op->size))
+		return -EFAULT;
 
 	ret = op->fn(session, &buf);
 	if (ret || !op->copy_out)

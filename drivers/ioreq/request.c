@@ -262,7 +262,8 @@ static bool ioreq_readable(struct ioreq_session *session)
  * @nonblock: O_NONBLOCK
  *
  * Blocks until at least one record is queued, then returns as many as are
- * queued and fit, without blocking again.
+ * queued and fit, without blocking again, and at most one per vcpu of the
+ * guest so that one write() can answer them all.
  *
  * Context: process.
  * Return: bytes read, or a negative errno.
@@ -272,7 +273,8 @@ ssize_t ioreq_session_read(struct ioreq_session *session, char __user *buf,
 {
 	struct ioreq_guest *guest = session->guest;
 	struct ioreq_cmd batch[IOREQ_READ_BATCH];
-	size_t max = count / sizeof(struct ioreq_cmd);
+	size_t max = min_t(size_t, count / sizeof(struct ioreq_cmd),
+			   guest->nr_vcpus);
 	size_t done = 0;
 	unsigned int n;
 	bool dead;

@@ -9,7 +9,7 @@
  * IOREQ pages and event channels, or a VMM's exits forwarded from
  * userspace) lives in a kernel provider: the backend never sees it.
  *
- * ioctl type 0xBA, numbers 0x00-0x3f for the backend side (this header)
+ * ioctl type 0xBC, numbers 0x00-0x3f for the backend side (this header)
  * and 0x40-0x7f for the hypervisor side (linux/ioreq_vmm.h).
  */
 #ifndef _UAPI_LINUX_IOREQ_H
@@ -19,7 +19,7 @@
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
-#define IOREQ_MAGIC 0xBA
+#define IOREQ_MAGIC 0xBC
 
 /**
  * DOC: General ioctl format and errors
@@ -37,31 +37,42 @@
  *   non-zero reserved members, or a member out of its range.
  * - E2BIG: size is larger than the kernel knows and the extra bytes are
  *   not zero.
- * - EFAULT: the struct (or a buffer it points to) is not accessible.
+ * - EFAULT: the struct is not accessible.
  * - ENOTCONN: the session is not attached to a guest (for ioctls that need
  *   one).
  * - ENODEV: the guest is gone (the hypervisor destroyed it or the VMM
- *   closed it); only close() is useful after this.
+ *   closed it).  IOREQ_GET_INFO and IOREQ_RELEASE_REGION still work; the
+ *   session is of no further use and should be closed.
  * - EOPNOTSUPP: the provider lacks the capability the request needs (see
  *   IOREQ_GET_INFO).
  *
  * Errors of read() and write():
  *
- * - EINVAL: a buffer shorter than one record, a length that is not a
- *   multiple of 32 bytes, or (write) a malformed record: unknown op or
- *   flags, a size other than 1/2/4/8, non-zero reserved bytes, or an id
- *   that names no vcpu of the guest.  A malformed batch completes nothing.
+ * - EINVAL: (read) a length that is zero or not a multiple of 32 bytes;
+ *   (write) a length that is not a multiple of 32 bytes or holds more
+ *   records than the guest has vcpus, or a malformed record: unknown op,
+ *   non-zero flags, a size other than 1/2/4/8, an id that names no vcpu of
+ *   the guest, or an op or size that differs from the pending request's.
+ *   A batch with a malformed record completes nothing.
  * - ENOENT: (write) the first record names a request that is no longer
- *   pending in this session (it was already answered, cancelled by the
- *   hypervisor side, or completed because its region was released).  A
- *   later stale record ends the write early: write() returns the bytes of
- *   the records before it, which were completed.
+ *   pending in this session (it was already answered, even earlier in the
+ *   same batch, cancelled by the hypervisor side, or completed because its
+ *   region was released).  A later stale record ends the write early:
+ *   write() returns the bytes of the records before it, which completed.
+ *
+ * read() returns at most one record per vcpu of the guest, so whatever one
+ * read() returned can be answered by one write().  write() of 0 bytes
+ * returns 0.
  * - EAGAIN: O_NONBLOCK and no record is ready.
  * - ENOTCONN, ENODEV: as above.
  */
 
 /**
  * enum ioreq_ioctl_nr - ioctl numbers, backend side
+ * @IOREQ_CMD_GET_INFO: IOREQ_GET_INFO, struct ioreq_info
+ * @IOREQ_CMD_ATTACH: IOREQ_ATTACH, struct ioreq_attach
+ * @IOREQ_CMD_CLAIM_REGION: IOREQ_CLAIM_REGION, struct ioreq_region
+ * @IOREQ_CMD_RELEASE_REGION: IOREQ_RELEASE_REGION, struct ioreq_release
  */
 enum ioreq_ioctl_nr {
 	IOREQ_CMD_GET_INFO = 0x00,
@@ -120,12 +131,12 @@ struct ioreq_info {
  * @guest_id: the guest: a domid on Xen, the id the VMM was given by
  *	IOREQ_VMM_CREATE_GUEST on the userspace-hypervisor provider
  * @nr_vcpus: out: the guest's vcpu count; record ids name vcpus below it
- * @__reserved2: out: 0
+ * @__reserved2: must be 0
  * @caps: out: IOREQ_CAP_* of the guest's provider
  *
  * A session attaches once.  Errors: EBUSY (already attached), ESRCH (no
- * provider knows the guest), ENODEV (no such provider loaded), EPERM (the
- * provider refuses this caller the guest).
+ * provider knows the guest), ENODEV (no such provider loaded, or the guest
+ * died meanwhile), or the provider's own error for that guest.
  */
 struct ioreq_attach {
 	__u32 size;
@@ -162,9 +173,11 @@ struct ioreq_attach {
  *
  * A guest access is delivered to the session whose region contains it
  * whole; the record carries @user_data and the offset from @addr.
- * Errors: EEXIST (overlaps a region of any session on this guest),
- * ENOSPC (the session holds max_regions regions), EOPNOTSUPP (the space
- * or a flag needs a capability the provider lacks).
+ * Errors: EINVAL (unknown flags or space, non-zero reserved members,
+ * @len zero, the range wraps, or a port range beyond 0xffff), EEXIST
+ * (overlaps a region of any session on this guest), ENOSPC (the session
+ * holds max_regions regions), EOPNOTSUPP (the space or a flag needs a
+ * capability the provider lacks), ENOTCONN, ENODEV.
  */
 struct ioreq_region {
 	__u32 size;

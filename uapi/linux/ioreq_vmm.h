@@ -11,7 +11,7 @@
  * file descriptor; the backend sees this provider only as
  * IOREQ_PROVIDER_VMM in IOREQ_GET_INFO.
  *
- * ioctl type 0xBA, numbers 0x40-0x7f.  The general format and errors are
+ * ioctl type 0xBC, numbers 0x40-0x7f.  The general format and errors are
  * those of linux/ioreq.h.
  */
 #ifndef _UAPI_LINUX_IOREQ_VMM_H
@@ -23,6 +23,8 @@
 
 /**
  * enum ioreq_vmm_ioctl_nr - ioctl numbers, hypervisor side
+ * @IOREQ_VMM_CMD_CREATE_GUEST: IOREQ_VMM_CREATE_GUEST, struct ioreq_vmm_create
+ * @IOREQ_VMM_CMD_ACCESS: IOREQ_VMM_ACCESS, struct ioreq_vmm_access
  */
 enum ioreq_vmm_ioctl_nr {
 	IOREQ_VMM_CMD_CREATE_GUEST = 0x40,
@@ -41,7 +43,9 @@ enum ioreq_vmm_ioctl_nr {
  * One guest per open file; it lives until the file is closed, when every
  * backend session attached to it sees EPOLLHUP and ENODEV.
  * Errors: EBUSY (this fd already has a guest), EEXIST (@guest_id is in
- * use), EINVAL (@nr_vcpus out of range), ENOSPC (no free id).
+ * use: an id stays in use until the last reference to its file is gone),
+ * EINVAL (@nr_vcpus is 0 or above the max_vcpus parameter (at most 4096),
+ * or @guest_id above 0xffffffff), ENOSPC (no free id).
  */
 struct ioreq_vmm_create {
 	__u32 size;
@@ -70,8 +74,9 @@ struct ioreq_vmm_create {
  * @len: access size in bytes: 1, 2, 4 or 8
  * @status: out: IOREQ_VMM_STATUS_*
  * @addr: guest-physical address or port
- * @data: in: the value of a write (low @len bytes); out: the value of a
- *	read, all ones unless @status is IOREQ_VMM_STATUS_DONE
+ * @data: in: the value of a write (low @len bytes), returned unchanged;
+ *	out: the value of a read, all ones unless @status is
+ *	IOREQ_VMM_STATUS_DONE
  * @timeout_ms: how long to wait for the backend; 0 means the provider's
  *	default_timeout_ms parameter
  * @__reserved: must be 0
@@ -81,7 +86,8 @@ struct ioreq_vmm_create {
  * fatal signal ends the wait early.  A vcpu carries one access at a time.
  * Errors: EBUSY (another thread is in an access on this vcpu), ENXIO (no
  * guest created on this fd), EINVAL (@vcpu, @space, @op or @len out of
- * range, non-zero @status on entry).
+ * range, non-zero @status on entry), EINTR (a fatal signal: the access
+ * was withdrawn and the process is dying).
  */
 struct ioreq_vmm_access {
 	__u32 size;

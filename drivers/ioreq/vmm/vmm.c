@@ -274,16 +274,18 @@ static long vmm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		struct ioreq_vmm_create create;
 		struct ioreq_vmm_access access;
 	} buf;
-	unsigned int size;
+	unsigned int size, min_size;
 	u32 usize;
 	int ret;
 
 	switch (cmd) {
 	case IOREQ_VMM_CREATE_GUEST:
 		size = sizeof(buf.create);
+		min_size = offsetofend(struct ioreq_vmm_create, guest_id);
 		break;
 	case IOREQ_VMM_ACCESS:
 		size = sizeof(buf.access);
+		min_size = offsetofend(struct ioreq_vmm_access, __reserved);
 		break;
 	default:
 		return -ENOTTY;
@@ -291,11 +293,14 @@ static long vmm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 
 	if (get_user(usize, (u32 __user *)uarg))
 		return -EFAULT;
-	if (usize < size)
+	if (usize < min_size)
 		return -EINVAL;
 	ret = copy_struct_from_user(&buf, size, uarg, usize);
 	if (ret)
 		return ret;
+	/* Refuse a struct that cannot take the results before acting. */
+	if (copy_to_user(uarg, &buf, size))
+		return -EFAULT;
 
 	if (cmd == IOREQ_VMM_CREATE_GUEST)
 		ret = vmm_create_guest(file, &buf.create);
