@@ -275,8 +275,9 @@ ssize_t ioreq_session_read(struct ioreq_session *session, char __user *buf,
 	struct ioreq_cmd batch[IOREQ_READ_BATCH];
 	size_t max = min_t(size_t, count / sizeof(struct ioreq_cmd),
 			   guest->nr_vcpus);
+	unsigned int n, copied;
+	unsigned long left;
 	size_t done = 0;
-	unsigned int n;
 	bool dead;
 	int ret;
 
@@ -301,10 +302,14 @@ ssize_t ioreq_session_read(struct ioreq_session *session, char __user *buf,
 			continue;
 		}
 
-		if (copy_to_user(buf + done * sizeof(*batch), batch,
-				 n * sizeof(*batch))) {
-			/* Nothing of this batch counts as read: hand it back. */
-			ioreq_requeue(guest, session, batch, n);
+		left = copy_to_user(buf + done * sizeof(*batch), batch,
+				    n * sizeof(*batch));
+		if (left) {
+			/* Whole records copied count; hand the rest back. */
+			copied = n - DIV_ROUND_UP(left, sizeof(*batch));
+			ioreq_requeue(guest, session, batch + copied,
+				      n - copied);
+			done += copied;
 			return done ? done * sizeof(*batch) : -EFAULT;
 		}
 		done += n;

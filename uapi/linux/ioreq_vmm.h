@@ -86,7 +86,8 @@ struct ioreq_vmm_create {
  * fatal signal ends the wait early.  A vcpu carries one access at a time.
  * Errors: EBUSY (another thread is in an access on this vcpu), ENXIO (no
  * guest created on this fd), EINVAL (@vcpu, @space, @op or @len out of
- * range, non-zero @status on entry), EINTR (a fatal signal: the access
+ * range, an access that wraps the address space or a port access beyond
+ * 0xffff, non-zero @status on entry), EINTR (a fatal signal: the access
  * was withdrawn and the process is dying).
  */
 struct ioreq_vmm_access {

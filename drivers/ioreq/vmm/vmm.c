@@ -33,6 +33,7 @@ module_param(default_timeout_ms, uint, 0444);
 MODULE_PARM_DESC(default_timeout_ms, "Wait for a backend when an access gives no timeout (default 10000)");
 
 #define VMM_VCPU_BUSY 0
+#define VMM_PIO_LAST 0xffffULL
 
 /**
  * struct vmm_vcpu - one vcpu's access in flight
@@ -205,6 +206,7 @@ static int vmm_access(struct file *file, struct ioreq_vmm_access *arg)
 	unsigned long timeout;
 	struct vmm_vcpu *v;
 	long left;
+	u64 last;
 	u32 vcpu;
 	int ret;
 
@@ -213,6 +215,10 @@ static int vmm_access(struct file *file, struct ioreq_vmm_access *arg)
 	if (arg->space > IOREQ_SPACE_PIO || arg->op > IOREQ_OP_WRITE)
 		return -EINVAL;
 	if (arg->len != 1 && arg->len != 2 && arg->len != 4 && arg->len != 8)
+		return -EINVAL;
+	last = arg->addr + arg->len - 1;
+	if (last < arg->addr ||
+	    (arg->space == IOREQ_SPACE_PIO && last > VMM_PIO_LAST))
 		return -EINVAL;
 	if (!vg)
 		return -ENXIO;
