@@ -15,8 +15,10 @@
  * counts) is checked by the runner around this program.
  *
  * Usage: ioreq_fuzz [-s seed] [-n min_ops] [-k min_kills] [-t seconds]
- * The run is reproducible per process from the printed seed (thread timing
- * is not).  Prints KTAP; exits 0 when the targets were met with no error.
+ * Runs until both targets are met, or for -t seconds when both are 0 (as
+ * load for other tests); fails if -t passes first.  The run is
+ * reproducible per process from the printed seed (thread timing is not).
+ * Prints KTAP; exits 0 when the targets were met with no error.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -565,7 +567,8 @@ int main(int argc, char **argv)
 	t_end = t_start + seconds * 1000;
 	next_report = t_start + 10000;
 	while (now_ms() < t_end &&
-	       (atomic_load(&sh->ops) < min_ops || kills < min_kills)) {
+	       ((!min_ops && !min_kills) ||
+		atomic_load(&sh->ops) < min_ops || kills < min_kills)) {
 		usleep(1000 + below(&r, 20000));
 		i = below(&r, NR_BACKENDS);
 		kill(backends[i], SIGKILL);

@@ -1,0 +1,70 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Load and unload the ioreq modules many times, each time under load: the
+# fuzzer drives guests and backends while unloads are attempted.  An
+# unload must be refused while a file of the module is open, and succeed
+# once the load is gone.  Prints KTAP.
+#
+# usage: ioreq_reload.sh IOREQ_KO IOREQ_VMM_KO [ROUNDS] [LOAD_SECONDS]
+set -u
+
+core_ko=$1
+vmm_ko=$2
+rounds=${3:-100}
+load=${4:-1}
+fuzz=${FUZZ:-ioreq_fuzz}
+log=${TMPDIR:-/tmp}/ioreq-reload.$$
+mkdir -p "${TMPDIR:-/tmp}"
+
+echo "TAP version 13"
+echo "1..1"
+
+fail()
+{
+	echo "# round $round: $*"
+	echo "not ok 1 reload_under_load"
+	exit 1
+}
+
+refcnt()
+{
+	cat "/sys/module/$1/refcnt" 2>/dev/null || echo 0
+}
+
+for m in ioreq_vmm ioreq; do
+	[ -d "/sys/module/$m" ] && { rmmod "$m" || fail "cannot unload $m first"; }
+done
+
+round=0
+refused=0
+while [ "$round" -lt "$rounds" ]; do
+	round=$((round + 1))
+	insmod "$core_ko" || fail "insmod ioreq"
+	insmod "$vmm_ko" || fail "insmod ioreq_vmm"
+
+	"$fuzz" -n 0 -k 0 -t "$load" -s "$round" >"$log" 2>&1 &
+	pid=$!
+
+	# Wait (boundedly) until the load holds the provider.
+	tries=0
+	while [ "$(refcnt ioreq_vmm)" -eq 0 ] && kill -0 "$pid" 2>/dev/null; do
+		tries=$((tries + 1))
+		[ "$tries" -gt 200 ] && break
+		sleep 0.05
+	done
+	if [ "$(refcnt ioreq_vmm)" -gt 0 ]; then
+		# In use: both unloads must be refused, the modules must stay.
+		rmmod ioreq_vmm 2>/dev/null && fail "ioreq_vmm unloaded while in use"
+		rmmod ioreq 2>/dev/null && fail "ioreq unloaded while in use"
+		[ -d /sys/module/ioreq_vmm ] || fail "ioreq_vmm vanished"
+		refused=$((refused + 2))
+	fi
+
+	wait "$pid" || { cat "$log"; fail "the load failed"; }
+	rmmod ioreq_vmm || fail "rmmod ioreq_vmm after the load"
+	rmmod ioreq || fail "rmmod ioreq after the load"
+done
+
+echo "# $rounds rounds: $refused unloads refused while in use, every unload after the load succeeded"
+echo "ok 1 reload_under_load"
