@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# check.sh: everything `make check` does, in order:
+#
+#   deps      scripts/deps.sh (packages, headers, guest kernels)
+#   lint      scripts/lint.sh (W=1 + sparse for each kernel, checkpatch)
+#   build     the modules for each kernel, each in its own copy of the
+#             tree under .build/kbuild/KVER/
+#   selftests make -C selftests/ioreq (static programs) into
+#             .build/selftests/
+#   vm        for each kernel: boot it under QEMU with the modules and the
+#             selftests (selftests/ioreq/vm/vmtest.sh)
+#
+# A failed stage counts as one failed case and the stages after it still
+# run where they can, so that one run shows every problem.  The last line
+# is the total over both kernels, "check: N passed, N failed, N skipped";
+# the exit status is non-zero if anything failed.
+#
+# Environment: VM_TIMEOUT (seconds per guest, default 1200),
+# IOREQ_KERNELS (default "61 612").
+set -euo pipefail
+
+IOREQ_STAGE=check
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+start=$(now)
+passed=0
+failed=0
+skipped=0
+notes=()
+
+# stage_failed WHAT: one failed case for a stage that did not complete.
+stage_failed()
+{
+	failed=$((failed + 1))
+	notes+=("$1")
+}
+
+"$IOREQ_ROOT/scripts/deps.sh"
+load_env
+
+"$IOREQ_ROOT/scripts/lint.sh" || stage_failed "lint"
+
+IOREQ_STAGE=build
+built=()
+for k in $IOREQ_KERNELS; do
+	kver=$(kvar KVER "$k")
+	dir=$IOREQ_BUILD/kbuild/$kver
+	t=$(now)
+	log "$kver: make -C $(kvar KDIR "$k") M=$dir modules"
+	if build_modules "$k" "$dir"; then
+		log "$kver: built in $(( $(now) - t ))s"
+		built+=("$k")
+	else
+		log "$kver: build FAILED, log: $dir.log"
+		grep -E 'error|warning' "$dir.log" | head -n 40 | sed 's/^/    /' || true
+		stage_failed "build for $kver"
+	fi
+done
+
+IOREQ_STAGE=selftests
+t=$(now)
+ksft_out=$IOREQ_BUILD/selftests
+ksft_args=(-C "$IOREQ_ROOT/selftests/ioreq" OUTPUT="$ksft_out"
+	   KSFT_DIR="$LINUX_SRC/tools/testing/selftests")
+tests=()
+extras=()
+if [ ! -f "$IOREQ_ROOT/selftests/ioreq/Makefile" ]; then
+	log "no selftests/ioreq/Makefile: the guests only load and unload the modules"
+else
+	rm -rf "$ksft_out"
+	mkdir -p "$ksft_out"
+	log "make ${ksft_args[*]}"
+	if make -j"$NPROC" "${ksft_args[@]}" > "$ksft_out.log" 2>&1; then
+		# The programs, as lib.mk lists them for run_kselftest.sh.
+		names=$(make -s --no-print-directory "${ksft_args[@]}" emit_tests 2>/dev/null |
+			sed -n 's/^[^:]*://p' || true)
+		if [ -z "$names" ]; then
+			names=$(find "$ksft_out" -maxdepth 1 -type f -perm -u+x -printf '%f\n' | sort)
+		fi
+		for n in $names; do
+			if [ -f "$ksft_out/$n" ]; then
+				tests+=("$ksft_out/$n")
+			elif [ -f "$IOREQ_ROOT/selftests/ioreq/$n" ]; then
+				tests+=("$IOREQ_ROOT/selftests/ioreq/$n")
+			else
+				log "$n: listed but not built"
+				stage_failed "selftest $n missing"
+			fi
+		done
+		# Other programs built beside them (TEST_GEN_PROGS_EXTENDED)
+		# go into the guest too, for tests that run them.
+		for f in "$ksft_out"/*; do
+			if [ ! -f "$f" ] || [ ! -x "$f" ]; then
+				continue
+			fi
+			case " ${tests[*]} " in *" $f "*) continue ;; esac
+			extras+=(--add "$f:/tests/$(basename "$f")")
+		done
+		log "built ${#tests[@]} programs in $(( $(now) - t ))s:" \
+			"$(for f in "${tests[@]}"; do basename "$f"; done | tr '\n' ' ')"
+	else
+		log "build FAILED, log: $ksft_out.log"
+		grep -E 'error|warning|Error' "$ksft_out.log" | head -n 40 | sed 's/^/    /' || true
+		stage_failed "selftests build"
+	fi
+fi
+
+IOREQ_STAGE=vm
+settings=()
+[ ! -f "$IOREQ_ROOT/selftests/ioreq/settings" ] ||
+	settings=(--settings "$IOREQ_ROOT/selftests/ioreq/settings")
+test_args=()
+for f in "${tests[@]}"; do
+	test_args+=(--test "$f")
+done
+for k in "${built[@]}"; do
+	kver=$(kvar KVER "$k")
+	dir=$IOREQ_BUILD/kbuild/$kver
+	out=$IOREQ_BUILD/vm/$kver
+	mod_args=()
+	for m in $IOREQ_MODULES; do
+		mod_args+=(--module "$dir/$m")
+	done
+	log "$kver: booting $(kvar KIMG "$k")"
+	"$IOREQ_ROOT/selftests/ioreq/vm/vmtest.sh" --kernel "$(kvar KIMG "$k")" \
+		--kroot "$(kvar KROOT "$k")" --name "$kver" --out "$out" \
+		--timeout "${VM_TIMEOUT:-1200}" "${mod_args[@]}" \
+		"${settings[@]}" "${test_args[@]}" "${extras[@]}" || true
+	if [ -f "$out/result" ]; then
+		PASSED=0 FAILED=1 SKIPPED=0
+		# shellcheck disable=SC1091
+		. "$out/result"
+		passed=$((passed + PASSED))
+		failed=$((failed + FAILED))
+		skipped=$((skipped + SKIPPED))
+		[ "$FAILED" = 0 ] || notes+=("$kver: $FAILED failed")
+	else
+		stage_failed "guest $kver did not run"
+	fi
+done
+
+IOREQ_STAGE=check
+if [ "$failed" -gt 0 ]; then
+	log "FAILED after $(( $(now) - start ))s: ${notes[*]}"
+else
+	log "all passed in $(( $(now) - start ))s"
+fi
+echo "check: $passed passed, $failed failed, $skipped skipped"
+[ "$failed" = 0 ]

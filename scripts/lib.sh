@@ -1,0 +1,116 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+#
+# Helpers shared by the scripts in this directory.  Source it; it is not a
+# program.  Everything cacheable lives outside the clone under IOREQ_CACHE;
+# per-clone scratch files live under IOREQ_BUILD (covered by .gitignore).
+
+IOREQ_ROOT=${IOREQ_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+IOREQ_CACHE=${IOREQ_CACHE:-/var/cache/ioreq}
+IOREQ_ENV=${IOREQ_ENV:-$IOREQ_CACHE/env.mk}
+IOREQ_BUILD=${IOREQ_BUILD:-$IOREQ_ROOT/.build}
+IOREQ_STAGE=${IOREQ_STAGE:-ioreq}
+
+# The kernels we build and test against, as suffixes of the KDIR_*,
+# KIMG_*, KVER_* and KROOT_* variables of the env file.
+IOREQ_KERNELS=${IOREQ_KERNELS:-61 612}
+
+# One progress line: "[stage] message".
+log()
+{
+	printf '[%s] %s\n' "$IOREQ_STAGE" "$*"
+}
+
+die()
+{
+	printf '[%s] error: %s\n' "$IOREQ_STAGE" "$*" >&2
+	exit 1
+}
+
+# Seconds since the epoch, for stage timings.
+now()
+{
+	date +%s
+}
+
+# Our scripts call make themselves, with their own -j: a jobserver or
+# variables of an outer make must not leak into those builds.
+unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES
+NPROC=$(nproc 2>/dev/null || echo 2)
+
+# env_ok: the env file exists and what it names is still there.
+env_ok()
+{
+	local k
+
+	[ -r "$IOREQ_ENV" ] || return 1
+	(
+		# shellcheck disable=SC1090
+		. "$IOREQ_ENV"
+		[ -f "$LINUX_SRC/scripts/checkpatch.pl" ] || exit 1
+		for k in $IOREQ_KERNELS; do
+			[ -f "$(kvar KDIR "$k")/Makefile" ] || exit 1
+			[ -f "$(kvar KIMG "$k")" ] || exit 1
+		done
+	)
+}
+
+# Read the paths scripts/deps.sh resolved, running it first if they are
+# missing.  The file is both a makefile and a shell fragment: NAME=value
+# lines without quotes or spaces.
+load_env()
+{
+	if ! env_ok; then
+		[ "$(id -u)" = 0 ] ||
+			die "$IOREQ_ENV is missing or stale: run 'make deps' as root"
+		"$IOREQ_ROOT/scripts/deps.sh"
+		env_ok || die "scripts/deps.sh did not produce a usable $IOREQ_ENV"
+	fi
+	# shellcheck disable=SC1090
+	. "$IOREQ_ENV"
+}
+
+# kvar NAME SUFFIX: the value of ${NAME}_${SUFFIX}, e.g. kvar KDIR 61.
+kvar()
+{
+	local v="${1}_${2}"
+
+	printf '%s' "${!v:-}"
+}
+
+# Copy the source tree (everything but .git and build output) to $1 so
+# that builds for several kernels can run side by side without sharing
+# object files.  The copy is made afresh, so every file is compiled.
+copy_tree()
+{
+	local dest=$1
+
+	rm -rf "$dest"
+	mkdir -p "$dest"
+	tar -C "$IOREQ_ROOT" -cf - \
+		--exclude=./.git --exclude=./.build --exclude='*.o' \
+		--exclude='*.ko' --exclude='*.mod' --exclude='*.mod.c' \
+		--exclude='.*.cmd' --exclude=./Module.symvers \
+		--exclude=modules.order . | tar -C "$dest" -xf -
+}
+
+# build_modules SUFFIX DIR [MAKE ARGS...]: build the modules against the
+# headers KDIR_SUFFIX in a fresh copy of the tree at DIR; the output of
+# kbuild goes to DIR.log, with DIR/ stripped from paths so that they read
+# as paths of this tree.  Returns kbuild's exit status.
+build_modules()
+{
+	local k=$1 dir=$2 kdir rc=0
+
+	shift 2
+	kdir=$(kvar KDIR "$k")
+	copy_tree "$dir"
+	make -j"$NPROC" -C "$kdir" M="$dir" "$@" modules > "$dir.raw.log" 2>&1 ||
+		rc=$?
+	sed "s|$dir/||g" "$dir.raw.log" > "$dir.log"
+	rm -f "$dir.raw.log"
+	return $rc
+}
+
+# The modules of a build directory, in load order.
+IOREQ_MODULES=${IOREQ_MODULES:-drivers/ioreq/ioreq.ko drivers/ioreq/vmm/ioreq_vmm.ko}

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# lint.sh: the static checks of `make lint`.
+#
+#   1. For each supported kernel (6.1 and 6.12 headers), build the modules
+#      from scratch with W=1 (extra warnings, kernel-doc on .c files) and
+#      C=2 (sparse on every file).  Any warning or error in one of our
+#      files, and any modpost warning, fails.
+#   2. checkpatch.pl --strict on every .c and .h file under drivers/,
+#      include/ and uapi/ (generated *.mod.c excluded).  Any ERROR,
+#      WARNING or CHECK fails.
+#
+# Exit status 0 when everything is clean.
+set -euo pipefail
+
+IOREQ_STAGE=lint
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
+load_env
+
+start=$(now)
+status=0
+
+# Lines of a kbuild log that point at our sources (paths relative to the
+# tree after build_modules' rewriting) or come from modpost.
+our_diagnostics()
+{
+	grep -E '^(drivers|include|uapi)/[^:]*:[0-9]+(:[0-9]+)?: (warning|error)|^(WARNING|ERROR): modpost:' "$1" || true
+}
+
+for k in $IOREQ_KERNELS; do
+	kver=$(kvar KVER "$k")
+	dir=$IOREQ_BUILD/lint/$kver
+	log "$kver: W=1 C=2 build"
+	rc=0
+	build_modules "$k" "$dir" W=1 C=2 || rc=$?
+	diags=$(our_diagnostics "$dir.log")
+	if [ "$rc" -ne 0 ]; then
+		log "$kver: build FAILED (exit $rc), log: $dir.log"
+		grep -E 'error|warning|Error' "$dir.log" | head -n 60 | sed 's/^/    /' || true
+		status=1
+	elif [ -n "$diags" ]; then
+		log "$kver: $(printf '%s\n' "$diags" | wc -l) warning(s) in our files (log: $dir.log):"
+		# The whole diagnostic, with its context lines, for each hit.
+		grep -vE '^  [A-Z0-9_]+ +(\[M\] +)?[^ ]+$|^Skipping BTF|^make(\[[0-9]+\])?: ' "$dir.log" |
+			grep -E -A3 '^(drivers|include|uapi)/[^:]*:[0-9]+(:[0-9]+)?: (warning|error)|^(WARNING|ERROR): modpost:' |
+			head -n 120 | sed 's/^/    /' || true
+		status=1
+	else
+		others=$(grep -cE "(warning|error):" "$dir.log" || true)
+		[ "$others" != 0 ] || others=
+		log "$kver: clean${others:+ ($others diagnostics in kernel headers, not ours)}"
+	fi
+done
+
+# checkpatch on the sources, tracked or new, never on ignored build output.
+cd "$IOREQ_ROOT"
+if git rev-parse --git-dir >/dev/null 2>&1; then
+	files=$(git ls-files --cached --others --exclude-standard -- drivers include uapi)
+else
+	files=$(find drivers include uapi -type f)
+fi
+files=$(printf '%s\n' "$files" | grep -E '\.[ch]$' | grep -v '\.mod\.c$' | LC_ALL=C sort -u || true)
+if [ -z "$files" ]; then
+	log "checkpatch: no sources under drivers/ include/ uapi/"
+	status=1
+else
+	n=$(printf '%s\n' "$files" | wc -l)
+	log "checkpatch --strict on $n files"
+	cp_log=$IOREQ_BUILD/lint/checkpatch.log
+	mkdir -p "$(dirname "$cp_log")"
+	# shellcheck disable=SC2086
+	perl "$LINUX_SRC/scripts/checkpatch.pl" --strict --no-tree --show-types \
+		--quiet --no-summary --color=never -f $files > "$cp_log" 2>&1 || true
+	issues=$(grep -cE '^(ERROR|WARNING|CHECK):' "$cp_log" || true)
+	if [ "$issues" -gt 0 ]; then
+		log "checkpatch: $issues issue(s):"
+		sed 's/^/    /' "$cp_log"
+		status=1
+	else
+		log "checkpatch: clean"
+	fi
+fi
+
+if [ "$status" = 0 ]; then
+	log "passed in $(( $(now) - start ))s"
+else
+	log "FAILED in $(( $(now) - start ))s"
+fi
+exit $status
