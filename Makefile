@@ -56,7 +56,11 @@ lint:
 check:
 	@scripts/check.sh
 
+# Only the debug lane (KASAN + lockdep + kmemleak kernel); make check runs it too.
+check-debug:
+	@IOREQ_KERNELS= scripts/check.sh
+
 demo:
 	@scripts/demo.sh
 
-.PHONY: all modules modules_install clean deps lint check demo
+.PHONY: all modules modules_install clean deps lint check check-debug demo

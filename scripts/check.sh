@@ -43,6 +43,24 @@ load_env
 
 "$IOREQ_ROOT/scripts/lint.sh" || stage_failed "lint"
 
+# The debug lane: a KASAN + lockdep + kmemleak kernel built from
+# linux-source-6.1 (cached by scripts/debug-kernel.sh), tested like the
+# others.  IOREQ_DEBUG=0 leaves it out.
+if [ "${IOREQ_DEBUG:-1}" = 1 ]; then
+	IOREQ_STAGE=debug-kernel
+	t=$(now)
+	if dbg=$("$IOREQ_ROOT/scripts/debug-kernel.sh"); then
+		log "ready in $(( $(now) - t ))s: $dbg"
+		KVER_dbg="$(make -s -C "$dbg" kernelrelease)-debug"
+		KDIR_dbg=$dbg
+		KIMG_dbg=$dbg/arch/x86/boot/bzImage
+		KROOT_dbg=
+		IOREQ_KERNELS="$IOREQ_KERNELS dbg"
+	else
+		stage_failed "debug kernel build"
+	fi
+fi
+
 IOREQ_STAGE=build
 built=()
 for k in $IOREQ_KERNELS; do
@@ -124,10 +142,16 @@ for k in "${built[@]}"; do
 	for m in $IOREQ_MODULES; do
 		mod_args+=(--module "$dir/$m")
 	done
+	kroot_args=()
+	[ -z "$(kvar KROOT "$k")" ] || kroot_args=(--kroot "$(kvar KROOT "$k")")
+	# KASAN's shadow memory wants more room than a plain kernel.
+	mem=1024
+	[ "$k" != dbg ] || mem=2048
 	log "$kver: booting $(kvar KIMG "$k")"
-	"$IOREQ_ROOT/selftests/ioreq/vm/vmtest.sh" --kernel "$(kvar KIMG "$k")" \
-		--kroot "$(kvar KROOT "$k")" --name "$kver" --out "$out" \
-		--timeout "${VM_TIMEOUT:-1200}" "${mod_args[@]}" \
+	VM_MEM=$mem "$IOREQ_ROOT/selftests/ioreq/vm/vmtest.sh" \
+		--kernel "$(kvar KIMG "$k")" "${kroot_args[@]}" \
+		--name "$kver" --out "$out" --append slab_nomerge \
+		--timeout "${VM_TIMEOUT:-2400}" "${mod_args[@]}" \
 		"${settings[@]}" "${test_args[@]}" "${extras[@]}" || true
 	if [ -f "$out/result" ]; then
 		PASSED=0 FAILED=1 SKIPPED=0

@@ -13,7 +13,7 @@ IOREQ_STAGE=${IOREQ_STAGE:-ioreq}
 
 # The kernels we build and test against, as suffixes of the KDIR_*,
 # KIMG_*, KVER_* and KROOT_* variables of the env file.
-IOREQ_KERNELS=${IOREQ_KERNELS:-61 612}
+IOREQ_KERNELS=${IOREQ_KERNELS-61 612}
 
 # One progress line: "[stage] message".
 log()

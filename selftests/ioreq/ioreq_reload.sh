@@ -4,16 +4,24 @@
 # Load and unload the ioreq modules many times, each time under load: the
 # fuzzer drives guests and backends while unloads are attempted.  An
 # unload must be refused while a file of the module is open, and succeed
-# once the load is gone.  Prints KTAP.
+# once the load is gone.  The modules are loaded again at the end, as the
+# test found them.  Prints KTAP.
 #
-# usage: ioreq_reload.sh IOREQ_KO IOREQ_VMM_KO [ROUNDS] [LOAD_SECONDS]
+# usage: ioreq_reload.sh [IOREQ_KO IOREQ_VMM_KO [ROUNDS [LOAD_SECONDS]]]
+# By default the modules of the test guest (/lib/ioreq), and 100 rounds
+# on a debug kernel (kmemleak present), 20 elsewhere.
 set -u
+cd "$(dirname "$0")"
 
-core_ko=$1
-vmm_ko=$2
-rounds=${3:-100}
+core_ko=${1:-/lib/ioreq/ioreq.ko}
+vmm_ko=${2:-/lib/ioreq/ioreq_vmm.ko}
+if [ -e /sys/kernel/debug/kmemleak ]; then
+	rounds=${3:-100}
+else
+	rounds=${3:-20}
+fi
 load=${4:-1}
-fuzz=${FUZZ:-ioreq_fuzz}
+fuzz=${FUZZ:-./ioreq_fuzz}
 log=${TMPDIR:-/tmp}/ioreq-reload.$$
 mkdir -p "${TMPDIR:-/tmp}"
 
@@ -66,5 +74,6 @@ while [ "$round" -lt "$rounds" ]; do
 	rmmod ioreq || fail "rmmod ioreq after the load"
 done
 
+insmod "$core_ko" && insmod "$vmm_ko" || fail "loading the modules again"
 echo "# $rounds rounds: $refused unloads refused while in use, every unload after the load succeeded"
 echo "ok 1 reload_under_load"

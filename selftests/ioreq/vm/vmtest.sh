@@ -45,7 +45,11 @@ VM_MEM=${VM_MEM:-1024}
 BUSYBOX=${BUSYBOX:-/bin/busybox}
 
 # Kernel messages that fail a run whatever the tests said.
-SPLATS='WARNING:|BUG:|Oops|general protection fault|lockdep|possible circular locking|possible recursive locking|INFO: rcu|rcu_sched self-detected stall|blocked for more than|KASAN|UBSAN|kmemleak|Call Trace:|Kernel panic'
+# Lockdep, KASAN, UBSAN and debugobjects reports all carry one of these;
+# the bare words are avoided because debug kernels print them at boot
+# ("RCU lockdep checking is enabled", "kmemleak: Kernel memory leak
+# detector initialized").  kmemleak's report lists "unreferenced object".
+SPLATS='WARNING:|BUG:|Oops|general protection fault|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|trying to register non-static key|turning off the locking correctness validator|INFO: rcu|rcu_sched self-detected stall|blocked for more than|KASAN:|UBSAN:|ODEBUG:|unreferenced object|suspected memory leak|Call Trace:|Kernel panic'
 
 usage()
 {
