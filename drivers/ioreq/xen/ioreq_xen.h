@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ioreq Xen provider, private header: the protocol of the synchronous
+ * ioreq page (page.c), kept apart from the hypercalls (server.c) so that
+ * a test double can drive it without Xen.
+ */
+#ifndef _IOREQ_XEN_H
+#define _IOREQ_XEN_H
+
+#include <linux/types.h>
+#include <linux/ioreq_provider.h>
+
+#include "abi.h"
+
+struct ioreq_xen_page;
+
+/**
+ * struct ioreq_xen_page_ops - what the page protocol needs from its host
+ * @notify: kick Xen's end of @vcpu's event channel after a response was
+ *	published.  Context: any, interrupts may be off; must not sleep.
+ */
+struct ioreq_xen_page_ops {
+	void (*notify)(struct ioreq_xen_page *iop, u32 vcpu);
+};
+
+/**
+ * struct ioreq_xen_page - one IOREQ server's synchronous page
+ * @shared: the page Xen shares with us, mapped into the kernel
+ * @guest: the core's guest the requests are dispatched to
+ * @nr_vcpus: slots in use, at most IOREQ_XEN_MAX_VCPUS
+ * @ops: how to notify Xen
+ *
+ * Set up before the first event can arrive and constant until the last
+ * event handler and ->complete() have finished.  There is no lock: each
+ * slot is owned in turn by Xen and by us, as the state machine in page.c
+ * describes, and all events of one vcpu arrive on one interrupt, which
+ * never runs concurrently with itself.
+ */
+struct ioreq_xen_page {
+	struct ioreq_xen_shared_page *shared;
+	struct ioreq_guest *guest;
+	u32 nr_vcpus;
+	const struct ioreq_xen_page_ops *ops;
+};
+
+/*
+ * A test double (design only; to be written with the issue that asks for
+ * it).  page.c makes no hypercall, so a test module, or a KUnit suite
+ * linked with page.o, can run it without Xen:
+ *
+ * - "Xen" is a kzalloc'ed struct ioreq_xen_shared_page, and the guest a
+ *   core guest created with ioreq_guest_create() on a test provider whose
+ *   ->complete() calls ioreq_xen_page_complete(), exactly as server.c's
+ *   does.  ->notify() records (vcpu, state seen) in a log instead of
+ *   kicking an event channel.
+ * - To inject an access, the test plays hvm_send_ioreq(): require the
+ *   slot to be NONE (else fail, as Xen logs "bad IO state"), fill addr,
+ *   data, count, size, type and the dir/data_is_ptr/df bits, then
+ *   smp_store_release() the state byte to READY, and call
+ *   ioreq_xen_page_event() as the interrupt would.
+ * - To consume the answer, it plays hvm_wait_for_io(): smp_load_acquire()
+ *   the state; READY or INPROCESS means still pending; RESP_READY means
+ *   take data and write NONE; anything else, or a state lower than the
+ *   last one seen for this request, fails the test ("Weird HVM ioreq
+ *   state transition" crashes the guest in real Xen).
+ * - Backends are ordinary /dev/ioreq sessions on that guest, or the
+ *   core's functions called directly.
+ * - Cases: INVALIDATE and TIMEOFFSET are acked at once with data
+ *   untouched; unknown types, count != 1 and data_is_ptr answer ones
+ *   (reads) or leave data as it was; unclaimed accesses answer ones;
+ *   claimed ones wait for the backend's write(); a closed session or
+ *   ioreq_guest_kill() answers ones; spurious events (state NONE,
+ *   INPROCESS, RESP_READY) change nothing and return false; every
+ *   response notifies exactly once; vp_eport is never written.
+ * - A fuzz mode writes random bytes into every field but the state and
+ *   checks only that the state never moves backwards and each request
+ *   ends with exactly one notification.
+ * ioreq_xen_page_count_vcpus() is tested by filling vp_eport of the first
+ * n slots.
+ */
+bool ioreq_xen_page_event(struct ioreq_xen_page *iop, u32 vcpu);
+void ioreq_xen_page_complete(struct ioreq_xen_page *iop, u32 vcpu, u64 data,
+			     enum ioreq_status status);
+u32 ioreq_xen_page_count_vcpus(struct ioreq_xen_page *iop);
+
+#endif /* _IOREQ_XEN_H */

@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ioreq Xen provider: the synchronous ioreq page protocol.
+ *
+ * Each vcpu of the guest owns one 32-byte slot of the page.  Its state
+ * moves only forward, and who may write the slot depends on the state:
+ *
+ *   state          owner  next step
+ *   -----          -----  ---------
+ *   NONE           Xen    Xen fills the slot, then (barrier) sets READY
+ *                         and notifies the vcpu's event channel
+ *   READY          us     ioreq_xen_page_event() sees READY (acquire),
+ *                         sets INPROCESS, reads the request and hands it
+ *                         to ioreq_dispatch() or answers it itself
+ *   INPROCESS      us     ->complete() or the event handler writes the
+ *                         answer to data, then sets RESP_READY (release)
+ *                         and notifies Xen
+ *   RESP_READY     Xen    Xen (the vcpu, in hvm_wait_for_io()) reads the
+ *                         state, smp_rmb(), takes data, sets NONE
+ *
+ * Xen domain_crash()es the guest on a backwards transition or a state it
+ * does not know, so nothing here writes a state other than INPROCESS over
+ * READY and RESP_READY over INPROCESS.  vp_eport is Xen's: a server that
+ * changes it makes Xen refuse the next request.
+ *
+ * Nothing here makes a hypercall: the host (server.c, or a test double)
+ * maps the page and supplies ->notify().
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/compiler.h>
+#include <linux/printk.h>
+#include <asm/barrier.h>
+
+#include "ioreq_xen.h"
+
+/**
+ * enum ioreq_xen_action - what to do with a request taken from a slot
+ * @IOREQ_XEN_DISPATCH: hand it to ioreq_dispatch()
+ * @IOREQ_XEN_ACK: answer it at once and leave data as it is
+ * @IOREQ_XEN_ONES: answer it at once; a read returns all ones
+ */
+enum ioreq_xen_action {
+	IOREQ_XEN_DISPATCH,
+	IOREQ_XEN_ACK,
+	IOREQ_XEN_ONES,
+};
+
+/**
+ * struct ioreq_xen_access - a request in the core's terms
+ * @space: IOREQ_SPACE_*
+ * @op: IOREQ_OP_*
+ * @size: 1, 2, 4 or 8
+ * @addr: address, port, or SBDF << 32 | register
+ * @data: the value of a write
+ */
+struct ioreq_xen_access {
+	u32 space;
+	u32 op;
+	u32 size;
+	u64 addr;
+	u64 data;
+};
+
+static u64 ioreq_xen_ones(u32 size)
+{
+	return size && size < 8 ? (1ULL << (size * 8)) - 1 : ~0ULL;
+}
+
+static bool ioreq_xen_size_valid(u32 size)
+{
+	return size == 1 || size == 2 || size == 4 || size == 8;
+}
+
+/*
+ * Translate the request Xen posted into an access for the core, or decide
+ * to answer it here.  Pure: reads only its arguments.
+ */
+static enum ioreq_xen_action
+ioreq_xen_translate(u8 flags, u8 type, u32 count, u32 size, u64 addr,
+		    u64 data, struct ioreq_xen_access *acc)
+{
+	switch (type) {
+	case IOREQ_XEN_TYPE_PIO:
+		acc->space = IOREQ_SPACE_PIO;
+		break;
+	case IOREQ_XEN_TYPE_COPY:
+		acc->space = IOREQ_SPACE_MMIO;
+		break;
+	case IOREQ_XEN_TYPE_PCI_CONFIG:
+		acc->space = IOREQ_SPACE_PCI_CONFIG;
+		break;
+	case IOREQ_XEN_TYPE_INVALIDATE:
+		/* We keep no mapcache: nothing to invalidate. */
+		return IOREQ_XEN_ACK;
+	case IOREQ_XEN_TYPE_TIMEOFFSET:
+		/* The guest's RTC offset changed: nothing of ours to adjust. */
+		return IOREQ_XEN_ACK;
+	default:
+		pr_debug("unknown ioreq type %u: answered with all ones\n",
+			 type);
+		return IOREQ_XEN_ONES;
+	}
+
+	/*
+	 * rep ins/outs/movs (data_is_ptr) and rep stos (count > 1) need
+	 * access to guest memory, which a later issue brings.  Until then a
+	 * read answers all ones (with data_is_ptr Xen copies nothing back,
+	 * so the guest buffer keeps its contents) and a write is dropped.
+	 */
+	if ((flags & IOREQ_XEN_FLAG_DATA_IS_PTR) || count != 1) {
+		pr_debug("rep ioreq (count %u, data_is_ptr %u) at %#llx not supported: dropped\n",
+			 count, !!(flags & IOREQ_XEN_FLAG_DATA_IS_PTR), addr);
+		return IOREQ_XEN_ONES;
+	}
+	if (!ioreq_xen_size_valid(size)) {
+		pr_debug("ioreq of size %u at %#llx: answered with all ones\n",
+			 size, addr);
+		return IOREQ_XEN_ONES;
+	}
+
+	acc->op = flags & IOREQ_XEN_FLAG_DIR_READ ? IOREQ_OP_READ :
+						    IOREQ_OP_WRITE;
+	acc->size = size;
+	acc->addr = addr;
+	acc->data = data;
+	return IOREQ_XEN_DISPATCH;
+}
+
+/*
+ * INPROCESS -> RESP_READY: publish the answer and notify Xen.  @set_data
+ * is false for writes and for requests whose data Xen does not take.
+ */
+static void ioreq_xen_respond(struct ioreq_xen_page *iop, u32 vcpu,
+			      u64 data, bool set_data)
+{
+	struct ioreq_xen_req *req = &iop->shared->vcpu_ioreq[vcpu];
+	u8 flags = READ_ONCE(req->flags);
+
+	if ((flags & IOREQ_XEN_FLAG_STATE) != IOREQ_XEN_STATE_INPROCESS) {
+		/* Only Xen and we write the page; never move backwards. */
+		pr_debug("vcpu %u: state %u, not in process: no response\n",
+			 vcpu, flags & IOREQ_XEN_FLAG_STATE);
+		return;
+	}
+	if (set_data)
+		WRITE_ONCE(req->data, data);
+	flags = (flags & ~IOREQ_XEN_FLAG_STATE) | IOREQ_XEN_STATE_RESP_READY;
+	/*
+	 * Data before state.  Pairs with the smp_rmb() after Xen reads the
+	 * state in hvm_wait_for_io() (xen/common/ioreq.c).
+	 */
+	smp_store_release(&req->flags, flags);
+	iop->ops->notify(iop, vcpu);
+}
+
+/**
+ * ioreq_xen_page_event() - handle an event on a vcpu's event channel
+ * @iop: the page
+ * @vcpu: the vcpu whose channel fired, below @iop->nr_vcpus
+ *
+ * Takes the vcpu's request if Xen posted one, and dispatches it to the
+ * core or answers it here.  Never called concurrently for one vcpu.
+ *
+ * Context: any (the event channel's interrupt handler); does not sleep.
+ * Return: true if a request was taken, false for a spurious event.
+ */
+bool ioreq_xen_page_event(struct ioreq_xen_page *iop, u32 vcpu)
+{
+	struct ioreq_xen_req *req = &iop->shared->vcpu_ioreq[vcpu];
+	enum ioreq_xen_action action;
+	struct ioreq_xen_access acc;
+	u32 count, size;
+	u64 addr, data;
+	u8 flags, type;
+	int ret;
+
+	/*
+	 * Pairs with the barrier Xen's hvm_send_ioreq() puts between filling
+	 * the slot and setting READY (prepare_wait_on_xen_event_channel(),
+	 * "an implicit barrier"): the fields read below are the request's.
+	 */
+	flags = smp_load_acquire(&req->flags);
+	if ((flags & IOREQ_XEN_FLAG_STATE) != IOREQ_XEN_STATE_READY)
+		return false;
+
+	/* READY -> INPROCESS; Xen only waits for a change from here on. */
+	WRITE_ONCE(req->flags, (flags & ~IOREQ_XEN_FLAG_STATE) |
+				IOREQ_XEN_STATE_INPROCESS);
+
+	type = READ_ONCE(req->type);
+	count = READ_ONCE(req->count);
+	size = READ_ONCE(req->size);
+	addr = READ_ONCE(req->addr);
+	data = READ_ONCE(req->data);
+
+	action = ioreq_xen_translate(flags, type, count, size, addr, data,
+				     &acc);
+	if (action == IOREQ_XEN_ACK) {
+		ioreq_xen_respond(iop, vcpu, 0, false);
+		return true;
+	}
+	if (action == IOREQ_XEN_ONES) {
+		ioreq_xen_respond(iop, vcpu, ioreq_xen_ones(size),
+				  (flags & IOREQ_XEN_FLAG_DIR_READ) &&
+				  !(flags & IOREQ_XEN_FLAG_DATA_IS_PTR));
+		return true;
+	}
+
+	/*
+	 * From IOREQ_QUEUED on, ->complete() owns the slot and may already
+	 * have answered on another CPU: touch nothing after it.
+	 */
+	ret = ioreq_dispatch(iop->guest, vcpu, acc.space, acc.op, acc.size,
+			     acc.addr, acc.data);
+	if (ret == IOREQ_QUEUED)
+		return true;
+	if (ret < 0)
+		pr_debug("vcpu %u: dispatch failed (%d): answered with all ones\n",
+			 vcpu, ret);
+	/* Unclaimed, or the guest is dying: as Xen does with no server. */
+	ioreq_xen_respond(iop, vcpu, ioreq_xen_ones(acc.size),
+			  acc.op == IOREQ_OP_READ);
+	return true;
+}
+
+/**
+ * ioreq_xen_page_complete() - answer a dispatched request
+ * @iop: the page
+ * @vcpu: the vcpu whose request ended
+ * @data: the value of a read, masked to its size (all ones if aborted)
+ * @status: how the request ended; an aborted read returns @data too
+ *
+ * Context: any; called from the provider's ->complete() with the guest's
+ * lock held and interrupts off.  Does not sleep.
+ */
+void ioreq_xen_page_complete(struct ioreq_xen_page *iop, u32 vcpu, u64 data,
+			     enum ioreq_status status)
+{
+	struct ioreq_xen_req *req = &iop->shared->vcpu_ioreq[vcpu];
+
+	/* dir cannot change while the slot is INPROCESS: Xen waits. */
+	ioreq_xen_respond(iop, vcpu, data,
+			  READ_ONCE(req->flags) & IOREQ_XEN_FLAG_DIR_READ);
+}
+
+/**
+ * ioreq_xen_page_count_vcpus() - count the slots Xen gave an event channel
+ * @iop: the page, of an enabled server
+ *
+ * Xen writes each vcpu's vp_eport when the server is enabled, and port 0
+ * is never allocated, so the slots in use are the leading ones with a
+ * non-zero vp_eport.  Used when XEN_DMOP_nr_vcpus is not available.
+ *
+ * Context: any.
+ * Return: the number of vcpus, at most IOREQ_XEN_MAX_VCPUS.
+ */
+u32 ioreq_xen_page_count_vcpus(struct ioreq_xen_page *iop)
+{
+	u32 n;
+
+	ioreq_xen_abi_check();
+	for (n = 0; n < IOREQ_XEN_MAX_VCPUS; n++)
+		if (!READ_ONCE(iop->shared->vcpu_ioreq[n].vp_eport))
+			break;
+	return n;
+}

@@ -1,0 +1,698 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ioreq Xen provider: one Xen IOREQ server per guest domain.
+ *
+ * The first session that attaches to a domid brings a server up, in the
+ * order QEMU and the Xen-under-QEMU tests use:
+ *
+ *   XEN_DMOP_nr_vcpus                  how many slots the page has in use
+ *   XEN_DMOP_create_ioreq_server       synchronous only (no buffered ring)
+ *   XENMEM_acquire_resource            frame IOREQ_XEN_FRAME_IOREQ(0),
+ *                                      mapped into the kernel (below)
+ *   XEN_DMOP_set_ioreq_server_state    enable: Xen fills in vp_eport
+ *   EVTCHNOP_bind_interdomain          one per vcpu, to its vp_eport, and
+ *   bind_evtchn_to_irqhandler_lateeoi  an interrupt handler on our end
+ *
+ * A request Xen posts between the enable and the bind is not lost:
+ * EVTCHNOP_bind_interdomain always sets our new port pending ("We may have
+ * lost notifications on the remote unbound port", evtchn_bind_interdomain()
+ * in xen/common/event_channel.c), so each handler runs once at bind.
+ *
+ * Regions that backends claim become XEN_DMOP_map_io_range_to_ioreq_server
+ * calls; the requests themselves are page.c's business.
+ *
+ * Mapping the page.  XENMEM_acquire_resource behaves differently for the
+ * two kinds of dom0 (xen/common/memory.c acquire_resource()):
+ *
+ * - PV (x86, what runs in our QEMU tests): Xen returns the frame's MFN.
+ *   We take a page from xen_alloc_unpopulated_pages(), whose direct-map
+ *   PTE exists but is not present, and point that PTE at the MFN with
+ *   HYPERVISOR_mmu_update() naming the owner of the frame as the foreign
+ *   domain, as privcmd's xen_remap_pfn() does for user mappings.  Undone
+ *   with HYPERVISOR_update_va_mapping() to an empty PTE, flushing the TLB.
+ * - Auto-translated (PVH, Arm): we pass the GFN of an unpopulated page
+ *   and Xen maps the frame there in our physmap; the page's direct-map
+ *   address then reaches it.  Undone with XENMEM_remove_from_physmap.
+ *
+ * No VMA is involved (privcmd's ioeventfd takes the page from a privcmd
+ * VMA's private data, which exists only on auto-translated dom0s).
+ *
+ * Lifetime.  The xarray of servers holds the provider's reference on each
+ * guest; sessions hold their own.  The provider drops its reference, after
+ * ioreq_guest_kill(), once Xen no longer knows the server: Xen destroys a
+ * domain's servers when it kills the domain, and we check every server
+ * when xenstored fires "@releaseDomain" (a domain died) and when a session
+ * attaches to a domid that has one (the domid may have been reused).  It
+ * also drops it when the module is unloaded.  ->release() then takes the
+ * server down.  Until then our mapping holds a reference on the dead
+ * domain's ioreq page, so the domain lingers as a zombie: without
+ * xenstored (no watch), only the next attach or the unload frees it.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/interrupt.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/slab.h>
+#include <linux/xarray.h>
+
+#include <xen/events.h>
+#include <xen/features.h>
+#include <xen/page.h>
+#include <xen/xen.h>
+#include <xen/xenbus.h>
+#include <xen/interface/event_channel.h>
+#include <xen/interface/memory.h>
+#include <xen/interface/hvm/dm_op.h>
+
+#include <asm/xen/hypercall.h>
+#include <asm/xen/page.h>
+
+#include "ioreq_xen.h"
+
+/**
+ * struct ioreq_xen_vcpu - one vcpu's event channel
+ * @srv: the server, for the interrupt handler
+ * @vcpu: the vcpu's id
+ * @irq: our end's interrupt, 0 while unbound
+ */
+struct ioreq_xen_vcpu {
+	struct ioreq_xen_server *srv;
+	u32 vcpu;
+	int irq;
+};
+
+/**
+ * struct ioreq_xen_server - a guest's IOREQ server (the guest's priv)
+ * @iop: the synchronous page and its protocol state
+ * @guest: the core's guest
+ * @page: the unpopulated page the ioreq frame is mapped at
+ * @domid: the guest domain
+ * @id: the server id Xen gave us
+ * @mapped: @page maps the ioreq frame
+ * @enabled: the server is enabled
+ * @vcpus: per-vcpu event channels, @iop.nr_vcpus of them in use
+ *
+ * Written while the server is brought up and taken down, which happen
+ * once each and never concurrently with its interrupt handlers.
+ */
+struct ioreq_xen_server {
+	struct ioreq_xen_page iop;
+	struct ioreq_guest *guest;
+	struct page *page;
+	domid_t domid;
+	u16 id;
+	bool mapped;
+	bool enabled;
+	struct ioreq_xen_vcpu vcpus[IOREQ_XEN_MAX_VCPUS];
+};
+
+/*
+ * Servers by domid.  ioreq_xen_lock makes lookup-and-get atomic against
+ * removal and serialises bringing servers up; it protects ioreq_xen_servers.
+ */
+static DEFINE_MUTEX(ioreq_xen_lock);
+static DEFINE_XARRAY(ioreq_xen_servers);
+
+static struct ioreq_provider ioreq_xen_provider;
+
+static int ioreq_xen_dm_op(domid_t domid, struct ioreq_xen_dm_op *op)
+{
+	struct xen_dm_op_buf buf;
+
+	set_xen_guest_handle(buf.h, op);
+	buf.size = sizeof(*op);
+	return HYPERVISOR_dm_op(domid, 1, &buf);
+}
+
+static int ioreq_xen_nr_vcpus(domid_t domid, u32 *nr_vcpus)
+{
+	struct ioreq_xen_dm_op op = { .op = IOREQ_XEN_DMOP_NR_VCPUS };
+	int ret;
+
+	ret = ioreq_xen_dm_op(domid, &op);
+	if (!ret)
+		*nr_vcpus = op.u.nr_vcpus.vcpus;
+	return ret;
+}
+
+static int ioreq_xen_create(domid_t domid, u16 *id)
+{
+	struct ioreq_xen_dm_op op = {
+		.op = IOREQ_XEN_DMOP_CREATE_IOREQ_SERVER,
+		.u.create.handle_bufioreq = IOREQ_XEN_BUFIOREQ_OFF,
+	};
+	int ret;
+
+	ret = ioreq_xen_dm_op(domid, &op);
+	if (!ret)
+		*id = op.u.create.id;
+	return ret;
+}
+
+static int ioreq_xen_destroy(struct ioreq_xen_server *srv)
+{
+	struct ioreq_xen_dm_op op = {
+		.op = IOREQ_XEN_DMOP_DESTROY_IOREQ_SERVER,
+		.u.destroy.id = srv->id,
+	};
+
+	return ioreq_xen_dm_op(srv->domid, &op);
+}
+
+static int ioreq_xen_set_state(struct ioreq_xen_server *srv, bool enabled)
+{
+	struct ioreq_xen_dm_op op = {
+		.op = IOREQ_XEN_DMOP_SET_IOREQ_SERVER_STATE,
+		.u.state.id = srv->id,
+		.u.state.enabled = enabled,
+	};
+
+	return ioreq_xen_dm_op(srv->domid, &op);
+}
+
+/* Does Xen still know our server?  It destroys it when the domain dies. */
+static bool ioreq_xen_alive(struct ioreq_xen_server *srv)
+{
+	struct ioreq_xen_dm_op op = {
+		.op = IOREQ_XEN_DMOP_GET_IOREQ_SERVER_INFO,
+		.u.info.id = srv->id,
+		.u.info.flags = IOREQ_XEN_DMOP_NO_GFNS,
+	};
+
+	return !ioreq_xen_dm_op(srv->domid, &op);
+}
+
+#ifdef CONFIG_XEN_PV
+/* Point @page's direct-map PTE at machine frame @mfn owned by @owner. */
+static int ioreq_xen_map_pv(struct page *page, xen_pfn_t mfn, domid_t owner)
+{
+	unsigned long va = (unsigned long)page_address(page);
+	struct mmu_update mu;
+	unsigned int level;
+	pte_t *ptep;
+
+	ptep = lookup_address(va, &level);
+	if (!ptep || level != PG_LEVEL_4K)
+		return -EOPNOTSUPP;
+	mu.ptr = arbitrary_virt_to_machine(ptep).maddr | MMU_NORMAL_PT_UPDATE;
+	mu.val = pte_val_ma(mfn_pte(mfn, PAGE_KERNEL));
+	return HYPERVISOR_mmu_update(&mu, 1, NULL, owner);
+}
+
+static int ioreq_xen_unmap_pv(struct page *page)
+{
+	unsigned long va = (unsigned long)page_address(page);
+
+	return HYPERVISOR_update_va_mapping(va, __pte_ma(0),
+					    UVMF_INVLPG | UVMF_ALL);
+}
+#else
+static int ioreq_xen_map_pv(struct page *page, xen_pfn_t mfn, domid_t owner)
+{
+	return -EOPNOTSUPP;
+}
+
+static int ioreq_xen_unmap_pv(struct page *page)
+{
+	return -EOPNOTSUPP;
+}
+#endif
+
+/* Acquire the synchronous ioreq frame and map it at srv->page. */
+static int ioreq_xen_map_page(struct ioreq_xen_server *srv)
+{
+	bool xlate = xen_feature(XENFEAT_auto_translated_physmap);
+	struct xen_mem_acquire_resource xmar = {
+		.domid = srv->domid,
+		.type = XENMEM_resource_ioreq_server,
+		.id = srv->id,
+		.nr_frames = 1,
+		.frame = IOREQ_XEN_FRAME_IOREQ(0),
+	};
+	xen_pfn_t frame = 0;
+	int ret;
+
+	/* Auto-translated: IN, where to map it.  PV: OUT, its MFN. */
+	if (xlate)
+		frame = xen_page_to_gfn(srv->page);
+	set_xen_guest_handle(xmar.frame_list, &frame);
+	ret = HYPERVISOR_memory_op(XENMEM_acquire_resource, &xmar);
+	if (ret)
+		return ret;
+	if (!xlate) {
+		ret = ioreq_xen_map_pv(srv->page, frame,
+				       xmar.flags & XENMEM_rsrc_acq_caller_owned ?
+				       DOMID_SELF : srv->domid);
+		if (ret)
+			return ret;
+	}
+	srv->iop.shared = page_address(srv->page);
+	srv->mapped = true;
+	return 0;
+}
+
+static void ioreq_xen_unmap_page(struct ioreq_xen_server *srv)
+{
+	struct xen_remove_from_physmap xrfp = { .domid = DOMID_SELF };
+	int ret;
+
+	if (xen_feature(XENFEAT_auto_translated_physmap)) {
+		xrfp.gpfn = xen_page_to_gfn(srv->page);
+		ret = HYPERVISOR_memory_op(XENMEM_remove_from_physmap, &xrfp);
+	} else {
+		ret = ioreq_xen_unmap_pv(srv->page);
+	}
+	if (ret) {
+		/* Never reuse a page that may still map Xen's frame. */
+		pr_warn("d%u: cannot unmap the ioreq page (%d): leaking it\n",
+			srv->domid, ret);
+		srv->page = NULL;
+	}
+	srv->iop.shared = NULL;
+	srv->mapped = false;
+}
+
+static irqreturn_t ioreq_xen_interrupt(int irq, void *dev_id)
+{
+	struct ioreq_xen_vcpu *xv = dev_id;
+	bool taken;
+
+	taken = ioreq_xen_page_event(&xv->srv->iop, xv->vcpu);
+	xen_irq_lateeoi(irq, taken ? 0 : XEN_EOI_FLAG_SPURIOUS);
+	return IRQ_HANDLED;
+}
+
+static void ioreq_xen_notify(struct ioreq_xen_page *iop, u32 vcpu)
+{
+	struct ioreq_xen_server *srv =
+		container_of(iop, struct ioreq_xen_server, iop);
+
+	/* Unbound only before the first event and after the last one. */
+	if (srv->vcpus[vcpu].irq)
+		notify_remote_via_irq(srv->vcpus[vcpu].irq);
+}
+
+static const struct ioreq_xen_page_ops ioreq_xen_page_ops = {
+	.notify = ioreq_xen_notify,
+};
+
+/*
+ * Close @port if it is still our end of a channel to @remote_port:
+ * bind_evtchn_to_irqhandler_lateeoi() closes it on some failures and not
+ * on others, and a closed port may be reused at once.
+ */
+static void ioreq_xen_close_port(domid_t domid, evtchn_port_t port,
+				 evtchn_port_t remote_port)
+{
+	struct evtchn_status status = { .dom = DOMID_SELF, .port = port };
+	struct evtchn_close close = { .port = port };
+
+	if (HYPERVISOR_event_channel_op(EVTCHNOP_status, &status))
+		return;
+	if (status.status != EVTCHNSTAT_interdomain ||
+	    status.u.interdomain.dom != domid ||
+	    status.u.interdomain.port != remote_port)
+		return;
+	HYPERVISOR_event_channel_op(EVTCHNOP_close, &close);
+}
+
+static int ioreq_xen_bind_vcpu(struct ioreq_xen_server *srv, u32 vcpu)
+{
+	struct ioreq_xen_vcpu *xv = &srv->vcpus[vcpu];
+	struct evtchn_bind_interdomain bind = {
+		.remote_dom = srv->domid,
+		.remote_port = READ_ONCE(srv->iop.shared->vcpu_ioreq[vcpu].vp_eport),
+	};
+	int ret;
+
+	if (!bind.remote_port)
+		return -EIO;
+	ret = HYPERVISOR_event_channel_op(EVTCHNOP_bind_interdomain, &bind);
+	if (ret)
+		return ret;
+	xv->srv = srv;
+	xv->vcpu = vcpu;
+	ret = bind_evtchn_to_irqhandler_lateeoi(bind.local_port,
+						ioreq_xen_interrupt, 0,
+						"ioreq_xen", xv);
+	if (ret < 0) {
+		ioreq_xen_close_port(srv->domid, bind.local_port,
+				     bind.remote_port);
+		return ret;
+	}
+	xv->irq = ret;
+	return 0;
+}
+
+/*
+ * Take the server down, from whatever point its bring-up reached.  No
+ * session is attached any more; a request still posted is answered with
+ * all ones so that no vcpu stays blocked on a server that is going away.
+ */
+static void ioreq_xen_teardown(struct ioreq_xen_server *srv)
+{
+	u32 i;
+	int ret;
+
+	if (srv->enabled) {
+		ret = ioreq_xen_set_state(srv, false);
+		if (ret)
+			pr_debug("d%u: disabling server %u failed (%d)\n",
+				 srv->domid, srv->id, ret);
+		srv->enabled = false;
+	}
+	for (i = 0; i < srv->iop.nr_vcpus; i++) {
+		struct ioreq_xen_vcpu *xv = &srv->vcpus[i];
+
+		if (!xv->irq)
+			continue;
+		/* Wait for the handler, then answer what it has not taken. */
+		disable_irq(xv->irq);
+		if (srv->iop.guest)
+			ioreq_xen_page_event(&srv->iop, i);
+		unbind_from_irqhandler(xv->irq, xv);
+		xv->irq = 0;
+	}
+	if (srv->mapped)
+		ioreq_xen_unmap_page(srv);
+	if (srv->page)
+		xen_free_unpopulated_pages(1, &srv->page);
+	ret = ioreq_xen_destroy(srv);
+	if (ret)
+		pr_debug("d%u: destroying server %u failed (%d)\n",
+			 srv->domid, srv->id, ret);
+}
+
+/* Bring up a server for @domid and a core guest for it.  Lock held. */
+static struct ioreq_xen_server *ioreq_xen_start(domid_t domid)
+	__must_hold(&ioreq_xen_lock)
+{
+	struct ioreq_xen_server *srv;
+	struct ioreq_guest *guest;
+	u32 nr_vcpus = 0;
+	u32 i;
+	int ret;
+
+	lockdep_assert_held(&ioreq_xen_lock);
+	ret = ioreq_xen_nr_vcpus(domid, &nr_vcpus);
+	if (ret == -ESRCH)
+		return ERR_PTR(-ESRCH);
+	/* An older Xen lacks it: count the slots once enabled. */
+	if (ret && ret != -EOPNOTSUPP)
+		return ERR_PTR(ret);
+	if (nr_vcpus > IOREQ_XEN_MAX_VCPUS) {
+		pr_debug("d%u: %u vcpus, one ioreq page serves %lu\n",
+			 domid, nr_vcpus, (unsigned long)IOREQ_XEN_MAX_VCPUS);
+		return ERR_PTR(-EOPNOTSUPP);
+	}
+
+	srv = kzalloc(sizeof(*srv), GFP_KERNEL_ACCOUNT);
+	if (!srv)
+		return ERR_PTR(-ENOMEM);
+	srv->domid = domid;
+	srv->iop.ops = &ioreq_xen_page_ops;
+
+	ret = ioreq_xen_create(domid, &srv->id);
+	if (ret) {
+		pr_debug("d%u: create_ioreq_server failed (%d)\n", domid, ret);
+		goto err_free;
+	}
+	ret = xen_alloc_unpopulated_pages(1, &srv->page);
+	if (ret)
+		goto err_destroy;
+	ret = ioreq_xen_map_page(srv);
+	if (ret) {
+		pr_debug("d%u: mapping the ioreq page failed (%d)\n",
+			 domid, ret);
+		goto err_free_page;
+	}
+	ret = ioreq_xen_set_state(srv, true);
+	if (ret)
+		goto err_unmap;
+	srv->enabled = true;
+
+	if (!nr_vcpus)
+		nr_vcpus = ioreq_xen_page_count_vcpus(&srv->iop);
+	guest = ioreq_guest_create(&ioreq_xen_provider, domid, nr_vcpus, srv);
+	if (IS_ERR(guest)) {
+		ret = PTR_ERR(guest);
+		goto err_disable;
+	}
+	srv->guest = guest;
+	srv->iop.guest = guest;
+	srv->iop.nr_vcpus = nr_vcpus;
+
+	for (i = 0; i < nr_vcpus; i++) {
+		ret = ioreq_xen_bind_vcpu(srv, i);
+		if (ret) {
+			pr_debug("d%u: binding vcpu %u's event channel failed (%d)\n",
+				 domid, i, ret);
+			/* ->release() takes down the rest. */
+			goto err_put_guest;
+		}
+	}
+	return srv;
+
+err_put_guest:
+	ioreq_guest_kill(guest);
+	ioreq_guest_put(guest);
+	return ERR_PTR(ret);
+err_disable:
+	ioreq_xen_set_state(srv, false);
+err_unmap:
+	ioreq_xen_unmap_page(srv);
+err_free_page:
+	if (srv->page)
+		xen_free_unpopulated_pages(1, &srv->page);
+err_destroy:
+	ioreq_xen_destroy(srv);
+err_free:
+	kfree(srv);
+	return ERR_PTR(ret);
+}
+
+/* Forget @srv and drop the provider's reference on its guest. */
+static void ioreq_xen_stop(struct ioreq_xen_server *srv)
+{
+	ioreq_guest_kill(srv->guest);
+	ioreq_guest_put(srv->guest);
+}
+
+static struct ioreq_guest *ioreq_xen_get_guest(u64 guest_id)
+{
+	struct ioreq_xen_server *srv, *stale = NULL;
+	struct ioreq_guest *guest;
+	int ret;
+
+	if (guest_id >= DOMID_FIRST_RESERVED)
+		return ERR_PTR(-ESRCH);
+
+	mutex_lock(&ioreq_xen_lock);
+	srv = xa_load(&ioreq_xen_servers, guest_id);
+	if (srv && !ioreq_xen_alive(srv)) {
+		xa_erase(&ioreq_xen_servers, guest_id);
+		stale = srv;
+		srv = NULL;
+	}
+	if (!srv) {
+		srv = ioreq_xen_start(guest_id);
+		if (IS_ERR(srv)) {
+			guest = ERR_CAST(srv);
+			goto out_unlock;
+		}
+		ret = xa_err(xa_store(&ioreq_xen_servers, guest_id, srv,
+				      GFP_KERNEL_ACCOUNT));
+		if (ret) {
+			ioreq_xen_stop(srv);
+			guest = ERR_PTR(ret);
+			goto out_unlock;
+		}
+	}
+	/* The session's reference; the xarray keeps the provider's. */
+	ioreq_guest_get(srv->guest);
+	guest = srv->guest;
+out_unlock:
+	mutex_unlock(&ioreq_xen_lock);
+	if (stale)
+		ioreq_xen_stop(stale);
+	return guest;
+}
+
+/* Drop the servers whose domain died.  Lock held. */
+static void ioreq_xen_reap_locked(void)
+	__must_hold(&ioreq_xen_lock)
+{
+	struct ioreq_xen_server *srv;
+	unsigned long domid;
+
+	lockdep_assert_held(&ioreq_xen_lock);
+	xa_for_each(&ioreq_xen_servers, domid, srv) {
+		if (ioreq_xen_alive(srv))
+			continue;
+		xa_erase(&ioreq_xen_servers, domid);
+		ioreq_xen_stop(srv);
+	}
+}
+
+/* xenstored fired @releaseDomain: some domain died.  xenwatch thread. */
+static void ioreq_xen_domain_released(struct xenbus_watch *watch,
+				      const char *path, const char *token)
+{
+	mutex_lock(&ioreq_xen_lock);
+	ioreq_xen_reap_locked();
+	mutex_unlock(&ioreq_xen_lock);
+}
+
+static struct xenbus_watch ioreq_xen_release_watch = {
+	.node = "@releaseDomain",
+	.callback = ioreq_xen_domain_released,
+};
+
+/*
+ * The watch is registered; written by the xenstore notifier, read by the
+ * module's exit after unregister_xenstore_notifier(), whose rwsem orders
+ * the two.
+ */
+static bool ioreq_xen_watching;
+
+static int ioreq_xen_xenstore_ready(struct notifier_block *nb,
+				    unsigned long event, void *data)
+{
+	int ret;
+
+	ret = register_xenbus_watch(&ioreq_xen_release_watch);
+	if (ret)
+		pr_warn("cannot watch @releaseDomain (%d): dead domains linger until the next attach\n",
+			ret);
+	else
+		ioreq_xen_watching = true;
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block ioreq_xen_xenstore_nb = {
+	.notifier_call = ioreq_xen_xenstore_ready,
+};
+
+static u32 ioreq_xen_range_type(u32 space)
+{
+	return space == IOREQ_SPACE_PIO ? IOREQ_XEN_IO_RANGE_PORT :
+					  IOREQ_XEN_IO_RANGE_MEMORY;
+}
+
+static int ioreq_xen_range_op(struct ioreq_guest *guest, u32 dmop,
+			      u32 space, u64 start, u64 last)
+{
+	struct ioreq_xen_server *srv = ioreq_guest_priv(guest);
+	struct ioreq_xen_dm_op op = {
+		.op = dmop,
+		.u.range.id = srv->id,
+		.u.range.type = ioreq_xen_range_type(space),
+		.u.range.start = start,
+		.u.range.end = last,
+	};
+
+	if (space != IOREQ_SPACE_MMIO && space != IOREQ_SPACE_PIO)
+		return -EOPNOTSUPP;
+	return ioreq_xen_dm_op(srv->domid, &op);
+}
+
+static int ioreq_xen_map_range(struct ioreq_guest *guest, u32 space,
+			       u64 start, u64 last)
+{
+	int ret;
+
+	ret = ioreq_xen_range_op(guest, IOREQ_XEN_DMOP_MAP_IO_RANGE, space,
+				 start, last);
+	if (ret)
+		pr_debug("d%llu: mapping %u:[%#llx, %#llx] failed (%d)\n",
+			 ioreq_guest_id(guest), space, start, last, ret);
+	return ret;
+}
+
+static void ioreq_xen_unmap_range(struct ioreq_guest *guest, u32 space,
+				  u64 start, u64 last)
+{
+	int ret;
+
+	/* Fails harmlessly (ENOENT) once the domain and its server died. */
+	ret = ioreq_xen_range_op(guest, IOREQ_XEN_DMOP_UNMAP_IO_RANGE, space,
+				 start, last);
+	if (ret)
+		pr_debug("d%llu: unmapping %u:[%#llx, %#llx] failed (%d)\n",
+			 ioreq_guest_id(guest), space, start, last, ret);
+}
+
+static void ioreq_xen_complete(struct ioreq_guest *guest, u32 vcpu, u64 data,
+			       enum ioreq_status status)
+{
+	struct ioreq_xen_server *srv = ioreq_guest_priv(guest);
+
+	ioreq_xen_page_complete(&srv->iop, vcpu, data, status);
+}
+
+static void ioreq_xen_release(struct ioreq_guest *guest)
+{
+	struct ioreq_xen_server *srv = ioreq_guest_priv(guest);
+
+	ioreq_xen_teardown(srv);
+	kfree(srv);
+}
+
+static const struct ioreq_provider_ops ioreq_xen_ops = {
+	.owner = THIS_MODULE,
+	.name = "xen",
+	.id = IOREQ_PROVIDER_XEN,
+	.caps = IOREQ_CAP_MMIO | IOREQ_CAP_PIO,
+	.get_guest = ioreq_xen_get_guest,
+	.map_range = ioreq_xen_map_range,
+	.unmap_range = ioreq_xen_unmap_range,
+	.complete = ioreq_xen_complete,
+	.release = ioreq_xen_release,
+};
+
+static struct ioreq_provider ioreq_xen_provider = {
+	.ops = &ioreq_xen_ops,
+};
+
+static int __init ioreq_xen_init(void)
+{
+	int ret;
+
+	ioreq_xen_abi_check();
+	/* dm_op needs a domain with device-model rights: dom0 or a driver domain. */
+	if (!xen_domain())
+		return -ENODEV;
+	ret = ioreq_provider_register(&ioreq_xen_provider);
+	if (ret)
+		return ret;
+	/* Now if xenstored runs, else once it does. */
+	register_xenstore_notifier(&ioreq_xen_xenstore_nb);
+	return 0;
+}
+module_init(ioreq_xen_init);
+
+static void __exit ioreq_xen_exit(void)
+{
+	struct ioreq_xen_server *srv;
+	unsigned long domid;
+
+	/* No session is attached: each holds a reference on this module. */
+	ioreq_provider_unregister(&ioreq_xen_provider);
+	unregister_xenstore_notifier(&ioreq_xen_xenstore_nb);
+	/* Waits for a callback in progress. */
+	if (ioreq_xen_watching)
+		unregister_xenbus_watch(&ioreq_xen_release_watch);
+	mutex_lock(&ioreq_xen_lock);
+	xa_for_each(&ioreq_xen_servers, domid, srv) {
+		xa_erase(&ioreq_xen_servers, domid);
+		ioreq_xen_stop(srv);
+	}
+	mutex_unlock(&ioreq_xen_lock);
+	xa_destroy(&ioreq_xen_servers);
+}
+module_exit(ioreq_xen_exit);
+
+MODULE_DESCRIPTION("ioreq provider for Xen IOREQ servers");
+MODULE_LICENSE("GPL");
