@@ -142,6 +142,9 @@ for k in "${built[@]}"; do
 	for m in $IOREQ_MODULES; do
 		mod_args+=(--module "$dir/$m")
 	done
+	# The Xen provider goes in unloaded: outside Xen it must refuse.
+	xen_ko=$dir/drivers/ioreq/xen/ioreq_xen.ko
+	[ ! -f "$xen_ko" ] || mod_args+=(--add "$xen_ko:/lib/ioreq/ioreq_xen.ko")
 	kroot_args=()
 	[ -z "$(kvar KROOT "$k")" ] || kroot_args=(--kroot "$(kvar KROOT "$k")")
 	# KASAN's shadow memory wants more room than a plain kernel.

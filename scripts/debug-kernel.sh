@@ -92,23 +92,34 @@ flock 9
 [ -f "$dir/.done" ] && { echo "$dir"; exit 0; }
 
 start=$(date +%s)
+log="$cache/debug-kernel/$key.log"
+# The build's own output goes to $log; it is shown if a step fails.
+step()
+{
+	"$@" >>"$log" 2>&1 || {
+		tail -n 40 "$log" >&2
+		echo "debug-kernel: '$*' failed; the whole log is $log" >&2
+		exit 1
+	}
+}
+: >"$log"
 echo "[debug-kernel] unpacking linux-source $srcver" >&2
 rm -rf "$dir.tmp"
 mkdir -p "$dir.tmp"
-tar -xJf "$tarball" -C "$dir.tmp" --strip-components=1
+step tar -xJf "$tarball" -C "$dir.tmp" --strip-components=1
 cd "$dir.tmp"
 echo "[debug-kernel] configuring (x86_64_defconfig + kvm_guest.config + debug + xen)" >&2
-make -s x86_64_defconfig >&2
-make -s kvm_guest.config >&2
+step make x86_64_defconfig
+step make kvm_guest.config
 config_fragment > .ioreq.config
-scripts/kconfig/merge_config.sh -m .config .ioreq.config >/dev/null
-make -s olddefconfig >&2
+step scripts/kconfig/merge_config.sh -m .config .ioreq.config
+step make olddefconfig
 for opt in KASAN PROVE_LOCKING DEBUG_KMEMLEAK DEBUG_OBJECTS UBSAN XEN_DOM0 XEN_PVH DEBUG_ATOMIC_SLEEP; do
 	grep -q "^CONFIG_$opt=y" .config || { echo "debug-kernel: CONFIG_$opt did not stick" >&2; exit 1; }
 done
-echo "[debug-kernel] building bzImage and modules with -j$(nproc) (about 15-20 min on 2 cores)" >&2
-make -s -j"$(nproc)" bzImage modules >&2
-make -s modules_prepare >&2
+echo "[debug-kernel] building bzImage and modules with -j$(nproc) (the first time only; log: $log)" >&2
+step make -j"$(nproc)" bzImage modules
+step make modules_prepare
 cd /
 mv "$dir.tmp" "$dir"
 touch "$dir/.done"

@@ -19,28 +19,10 @@ k=${DEMO_KERNEL:-61}
 load_env
 kver=$(kvar KVER "$k")
 
-IOREQ_STAGE=build
-t=$(now)
-kb=$IOREQ_BUILD/kbuild/$kver
-log "$kver: make -C $(kvar KDIR "$k") M=$kb modules"
-if ! build_modules "$k" "$kb"; then
-	grep -E 'error|warning' "$kb.log" | head -n 40 | sed 's/^/    /' || true
-	die "module build failed, log: $kb.log"
-fi
-log "modules built in $(( $(now) - t ))s"
-
-t=$(now)
-tools_out=$IOREQ_BUILD/tools
-log "make -C tools OUTPUT=$tools_out"
-rm -rf "$tools_out"
-if ! make -j"$NPROC" -C "$IOREQ_ROOT/tools" OUTPUT="$tools_out" > "$tools_out.log" 2>&1; then
-	tail -n 40 "$tools_out.log" | sed 's/^/    /'
-	die "tools build failed, log: $tools_out.log"
-fi
+build_modules_and_tools "$k"
 for f in ioreq-backend ioreq-sim demo.sh; do
 	[ -x "$tools_out/$f" ] || die "tools/Makefile did not produce $f"
 done
-log "tools built in $(( $(now) - t ))s"
 
 IOREQ_STAGE=vm
 out=$IOREQ_BUILD/vm/demo-$kver

@@ -113,4 +113,32 @@ build_modules()
 }
 
 # The modules of a build directory, in load order.
+# For make demo and make bench: build the modules for kernel $1 into
+# $IOREQ_BUILD/kbuild/KVER and the tools into $IOREQ_BUILD/tools; set kb
+# and tools_out to them.  Dies on a failed build, showing why.
+build_modules_and_tools()
+{
+	local k=$1 t
+
+	IOREQ_STAGE=build
+	t=$(now)
+	kb=$IOREQ_BUILD/kbuild/$(kvar KVER "$k")
+	log "$(kvar KVER "$k"): make -C $(kvar KDIR "$k") M=$kb modules"
+	if ! build_modules "$k" "$kb"; then
+		grep -E 'error|warning' "$kb.log" | head -n 40 | sed 's/^/    /' || true
+		die "module build failed, log: $kb.log"
+	fi
+	log "modules built in $(( $(now) - t ))s"
+
+	t=$(now)
+	tools_out=$IOREQ_BUILD/tools
+	log "make -C tools OUTPUT=$tools_out"
+	rm -rf "$tools_out"
+	if ! make -j"$NPROC" -C "$IOREQ_ROOT/tools" OUTPUT="$tools_out" > "$tools_out.log" 2>&1; then
+		tail -n 40 "$tools_out.log" | sed 's/^/    /'
+		die "tools build failed, log: $tools_out.log"
+	fi
+	log "tools built in $(( $(now) - t ))s"
+}
+
 IOREQ_MODULES=${IOREQ_MODULES:-drivers/ioreq/ioreq.ko drivers/ioreq/vmm/ioreq_vmm.ko}
