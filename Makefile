@@ -63,4 +63,7 @@ check-debug:
 demo:
 	@scripts/demo.sh
 
-.PHONY: all modules modules_install clean deps lint check check-debug demo
+bench:
+	@scripts/bench.sh
+
+.PHONY: all modules modules_install clean deps lint check check-debug demo bench

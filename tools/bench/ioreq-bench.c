@@ -1,0 +1,534 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ioreq-bench: where /dev/ioreq stands against the transports a backend
+ * could use instead, each measured side by side in one run.
+ *
+ *  roundtrip  one 4-byte read from a vcpu thread answered by a backend
+ *             thread through the userspace-hypervisor provider, against
+ *             eventfd, 32-byte socketpair and pipe ping-pong between two
+ *             threads on the same two CPUs
+ *  batch      1, 2, 4 and 8 vcpus at once against one backend thread that
+ *             reads and writes records in batches: requests per second
+ *             relative to the single round-trip rate
+ *  regions    the round trip with 10, 1,000 and 10,000 claimed regions,
+ *             relative to 10
+ *  allocs     kernel allocations per request (kmem tracepoints counted
+ *             over a burst, less an idle interval of the same length)
+ *
+ * Every figure is the median over repeats, with the spread (min-max).
+ * Output: a table on stdout and key=value lines in the file given by -o.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/ioreq.h>
+#include <linux/ioreq_vmm.h>
+
+#define MMIO_BASE 0x40000000ULL
+#define MAX_VCPUS 8
+
+static int iters = 20000;
+static int repeats = 7;
+static FILE *kv;
+
+static double now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+static void pin(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu % sysconf(_SC_NPROCESSORS_ONLN), &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+static void die(const char *what)
+{
+	fprintf(stderr, "ioreq-bench: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+struct stat3 {
+	double median, min, max;
+};
+
+static struct stat3 summarize(double *v, int n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return (struct stat3){ v[n / 2], v[0], v[n - 1] };
+}
+
+/* ---- baselines: ping-pong between two threads ---- */
+
+struct pp {
+	int a[2], b[2];		/* a: ping, b: pong (read end [0], write [1]) */
+	size_t len;
+	int n;
+};
+
+static void *pong(void *p)
+{
+	struct pp *pp = p;
+	char buf[32];
+	int i;
+
+	pin(1);
+	for (i = 0; i < pp->n; i++) {
+		if (read(pp->a[0], buf, pp->len) != (ssize_t)pp->len ||
+		    write(pp->b[1], buf, pp->len) != (ssize_t)pp->len)
+			die("pong");
+	}
+	return NULL;
+}
+
+/* Mean round trip in ns over pp->n exchanges. */
+static double pingpong(struct pp *pp)
+{
+	char buf[32] = { 1 };
+	pthread_t t;
+	double t0;
+	int i;
+
+	pin(0);
+	pthread_create(&t, NULL, pong, pp);
+	t0 = now_ns();
+	for (i = 0; i < pp->n; i++) {
+		if (write(pp->a[1], buf, pp->len) != (ssize_t)pp->len ||
+		    read(pp->b[0], buf, pp->len) != (ssize_t)pp->len)
+			die("ping");
+	}
+	t0 = now_ns() - t0;
+	pthread_join(t, NULL);
+	return t0 / pp->n;
+}
+
+static double bench_eventfd(void)
+{
+	struct pp pp = { .len = 8, .n = iters };
+
+	pp.a[0] = pp.a[1] = eventfd(0, 0);
+	pp.b[0] = pp.b[1] = eventfd(0, 0);
+	double r;
+
+	if (pp.a[0] < 0 || pp.b[0] < 0)
+		die("eventfd");
+	r = pingpong(&pp);
+	close(pp.a[0]);
+	close(pp.b[0]);
+	return r;
+}
+
+static double bench_socketpair(void)
+{
+	struct pp pp = { .len = 32, .n = iters };
+	int s[2];
+	double r;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, s))
+		die("socketpair");
+	pp.a[1] = s[0]; pp.a[0] = s[1];		/* ping: s0 -> s1 */
+	pp.b[1] = s[1]; pp.b[0] = s[0];		/* pong: s1 -> s0 */
+	r = pingpong(&pp);
+	close(s[0]);
+	close(s[1]);
+	return r;
+}
+
+static double bench_pipe(void)
+{
+	struct pp pp = { .len = 8, .n = iters };
+	double r;
+
+	if (pipe(pp.a) || pipe(pp.b))
+		die("pipe");
+	r = pingpong(&pp);
+	close(pp.a[0]); close(pp.a[1]);
+	close(pp.b[0]); close(pp.b[1]);
+	return r;
+}
+
+/* ---- ioreq ---- */
+
+struct rig {
+	int vmm, be;
+	unsigned int nr_vcpus;
+	atomic_int stop;
+	atomic_long served;
+};
+
+static void rig_open(struct rig *r, unsigned int nr_vcpus, unsigned int regions)
+{
+	struct ioreq_vmm_create c = { .size = sizeof(c), .nr_vcpus = nr_vcpus };
+	struct ioreq_attach a = { .size = sizeof(a) };
+	unsigned int i;
+
+	memset(r, 0, sizeof(*r));
+	r->nr_vcpus = nr_vcpus;
+	r->vmm = open("/dev/ioreq-vmm", O_RDWR);
+	r->be = open("/dev/ioreq", O_RDWR);
+	if (r->vmm < 0 || r->be < 0)
+		die("open (are ioreq.ko and ioreq_vmm.ko loaded?)");
+	if (ioctl(r->vmm, IOREQ_VMM_CREATE_GUEST, &c))
+		die("IOREQ_VMM_CREATE_GUEST");
+	a.guest_id = c.guest_id;
+	if (ioctl(r->be, IOREQ_ATTACH, &a))
+		die("IOREQ_ATTACH");
+	/* Region 0 is the one accessed; the others fill the tree. */
+	for (i = 0; i < regions; i++) {
+		struct ioreq_region reg = {
+			.size = sizeof(reg), .space = IOREQ_SPACE_MMIO,
+			.addr = MMIO_BASE + i * 0x1000ULL, .len = 0x100,
+			.user_data = i,
+		};
+
+		if (ioctl(r->be, IOREQ_CLAIM_REGION, &reg))
+			die("IOREQ_CLAIM_REGION");
+	}
+}
+
+/* The backend: read a batch, answer it whole. */
+static void *backend(void *p)
+{
+	struct rig *r = p;
+	struct ioreq_cmd cmd[MAX_VCPUS];
+	ssize_t n;
+	int i;
+
+	pin(1);
+	while (!atomic_load_explicit(&r->stop, memory_order_relaxed)) {
+		n = read(r->be, cmd, sizeof(cmd));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (i = 0; i < n / (ssize_t)sizeof(cmd[0]); i++)
+			cmd[i].data = cmd[i].offset ^ 0x5a5a5a5a;
+		if (write(r->be, cmd, n) != n)
+			die("backend write");
+		atomic_fetch_add_explicit(&r->served, n / sizeof(cmd[0]),
+					  memory_order_relaxed);
+	}
+	return NULL;
+}
+
+struct vcpu {
+	struct rig *r;
+	unsigned int idx;
+	int n;
+	double ns;
+};
+
+static void *vcpu(void *p)
+{
+	struct vcpu *v = p;
+	struct ioreq_vmm_access acc = {
+		.size = sizeof(acc), .vcpu = v->idx, .space = IOREQ_SPACE_MMIO,
+		.op = IOREQ_OP_READ, .len = 4, .addr = MMIO_BASE + 4 * v->idx,
+	};
+	double t0;
+	int i;
+
+	if (v->r->nr_vcpus == 1)
+		pin(0);
+	t0 = now_ns();
+	for (i = 0; i < v->n; i++) {
+		acc.status = 0;
+		if (ioctl(v->r->vmm, IOREQ_VMM_ACCESS, &acc) ||
+		    acc.status != IOREQ_VMM_STATUS_DONE ||
+		    acc.data != ((4 * v->idx) ^ 0x5a5a5a5aU))
+			die("access");
+	}
+	v->ns = now_ns() - t0;
+	return NULL;
+}
+
+/* Drive @nr_vcpus vcpus, @n accesses each; return total requests/s. */
+static double run_ioreq(unsigned int nr_vcpus, unsigned int regions, int n,
+			double *rt_ns)
+{
+	struct vcpu v[MAX_VCPUS];
+	pthread_t bt, vt[MAX_VCPUS];
+	struct rig r;
+	double t0, wall;
+	unsigned int i;
+
+	rig_open(&r, nr_vcpus, regions);
+	pthread_create(&bt, NULL, backend, &r);
+	t0 = now_ns();
+	for (i = 0; i < nr_vcpus; i++) {
+		v[i] = (struct vcpu){ &r, i, n, 0 };
+		pthread_create(&vt[i], NULL, vcpu, &v[i]);
+	}
+	for (i = 0; i < nr_vcpus; i++)
+		pthread_join(vt[i], NULL);
+	wall = now_ns() - t0;
+	atomic_store(&r.stop, 1);
+	/* The backend sleeps in read(): closing the guest wakes it (ENODEV). */
+	close(r.vmm);
+	pthread_join(bt, NULL);
+	close(r.be);
+	if (rt_ns)
+		*rt_ns = v[0].ns / n;
+	return nr_vcpus * (double)n / (wall / 1e9);
+}
+
+static double bench_ioreq_rt(unsigned int regions)
+{
+	double rt;
+
+	run_ioreq(1, regions, iters, &rt);
+	return rt;
+}
+
+/* ---- allocations per request, from kmem tracepoints ---- */
+
+static const char *const kmem_events[] = {
+	"kmem/kmalloc", "kmem/kmem_cache_alloc", "kmem/kmalloc_node",
+	"kmem/kmem_cache_alloc_node", "kmem/mm_page_alloc",
+};
+
+static int trace_write(const char *path, const char *val)
+{
+	char p[256];
+	int fd, ok;
+
+	snprintf(p, sizeof(p), "/sys/kernel/tracing/%s", path);
+	fd = open(p, O_WRONLY | O_TRUNC);
+	if (fd < 0)
+		return -1;
+	ok = write(fd, val, strlen(val)) == (ssize_t)strlen(val);
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+static long trace_count(void)
+{
+	char line[512];
+	FILE *f = fopen("/sys/kernel/tracing/trace", "r");
+	long n = 0;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (line[0] != '#')
+			n++;
+	fclose(f);
+	return n;
+}
+
+/* Allocations during @n requests, less those of an idle pause as long. */
+static double allocs_per_request(int n)
+{
+	char path[128];
+	double t0, busy, per;
+	long during, idle;
+	unsigned int i;
+
+	for (i = 0; i < sizeof(kmem_events) / sizeof(kmem_events[0]); i++) {
+		snprintf(path, sizeof(path), "events/%s/enable", kmem_events[i]);
+		if (trace_write(path, "1") && i < 2)
+			return -1;
+	}
+	trace_write("buffer_size_kb", "8192");
+
+	/* Warm: the guest, regions and threads are set up outside the count. */
+	trace_write("trace", "");
+	trace_write("tracing_on", "1");
+	t0 = now_ns();
+	run_ioreq(1, 1, n, NULL);
+	busy = now_ns() - t0;
+	trace_write("tracing_on", "0");
+	during = trace_count();
+
+	trace_write("trace", "");
+	trace_write("tracing_on", "1");
+	run_ioreq(1, 1, 1, NULL);
+	usleep((useconds_t)(busy / 1000));
+	trace_write("tracing_on", "0");
+	idle = trace_count();
+
+	for (i = 0; i < sizeof(kmem_events) / sizeof(kmem_events[0]); i++) {
+		snprintf(path, sizeof(path), "events/%s/enable", kmem_events[i]);
+		trace_write(path, "0");
+	}
+	if (during < 0 || idle < 0)
+		return -1;
+	per = (double)(during - idle) / n;
+	fprintf(kv, "allocs_during=%ld\nallocs_idle_and_setup=%ld\n", during, idle);
+	return per < 0 ? 0 : per;
+}
+
+/* ---- driver ---- */
+
+typedef double (*bench_fn)(void);
+
+static struct stat3 measure(bench_fn fn)
+{
+	double v[64];
+	int i;
+
+	fn();	/* warm up */
+	for (i = 0; i < repeats; i++)
+		v[i] = fn();
+	return summarize(v, repeats);
+}
+
+static unsigned int cur_regions;
+
+static double rt_regions(void)
+{
+	return bench_ioreq_rt(cur_regions);
+}
+
+static double rt_one(void)
+{
+	return bench_ioreq_rt(1);
+}
+
+/* ns -> us, and requests/s -> thousands/s: both divide by 1000. */
+static struct stat3 us(struct stat3 s)
+{
+	return (struct stat3){ s.median / 1e3, s.min / 1e3, s.max / 1e3 };
+}
+
+static void row(const char *key, const char *what, struct stat3 s,
+		const char *unit, double ratio, const char *against,
+		const char *goal)
+{
+	printf("%-34s %10.2f %-5s (%.2f-%.2f)", what, s.median, unit, s.min,
+	       s.max);
+	if (ratio > 0)
+		printf("  %6.2fx %-22s %s", ratio, against, goal);
+	printf("\n");
+	fprintf(kv, "%s_median=%.3f\n%s_min=%.3f\n%s_max=%.3f\n", key,
+		s.median, key, s.min, key, s.max);
+	if (ratio > 0)
+		fprintf(kv, "%s_ratio=%.3f\n", key, ratio);
+}
+
+int main(int argc, char **argv)
+{
+	static const unsigned int batch[] = { 1, 2, 4, 8 };
+	static const unsigned int nregions[] = { 10, 1000, 10000 };
+	struct stat3 efd, sp, pi, rt, s;
+	const char *out = "ioreq-bench.txt";
+	double v[64], base_rate, r10 = 0;
+	unsigned int i;
+	int opt, j;
+
+	while ((opt = getopt(argc, argv, "n:r:o:")) != -1) {
+		switch (opt) {
+		case 'n': iters = atoi(optarg); break;
+		case 'r': repeats = atoi(optarg); break;
+		case 'o': out = optarg; break;
+		default:
+			fprintf(stderr, "usage: %s [-n iterations] [-r repeats] [-o file]\n", argv[0]);
+			return 2;
+		}
+	}
+	if (repeats < 1 || repeats > 64 || iters < 1)
+		return 2;
+	kv = fopen(out, "w");
+	if (!kv)
+		die(out);
+	fprintf(kv, "iterations=%d\nrepeats=%d\ncpus=%ld\n", iters, repeats,
+		sysconf(_SC_NPROCESSORS_ONLN));
+
+	printf("ioreq-bench: %d iterations x %d repeats, median (min-max), %ld cpus\n\n",
+	       iters, repeats, sysconf(_SC_NPROCESSORS_ONLN));
+	printf("%-34s %10s %-5s %-13s %s\n", "what", "median", "unit",
+	       "(spread)", "ratio");
+
+	efd = measure(bench_eventfd);
+	sp = measure(bench_socketpair);
+	pi = measure(bench_pipe);
+	rt = measure(rt_one);
+	row("eventfd_rt_us", "eventfd ping-pong round trip", us(efd), "us",
+	    0, "", "");
+	row("socketpair_rt_us", "socketpair 32 B ping-pong", us(sp), "us", 0,
+	    "", "");
+	row("pipe_rt_us", "pipe ping-pong round trip", us(pi), "us", 0, "", "");
+	printf("\n");
+	s = us(rt);
+	row("ioreq_rt_vs_eventfd", "ioreq 4-byte read round trip", s, "us",
+	    rt.median / efd.median, "of eventfd", "goal <= 1.15x");
+	row("ioreq_rt_vs_socketpair", "", s, "us", rt.median / sp.median,
+	    "of socketpair", "goal <= 0.70x");
+	row("ioreq_rt_vs_pipe", "", s, "us", rt.median / pi.median,
+	    "of pipe", "");
+
+	printf("\n");
+	base_rate = 1e9 / rt.median;
+	for (i = 0; i < sizeof(batch) / sizeof(batch[0]); i++) {
+		char key[32], what[64];
+
+		for (j = 0; j < repeats; j++)
+			v[j] = run_ioreq(batch[i], 1, iters / batch[i], NULL);
+		s = summarize(v, repeats);
+		snprintf(key, sizeof(key), "vcpus%u_rps", batch[i]);
+		snprintf(what, sizeof(what), "%u vcpu%s, one backend thread",
+			 batch[i], batch[i] > 1 ? "s" : "");
+		row(key, what, us(s), "k/s", s.median / base_rate,
+		    "of 1/round trip", batch[i] == 8 ? "goal >= 4x" : "");
+	}
+
+	printf("\n");
+	for (i = 0; i < sizeof(nregions) / sizeof(nregions[0]); i++) {
+		char key[32], what[64];
+
+		cur_regions = nregions[i];
+		s = measure(rt_regions);
+		if (i == 0)
+			r10 = s.median;
+		snprintf(key, sizeof(key), "regions%u_rt", nregions[i]);
+		snprintf(what, sizeof(what), "round trip, %u regions",
+			 nregions[i]);
+		row(key, what, us(s), "us", s.median / r10, "of 10 regions",
+		    nregions[i] == 10000 ? "goal <= 1.5x" : "");
+	}
+
+	printf("\n");
+	{
+		double a = allocs_per_request(iters);
+
+		if (a < 0) {
+			printf("%-34s %s\n", "kernel allocations per request",
+			       "not measured: no kmem tracepoints in tracefs");
+		} else {
+			printf("%-34s %10.4f %-5s (kmem tracepoints over %d requests) goal 0\n",
+			       "kernel allocations per request", a, "", iters);
+			fprintf(kv, "allocs_per_request=%.4f\n", a);
+		}
+	}
+	fclose(kv);
+	return 0;
+}
