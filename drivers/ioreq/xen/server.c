@@ -239,14 +239,19 @@ static int ioreq_xen_map_page(struct ioreq_xen_server *srv)
 		frame = xen_page_to_gfn(srv->page);
 	set_xen_guest_handle(xmar.frame_list, &frame);
 	ret = HYPERVISOR_memory_op(XENMEM_acquire_resource, &xmar);
-	if (ret)
+	if (ret) {
+		pr_debug("d%u: acquire_resource failed (%d)\n", srv->domid, ret);
 		return ret;
+	}
 	if (!xlate) {
 		ret = ioreq_xen_map_pv(srv->page, frame,
 				       xmar.flags & XENMEM_rsrc_acq_caller_owned ?
 				       DOMID_SELF : srv->domid);
-		if (ret)
+		if (ret) {
+			pr_debug("d%u: mapping mfn %#llx failed (%d)\n",
+				 srv->domid, (unsigned long long)frame, ret);
 			return ret;
+		}
 	}
 	srv->iop.shared = page_address(srv->page);
 	srv->mapped = true;
@@ -397,6 +402,7 @@ static struct ioreq_xen_server *ioreq_xen_start(domid_t domid)
 
 	lockdep_assert_held(&ioreq_xen_lock);
 	ret = ioreq_xen_nr_vcpus(domid, &nr_vcpus);
+	pr_debug("d%u: nr_vcpus: %d, %u vcpus\n", domid, ret, nr_vcpus);
 	if (ret == -ESRCH)
 		return ERR_PTR(-ESRCH);
 	/* An older Xen lacks it: count the slots once enabled. */
@@ -429,8 +435,10 @@ static struct ioreq_xen_server *ioreq_xen_start(domid_t domid)
 		goto err_free_page;
 	}
 	ret = ioreq_xen_set_state(srv, true);
-	if (ret)
+	if (ret) {
+		pr_debug("d%u: enabling the server failed (%d)\n", domid, ret);
 		goto err_unmap;
+	}
 	srv->enabled = true;
 
 	if (!nr_vcpus)

@@ -1,0 +1,82 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=dash
+#
+# Helpers for dom0 hooks (scenarios/NAME.dom0.sh), sourced as
+# ". /lib-dom0.sh".  A hook runs as "hook start DOMID" with the guest
+# created paused, and as "hook stop DOMID" after it is gone; its output is
+# the report's diagnostics, exit 0 passes, 4 skips (and skips the guest's
+# run), anything else fails.  It sees DOMID, GUEST_LOG (the guest's console
+# log, growing) and every --env setting (IOREQ_MMIO, IOREQ_PIO, ...).
+# Processes it leaves running must write to their own files, not stdout.
+
+BACKEND=${BACKEND:-ioreq-backend}
+MMIO_REGION=${IOREQ_MMIO:-0xe0000000}:${IOREQ_MMIO_LEN:-0x1000}
+PIO_REGION=${IOREQ_PIO:-0x5000}:${IOREQ_PIO_LEN:-0x100}
+
+# need_provider: skip (exit 4) unless /dev/ioreq and the backend are here.
+need_provider()
+{
+	if [ ! -c /dev/ioreq ]; then
+		echo "no /dev/ioreq: load the ioreq modules with --module"
+		exit 4
+	fi
+	if ! command -v "$BACKEND" > /dev/null; then
+		echo "no $BACKEND: add it with --add tools/build/ioreq-backend"
+		exit 4
+	fi
+}
+
+# start_backend TAG [ARGS...]: ioreq-backend for the guest's regions,
+# logging to /tmp/backend-TAG.log; waits until it serves (10 s at most).
+start_backend()
+{
+	local tag=$1 n=0
+
+	shift
+	"$BACKEND" --guest "$DOMID" --mmio "$MMIO_REGION" --pio "$PIO_REGION" \
+		--wait 10 "$@" > "/tmp/backend-$tag.log" 2>&1 &
+	echo $! > "/tmp/backend-$tag.pid"
+	while ! grep -q '^backend: serving' "/tmp/backend-$tag.log"; do
+		if ! kill -0 "$(cat "/tmp/backend-$tag.pid")" 2>/dev/null || [ $n -ge 20 ]; then
+			echo "backend $tag did not start:"
+			cat "/tmp/backend-$tag.log"
+			return 1
+		fi
+		sleep 0.5
+		n=$((n + 1))
+	done
+	echo "backend $tag serving (pid $(cat "/tmp/backend-$tag.pid"))"
+}
+
+# stop_backend TAG [SIGNAL]: stop it (default TERM), wait, show its log.
+stop_backend()
+{
+	local tag=$1 sig=${2:-TERM} pid n=0
+
+	[ -r "/tmp/backend-$tag.pid" ] || return 0
+	pid=$(cat "/tmp/backend-$tag.pid")
+	kill "-$sig" "$pid" 2>/dev/null
+	while kill -0 "$pid" 2>/dev/null && [ $n -lt 20 ]; do
+		sleep 0.5
+		n=$((n + 1))
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		echo "backend $tag did not exit on SIG$sig"
+		kill -KILL "$pid"
+		return 1
+	fi
+	rm -f "/tmp/backend-$tag.pid"
+	sed "s/^/backend $tag: /" "/tmp/backend-$tag.log"
+}
+
+# wait_guest_line PATTERN [SECS]: until the guest's console shows PATTERN.
+wait_guest_line()
+{
+	local n=0 max=$((${2:-120} * 2))
+
+	until grep -q "$1" "$GUEST_LOG" 2>/dev/null; do
+		[ $n -lt $max ] || return 1
+		sleep 0.5
+		n=$((n + 1))
+	done
+}

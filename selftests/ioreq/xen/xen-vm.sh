@@ -1,0 +1,558 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# xen-vm.sh: boot a real Xen 4.17 under QEMU (TCG) with Debian's kernel as
+# a PV dom0 and one PVH guest, run a scenario on both sides, and judge the
+# run from the report and the consoles.
+#
+# usage: xen-vm.sh [options]
+#   --scenario NAME    run scenarios/NAME.guest.sh in the guest and, if it
+#                      exists, scenarios/NAME.dom0.sh as the dom0 hook
+#                      (default: unclaimed)
+#   --guest-run FILE   guest scenario script (overrides --scenario's)
+#   --dom0-run FILE    dom0 hook, run as "hook start DOMID" with the guest
+#                      created paused, and "hook stop DOMID" once it is gone
+#   --kernel FILE      kernel for dom0 and the guest (default: KIMG_61 of
+#                      the env file)
+#   --kroot DIR        unpacked linux-image package: the Xen modules and
+#                      those our modules need (default: KROOT_61)
+#   --xen FILE         Xen, gzipped or ELF (default /boot/xen-4.17-amd64.gz,
+#                      unpacked once into IOREQ_CACHE/xen/)
+#   --guest-bin FILE   ioreq-guest (default: built from tools/ioreq-guest)
+#   --module FILE.ko   module for dom0, loaded in order before the guest is
+#                      created, unloaded at the end (repeatable)
+#   --add SRC[:DST]    extra file or directory for dom0, at DST (default
+#                      /usr/bin/NAME for executables, else /NAME)
+#   --guest-add SRC[:DST]  the same for the guest
+#   --env NAME=VALUE   setting for the hook and the guest scenario
+#                      (repeatable; IOREQ_MMIO and IOREQ_PIO are preset)
+#   --vcpus N          guest vcpus (default 2)
+#   --guest-mem MB     guest memory (default 128)
+#   --guest-timeout S  limit from unpause to the guest's poweroff (default 300)
+#   --timeout SECS     wall-clock limit for the whole machine (default 900)
+#   --append ARGS      extra dom0 kernel command line
+#   --xen-append ARGS  extra Xen command line
+#   --name NAME        label for the summary (default xen-SCENARIO)
+#   --out DIR          where the initramfses and logs go
+#                      (default: .build/xen/NAME)
+#
+# Xen's serial console carries Xen's, dom0's and the report's lines: all of
+# it goes to OUT/console.log, the report (lines dom0 prefixed with
+# "IOREQ| ") is printed as it comes and kept in OUT/ktap.log, the guest's
+# console in OUT/guest-console.log.  The run fails if dom0 does not reach
+# the end of its /init, if any case fails, or if a console shows a kernel
+# splat (WARNING, BUG, Oops, lockdep, RCU stall, hung task, KASAN, panic),
+# a Xen crash, a crashed domain or a crashed program.  The last line printed is
+# "NAME: N passed, N failed, N skipped"; OUT/result holds the same counts
+# as shell variables, and OUT/timings the moments of the run (EVENT,
+# dom0's uptime, seconds from QEMU's start).  Exit status 0 only if
+# nothing failed.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+IOREQ_ROOT=${IOREQ_ROOT:-$(cd "$here/../../.." && pwd)}
+IOREQ_BUILD=${IOREQ_BUILD:-$IOREQ_ROOT/.build}
+IOREQ_CACHE=${IOREQ_CACHE:-/var/cache/ioreq}
+IOREQ_ENV=${IOREQ_ENV:-$IOREQ_CACHE/env.mk}
+QEMU=${QEMU:-qemu-system-x86_64}
+VM_SMP=${VM_SMP:-2}
+VM_MEM=${VM_MEM:-2048}
+VM_CPU=${VM_CPU:-qemu64,+svm,+npt}
+DOM0_MEM=${DOM0_MEM:-768M}
+BUSYBOX=${BUSYBOX:-/bin/busybox}
+XEN_BIN=${XEN_BIN:-/usr/lib/xen-4.17/bin}
+XEN_TOOLS="xenstored xen-init-dom0 xenconsoled xl libxl-save-helper"
+XEN_KMODS="xen-evtchn xen-privcmd xen-gntdev xen-gntalloc xenfs"
+
+# Kernel messages that fail a run whatever the tests said (as vmtest.sh).
+SPLATS='WARNING:|BUG:|Oops|general protection fault|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|trying to register non-static key|turning off the locking correctness validator|INFO: rcu|rcu_sched self-detected stall|blocked for more than|KASAN:|UBSAN:|ODEBUG:|unreferenced object|suspected memory leak|Call Trace:|Kernel panic'
+# A program crashing in dom0 or the guest: the harness cannot trust what
+# it saw (xl, the backend, the scenario).
+USER_CRASHES='segfault at|traps: '
+# Xen's own: a hypervisor crash, or a domain it had to kill.
+XEN_SPLATS='Panic on CPU|FATAL TRAP|FATAL PAGE FAULT|Xen BUG at|Assertion .* failed|Xen call trace|DOUBLE FAULT|domain_crash|Unhandled: vec'
+
+usage()
+{
+	sed -n '/^# usage:/,/^# Xen.s serial/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2
+	exit 2
+}
+
+die()
+{
+	printf 'xen-vm: error: %s\n' "$*" >&2
+	exit 2
+}
+
+scenario=unclaimed
+guest_run=
+dom0_run=
+kernel=
+kroot=
+xen=/boot/xen-4.17-amd64.gz
+guest_bin=
+modules=()
+adds=()
+guest_adds=()
+envs=("IOREQ_MMIO=0xe0000000" "IOREQ_PIO=0x5000")
+vcpus=2
+guest_mem=128
+guest_timeout=300
+timeout=900
+append=
+xen_append=
+name=
+out=
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--scenario)	scenario=$2; shift ;;
+	--guest-run)	guest_run=$2; shift ;;
+	--dom0-run)	dom0_run=$2; shift ;;
+	--kernel)	kernel=$2; shift ;;
+	--kroot)	kroot=$2; shift ;;
+	--xen)		xen=$2; shift ;;
+	--guest-bin)	guest_bin=$2; shift ;;
+	--module)	modules+=("$2"); shift ;;
+	--add)		adds+=("$2"); shift ;;
+	--guest-add)	guest_adds+=("$2"); shift ;;
+	--env)		envs+=("$2"); shift ;;
+	--vcpus)	vcpus=$2; shift ;;
+	--guest-mem)	guest_mem=$2; shift ;;
+	--guest-timeout) guest_timeout=$2; shift ;;
+	--timeout)	timeout=$2; shift ;;
+	--append)	append=$2; shift ;;
+	--xen-append)	xen_append=$2; shift ;;
+	--name)		name=$2; shift ;;
+	--out)		out=$2; shift ;;
+	-h|--help)	usage ;;
+	*)		printf 'xen-vm: unknown argument %s\n' "$1" >&2; usage ;;
+	esac
+	[ $# -gt 0 ] || usage
+	shift
+done
+
+if [ -z "$kernel" ] || [ -z "$kroot" ]; then
+	[ -r "$IOREQ_ENV" ] || die "no --kernel/--kroot and no $IOREQ_ENV (run 'make deps')"
+	# shellcheck disable=SC1090
+	. "$IOREQ_ENV"
+	kernel=${kernel:-${KIMG_61:-}}
+	kroot=${kroot:-${KROOT_61:-}}
+fi
+[ -f "$kernel" ] || die "no kernel image $kernel"
+[ -d "$kroot/lib/modules" ] || die "no unpacked kernel package at $kroot"
+[ -f "$xen" ] || die "no Xen at $xen (apt-get install xen-hypervisor-4.17-amd64)"
+[ -x "$XEN_BIN/xl" ] || die "no $XEN_BIN/xl (apt-get install xen-utils-4.17)"
+[ -x "$BUSYBOX" ] || die "$BUSYBOX missing (apt-get install busybox-static)"
+command -v "$QEMU" >/dev/null || die "$QEMU missing (apt-get install qemu-system-x86)"
+for v in "$vcpus" "$guest_mem" "$guest_timeout" "$timeout"; do
+	case $v in ''|*[!0-9]*) die "not a number: $v" ;; esac
+done
+if [ -z "$guest_run" ]; then
+	guest_run=$here/scenarios/$scenario.guest.sh
+	[ -f "$guest_run" ] || die "no scenario $scenario ($guest_run)"
+	[ -n "$dom0_run" ] || [ ! -f "$here/scenarios/$scenario.dom0.sh" ] ||
+		dom0_run=$here/scenarios/$scenario.dom0.sh
+else
+	scenario=$(basename "$guest_run" .sh)
+	scenario=${scenario%.guest}
+fi
+[ -f "$guest_run" ] || die "no guest scenario $guest_run"
+[ -z "$dom0_run" ] || [ -f "$dom0_run" ] || die "no dom0 hook $dom0_run"
+for e in "${envs[@]}"; do
+	case $e in
+	[A-Za-z_]*=*) case ${e%%=*} in *[!A-Za-z0-9_]*) die "bad --env $e" ;; esac ;;
+	*) die "bad --env $e" ;;
+	esac
+done
+name=${name:-xen-$scenario}
+out=${out:-$IOREQ_BUILD/xen/$name}
+abi=$(ls "$kroot/lib/modules")
+
+case $(realpath -m "$out") in
+/|/bin|/boot|/dev|/etc|/home|/lib|/proc|/root|/sys|/tmp|/usr|/var)
+	die "refusing to use $out as the output directory" ;;
+esac
+rm -rf "$out"
+mkdir -p "$out"
+
+# Xen: QEMU's multiboot loader wants an uncompressed ELF.  Unpacked once
+# per Xen package into the cache (or OUT if the cache is not writable).
+xen_elf=$xen
+if [ "$(head -c 2 "$xen" | od -An -tx1 | tr -d ' ')" = 1f8b ]; then
+	xen_cache=$IOREQ_CACHE/xen
+	mkdir -p "$xen_cache" 2>/dev/null && [ -w "$xen_cache" ] || xen_cache=$out
+	xen_elf=$xen_cache/$(basename "$xen" .gz).elf
+	if [ ! -s "$xen_elf" ] || [ "$xen" -nt "$xen_elf" ]; then
+		zcat "$xen" > "$xen_elf.tmp.$$"
+		mv "$xen_elf.tmp.$$" "$xen_elf"
+	fi
+fi
+
+# The guest program: static, so the guest needs nothing else.
+if [ -z "$guest_bin" ]; then
+	make -s -C "$IOREQ_ROOT/tools/ioreq-guest" OUTPUT="$IOREQ_BUILD/xen/bin" >&2 ||
+		die "building tools/ioreq-guest failed"
+	guest_bin=$IOREQ_BUILD/xen/bin/ioreq-guest
+fi
+[ -x "$guest_bin" ] || die "no ioreq-guest at $guest_bin"
+
+# add_file ROOT SRC DST: copy SRC into the tree ROOT at DST, with the
+# shared libraries it needs if it is a dynamically linked program.
+add_file()
+{
+	local root=$1 src=$2 dst=$3 lib
+
+	[ -e "$src" ] || die "no such file: $src"
+	mkdir -p "$root$(dirname "$dst")"
+	cp -L "$src" "$root$dst"
+	if [ -x "$src" ] && [ "$(head -c 4 "$src" | od -An -c | tr -d ' ')" = '177ELF' ] &&
+	   ldd "$src" >/dev/null 2>&1; then
+		for lib in $(ldd "$src" | grep -o '/[^ ]*'); do
+			[ -e "$root$lib" ] && continue
+			mkdir -p "$root$(dirname "$lib")"
+			cp -L "$lib" "$root$lib"
+		done
+	fi
+}
+
+# add_spec ROOT SRC[:DST]: --add and --guest-add.
+add_spec()
+{
+	local root=$1 a=$2 src dst
+
+	src=${a%%:*}
+	if [ "$src" != "$a" ]; then
+		dst=${a#*:}
+	elif [ -x "$src" ] && [ ! -d "$src" ]; then
+		dst=/usr/bin/$(basename "$src")
+	else
+		dst=/$(basename "$src")
+	fi
+	if [ -d "$src" ]; then
+		mkdir -p "$root$dst"
+		cp -a "$src/." "$root$dst/"
+	else
+		add_file "$root" "$src" "$dst"
+	fi
+}
+
+# new_root DIR: busybox and the usual directories.
+new_root()
+{
+	local root=$1
+
+	mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,run,root}
+	cp "$BUSYBOX" "$root/bin/busybox"
+	ln -s busybox "$root/bin/sh"
+}
+
+# pack DIR FILE: a newc cpio of DIR (uncompressed: nothing to inflate
+# under emulation).
+pack()
+{
+	(cd "$1" && find . -mindepth 1 | LC_ALL=C sort |
+		cpio -o -H newc -R 0:0 --quiet) > "$2"
+}
+
+# unpack_ko PATH DIR: a module from the image, decompressed, into DIR;
+# prints its name there.
+unpack_ko()
+{
+	local path=$1 dir=$2 base
+
+	base=$(basename "$path")
+	base=${base%.xz}
+	base=${base%.zst}
+	case $path in
+	*.xz)	xz -dc "$path" > "$dir/$base" ;;
+	*.zst)	zstd -qdc "$path" > "$dir/$base" ;;
+	*)	cp "$path" "$dir/$base" ;;
+	esac
+	printf '%s' "$base"
+}
+
+env_lines()
+{
+	local e
+
+	for e in "${envs[@]}"; do
+		printf "%s='%s'\n" "${e%%=*}" "$(printf '%s' "${e#*=}" | sed "s/'/'\\\\''/g")"
+	done
+}
+
+# The guest's initramfs.
+groot=$out/guest-root
+new_root "$groot"
+install -m 755 "$here/guest-init" "$groot/init"
+install -m 755 "$guest_run" "$groot/scenario.sh"
+cp "$guest_bin" "$groot/usr/bin/ioreq-guest"
+for a in "${guest_adds[@]}"; do
+	add_spec "$groot" "$a"
+done
+{
+	env_lines
+	echo "GUEST_VCPUS=$vcpus"
+} > "$groot/etc/ioreq-xen.conf"
+pack "$groot" "$out/guest-initramfs.cpio"
+
+# dom0's initramfs.
+root=$out/dom0-root
+new_root "$root"
+mkdir -p "$root"/{lib/xen-mods,lib/ioreq,lib/deps,guest,var/log/xen/console}
+install -m 755 "$here/dom0-init" "$root/init"
+for t in $XEN_TOOLS; do
+	add_file "$root" "$XEN_BIN/$t" "$XEN_BIN/$t"
+done
+# ldd does not list libgcc_s, which glibc loads for pthread_cancel (xl).
+libgcc=$(ldconfig -p | awk '/libgcc_s\.so\.1 .*x86-64/ { print $NF; exit }')
+[ -n "$libgcc" ] || die "no 64-bit libgcc_s.so.1 (apt-get install libgcc-s1)"
+add_file "$root" "$libgcc" "$libgcc"
+[ ! -d /etc/xen ] || { mkdir -p "$root/etc/xen"; cp /etc/xen/xl.conf "$root/etc/xen/" 2>/dev/null || true; }
+
+xen_kos=()
+for m in $XEN_KMODS; do
+	for path in $(modprobe -d "$kroot" -S "$abi" --show-depends "$m" |
+		      awk '$1 == "insmod" { print $2 }'); do
+		base=$(basename "$path")
+		base=${base%.xz}
+		base=${base%.zst}
+		case " ${xen_kos[*]} " in *" /lib/xen-mods/$base "*) continue ;; esac
+		unpack_ko "$path" "$root/lib/xen-mods" > /dev/null
+		xen_kos+=("/lib/xen-mods/$base")
+	done
+done
+[ ${#xen_kos[@]} -gt 0 ] || die "no Xen modules found in $kroot"
+
+mod_names=()
+for ko in "${modules[@]}"; do
+	[ -f "$ko" ] || die "no module $ko (build it first)"
+	n=$(modinfo -F name "$ko" 2>/dev/null || true)
+	n=$(printf '%s' "${n:-$(basename "$ko" .ko)}" | tr - _)
+	cp "$ko" "$root/lib/ioreq/$n.ko"
+	mod_names+=("$n")
+done
+dep_kos=()
+for ko in "${modules[@]}"; do
+	for dep in $(modinfo -F depends "$ko" | tr , ' '); do
+		case " ${mod_names[*]} " in *" $(echo "$dep" | tr - _) "*) continue ;; esac
+		for path in $( { modprobe -d "$kroot" -S "$abi" --show-depends "$dep" || true; } |
+			      awk '$1 == "insmod" { print $2 }'); do
+			base=$(basename "$path")
+			base=${base%.xz}
+			base=${base%.zst}
+			case " ${xen_kos[*]} ${dep_kos[*]} " in
+			*"/$base "*) continue ;;
+			esac
+			unpack_ko "$path" "$root/lib/deps" > /dev/null
+			dep_kos+=("/lib/deps/$base")
+		done
+	done
+done
+
+for a in "${adds[@]}"; do
+	add_spec "$root" "$a"
+done
+[ -z "$dom0_run" ] || install -m 755 "$dom0_run" "$root/hook.sh"
+install -m 644 "$here/scenarios/lib-dom0.sh" "$root/lib-dom0.sh"
+
+cp "$kernel" "$root/guest/vmlinuz"
+cp "$out/guest-initramfs.cpio" "$root/guest/initramfs.cpio"
+cat > "$root/guest/guest.cfg" <<EOF
+name = "guest"
+type = "pvh"
+kernel = "/guest/vmlinuz"
+ramdisk = "/guest/initramfs.cpio"
+extra = "console=hvc0 iomem=relaxed"
+memory = $guest_mem
+vcpus = $vcpus
+tsc_mode = "native"
+on_poweroff = "destroy"
+on_reboot = "destroy"
+on_crash = "destroy"
+EOF
+
+{
+	echo "XEN_KOS='${xen_kos[*]}'"
+	echo "DEP_KOS='${dep_kos[*]}'"
+	echo "MODULES='${mod_names[*]}'"
+	echo "GUEST_NAME=guest"
+	echo "GUEST_SCENARIO='$scenario'"
+	echo "GUEST_TIMEOUT=$guest_timeout"
+	echo "GUEST_VCPUS=$vcpus"
+	env_lines
+} > "$root/etc/ioreq-xen.conf"
+pack "$root" "$out/dom0-initramfs.cpio"
+
+# Boot.  Xen owns the only serial port; -initrd is "dom0 kernel with its
+# command line, then dom0's initramfs" for QEMU's multiboot loader.
+console=$out/console.log
+ktap=$out/ktap.log
+glog=$out/guest-console.log
+timings=$out/timings
+xen_cmdline="console=com1 com1=115200,8n1 dom0_mem=$DOM0_MEM,max:$DOM0_MEM dom0_max_vcpus=1 $xen_append"
+dom0_cmdline="console=hvc0 earlyprintk=xen iomem=relaxed loglevel=7 panic=-1 oops=panic $append"
+case "$kernel$dom0_cmdline$out" in
+*,*) die "QEMU's -initrd list cannot hold a ',' (kernel path, --append or --out)" ;;
+esac
+: > "$ktap"
+: > "$glog"
+: > "$timings"
+
+# report: the report lines as they come; "# T: EVENT UPTIME" lines (dom0's
+# uptime) are also kept in $timings.
+report()
+{
+	local line
+
+	while IFS= read -r line; do
+		case $line in
+		*'IOREQ| '*) line=${line#*IOREQ| } ;;
+		*) continue ;;
+		esac
+		case $line in
+		'IOREQ-GLOG| '*)
+			printf '%s\n' "${line#IOREQ-GLOG| }" >> "$glog"
+			continue ;;
+		'# T: '*)
+			printf '%s\n' "${line#'# T: '}" >> "$timings" ;;
+		esac
+		printf '%s\n' "$line" >> "$ktap"
+		printf '%s\n' "$line"
+	done
+}
+
+start=$EPOCHREALTIME
+echo "xen-vm: $name: booting Xen ($(basename "$xen")) + dom0 $(basename "$kernel"), guest scenario $scenario"
+set +e
+timeout -k 10 "$timeout" "$QEMU" -machine q35 -accel tcg -cpu "$VM_CPU" \
+	-smp "$VM_SMP" -m "$VM_MEM" -nographic -no-reboot -monitor none \
+	-nic none -kernel "$xen_elf" -append "$xen_cmdline" \
+	-initrd "$kernel $dom0_cmdline,$out/dom0-initramfs.cpio" \
+	-serial stdio < /dev/null 2> "$out/qemu.err" |
+	sed -u 's/\r*$//' | tee "$console" | report
+qemu_rc=${PIPESTATUS[0]}
+set -e
+elapsed_exact=$(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
+elapsed=$(awk -v a="$elapsed_exact" 'BEGIN { printf "%d", a + 0.5 }')
+touch "$console"
+# shellcheck disable=SC1003
+sed -i 's/\x1b\[[0-9;?]*[A-Za-z]//g; s/\x1bc//g; $a\' "$console"
+
+# Judge.
+problems=0
+end_rc=$(sed -n 's/^IOREQ-XEN-END rc=\([0-9]*\)$/\1/p' "$ktap" | tail -n 1)
+if [ -z "$end_rc" ]; then
+	problems=$((problems + 1))
+	if [ "$qemu_rc" = 124 ] || [ "$qemu_rc" = 137 ]; then
+		echo "xen-vm: $name: the machine did not finish within ${timeout}s"
+	else
+		echo "xen-vm: $name: dom0 stopped before the end of /init (qemu exit $qemu_rc)"
+	fi
+	if [ -s "$out/qemu.err" ]; then
+		sed 's/^/xen-vm: qemu: /' "$out/qemu.err"
+	fi
+fi
+
+# scan FILE WHAT: splats in a console log (command lines echoed at boot
+# and our report lines are no splat).
+scan()
+{
+	local file=$1 what=$2 hits=$out/splats-$2.log
+
+	{ grep -vE 'Command line:|IOREQ' "$file" || true; } |
+		{ grep -E "^\(XEN\)" || true; } | { grep -E "$XEN_SPLATS" || true; } > "$hits"
+	{ grep -vE 'Command line:|IOREQ|^\(XEN\)' "$file" || true; } |
+		{ grep -E "$SPLATS|$USER_CRASHES" || true; } >> "$hits"
+	[ -s "$hits" ] || { rm -f "$hits"; return 0; }
+	problems=$((problems + 1))
+	echo "xen-vm: $name: splat on the $what console ($file):"
+	head -n 60 "$hits" | sed 's/^/    /'
+}
+scan "$console" xen-dom0
+scan "$glog" guest
+if [ "$problems" -gt 0 ]; then
+	echo "xen-vm: $name: last lines of the console:"
+	tail -n 40 "$console" | sed 's/^/    /' || true
+fi
+
+# Count as vmtest.sh does: the guest scenario's own cases ("# ok N") stand
+# for its top-level "selftests:" line unless it reported none or failed
+# although they all passed; every other top-level line counts.
+read -r passed failed skipped < <(awk '
+	function top(line) {
+		if (line ~ /# [Ss][Kk][Ii][Pp]/) return "skip"
+		return (line ~ /^not ok /) ? "fail" : "pass"
+	}
+	/^# (not )?ok [0-9]+/ {
+		sub(/^# /, "")
+		r = top($0)
+		cases++
+		if (r == "fail") cfail++
+		c[r]++
+		next
+	}
+	/^(not )?ok [0-9]+ / {
+		r = top($0)
+		if ($0 ~ /^(not )?ok [0-9]+ selftests: /) {
+			if (cases == 0)
+				c[r]++
+			else if (r == "fail" && cfail == 0)
+				c["fail"]++
+			cases = 0; cfail = 0
+			next
+		}
+		c[r]++
+		cases = 0; cfail = 0
+	}
+	END { printf "%d %d %d\n", c["pass"], c["fail"], c["skip"] }
+' "$ktap")
+failed=$((failed + problems))
+
+# Timings.  dom0 marked moments with its uptime; dom0's "poweroff" was a
+# moment before QEMU exited, which places them all on QEMU's clock:
+# EVENT UPTIME SECONDS-SINCE-QEMU-START.
+awk -v end="$elapsed_exact" '
+	{ e[NR] = $1; u[NR] = $2 }
+	$1 == "poweroff" { off = end - $2 }
+	END { for (i = 1; i <= NR; i++)
+		printf "%s %s %s\n", e[i], u[i], off == "" ? "?" : sprintf("%.1f", off + u[i]) }
+' "$timings" > "$timings.tmp" && mv "$timings.tmp" "$timings"
+tval()
+{
+	awk -v e="$1" '$1 == e { print $3; exit }' "$timings"
+}
+tdiff()
+{
+	local a b
+
+	a=$(tval "$1")
+	b=$(tval "$2")
+	if [ -z "$a" ] || [ -z "$b" ]; then
+		echo "?"
+		return
+	fi
+	case $a$b in *'?'*) echo "?"; return ;; esac
+	awk -v a="$a" -v b="$b" 'BEGIN { printf "%.1f", b - a }'
+}
+xen_boot=$(tval dom0-init)
+create=$(tdiff create-start created)
+to_user=$(tdiff create-start guest-userspace)
+scen=$(tdiff create-start guest-gone)
+
+cat > "$out/result" <<EOF
+NAME=$name
+PASSED=$passed
+FAILED=$failed
+SKIPPED=$skipped
+ELAPSED=$elapsed
+BOOT=${xen_boot:-?}
+GUEST_CREATE=$create
+GUEST_USERSPACE=$to_user
+SCENARIO=$scen
+EOF
+echo "xen-vm: $name: Xen+dom0 boot ${xen_boot:-?}s, xl create -p ${create}s," \
+	"create to guest userspace ${to_user}s, guest scenario ${scen}s, whole run ${elapsed}s"
+echo "xen-vm: $name: logs in $out"
+echo "$name: $passed passed, $failed failed, $skipped skipped"
+[ "$failed" = 0 ]

@@ -1,0 +1,920 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ioreq-guest: the guest side of the ioreq tests on a real hypervisor.
+ *
+ * It runs inside a guest (a Xen PVH domU, later a KVM guest) whose MMIO and
+ * port ranges are served by a backend in another domain, and issues real
+ * CPU accesses: MMIO through an mmap() of /dev/mem (the guest kernel needs
+ * iomem=relaxed) and port I/O with ioperm() and in/out instructions.
+ *
+ *   ioreq-guest read  mmio|pio ADDR SIZE         one read, value on stdout
+ *   ioreq-guest write mmio|pio ADDR SIZE VALUE   one write
+ *   ioreq-guest ones  [--mmio ADDR] [--pio PORT]
+ *   ioreq-guest check [--mmio ADDR:LEN]... [--pio PORT:LEN]...
+ *   ioreq-guest loop  [--mmio ADDR:LEN]... [--pio PORT:LEN]... [--vcpus N]
+ *                     [--seconds S | --rounds N] [--gone fail|stay|back]
+ *                     [--expect-gone] [--expect-back]
+ *
+ * "ones" checks that nothing claims an address: reads of every size return
+ * all ones and a write changes nothing.  "check" checks a fresh
+ * scratch-register backend (tools/ioreq-backend/scratch_dev.h): the ID
+ * register, the initial pattern and write/read-back at every size (MMIO 1,
+ * 2, 4, 8; ports 1, 2, 4), then every byte of the region.  "loop" runs one
+ * thread per vcpu, pinned to that vcpu, doing random writes and read-backs
+ * of random sizes to its own bytes of every region and checking each value.
+ * Thread v owns bytes [0x10 + v*0x20, 0x30 + v*0x20) of each region, the
+ * same split as ioreq-sim, so values do not depend on interleaving.
+ *
+ * --gone tells "loop" what an all-ones read the model does not predict
+ * means: "fail" (default) a mismatch; "stay" the region went away (backend
+ * killed, region released) and every later read of it must be all ones;
+ * "back" as "stay", but a later read that is not all ones means a backend
+ * came back: the thread rewrites its bytes and checks again.  With
+ * --expect-gone a case fails if no region ever went away; --expect-back
+ * (implies --gone back) adds one that fails if none came back.
+ *
+ * Output is KTAP (ok/not ok lines, "# " diagnostics) for ones/check/loop.
+ * Exit 0 when every case passed, 1 when one failed, 4 when skipped (no
+ * /dev/mem, no ioperm), 2 on bad usage.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/io.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "scratch_dev.h"
+
+#define KSFT_PASS	0
+#define KSFT_FAIL	1
+#define KSFT_SKIP	4
+#define USAGE_ERR	2
+
+#define MAX_REGIONS	8
+#define MAX_THREADS	16
+#define SLICE_BASE	0x10
+#define SLICE_LEN	0x20
+#define SWEEP_MAX	0x1000	/* "check" reads at most this many bytes back */
+#define MAX_WRONG	8	/* lines printed per thread */
+
+enum space { SPACE_MMIO, SPACE_PIO };
+
+struct region {
+	enum space space;
+	uint64_t addr;
+	uint64_t len;
+	volatile uint8_t *map;	/* MMIO: mapping of [addr, addr + len) */
+	void *map_base;
+	size_t map_len;
+	struct scratch_regs model;
+};
+
+static struct region regions[MAX_REGIONS];
+static unsigned int nr_regions;
+static int mem_fd = -1;
+static unsigned int ktap_num;
+static unsigned int ktap_failed;
+static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
+
+#ifdef IOREQ_GUEST_FAKE
+static struct scratch_regs fake_dev[MAX_REGIONS];
+static unsigned long fake_accesses, fake_gone_after = ~0UL, fake_back_after;
+static pthread_mutex_t fake_lock = PTHREAD_MUTEX_INITIALIZER;
+#endif
+
+static const char *space_name(enum space s)
+{
+	return s == SPACE_MMIO ? "mmio" : "pio";
+}
+
+static void diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void diag(const char *fmt, ...)
+{
+	va_list ap;
+
+	pthread_mutex_lock(&out_lock);
+	fputs("# ", stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fputc('\n', stdout);
+	fflush(stdout);
+	pthread_mutex_unlock(&out_lock);
+}
+
+static void result(int ok, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void result(int ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	ktap_num++;
+	if (!ok)
+		ktap_failed++;
+	printf("%sok %u ", ok ? "" : "not ", ktap_num);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fputc('\n', stdout);
+	fflush(stdout);
+}
+
+static void plan(unsigned int n)
+{
+	printf("TAP version 13\n1..%u\n", n);
+	fflush(stdout);
+}
+
+static int finish(void)
+{
+	printf("# Totals: pass:%u fail:%u xfail:0 xpass:0 skip:0 error:0\n",
+	       ktap_num - ktap_failed, ktap_failed);
+	fflush(stdout);
+	return ktap_failed ? KSFT_FAIL : KSFT_PASS;
+}
+
+/* A whole document that skips, with the reason. */
+static int skip_all(const char *why)
+{
+	printf("TAP version 13\n1..0 # SKIP %s\n", why);
+	fflush(stdout);
+	return KSFT_SKIP;
+}
+
+static uint64_t ones(unsigned int size)
+{
+	return size == 8 ? ~0ULL : (1ULL << (8 * size)) - 1;
+}
+
+/* --- access ------------------------------------------------------------ */
+
+static int map_region(struct region *r)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	uint64_t base = r->addr & ~((uint64_t)pg - 1);
+	void *p;
+
+	if (mem_fd < 0) {
+		mem_fd = open("/dev/mem", O_RDWR | O_SYNC);
+		if (mem_fd < 0)
+			return -errno;
+	}
+	r->map_len = (size_t)((r->addr - base + r->len + pg - 1) & ~((uint64_t)pg - 1));
+	p = mmap(NULL, r->map_len, PROT_READ | PROT_WRITE, MAP_SHARED, mem_fd,
+		 (off_t)base);
+	if (p == MAP_FAILED)
+		return -errno;
+	r->map_base = p;
+	r->map = (volatile uint8_t *)p + (r->addr - base);
+	return 0;
+}
+
+/* ioperm() is per thread: every thread that does port I/O calls this. */
+static int allow_ports(void)
+{
+	unsigned int i;
+
+#ifdef IOREQ_GUEST_FAKE
+	return 0;
+#endif
+
+	for (i = 0; i < nr_regions; i++) {
+		struct region *r = &regions[i];
+
+		if (r->space != SPACE_PIO)
+			continue;
+		if (ioperm((unsigned long)r->addr, (unsigned long)r->len, 1))
+			return -errno;
+	}
+	return 0;
+}
+
+static int setup_regions(void)
+{
+	unsigned int i;
+	int ret;
+
+#ifdef IOREQ_GUEST_FAKE
+	if (getenv("FAKE_GONE_AFTER"))
+		fake_gone_after = strtoul(getenv("FAKE_GONE_AFTER"), NULL, 0);
+	if (getenv("FAKE_BACK_AFTER"))
+		fake_back_after = strtoul(getenv("FAKE_BACK_AFTER"), NULL, 0);
+	return 0;
+#endif
+
+	for (i = 0; i < nr_regions; i++) {
+		struct region *r = &regions[i];
+
+		if (r->space == SPACE_MMIO) {
+			ret = map_region(r);
+			if (ret) {
+				diag("mmap /dev/mem at 0x%" PRIx64 ": %s (boot with iomem=relaxed)",
+				     r->addr, strerror(-ret));
+				return ret;
+			}
+		}
+	}
+	ret = allow_ports();
+	if (ret)
+		diag("ioperm: %s", strerror(-ret));
+	return ret;
+}
+
+#ifdef IOREQ_GUEST_FAKE
+/*
+ * Built with -DIOREQ_GUEST_FAKE (make fake): no hardware, every region is
+ * served by an in-process scratch device, so the checks themselves can be
+ * tested on any machine.  FAKE_GONE_AFTER=N: the devices stop answering
+ * (all ones, writes dropped) after N accesses; FAKE_BACK_AFTER=M: a fresh
+ * device answers again after M accesses.
+ */
+
+static int fake_answers(const struct region *r, struct scratch_regs **dev)
+{
+	unsigned long n;
+	unsigned int i = (unsigned int)(r - regions);
+
+	pthread_mutex_lock(&fake_lock);
+	n = ++fake_accesses;
+	if (!fake_dev[i].bytes) {
+		fake_dev[i].len = r->len;
+		fake_dev[i].has_id = r->space == SPACE_MMIO;
+		fake_dev[i].bytes = malloc(r->len);
+		if (!fake_dev[i].bytes)
+			abort();
+		scratch_reset(&fake_dev[i]);
+	}
+	if (fake_back_after && n == fake_back_after)
+		for (i = 0; i < MAX_REGIONS; i++)
+			if (fake_dev[i].bytes)
+				scratch_reset(&fake_dev[i]);
+	pthread_mutex_unlock(&fake_lock);
+	*dev = &fake_dev[r - regions];
+	if (n > fake_gone_after &&
+	    (!fake_back_after || n < fake_back_after))
+		return 0;
+	return 1;
+}
+
+static uint64_t region_read(const struct region *r, uint64_t off, unsigned int size)
+{
+	struct scratch_regs *dev;
+	uint64_t v;
+
+	if (!fake_answers(r, &dev))
+		return ones(size);
+	pthread_mutex_lock(&fake_lock);
+	v = scratch_read(dev, off, size);
+	pthread_mutex_unlock(&fake_lock);
+	return v;
+}
+
+static void region_write(const struct region *r, uint64_t off, unsigned int size,
+			 uint64_t val)
+{
+	struct scratch_regs *dev;
+
+	if (!fake_answers(r, &dev))
+		return;
+	pthread_mutex_lock(&fake_lock);
+	scratch_write(dev, off, size, val);
+	pthread_mutex_unlock(&fake_lock);
+}
+#else
+/* One access of @size at @off in @r: a single instruction of that width. */
+static uint64_t region_read(const struct region *r, uint64_t off, unsigned int size)
+{
+	if (r->space == SPACE_MMIO) {
+		volatile uint8_t *p = r->map + off;
+
+		switch (size) {
+		case 1: return *p;
+		case 2: return *(volatile uint16_t *)p;
+		case 4: return *(volatile uint32_t *)p;
+		case 8: return *(volatile uint64_t *)p;
+		}
+	} else {
+		unsigned short port = (unsigned short)(r->addr + off);
+
+		switch (size) {
+		case 1: return inb(port);
+		case 2: return inw(port);
+		case 4: return inl(port);
+		}
+	}
+	abort();
+}
+
+static void region_write(const struct region *r, uint64_t off, unsigned int size,
+			 uint64_t val)
+{
+	if (r->space == SPACE_MMIO) {
+		volatile uint8_t *p = r->map + off;
+
+		switch (size) {
+		case 1: *p = (uint8_t)val; return;
+		case 2: *(volatile uint16_t *)p = (uint16_t)val; return;
+		case 4: *(volatile uint32_t *)p = (uint32_t)val; return;
+		case 8: *(volatile uint64_t *)p = val; return;
+		}
+	} else {
+		unsigned short port = (unsigned short)(r->addr + off);
+
+		switch (size) {
+		case 1: outb((uint8_t)val, port); return;
+		case 2: outw((uint16_t)val, port); return;
+		case 4: outl((uint32_t)val, port); return;
+		}
+	}
+	abort();
+}
+#endif /* IOREQ_GUEST_FAKE */
+
+static int size_ok(enum space s, unsigned int size)
+{
+	return size == 1 || size == 2 || size == 4 || (size == 8 && s == SPACE_MMIO);
+}
+
+/* --- arguments --------------------------------------------------------- */
+
+static int parse_u64(const char *s, uint64_t *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoull(s, &end, 0);
+	return errno || end == s || *end ? -1 : 0;
+}
+
+static int parse_space(const char *s, enum space *sp)
+{
+	if (!strcmp(s, "mmio"))
+		*sp = SPACE_MMIO;
+	else if (!strcmp(s, "pio"))
+		*sp = SPACE_PIO;
+	else
+		return -1;
+	return 0;
+}
+
+/* ADDR[:LEN]; LEN defaults to @deflen. */
+static int add_region(enum space sp, const char *arg, uint64_t deflen)
+{
+	struct region *r;
+	char buf[64], *colon;
+
+	if (nr_regions == MAX_REGIONS || strlen(arg) >= sizeof(buf))
+		return -1;
+	r = &regions[nr_regions];
+	memset(r, 0, sizeof(*r));
+	r->space = sp;
+	strcpy(buf, arg);
+	colon = strchr(buf, ':');
+	if (colon)
+		*colon++ = '\0';
+	if (parse_u64(buf, &r->addr))
+		return -1;
+	r->len = deflen;
+	if (colon && parse_u64(colon, &r->len))
+		return -1;
+	if (!r->len || r->addr + r->len < r->addr)
+		return -1;
+	if (sp == SPACE_PIO && r->addr + r->len > 0x10000)
+		return -1;
+	nr_regions++;
+	return 0;
+}
+
+static int init_models(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr_regions; i++) {
+		struct region *r = &regions[i];
+
+		r->model.len = r->len;
+		r->model.has_id = r->space == SPACE_MMIO;
+		r->model.bytes = malloc(r->len);
+		if (!r->model.bytes)
+			return -1;
+		scratch_reset(&r->model);
+	}
+	return 0;
+}
+
+/* --- read / write: one access ----------------------------------------- */
+
+static int cmd_one(int argc, char **argv, int write)
+{
+	uint64_t addr, size, val = 0;
+	enum space sp;
+	int ret;
+
+	if (argc != (write ? 5 : 4) || parse_space(argv[1], &sp) ||
+	    parse_u64(argv[2], &addr) || parse_u64(argv[3], &size) ||
+	    !size_ok(sp, (unsigned int)size) || (write && parse_u64(argv[4], &val))) {
+		fprintf(stderr, "usage: ioreq-guest %s mmio|pio ADDR SIZE%s\n",
+			argv[0], write ? " VALUE" : "");
+		return USAGE_ERR;
+	}
+	regions[0].space = sp;
+	regions[0].addr = addr;
+	regions[0].len = size;
+	nr_regions = 1;
+	ret = setup_regions();
+	if (ret)
+		return KSFT_SKIP;
+	if (write) {
+		region_write(&regions[0], 0, (unsigned int)size, val);
+	} else {
+		val = region_read(&regions[0], 0, (unsigned int)size);
+		printf("0x%0*" PRIx64 "\n", (int)size * 2, val);
+	}
+	return 0;
+}
+
+/* --- ones: nothing claims the address ---------------------------------- */
+
+static int cmd_ones(void)
+{
+	static const unsigned int sizes[] = { 1, 2, 4, 8 };
+	unsigned int i, j, n = 0;
+	uint64_t v;
+
+	for (i = 0; i < nr_regions; i++) {
+		regions[i].len = 8;
+		n += (regions[i].space == SPACE_MMIO ? 4 : 3) + 1;
+	}
+	if (setup_regions())
+		return skip_all("no /dev/mem mapping or ioperm");
+	plan(n);
+	for (i = 0; i < nr_regions; i++) {
+		struct region *r = &regions[i];
+		const char *s = space_name(r->space);
+
+		for (j = 0; j < 4; j++) {
+			if (!size_ok(r->space, sizes[j]))
+				continue;
+			v = region_read(r, 0, sizes[j]);
+			if (v != ones(sizes[j]))
+				diag("%s read %u at 0x%" PRIx64 ": 0x%" PRIx64 ", want all ones",
+				     s, sizes[j], r->addr, v);
+			result(v == ones(sizes[j]),
+			       "%s read size %u at 0x%" PRIx64 " unclaimed: all ones",
+			       s, sizes[j], r->addr);
+		}
+		region_write(r, 0, 1, 0x5a);
+		region_write(r, 0, r->space == SPACE_MMIO ? 8 : 4, 0);
+		v = region_read(r, 0, 4);
+		if (v != ones(4))
+			diag("%s read 4 after writes at 0x%" PRIx64 ": 0x%" PRIx64,
+			     s, r->addr, v);
+		result(v == ones(4), "%s write at 0x%" PRIx64 " unclaimed: dropped",
+		       s, r->addr);
+	}
+	return finish();
+}
+
+/* --- check: one fresh scratch backend, every size ---------------------- */
+
+/* Compare @size bytes read at @off with the model; print what differs. */
+static int expect(struct region *r, uint64_t off, unsigned int size, const char *what)
+{
+	uint64_t want = scratch_read(&r->model, off, size);
+	uint64_t got = region_read(r, off, size);
+
+	if (got == want)
+		return 0;
+	diag("%s %s: read %u at 0x%" PRIx64 ": got 0x%" PRIx64 ", want 0x%" PRIx64 "%s",
+	     space_name(r->space), what, size, r->addr + off, got, want,
+	     got == ones(size) ? " (all ones: nothing answered)" : "");
+	return -1;
+}
+
+static uint64_t test_value(unsigned int size, unsigned int salt)
+{
+	uint64_t v = 0x0123456789abcdefULL ^ ((uint64_t)salt * 0x9e3779b97f4a7c15ULL);
+
+	return v & ones(size);
+}
+
+static int cmd_check(void)
+{
+	static const unsigned int sizes[] = { 1, 2, 4, 8 };
+	static const uint64_t rd_offs[] = { 0x10, 0x11, 0x13, 0x17, 0x21 };
+	unsigned int i, j, k, n = 0, bad;
+	uint64_t off, v;
+
+	for (i = 0; i < nr_regions; i++) {
+		struct region *r = &regions[i];
+		unsigned int nsizes = r->space == SPACE_MMIO ? 4 : 3;
+
+		if (r->len < SLICE_BASE + SLICE_LEN) {
+			fprintf(stderr, "ioreq-guest: check: a region needs %#x bytes at least\n",
+				SLICE_BASE + SLICE_LEN);
+			return USAGE_ERR;
+		}
+		n += 2 * nsizes + 1 + (r->space == SPACE_MMIO ? 2 : 0);
+	}
+	if (init_models())
+		return KSFT_FAIL;
+	if (setup_regions())
+		return skip_all("no /dev/mem mapping or ioperm");
+	plan(n);
+	for (i = 0; i < nr_regions; i++) {
+		struct region *r = &regions[i];
+		const char *s = space_name(r->space);
+
+		if (r->space == SPACE_MMIO) {
+			v = region_read(r, 0, 4);
+			if (v != SCRATCH_ID)
+				diag("mmio ID at 0x%" PRIx64 ": got 0x%" PRIx64 ", want 0x%x",
+				     r->addr, v, SCRATCH_ID);
+			result(v == SCRATCH_ID, "mmio 0x%" PRIx64 " ID register", r->addr);
+		}
+		/* The initial pattern at each size, aligned and not. */
+		for (j = 0; j < 4; j++) {
+			if (!size_ok(r->space, sizes[j]))
+				continue;
+			bad = 0;
+			for (k = 0; k < sizeof(rd_offs) / sizeof(rd_offs[0]); k++)
+				bad += !!expect(r, rd_offs[k], sizes[j], "initial pattern");
+			result(!bad, "%s 0x%" PRIx64 " read size %u: initial pattern",
+			       s, r->addr, sizes[j]);
+		}
+		/* Write then read back at the same size and byte by byte. */
+		for (j = 0; j < 4; j++) {
+			if (!size_ok(r->space, sizes[j]))
+				continue;
+			bad = 0;
+			for (k = 0; k < 2; k++) {
+				/* Aligned, then unaligned (0x1x), in our 0x20 bytes. */
+				off = SLICE_BASE + k * 0x10 + (k ? 2 * j + 1 : 0);
+				v = test_value(sizes[j], 16 * i + 4 * j + k);
+				region_write(r, off, sizes[j], v);
+				scratch_write(&r->model, off, sizes[j], v);
+				bad += !!expect(r, off, sizes[j], "read-back");
+				for (unsigned int b = 0; b < sizes[j]; b++)
+					bad += !!expect(r, off + b, 1, "read-back bytes");
+			}
+			result(!bad, "%s 0x%" PRIx64 " write size %u: reads back",
+			       s, r->addr, sizes[j]);
+		}
+		if (r->space == SPACE_MMIO) {
+			/* The ID register drops writes, byte by byte. */
+			v = 0xa1b2c3d4e5f60718ULL;
+			region_write(r, 0, 8, v);
+			scratch_write(&r->model, 0, 8, v);
+			bad = !!expect(r, 0, 4, "ID after write");
+			bad += !!expect(r, 0, 8, "ID after write");
+			result(!bad, "mmio 0x%" PRIx64 " ID register is read-only", r->addr);
+		}
+		bad = 0;
+		for (off = 0; off < r->len && off < SWEEP_MAX; off++)
+			if (expect(r, off, 1, "sweep") && ++bad >= MAX_WRONG)
+				break;
+		result(!bad, "%s 0x%" PRIx64 " every byte matches the model", s, r->addr);
+	}
+	return finish();
+}
+
+/* --- loop: one pinned thread per vcpu ---------------------------------- */
+
+enum gone_mode { GONE_FAIL, GONE_STAY, GONE_BACK };
+
+static enum gone_mode gone_mode = GONE_FAIL;
+static int expect_gone;
+static int expect_back;
+static unsigned int nr_threads = 2;
+static uint64_t loop_rounds;
+static unsigned int loop_seconds = 10;
+static int bad_cpus;		/* a thread could not be pinned */
+
+struct thread {
+	pthread_t tid;
+	unsigned int id;
+	uint64_t rng;
+	uint64_t rounds;
+	uint64_t accesses;
+	uint64_t wrong;
+	uint64_t ones_reads;	/* reads of a gone region, all ones */
+	unsigned int went;	/* regions seen going away */
+	unsigned int came_back;
+	int gone[MAX_REGIONS];
+	int cpu_ok;
+	int error;
+};
+
+static uint64_t rnd(struct thread *t)
+{
+	/* xorshift64* */
+	t->rng ^= t->rng >> 12;
+	t->rng ^= t->rng << 25;
+	t->rng ^= t->rng >> 27;
+	return t->rng * 0x2545f4914f6cdd1dULL;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void wrong(struct thread *t, const struct region *r, const char *what,
+		  uint64_t off, unsigned int size, uint64_t got, uint64_t want)
+{
+	if (t->wrong++ < MAX_WRONG)
+		diag("vcpu %u: %s %s read %u at 0x%" PRIx64 ": got 0x%" PRIx64 ", want 0x%" PRIx64,
+		     t->id, space_name(r->space), what, size, r->addr + off, got, want);
+}
+
+/* Rewrite the thread's bytes of @r with known values (8 or 4 at a time). */
+static void rewrite_slice(struct thread *t, struct region *r, uint64_t base)
+{
+	unsigned int step = r->space == SPACE_MMIO ? 8 : 4;
+	uint64_t off, v;
+
+	for (off = base; off < base + SLICE_LEN; off += step) {
+		v = rnd(t) & ones(step) & ~0x8080808080808080ULL;	/* never all ones */
+		region_write(r, off, step, v);
+		scratch_write(&r->model, off, step, v);
+		t->accesses++;
+	}
+}
+
+/* One round: a write and a checked read-back in every region. */
+static void round_once(struct thread *t)
+{
+	static const unsigned int sizes[] = { 1, 2, 4, 8 };
+	uint64_t base = SLICE_BASE + (uint64_t)t->id * SLICE_LEN;
+	unsigned int i, size, rsize;
+	uint64_t off, roff, v, got, want;
+
+	for (i = 0; i < nr_regions; i++) {
+		struct region *r = &regions[i];
+
+		do
+			size = sizes[rnd(t) % 4];
+		while (!size_ok(r->space, size));
+		off = base + rnd(t) % (SLICE_LEN - size + 1);
+		/* Bit 7 of each byte clear: a value is never all ones. */
+		v = rnd(t) & ones(size) & ~0x8080808080808080ULL;
+		if (!t->gone[i]) {
+			region_write(r, off, size, v);
+			scratch_write(&r->model, off, size, v);
+		} else {
+			region_write(r, off, size, v);	/* dropped, or to a new backend */
+		}
+		/* Read back the same bytes, or an overlapping access of another size. */
+		do
+			rsize = sizes[rnd(t) % 4];
+		while (!size_ok(r->space, rsize));
+		roff = rsize <= size ? off + rnd(t) % (size - rsize + 1) : off;
+		if (roff + rsize > base + SLICE_LEN)
+			roff = base + SLICE_LEN - rsize;
+		got = region_read(r, roff, rsize);
+		want = scratch_read(&r->model, roff, rsize);
+		t->accesses += 2;
+		if (t->gone[i]) {
+			if (got == ones(rsize)) {
+				t->ones_reads++;
+				continue;
+			}
+			if (gone_mode == GONE_STAY) {
+				wrong(t, r, "gone region", roff, rsize, got, ones(rsize));
+				continue;
+			}
+			/* GONE_BACK: a backend answers again; start over on our bytes. */
+			diag("vcpu %u: %s 0x%" PRIx64 " answers again (read 0x%" PRIx64 ")",
+			     t->id, space_name(r->space), r->addr, got);
+			t->gone[i] = 0;
+			t->came_back++;
+			rewrite_slice(t, r, base);
+			continue;
+		}
+		if (got == want)
+			continue;
+		if (got == ones(rsize) && gone_mode != GONE_FAIL) {
+			diag("vcpu %u: %s 0x%" PRIx64 " went away after %" PRIu64 " rounds (read all ones)",
+			     t->id, space_name(r->space), r->addr, t->rounds);
+			t->gone[i] = 1;
+			t->went++;
+			t->ones_reads++;
+			continue;
+		}
+		wrong(t, r, "read-back", roff, rsize, got, want);
+	}
+}
+
+static void *thread_main(void *arg)
+{
+	struct thread *t = arg;
+	double end = now_s() + loop_seconds;
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(t->id, &set);
+	t->cpu_ok = !pthread_setaffinity_np(pthread_self(), sizeof(set), &set) &&
+		    sched_getcpu() == (int)t->id;
+	if (allow_ports()) {
+		t->error = errno;
+		return NULL;
+	}
+	for (;;) {
+		if (loop_rounds ? t->rounds >= loop_rounds : now_s() >= end)
+			break;
+		round_once(t);
+		t->rounds++;
+		if (!t->cpu_ok || sched_getcpu() != (int)t->id)
+			t->cpu_ok = 0;
+	}
+	return NULL;
+}
+
+static int cmd_loop(void)
+{
+	static struct thread threads[MAX_THREADS];
+	unsigned int i, n, went = 0, back = 0;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int ret;
+
+	for (i = 0; i < nr_regions; i++) {
+		if (regions[i].len < SLICE_BASE + nr_threads * SLICE_LEN) {
+			fprintf(stderr, "ioreq-guest: loop: %u vcpus need regions of %#x bytes\n",
+				nr_threads, SLICE_BASE + nr_threads * SLICE_LEN);
+			return USAGE_ERR;
+		}
+	}
+	if (init_models())
+		return KSFT_FAIL;
+	if (setup_regions())
+		return skip_all("no /dev/mem mapping or ioperm");
+	if (ncpu < (long)nr_threads) {
+		printf("TAP version 13\n1..0 # SKIP %u vcpus wanted, %ld online\n",
+		       nr_threads, ncpu);
+		return KSFT_SKIP;
+	}
+	n = nr_threads + 1 + !!expect_gone + !!expect_back;
+	plan(n);
+	diag("%u vcpus, %s, gone=%s", nr_threads,
+	     loop_rounds ? "by rounds" : "by time",
+	     gone_mode == GONE_FAIL ? "fail" : gone_mode == GONE_STAY ? "stay" : "back");
+	for (i = 0; i < nr_threads; i++) {
+		threads[i].id = i;
+		threads[i].rng = 0x9e3779b97f4a7c15ULL * (i + 1) ^ (uint64_t)getpid();
+		ret = pthread_create(&threads[i].tid, NULL, thread_main, &threads[i]);
+		if (ret) {
+			diag("pthread_create: %s", strerror(ret));
+			nr_threads = i;
+			break;
+		}
+	}
+	for (i = 0; i < nr_threads; i++)
+		pthread_join(threads[i].tid, NULL);
+	for (i = 0; i < nr_threads; i++) {
+		struct thread *t = &threads[i];
+
+		if (!t->cpu_ok)
+			bad_cpus++;
+		went += t->went;
+		back += t->came_back;
+		if (t->error)
+			diag("vcpu %u: ioperm: %s", i, strerror(t->error));
+		result(!t->wrong && !t->error,
+		       "vcpu %u: %" PRIu64 " rounds, %" PRIu64 " accesses, %" PRIu64
+		       " wrong, %u gone, %u back, %" PRIu64 " all-ones reads",
+		       i, t->rounds, t->accesses, t->wrong, t->went, t->came_back,
+		       t->ones_reads);
+	}
+	result(!bad_cpus, "%u threads each ran on their own vcpu", nr_threads);
+	if (expect_gone)
+		result(went > 0, "a region went away while the vcpus were accessing it (%u times)",
+		       went);
+	if (expect_back)
+		result(back > 0, "a backend answered again after that (%u times)", back);
+	return finish();
+}
+
+/* --- main -------------------------------------------------------------- */
+
+static void usage(void)
+{
+	fputs("usage: ioreq-guest read  mmio|pio ADDR SIZE\n"
+	      "       ioreq-guest write mmio|pio ADDR SIZE VALUE\n"
+	      "       ioreq-guest ones  [--mmio ADDR] [--pio PORT]\n"
+	      "       ioreq-guest check [--mmio ADDR:LEN]... [--pio PORT:LEN]...\n"
+	      "       ioreq-guest loop  [--mmio ADDR:LEN]... [--pio PORT:LEN]... [--vcpus N]\n"
+	      "                         [--seconds S | --rounds N] [--gone fail|stay|back]\n"
+	      "                         [--expect-gone] [--expect-back]\n"
+	      "Defaults: --mmio 0xe0000000:0x1000 --pio 0x5000:0x100, 2 vcpus, 10 s.\n",
+	      stderr);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "mmio", required_argument, NULL, 'm' },
+		{ "pio", required_argument, NULL, 'p' },
+		{ "vcpus", required_argument, NULL, 'n' },
+		{ "seconds", required_argument, NULL, 's' },
+		{ "rounds", required_argument, NULL, 'r' },
+		{ "gone", required_argument, NULL, 'g' },
+		{ "expect-gone", no_argument, NULL, 'G' },
+		{ "expect-back", no_argument, NULL, 'B' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *cmd;
+	uint64_t v;
+	int c;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc < 2) {
+		usage();
+		return USAGE_ERR;
+	}
+	cmd = argv[1];
+	if (!strcmp(cmd, "read") || !strcmp(cmd, "write"))
+		return cmd_one(argc - 1, argv + 1, !strcmp(cmd, "write"));
+	if (strcmp(cmd, "ones") && strcmp(cmd, "check") && strcmp(cmd, "loop")) {
+		usage();
+		return USAGE_ERR;
+	}
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "m:p:n:s:r:g:GBh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+		case 'p':
+			if (add_region(c == 'm' ? SPACE_MMIO : SPACE_PIO, optarg, 0x1000)) {
+				fprintf(stderr, "ioreq-guest: bad region %s\n", optarg);
+				return USAGE_ERR;
+			}
+			break;
+		case 'n':
+			if (parse_u64(optarg, &v) || !v || v > MAX_THREADS)
+				goto bad;
+			nr_threads = (unsigned int)v;
+			break;
+		case 's':
+			if (parse_u64(optarg, &v) || !v || v > 86400)
+				goto bad;
+			loop_seconds = (unsigned int)v;
+			break;
+		case 'r':
+			if (parse_u64(optarg, &v) || !v)
+				goto bad;
+			loop_rounds = v;
+			break;
+		case 'g':
+			if (!strcmp(optarg, "fail"))
+				gone_mode = GONE_FAIL;
+			else if (!strcmp(optarg, "stay"))
+				gone_mode = GONE_STAY;
+			else if (!strcmp(optarg, "back"))
+				gone_mode = GONE_BACK;
+			else
+				goto bad;
+			break;
+		case 'G':
+			expect_gone = 1;
+			break;
+		case 'B':
+			expect_gone = 1;
+			expect_back = 1;
+			gone_mode = GONE_BACK;
+			break;
+		case 'h':
+			usage();
+			return 0;
+		default:
+			goto bad;
+		}
+	}
+	if (optind != argc)
+		goto bad;
+	if (!nr_regions) {
+		add_region(SPACE_MMIO, "0xe0000000", 0x1000);
+		add_region(SPACE_PIO, "0x5000", 0x100);
+	}
+	if (expect_gone && gone_mode == GONE_FAIL)
+		gone_mode = GONE_STAY;
+	if (!strcmp(cmd, "ones"))
+		return cmd_ones();
+	if (!strcmp(cmd, "check"))
+		return cmd_check();
+	return cmd_loop();
+bad:
+	usage();
+	return USAGE_ERR;
+}
