@@ -270,34 +270,7 @@ else
 	# programs count only when the program reported no case of its own
 	# (it crashed, timed out, or skipped as a whole) or failed although
 	# all its cases passed.  Other top-level lines (insmod, rmmod) count.
-	read -r passed failed skipped < <(awk '
-		function top(line) {
-			if (line ~ /# [Ss][Kk][Ii][Pp]/) return "skip"
-			return (line ~ /^not ok /) ? "fail" : "pass"
-		}
-		/^# (not )?ok [0-9]+/ {
-			sub(/^# /, "")
-			r = top($0)
-			cases++
-			if (r == "fail") cfail++
-			c[r]++
-			next
-		}
-		/^(not )?ok [0-9]+ / {
-			r = top($0)
-			if ($0 ~ /^(not )?ok [0-9]+ selftests: /) {
-				if (cases == 0)
-					c[r]++
-				else if (r == "fail" && cfail == 0)
-					c["fail"]++
-				cases = 0; cfail = 0
-				next
-			}
-			c[r]++
-			cases = 0; cfail = 0
-		}
-		END { printf "%d %d %d\n", c["pass"], c["fail"], c["skip"] }
-	' "$ktap")
+	read -r passed failed skipped < <(awk -f "$here/ktap-count.awk" "$ktap")
 fi
 failed=$((failed + problems))
 

@@ -479,34 +479,7 @@ fi
 # Count as vmtest.sh does: the guest scenario's own cases ("# ok N") stand
 # for its top-level "selftests:" line unless it reported none or failed
 # although they all passed; every other top-level line counts.
-read -r passed failed skipped < <(awk '
-	function top(line) {
-		if (line ~ /# [Ss][Kk][Ii][Pp]/) return "skip"
-		return (line ~ /^not ok /) ? "fail" : "pass"
-	}
-	/^# (not )?ok [0-9]+/ {
-		sub(/^# /, "")
-		r = top($0)
-		cases++
-		if (r == "fail") cfail++
-		c[r]++
-		next
-	}
-	/^(not )?ok [0-9]+ / {
-		r = top($0)
-		if ($0 ~ /^(not )?ok [0-9]+ selftests: /) {
-			if (cases == 0)
-				c[r]++
-			else if (r == "fail" && cfail == 0)
-				c["fail"]++
-			cases = 0; cfail = 0
-			next
-		}
-		c[r]++
-		cases = 0; cfail = 0
-	}
-	END { printf "%d %d %d\n", c["pass"], c["fail"], c["skip"] }
-' "$ktap")
+read -r passed failed skipped < <(awk -f "$here/../vm/ktap-count.awk" "$ktap")
 failed=$((failed + problems))
 
 # Timings.  dom0 marked moments with its uptime; dom0's "poweroff" was a
