@@ -83,14 +83,8 @@ static void *guard_straddle(struct guard *g, const void *arg)
 static int run_vmm_access(int fd, struct ioreq_vmm_access *a, __u32 vcpu,
 			  __u8 space, __u8 op, __u8 len, __u64 addr)
 {
-	memset(a, 0, sizeof(*a));
-	a->size = sizeof(*a);
-	a->vcpu = vcpu;
-	a->space = space;
-	a->op = op;
-	a->len = len;
-	a->addr = addr;
-	a->data = 0x0123456789abcdefULL;
+	ioreq_access_init(a, vcpu, space, op, len, addr, 0x0123456789abcdefULL,
+			  0);
 	return __ioreq_ioctl(fd, IOREQ_VMM_ACCESS, a);
 }
 

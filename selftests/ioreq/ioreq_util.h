@@ -465,11 +465,10 @@ static inline void ioreq_hv_destroy(struct ioreq_hv *hv)
 		hv->ops->destroy(hv);
 }
 
-/* One synchronous access; fills @a.  0 or -errno. */
-static inline int ioreq_hv_access(struct ioreq_hv *hv,
-				  struct ioreq_vmm_access *a, __u32 vcpu,
-				  __u8 space, __u8 op, __u8 len, __u64 addr,
-				  __u64 data, __u32 timeout_ms)
+/* Fill @a for one access, every other member zero. */
+static inline void ioreq_access_init(struct ioreq_vmm_access *a, __u32 vcpu,
+				     __u8 space, __u8 op, __u8 len,
+				     __u64 addr, __u64 data, __u32 timeout_ms)
 {
 	memset(a, 0, sizeof(*a));
 	a->size = sizeof(*a);
@@ -480,6 +479,15 @@ static inline int ioreq_hv_access(struct ioreq_hv *hv,
 	a->addr = addr;
 	a->data = data;
 	a->timeout_ms = timeout_ms;
+}
+
+/* One synchronous access; fills @a.  0 or -errno. */
+static inline int ioreq_hv_access(struct ioreq_hv *hv,
+				  struct ioreq_vmm_access *a, __u32 vcpu,
+				  __u8 space, __u8 op, __u8 len, __u64 addr,
+				  __u64 data, __u32 timeout_ms)
+{
+	ioreq_access_init(a, vcpu, space, op, len, addr, data, timeout_ms);
 	return hv->ops->access(hv, a);
 }
 
@@ -568,37 +576,41 @@ static inline int ioreq_vcpu_join(struct ioreq_vcpu *v, int timeout_ms)
 	return 0;
 }
 
-/* From /proc/self/task/TID: syscall number (or -1) and state letter. */
-static inline int ioreq_task_syscall(pid_t tid, char *state)
+/* Read a small /proc file of @tid into @buf, NUL-terminated.  0 or -2. */
+static inline int ioreq_read_task_file(pid_t tid, const char *name,
+				       char *buf, size_t size)
 {
-	char path[64], buf[512], *p;
-	long nr = -1;
+	char path[64];
 	ssize_t n;
 	int fd;
 
-	*state = '?';
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+	snprintf(path, sizeof(path), "/proc/self/task/%d/%s", tid, name);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -2;
-	n = read(fd, buf, sizeof(buf) - 1);
+	n = read(fd, buf, size - 1);
 	close(fd);
 	if (n <= 0)
 		return -2;
 	buf[n] = 0;
+	return 0;
+}
+
+/* From /proc/self/task/TID: syscall number (or -1) and state letter. */
+static inline int ioreq_task_syscall(pid_t tid, char *state)
+{
+	char buf[512], *p;
+	long nr = -1;
+
+	*state = '?';
+	if (ioreq_read_task_file(tid, "stat", buf, sizeof(buf)))
+		return -2;
 	p = strrchr(buf, ')');
 	if (p && p[1] == ' ')
 		*state = p[2];
 
-	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (ioreq_read_task_file(tid, "syscall", buf, sizeof(buf)))
 		return -2;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -2;
-	buf[n] = 0;
 	if (sscanf(buf, "%ld", &nr) != 1)
 		return -1;
 	return nr;
