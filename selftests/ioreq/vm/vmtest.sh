@@ -232,15 +232,21 @@ touch "$console"
 # shellcheck disable=SC1003
 sed -i 's/\r$//; s/\x1b\[[0-9;?]*[A-Za-z]//g; s/\x1bc//g; $a\' "$console"
 
-# Judge.
+# Judge.  Every reason for failing goes to OUT/failures, one line each,
+# and is printed last, where a log that keeps only its tail still shows it.
 problems=0
+: > "$out/failures"
+fail_reason()
+{
+	problems=$((problems + 1))
+	echo "$name: $*" >> "$out/failures"
+}
 end_rc=$(sed -n 's/^IOREQ-VM-END rc=\([0-9]*\)$/\1/p' "$ktap" | tail -n 1)
 if [ -z "$end_rc" ]; then
-	problems=$((problems + 1))
 	if [ "$qemu_rc" = 124 ] || [ "$qemu_rc" = 137 ]; then
-		echo "vmtest: $name: the guest did not finish within ${timeout}s"
+		fail_reason "the guest did not finish within ${timeout}s"
 	else
-		echo "vmtest: $name: the guest stopped before the end of /init (qemu exit $qemu_rc)"
+		fail_reason "the guest stopped before the end of /init (qemu exit $qemu_rc)"
 	fi
 	if [ -s "$out/qemu.err" ]; then
 		sed 's/^/vmtest: qemu: /' "$out/qemu.err"
@@ -250,14 +256,20 @@ fi
 { grep -vE 'Command line:' "$console" || true; } |
 	{ grep -E "$SPLATS" || true; } > "$out/splats.log"
 if [ -s "$out/splats.log" ]; then
-	problems=$((problems + 1))
-	echo "vmtest: $name: kernel splat on the console ($console):"
+	fail_reason "kernel splat on the console ($console):"
 	{ grep -nE -B2 -A20 "$SPLATS" "$console" || true; } |
-		{ grep -vE 'Command line:' || true; } | head -n 120 | sed 's/^/    /' || true
+		{ grep -vE 'Command line:' || true; } | head -n 60 |
+		sed 's/^/    /' >> "$out/failures" || true
 fi
+# The cases that failed, by name.
+awk -v n="$name" '/^(# )*not ok /{print n ": " $0}' "$ktap" >> "$out/failures"
 if [ "$problems" -gt 0 ]; then
 	echo "vmtest: $name: last lines of the console:"
 	tail -n 30 "$console" | sed 's/^/    /' || true
+fi
+if [ -s "$out/failures" ]; then
+	echo "vmtest: $name: what failed:"
+	sed 's/^/vmtest: /' "$out/failures"
 fi
 
 if [ -n "$run" ]; then
