@@ -18,6 +18,10 @@
  *                          taken by ioctls and release().
  *   ioreq_providers_lock   (mutex, guest.c) the provider list; held around
  *                          ->get_guest() during attach.
+ *   session->irqfds_lock (spinlock, irqsave) the session's irqfd list;
+ *                          taken inside an eventfd's wait queue lock by
+ *                          the irqfd wakeup, so never held around an
+ *                          eventfd operation.
  *   session->wlock (mutex) the session's write() staging buffer; never
  *                          held with session->lock.  A session is only
  *                          detached by release(), when no write() runs,
@@ -37,7 +41,13 @@
 #include <linux/spinlock.h>
 #include <linux/wait.h>
 #include <linux/xarray.h>
+#include <linux/file.h>
 #include <linux/ioreq_provider.h>
+
+/* Before 6.12, struct fd had a file member and no accessor. */
+#ifndef fd_file
+#define fd_file(f) ((f).file)
+#endif
 
 #define IOREQ_NR_SPACES		3	/* IOREQ_SPACE_MMIO .. PCI_CONFIG */
 #define IOREQ_MAX_VCPUS		4096	/* fits IOREQ_CMD_VCPU() */
@@ -126,6 +136,10 @@ struct ioreq_guest {
  * @guest_node: entry in the guest's session list, under the guest's lock
  * @wait: readers and pollers wait here for @queue or the guest's death
  * @wbuf: staging for write(): room for one response per vcpu
+ * @irqfds_lock: protects @irqfds and @nr_irqfds
+ * @irqfds: the session's irqfds (irq.c)
+ * @nr_irqfds: entries in @irqfds
+ * @nr_ioeventfds: ioeventfds on the session's regions, under @lock
  */
 struct ioreq_session {
 	/* attach state and regions */
@@ -139,6 +153,11 @@ struct ioreq_session {
 	struct list_head guest_node;
 	wait_queue_head_t wait;
 	struct ioreq_cmd *wbuf;
+	/* the irqfd list, also taken from eventfd wakeups */
+	spinlock_t irqfds_lock;
+	struct list_head irqfds;
+	unsigned int nr_irqfds;
+	unsigned int nr_ioeventfds;
 };
 
 /**
@@ -152,6 +171,8 @@ struct ioreq_session {
  * @space: IOREQ_SPACE_*
  * @flags: IOREQ_REGION_*
  * @id: index in the session's @regions
+ * @ioeventfds: the ioeventfds bound inside the region (ioeventfd.c);
+ *	changed under both the session's and the guest's lock
  */
 struct ioreq_range {
 	struct rb_node rb;
@@ -163,6 +184,7 @@ struct ioreq_range {
 	u32 space;
 	u32 flags;
 	u32 id;
+	struct list_head ioeventfds;
 };
 
 /* guest.c */
@@ -176,6 +198,26 @@ int ioreq_region_release(struct ioreq_session *session, u32 id);
 void ioreq_regions_release_all(struct ioreq_session *session);
 struct ioreq_range *ioreq_range_find(struct ioreq_guest *guest, u32 space,
 				     u64 addr, u32 size);
+
+/* irq.c */
+int ioreq_inject_irq(struct ioreq_session *session, void *karg);
+int ioreq_irqfd(struct ioreq_session *session, void *karg);
+void ioreq_irqfds_release_all(struct ioreq_session *session);
+int ioreq_irqfd_init(void);
+void ioreq_irqfd_exit(void);
+
+/* ioeventfd.c */
+int ioreq_ioeventfd(struct ioreq_session *session, void *karg);
+bool ioreq_ioeventfd_signal(struct ioreq_range *range, u64 addr, u32 size,
+			    u64 data);
+void ioreq_ioeventfds_free(struct ioreq_session *session,
+			   struct ioreq_range *range);
+
+/* memory.c */
+int ioreq_session_mmap(struct ioreq_session *session,
+		       struct vm_area_struct *vma);
+int ioreq_read_guest(struct ioreq_session *session, void *karg);
+int ioreq_write_guest(struct ioreq_session *session, void *karg);
 
 /* request.c */
 void ioreq_session_abort_locked(struct ioreq_guest *guest,

@@ -49,6 +49,8 @@ static int ioreq_open(struct inode *inode, struct file *file)
 	INIT_LIST_HEAD(&session->queue);
 	INIT_LIST_HEAD(&session->guest_node);
 	init_waitqueue_head(&session->wait);
+	spin_lock_init(&session->irqfds_lock);
+	INIT_LIST_HEAD(&session->irqfds);
 	file->private_data = session;
 	return nonseekable_open(inode, file);
 }
@@ -66,6 +68,8 @@ static void ioreq_session_detach(struct ioreq_session *session)
 	unsigned long flags;
 
 	lockdep_assert_held(&session->lock);
+	/* No injection runs once this returns: the guest can go. */
+	ioreq_irqfds_release_all(session);
 	ioreq_regions_release_all(session);
 
 	spin_lock_irqsave(&guest->lock, flags);
@@ -113,6 +117,15 @@ static ssize_t ioreq_write(struct file *file, const char __user *buf,
 	if (!ioreq_session_guest(session))
 		return -ENOTCONN;
 	return ioreq_session_write(session, buf, count);
+}
+
+static int ioreq_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct ioreq_session *session = file->private_data;
+
+	if (!ioreq_session_guest(session))
+		return -ENOTCONN;
+	return ioreq_session_mmap(session, vma);
 }
 
 static __poll_t ioreq_poll(struct file *file, poll_table *wait)
@@ -255,6 +268,10 @@ union ioreq_ioctl_buf {
 	struct ioreq_attach attach;
 	struct ioreq_region region;
 	struct ioreq_release release;
+	struct ioreq_inject inject;
+	struct ioreq_irqfd irqfd;
+	struct ioreq_ioeventfd ioeventfd;
+	struct ioreq_guest_rw guest_rw;
 };
 
 /**
@@ -266,6 +283,7 @@ union ioreq_ioctl_buf {
  *	one (IOREQ_ATTACH), a copy-out that fails because userspace unmapped
  *	the struct meanwhile returns -EFAULT with the work done.
  * @copy_out: the struct has output members
+ * @attached: the session must be attached (else ENOTCONN)
  */
 struct ioreq_ioctl_op {
 	unsigned int size;
@@ -273,6 +291,7 @@ struct ioreq_ioctl_op {
 	int (*fn)(struct ioreq_session *session, void *karg);
 	void (*undo)(struct ioreq_session *session, void *karg);
 	bool copy_out;
+	bool attached;
 };
 
 static const struct ioreq_ioctl_op ioreq_ioctl_ops[] = {
@@ -299,6 +318,36 @@ static const struct ioreq_ioctl_op ioreq_ioctl_ops[] = {
 		.size = sizeof(struct ioreq_release),
 		.min_size = offsetofend(struct ioreq_release, __reserved),
 		.fn = ioreq_release_region,
+	},
+	[IOREQ_CMD_INJECT_IRQ] = {
+		.size = sizeof(struct ioreq_inject),
+		.min_size = offsetofend(struct ioreq_inject, irq),
+		.fn = ioreq_inject_irq,
+		.attached = true,
+	},
+	[IOREQ_CMD_IRQFD] = {
+		.size = sizeof(struct ioreq_irqfd),
+		.min_size = offsetofend(struct ioreq_irqfd, irq),
+		.fn = ioreq_irqfd,
+		.attached = true,
+	},
+	[IOREQ_CMD_IOEVENTFD] = {
+		.size = sizeof(struct ioreq_ioeventfd),
+		.min_size = offsetofend(struct ioreq_ioeventfd, datamatch),
+		.fn = ioreq_ioeventfd,
+		.attached = true,
+	},
+	[IOREQ_CMD_READ_GUEST] = {
+		.size = sizeof(struct ioreq_guest_rw),
+		.min_size = offsetofend(struct ioreq_guest_rw, buf),
+		.fn = ioreq_read_guest,
+		.attached = true,
+	},
+	[IOREQ_CMD_WRITE_GUEST] = {
+		.size = sizeof(struct ioreq_guest_rw),
+		.min_size = offsetofend(struct ioreq_guest_rw, buf),
+		.fn = ioreq_write_guest,
+		.attached = true,
 	},
 };
 
@@ -332,6 +381,8 @@ static long ioreq_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	 */
 	if (op->copy_out && copy_to_user(uarg, &buf, op->size))
 		return -EFAULT;
+	if (op->attached && !ioreq_session_guest(session))
+		return -ENOTCONN;
 
 	ret = op->fn(session, &buf);
 	if (ret || !op->copy_out)
@@ -351,6 +402,7 @@ static const struct file_operations ioreq_fops = {
 	.read = ioreq_read,
 	.write = ioreq_write,
 	.poll = ioreq_poll,
+	.mmap = ioreq_mmap,
 	.unlocked_ioctl = ioreq_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 };
@@ -372,11 +424,16 @@ static int __init ioreq_init(void)
 	ioreq_range_cache = KMEM_CACHE(ioreq_range, SLAB_ACCOUNT);
 	if (!ioreq_range_cache)
 		goto err_session_cache;
-	ret = misc_register(&ioreq_misc);
+	ret = ioreq_irqfd_init();
 	if (ret)
 		goto err_range_cache;
+	ret = misc_register(&ioreq_misc);
+	if (ret)
+		goto err_irqfd;
 	return 0;
 
+err_irqfd:
+	ioreq_irqfd_exit();
 err_range_cache:
 	kmem_cache_destroy(ioreq_range_cache);
 err_session_cache:
@@ -389,6 +446,7 @@ module_init(ioreq_init);
 static void __exit ioreq_exit(void)
 {
 	misc_deregister(&ioreq_misc);
+	ioreq_irqfd_exit();
 	kmem_cache_destroy(ioreq_range_cache);
 	kmem_cache_destroy(ioreq_session_cache);
 }

@@ -128,6 +128,7 @@ int ioreq_region_claim(struct ioreq_session *session, struct ioreq_region *arg)
 	range->user_data = arg->user_data;
 	range->space = arg->space;
 	range->flags = arg->flags;
+	INIT_LIST_HEAD(&range->ioeventfds);
 
 	ret = xa_alloc(&session->regions, &id, range, xa_limit_31b,
 		       GFP_KERNEL_ACCOUNT);
@@ -175,6 +176,7 @@ static void ioreq_range_destroy(struct ioreq_session *session,
 	const struct ioreq_provider_ops *ops = guest->provider->ops;
 
 	ioreq_range_unlink(guest, range);
+	ioreq_ioeventfds_free(session, range);
 	if (ops->unmap_range)
 		ops->unmap_range(guest, range->space, range->start,
 				 range->last);

@@ -102,7 +102,9 @@ void ioreq_session_abort_locked(struct ioreq_guest *guest,
  *
  * On IOREQ_QUEUED the provider's ->complete() follows exactly once, unless
  * the provider calls ioreq_cancel() first.  On IOREQ_UNCLAIMED the
- * provider completes the access itself (all ones, or a dropped write).
+ * provider completes the access itself (all ones, or a dropped write); on
+ * IOREQ_HANDLED an ioeventfd took the write and the provider completes it
+ * as done.
  *
  * Context: any; does not sleep or allocate.
  * Return: an enum ioreq_dispatch_result, -EINVAL for bad arguments,
@@ -134,6 +136,13 @@ int ioreq_dispatch(struct ioreq_guest *guest, u32 vcpu, u32 space, u32 op,
 	range = ioreq_range_find(guest, space, addr, size);
 	if (!range) {
 		ret = IOREQ_UNCLAIMED;
+		goto out_unlock;
+	}
+
+	if (op == IOREQ_OP_WRITE && !list_empty(&range->ioeventfds) &&
+	    ioreq_ioeventfd_signal(range, addr, size,
+				   data & ioreq_size_mask(size))) {
+		ret = IOREQ_HANDLED;
 		goto out_unlock;
 	}
 

@@ -16,6 +16,7 @@
 
 struct module;
 struct ioreq_guest;
+struct vm_area_struct;
 
 /**
  * enum ioreq_status - how a request ended, passed to ->complete()
@@ -49,6 +50,21 @@ enum ioreq_status {
  *	with the guest's lock held and interrupts off: must not sleep.
  * @release: the last reference to the guest is gone: free the provider's
  *	state.  Context: process, may sleep.
+ * @inject_irq: raise (@level 1) or lower (@level 0) @irq in the guest; an
+ *	MSI comes with @level 1.  The core has checked @irq against @caps.
+ *	Return 0, -EAGAIN if the hypervisor cannot take it now, or another
+ *	negative errno.  Optional (no IOREQ_CAP_IRQ_*).  Context: process,
+ *	or any context if @inject_atomic.
+ * @inject_atomic: @inject_irq never sleeps: an irqfd calls it straight
+ *	from its eventfd's wakeup instead of from a work item
+ * @mmap: map guest-physical frames vma->vm_pgoff .. + vma_pages(vma) into
+ *	@vma, or fail with -ENXIO if any of them is not guest memory.
+ *	Optional (IOREQ_CAP_GUEST_MEMORY).  Context: process, mmap lock held.
+ * @guest_mem_check: return 0 if [@gpa, @gpa + @len) is all guest memory,
+ *	-ENXIO otherwise.  Context: process, may sleep.
+ * @guest_rw: copy @len bytes between @buf and guest-physical @gpa; the
+ *	range lies within one page and passed @guest_mem_check.  Context:
+ *	process, may sleep.
  *
  * The ops struct is const and lives as long as the provider is registered.
  */
@@ -65,6 +81,13 @@ struct ioreq_provider_ops {
 	void (*complete)(struct ioreq_guest *guest, u32 vcpu, u64 data,
 			 enum ioreq_status status);
 	void (*release)(struct ioreq_guest *guest);
+	int (*inject_irq)(struct ioreq_guest *guest,
+			  const struct ioreq_irq *irq, u32 level);
+	bool inject_atomic;
+	int (*mmap)(struct ioreq_guest *guest, struct vm_area_struct *vma);
+	int (*guest_mem_check)(struct ioreq_guest *guest, u64 gpa, u64 len);
+	int (*guest_rw)(struct ioreq_guest *guest, u64 gpa, void *buf,
+			size_t len, bool write);
 };
 
 /**
@@ -95,10 +118,13 @@ u32 ioreq_guest_nr_vcpus(struct ioreq_guest *guest);
  * @IOREQ_QUEUED: a session claims the address; ->complete() follows
  * @IOREQ_UNCLAIMED: nothing claims it; the provider answers all ones for a
  *	read and drops a write, as Xen does
+ * @IOREQ_HANDLED: a write the core completed itself (an ioeventfd took
+ *	it); the provider completes the vcpu at once, no ->complete() follows
  */
 enum ioreq_dispatch_result {
 	IOREQ_QUEUED,
 	IOREQ_UNCLAIMED,
+	IOREQ_HANDLED,
 };
 
 int ioreq_dispatch(struct ioreq_guest *guest, u32 vcpu, u32 space, u32 op,

@@ -402,10 +402,11 @@ TEST_F(session, unknown_ioctl)
 	union { struct ioreq_info info; __u8 b[256]; } buf;
 	int i;
 	const unsigned long bad[] = {
-		_IO(IOREQ_MAGIC, 0x04),
+		_IO(IOREQ_MAGIC, IOREQ_CMD_WRITE_GUEST + 1),
 		_IO(IOREQ_MAGIC, 0x3f),
 		_IO(IOREQ_MAGIC, IOREQ_VMM_CMD_CREATE_GUEST),
 		_IO(IOREQ_MAGIC, IOREQ_VMM_CMD_ACCESS),
+		_IO(IOREQ_MAGIC, IOREQ_VMM_CMD_ADD_MEMORY),
 		_IO(IOREQ_MAGIC + 1, IOREQ_CMD_GET_INFO),
 		/* the right number with direction/size bits is another cmd */
 		_IOWR(IOREQ_MAGIC, IOREQ_CMD_GET_INFO, struct ioreq_info),
@@ -1354,7 +1355,8 @@ TEST_F(vmm, unknown_ioctl)
 		IOREQ_GET_INFO,
 		IOREQ_ATTACH,
 		IOREQ_CLAIM_REGION,
-		_IO(IOREQ_MAGIC, 0x42),
+		IOREQ_INJECT_IRQ,
+		_IO(IOREQ_MAGIC, IOREQ_VMM_CMD_ADD_MEMORY + 1),
 		_IO(IOREQ_MAGIC, 0x7f),
 		_IO(IOREQ_MAGIC, 0x80),
 		_IOWR(IOREQ_MAGIC, IOREQ_VMM_CMD_ACCESS,

@@ -73,12 +73,22 @@
  * @IOREQ_CMD_ATTACH: IOREQ_ATTACH, struct ioreq_attach
  * @IOREQ_CMD_CLAIM_REGION: IOREQ_CLAIM_REGION, struct ioreq_region
  * @IOREQ_CMD_RELEASE_REGION: IOREQ_RELEASE_REGION, struct ioreq_release
+ * @IOREQ_CMD_INJECT_IRQ: IOREQ_INJECT_IRQ, struct ioreq_inject
+ * @IOREQ_CMD_IRQFD: IOREQ_IRQFD, struct ioreq_irqfd
+ * @IOREQ_CMD_IOEVENTFD: IOREQ_IOEVENTFD, struct ioreq_ioeventfd
+ * @IOREQ_CMD_READ_GUEST: IOREQ_READ_GUEST, struct ioreq_guest_rw
+ * @IOREQ_CMD_WRITE_GUEST: IOREQ_WRITE_GUEST, struct ioreq_guest_rw
  */
 enum ioreq_ioctl_nr {
 	IOREQ_CMD_GET_INFO = 0x00,
 	IOREQ_CMD_ATTACH = 0x01,
 	IOREQ_CMD_CLAIM_REGION = 0x02,
 	IOREQ_CMD_RELEASE_REGION = 0x03,
+	IOREQ_CMD_INJECT_IRQ = 0x04,
+	IOREQ_CMD_IRQFD = 0x05,
+	IOREQ_CMD_IOEVENTFD = 0x06,
+	IOREQ_CMD_READ_GUEST = 0x07,
+	IOREQ_CMD_WRITE_GUEST = 0x08,
 };
 
 /* Providers (struct ioreq_attach.provider, struct ioreq_info.provider) */
@@ -91,6 +101,12 @@ enum ioreq_ioctl_nr {
 #define IOREQ_CAP_PIO		_BITULL(1)	/* IOREQ_SPACE_PIO regions */
 #define IOREQ_CAP_PCI_CONFIG	_BITULL(2)	/* IOREQ_SPACE_PCI_CONFIG */
 #define IOREQ_CAP_POSTED_WRITES	_BITULL(3)	/* IOREQ_REGION_POSTED_WRITES */
+#define IOREQ_CAP_IRQ_LINE	_BITULL(4)	/* IOREQ_IRQ_LINE interrupts */
+#define IOREQ_CAP_IRQ_PCI_INTX	_BITULL(5)	/* IOREQ_IRQ_PCI_INTX interrupts */
+#define IOREQ_CAP_IRQ_MSI	_BITULL(6)	/* IOREQ_IRQ_MSI interrupts */
+#define IOREQ_CAP_IRQFD		_BITULL(7)	/* IOREQ_IRQFD */
+#define IOREQ_CAP_IOEVENTFD	_BITULL(8)	/* IOREQ_IOEVENTFD */
+#define IOREQ_CAP_GUEST_MEMORY	_BITULL(9)	/* mmap(), IOREQ_{READ,WRITE}_GUEST */
 
 /**
  * struct ioreq_info - IOREQ_GET_INFO: what this session can do
@@ -249,5 +265,177 @@ struct ioreq_cmd {
 };
 
 #define IOREQ_CMD_VCPU(id)	((id) & 0xffffU)
+
+/* struct ioreq_irq.kind */
+#define IOREQ_IRQ_LINE		0	/* @line: ISA IRQ, GSI or Arm SPI */
+#define IOREQ_IRQ_PCI_INTX	1	/* @sbdf and @pin of a PCI device */
+#define IOREQ_IRQ_MSI		2	/* @msi_addr and @msi_data */
+
+/**
+ * struct ioreq_irq - one guest interrupt, whatever the hypervisor
+ * @kind: IOREQ_IRQ_*; each needs its IOREQ_CAP_IRQ_*
+ * @line: IOREQ_IRQ_LINE: the interrupt number as the guest's interrupt
+ *	controller knows it (an ISA IRQ or GSI on x86, an SPI on Arm)
+ * @sbdf: IOREQ_IRQ_PCI_INTX: segment << 16 | bus << 8 | device << 3 |
+ *	function
+ * @pin: IOREQ_IRQ_PCI_INTX: 0 for INTA# to 3 for INTD#
+ * @msi_data: IOREQ_IRQ_MSI: the data the device writes
+ * @__reserved: must be 0
+ * @msi_addr: IOREQ_IRQ_MSI: the address the device writes to
+ *
+ * Members that the kind does not use must be 0.
+ */
+struct ioreq_irq {
+	__u32 kind;
+	__u32 line;
+	__u32 sbdf;
+	__u32 pin;
+	__u32 msi_data;
+	__u32 __reserved;
+	__aligned_u64 msi_addr;
+};
+
+/**
+ * struct ioreq_inject - IOREQ_INJECT_IRQ: raise or lower a guest interrupt
+ * @size: sizeof(struct ioreq_inject)
+ * @flags: must be 0
+ * @level: IOREQ_IRQ_LINE and IOREQ_IRQ_PCI_INTX: 1 asserts the line, 0
+ *	deasserts it; IOREQ_IRQ_MSI: must be 1 (one message is sent)
+ * @__reserved: must be 0
+ * @irq: the interrupt
+ *
+ * A level-triggered device asserts its line while it needs service and
+ * deasserts it when the guest has acknowledged; an edge is an assert
+ * followed by a deassert.  Errors: EINVAL (unknown kind, @level above 1 or
+ * 0 for an MSI, members the kind does not use not 0, @line, @sbdf or @pin
+ * out of range), EOPNOTSUPP (the provider cannot inject this kind), EAGAIN
+ * (the userspace hypervisor is not taking interrupts fast enough: its
+ * queue is full), ENOTCONN, ENODEV.
+ */
+struct ioreq_inject {
+	__u32 size;
+	__u32 flags;
+	__u32 level;
+	__u32 __reserved;
+	struct ioreq_irq irq;
+};
+
+#define IOREQ_INJECT_IRQ _IO(IOREQ_MAGIC, IOREQ_CMD_INJECT_IRQ)
+
+/* struct ioreq_irqfd.flags */
+#define IOREQ_IRQFD_DEASSIGN	_BITUL(0)	/* remove the binding */
+
+/**
+ * struct ioreq_irqfd - IOREQ_IRQFD: inject an interrupt on an eventfd signal
+ * @size: sizeof(struct ioreq_irqfd)
+ * @flags: IOREQ_IRQFD_*
+ * @fd: an eventfd
+ * @__reserved: must be 0
+ * @irq: the interrupt to inject
+ *
+ * Once bound, each signal on @fd injects @irq without a syscall into this
+ * device: an edge (assert, then deassert) for a line or PCI INTx, one
+ * message for an MSI.  Signals that arrive together may be merged into one
+ * injection, as with KVM's irqfd.  The binding ends with
+ * IOREQ_IRQFD_DEASSIGN (same @fd and @irq), when the eventfd's last
+ * reference is closed, or when this session is closed.  Errors: EBADF
+ * (@fd is not open), EINVAL (@fd is not an eventfd, bad @irq as for
+ * IOREQ_INJECT_IRQ), EEXIST (this @fd is already bound to @irq in this
+ * session), ENOENT (deassign: no such binding), ENOSPC (the session holds
+ * the most bindings it may), EOPNOTSUPP (no IOREQ_CAP_IRQFD, or the kind
+ * is not supported), ENOTCONN, ENODEV.
+ */
+struct ioreq_irqfd {
+	__u32 size;
+	__u32 flags;
+	__s32 fd;
+	__u32 __reserved;
+	struct ioreq_irq irq;
+};
+
+#define IOREQ_IRQFD _IO(IOREQ_MAGIC, IOREQ_CMD_IRQFD)
+
+/* struct ioreq_ioeventfd.flags */
+#define IOREQ_IOEVENTFD_DEASSIGN	_BITUL(0)	/* remove the binding */
+#define IOREQ_IOEVENTFD_DATAMATCH	_BITUL(1)	/* only writes of @datamatch */
+
+/**
+ * struct ioreq_ioeventfd - IOREQ_IOEVENTFD: complete writes in the kernel
+ * @size: sizeof(struct ioreq_ioeventfd)
+ * @flags: IOREQ_IOEVENTFD_*
+ * @fd: an eventfd
+ * @space: IOREQ_SPACE_MMIO or IOREQ_SPACE_PIO
+ * @len: 1, 2, 4 or 8
+ * @__reserved: must be 0
+ * @addr: guest address or port; [@addr, @addr + @len) must lie inside one
+ *	region this session claimed
+ * @datamatch: with IOREQ_IOEVENTFD_DATAMATCH, only a write of this value
+ *	matches; must be 0 without it
+ *
+ * A guest write of exactly @len bytes at @addr (of @datamatch, if given)
+ * is completed by the kernel: @fd is signalled and no record reaches
+ * read().  Any other access to the region, reads included, is delivered
+ * as usual.  This is the doorbell of virtio's QueueNotify, or any other
+ * register whose write only needs to wake the backend.  The binding ends
+ * with IOREQ_IOEVENTFD_DEASSIGN (same @fd, @space, @addr, @len, @datamatch
+ * and DATAMATCH flag), when its region is released, or when this session
+ * is closed.  Errors: EBADF, EINVAL (not an eventfd, bad @space or @len,
+ * @addr not inside one region of this session, @datamatch without the
+ * flag), EEXIST (another binding matches the same writes), ENOENT
+ * (deassign: no such binding), ENOSPC, EOPNOTSUPP, ENOTCONN, ENODEV.
+ */
+struct ioreq_ioeventfd {
+	__u32 size;
+	__u32 flags;
+	__s32 fd;
+	__u32 space;
+	__u32 len;
+	__u32 __reserved;
+	__aligned_u64 addr;
+	__aligned_u64 datamatch;
+};
+
+#define IOREQ_IOEVENTFD _IO(IOREQ_MAGIC, IOREQ_CMD_IOEVENTFD)
+
+/**
+ * DOC: Guest memory
+ *
+ * With IOREQ_CAP_GUEST_MEMORY a backend maps guest-physical memory (its
+ * rings and buffers) by mmap() of its attached /dev/ioreq file: the file
+ * offset is the guest-physical address, both page aligned.  The range must
+ * lie in memory the hypervisor side made available (on the userspace
+ * hypervisor provider: IOREQ_VMM_ADD_MEMORY).  The mapping shares the
+ * guest's pages, stays valid until munmap() (closing the file does not
+ * end it) and needs MAP_SHARED to see and make the guest's changes.
+ * mmap() errors: ENXIO (the range is not guest memory), EINVAL (not page
+ * aligned), EOPNOTSUPP, ENOTCONN, ENODEV.
+ *
+ * For small accesses IOREQ_READ_GUEST and IOREQ_WRITE_GUEST copy bytes at
+ * any guest-physical address, without a mapping.
+ */
+
+/**
+ * struct ioreq_guest_rw - IOREQ_READ_GUEST, IOREQ_WRITE_GUEST: copy bytes
+ * @size: sizeof(struct ioreq_guest_rw)
+ * @flags: must be 0
+ * @addr: guest-physical address
+ * @len: bytes to copy, 1 to 1 MiB; the range must not wrap
+ * @buf: user pointer: the destination (read) or source (write)
+ *
+ * The whole range is checked before a byte is copied; only EFAULT can
+ * leave a copy half done.  Errors: EINVAL (@len 0 or above 1 MiB, the range wraps), ENXIO (part of
+ * the range is not guest memory), EFAULT (@buf), EOPNOTSUPP, ENOTCONN,
+ * ENODEV.
+ */
+struct ioreq_guest_rw {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 addr;
+	__aligned_u64 len;
+	__aligned_u64 buf;
+};
+
+#define IOREQ_READ_GUEST _IO(IOREQ_MAGIC, IOREQ_CMD_READ_GUEST)
+#define IOREQ_WRITE_GUEST _IO(IOREQ_MAGIC, IOREQ_CMD_WRITE_GUEST)
 
 #endif /* _UAPI_LINUX_IOREQ_H */

@@ -25,10 +25,12 @@
  * enum ioreq_vmm_ioctl_nr - ioctl numbers, hypervisor side
  * @IOREQ_VMM_CMD_CREATE_GUEST: IOREQ_VMM_CREATE_GUEST, struct ioreq_vmm_create
  * @IOREQ_VMM_CMD_ACCESS: IOREQ_VMM_ACCESS, struct ioreq_vmm_access
+ * @IOREQ_VMM_CMD_ADD_MEMORY: IOREQ_VMM_ADD_MEMORY, struct ioreq_vmm_memory
  */
 enum ioreq_vmm_ioctl_nr {
 	IOREQ_VMM_CMD_CREATE_GUEST = 0x40,
 	IOREQ_VMM_CMD_ACCESS = 0x41,
+	IOREQ_VMM_CMD_ADD_MEMORY = 0x42,
 };
 
 /**
@@ -105,5 +107,65 @@ struct ioreq_vmm_access {
 };
 
 #define IOREQ_VMM_ACCESS _IO(IOREQ_MAGIC, IOREQ_VMM_CMD_ACCESS)
+
+/**
+ * struct ioreq_vmm_memory - IOREQ_VMM_ADD_MEMORY: lend guest RAM to backends
+ * @size: sizeof(struct ioreq_vmm_memory)
+ * @flags: must be 0
+ * @fd: a memfd (memfd_create()) opened for reading and writing: the
+ *	guest's RAM, as the VMM maps it for itself and for KVM
+ * @__reserved: must be 0
+ * @gpa: guest-physical address of the first byte, page aligned
+ * @len: length in bytes, page aligned, not 0
+ * @offset: offset of @gpa's page in @fd, page aligned
+ *
+ * Backends attached to this guest can then mmap() the range from their
+ * /dev/ioreq file and copy to and from it (IOREQ_CAP_GUEST_MEMORY).  The
+ * provider keeps a reference to the memfd until this fd is closed.  At
+ * most 64 ranges per guest; ranges never overlap and are never removed.
+ * Errors: EBADF (@fd), EINVAL (not a memfd, not opened read-write,
+ * alignment, a range that wraps), EEXIST (overlaps a range already added),
+ * ENOSPC (64 ranges), ENXIO (no guest created on this fd).
+ */
+struct ioreq_vmm_memory {
+	__u32 size;
+	__u32 flags;
+	__s32 fd;
+	__u32 __reserved;
+	__aligned_u64 gpa;
+	__aligned_u64 len;
+	__aligned_u64 offset;
+};
+
+#define IOREQ_VMM_ADD_MEMORY _IO(IOREQ_MAGIC, IOREQ_VMM_CMD_ADD_MEMORY)
+
+/* struct ioreq_vmm_event.type */
+#define IOREQ_VMM_EVENT_IRQ	1	/* a backend injects @irq at @level */
+
+/**
+ * struct ioreq_vmm_event - what read() on a guest's fd returns
+ * @type: IOREQ_VMM_EVENT_*
+ * @level: IOREQ_VMM_EVENT_IRQ: 1 assert (or an MSI), 0 deassert
+ * @lost: how many events were dropped before this one because the queue
+ *	(256 events) was full: the VMM fell behind
+ * @__reserved: 0
+ * @irq: the interrupt, as the backend described it (linux/ioreq.h)
+ *
+ * Backends inject interrupts through /dev/ioreq (IOREQ_INJECT_IRQ and
+ * IOREQ_IRQFD); this provider queues each one on the guest's fd, where the
+ * VMM read()s it and delivers it its own way (KVM_IRQ_LINE,
+ * KVM_SIGNAL_MSI, or the simulator's record).  read() takes whole events,
+ * blocks unless O_NONBLOCK, and poll() reports EPOLLIN while some are
+ * queued.  A full queue fails IOREQ_INJECT_IRQ with EAGAIN and drops an
+ * irqfd's injection, counted in @lost.  read() errors: EINVAL (length not
+ * a multiple of the event size), ENXIO (no guest created), EAGAIN.
+ */
+struct ioreq_vmm_event {
+	__u32 type;
+	__u32 level;
+	__u32 lost;
+	__u32 __reserved;
+	struct ioreq_irq irq;
+};
 
 #endif /* _UAPI_LINUX_IOREQ_VMM_H */

@@ -7,11 +7,19 @@
  * for tests and the demo, a KVM VMM does it for its KVM_EXIT_MMIO and
  * KVM_EXIT_IO exits.  The calling thread is the vcpu: it sleeps until the
  * backend answers, the request is aborted, or its timeout passes.
+ *
+ * The VMM also lends its guest RAM (a memfd) with IOREQ_VMM_ADD_MEMORY,
+ * which backends then map or copy through /dev/ioreq, and read()s the
+ * interrupts backends inject as struct ioreq_vmm_event records.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/bitops.h>
+#include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/kfifo.h>
+#include <linux/mm.h>
+#include <linux/poll.h>
 #include <linux/jiffies.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
@@ -34,6 +42,22 @@ MODULE_PARM_DESC(default_timeout_ms, "Wait for a backend when an access gives no
 
 #define VMM_VCPU_BUSY 0
 #define VMM_PIO_LAST 0xffffULL
+#define VMM_MAX_MEMORY 64	/* IOREQ_VMM_ADD_MEMORY ranges per guest */
+#define VMM_EVENTS 256		/* queued interrupt events per guest */
+
+/**
+ * struct vmm_memory - guest RAM lent by the VMM
+ * @file: the memfd, referenced
+ * @gpa: first guest-physical address
+ * @len: length in bytes
+ * @offset: offset of @gpa in @file
+ */
+struct vmm_memory {
+	struct file *file;
+	u64 gpa;
+	u64 len;
+	u64 offset;
+};
 
 /**
  * struct vmm_vcpu - one vcpu's access in flight
@@ -56,11 +80,27 @@ struct vmm_vcpu {
  * struct vmm_guest - a guest created through /dev/ioreq-vmm
  * @guest: the core's guest; this struct is its priv and is freed with it
  * @nr_vcpus: entries in @vcpus
+ * @mem_lock: protects @mem and @nr_mem
+ * @mem: guest RAM ranges, unordered, never removed before release
+ * @nr_mem: entries in @mem
+ * @events_lock: protects @events and @lost
+ * @events: interrupt events for the VMM to read()
+ * @lost: events dropped since the last one queued
+ * @events_wait: the VMM's readers and pollers
  * @vcpus: per-vcpu wait state
  */
 struct vmm_guest {
 	struct ioreq_guest *guest;
 	u32 nr_vcpus;
+	/* the memory ranges */
+	struct mutex mem_lock;
+	struct vmm_memory mem[VMM_MAX_MEMORY];
+	unsigned int nr_mem;
+	/* the event queue, filled from any context */
+	spinlock_t events_lock;
+	DECLARE_KFIFO(events, struct ioreq_vmm_event, VMM_EVENTS);
+	u32 lost;
+	wait_queue_head_t events_wait;
 	struct vmm_vcpu vcpus[];
 };
 
@@ -106,17 +146,152 @@ static void vmm_complete(struct ioreq_guest *guest, u32 vcpu, u64 data,
 
 static void vmm_release(struct ioreq_guest *guest)
 {
-	kfree(ioreq_guest_priv(guest));
+	struct vmm_guest *vg = ioreq_guest_priv(guest);
+	unsigned int i;
+
+	for (i = 0; i < vg->nr_mem; i++)
+		fput(vg->mem[i].file);
+	mutex_destroy(&vg->mem_lock);
+	kfree(vg);
+}
+
+/* Context: any; the core checked @irq. */
+static int vmm_inject_irq(struct ioreq_guest *guest,
+			  const struct ioreq_irq *irq, u32 level)
+{
+	struct vmm_guest *vg = ioreq_guest_priv(guest);
+	struct ioreq_vmm_event ev = {
+		.type = IOREQ_VMM_EVENT_IRQ,
+		.level = level,
+		.irq = *irq,
+	};
+	unsigned long flags;
+	int ret = 0;
+
+	spin_lock_irqsave(&vg->events_lock, flags);
+	if (kfifo_is_full(&vg->events)) {
+		vg->lost++;
+		ret = -EAGAIN;
+	} else {
+		ev.lost = vg->lost;
+		vg->lost = 0;
+		kfifo_put(&vg->events, ev);
+	}
+	spin_unlock_irqrestore(&vg->events_lock, flags);
+	if (!ret)
+		wake_up_interruptible_poll(&vg->events_wait,
+					   EPOLLIN | EPOLLRDNORM);
+	return ret;
+}
+
+/* The range holding guest-physical [@gpa, @gpa + @len), or NULL. */
+static struct vmm_memory *vmm_memory_find(struct vmm_guest *vg, u64 gpa,
+					  u64 len)
+{
+	unsigned int i;
+
+	lockdep_assert_held(&vg->mem_lock);
+	for (i = 0; i < vg->nr_mem; i++) {
+		struct vmm_memory *m = &vg->mem[i];
+
+		if (gpa >= m->gpa && gpa - m->gpa < m->len &&
+		    len <= m->len - (gpa - m->gpa))
+			return m;
+	}
+	return NULL;
+}
+
+/*
+ * Map the memfd's pages: the vma becomes a mapping of the memfd itself,
+ * as dma-buf does for its exporters, so it lives on its own once made.
+ */
+static int vmm_mmap(struct ioreq_guest *guest, struct vm_area_struct *vma)
+{
+	struct vmm_guest *vg = ioreq_guest_priv(guest);
+	u64 gpa = (u64)vma->vm_pgoff << PAGE_SHIFT;
+	struct vmm_memory *m;
+	struct file *file;
+	int ret = -ENXIO;
+
+	mutex_lock(&vg->mem_lock);
+	m = vmm_memory_find(vg, gpa, vma->vm_end - vma->vm_start);
+	if (m) {
+		file = m->file;
+		vma->vm_pgoff = (m->offset + gpa - m->gpa) >> PAGE_SHIFT;
+		vma_set_file(vma, file);
+		ret = file->f_op->mmap(file, vma);
+	}
+	mutex_unlock(&vg->mem_lock);
+	return ret;
+}
+
+static int vmm_guest_mem_check(struct ioreq_guest *guest, u64 gpa, u64 len)
+{
+	struct vmm_guest *vg = ioreq_guest_priv(guest);
+	struct vmm_memory *m;
+	u64 n;
+	int ret = 0;
+
+	/* The range may span several adjacent ranges of memory. */
+	mutex_lock(&vg->mem_lock);
+	while (len) {
+		m = vmm_memory_find(vg, gpa, 1);
+		if (!m) {
+			ret = -ENXIO;
+			break;
+		}
+		n = min(len, m->len - (gpa - m->gpa));
+		gpa += n;
+		len -= n;
+	}
+	mutex_unlock(&vg->mem_lock);
+	return ret;
+}
+
+static int vmm_guest_rw(struct ioreq_guest *guest, u64 gpa, void *buf,
+			size_t len, bool write)
+{
+	struct vmm_guest *vg = ioreq_guest_priv(guest);
+	struct vmm_memory *m;
+	struct file *file = NULL;
+	ssize_t done;
+	loff_t pos = 0;
+
+	mutex_lock(&vg->mem_lock);
+	m = vmm_memory_find(vg, gpa, len);
+	if (m) {
+		file = get_file(m->file);
+		pos = m->offset + gpa - m->gpa;
+	}
+	mutex_unlock(&vg->mem_lock);
+	if (!file)
+		return -ENXIO;
+	if (write)
+		done = kernel_write(file, buf, len, &pos);
+	else
+		done = kernel_read(file, buf, len, &pos);
+	fput(file);
+	if (done < 0)
+		return done;
+	/* A read past the memfd's end: its size shrank under the guest. */
+	return done == len ? 0 : -ENXIO;
 }
 
 static const struct ioreq_provider_ops vmm_ops = {
 	.owner = THIS_MODULE,
 	.name = "vmm",
 	.id = IOREQ_PROVIDER_VMM,
-	.caps = IOREQ_CAP_MMIO | IOREQ_CAP_PIO,
+	.caps = IOREQ_CAP_MMIO | IOREQ_CAP_PIO | IOREQ_CAP_IRQ_LINE |
+		IOREQ_CAP_IRQ_PCI_INTX | IOREQ_CAP_IRQ_MSI | IOREQ_CAP_IRQFD |
+		IOREQ_CAP_IOEVENTFD | IOREQ_CAP_GUEST_MEMORY,
 	.get_guest = vmm_get_guest,
 	.complete = vmm_complete,
 	.release = vmm_release,
+	.inject_irq = vmm_inject_irq,
+	.inject_atomic = true,
+	.mmap = vmm_mmap,
+	.guest_mem_check = vmm_guest_mem_check,
+	.guest_rw = vmm_guest_rw,
 };
 
 static struct ioreq_provider vmm_provider = {
@@ -147,6 +322,10 @@ static int vmm_create_guest(struct file *file, struct ioreq_vmm_create *arg)
 	if (!vg)
 		return -ENOMEM;
 	vg->nr_vcpus = arg->nr_vcpus;
+	mutex_init(&vg->mem_lock);
+	spin_lock_init(&vg->events_lock);
+	INIT_KFIFO(vg->events);
+	init_waitqueue_head(&vg->events_wait);
 	for (i = 0; i < vg->nr_vcpus; i++)
 		init_waitqueue_head(&vg->vcpus[i].wait);
 
@@ -185,7 +364,68 @@ err_erase:
 	xa_erase(&vmm_guests, id);
 err_unlock:
 	mutex_unlock(&vmm_guests_lock);
+	mutex_destroy(&vg->mem_lock);
 	kfree(vg);
+	return ret;
+}
+
+static int vmm_add_memory(struct file *file, struct ioreq_vmm_memory *arg)
+{
+	struct vmm_guest *vg = vmm_file_guest(file);
+	struct vmm_memory *m;
+	struct file *mfile;
+	unsigned int i;
+	int ret = 0;
+
+	if (arg->flags || arg->__reserved)
+		return -EINVAL;
+	if (!arg->len || !PAGE_ALIGNED(arg->gpa) || !PAGE_ALIGNED(arg->len) ||
+	    !PAGE_ALIGNED(arg->offset))
+		return -EINVAL;
+	if (arg->gpa + arg->len - 1 < arg->gpa ||
+	    arg->offset + arg->len - 1 < arg->offset ||
+	    arg->offset + arg->len - 1 > LLONG_MAX)
+		return -EINVAL;
+	if (!vg)
+		return -ENXIO;
+
+	mfile = fget(arg->fd);
+	if (!mfile)
+		return -EBADF;
+	/* Guest RAM: a regular file (a memfd) that can be shared read-write. */
+	if (!S_ISREG(file_inode(mfile)->i_mode) || !mfile->f_op->mmap ||
+	    (mfile->f_mode & (FMODE_READ | FMODE_WRITE)) !=
+	    (FMODE_READ | FMODE_WRITE)) {
+		ret = -EINVAL;
+		goto err_put;
+	}
+
+	mutex_lock(&vg->mem_lock);
+	for (i = 0; i < vg->nr_mem; i++) {
+		m = &vg->mem[i];
+		if (arg->gpa <= m->gpa + m->len - 1 &&
+		    m->gpa <= arg->gpa + arg->len - 1) {
+			ret = -EEXIST;
+			goto err_unlock;
+		}
+	}
+	if (vg->nr_mem == VMM_MAX_MEMORY) {
+		ret = -ENOSPC;
+		goto err_unlock;
+	}
+	vg->mem[vg->nr_mem++] = (struct vmm_memory) {
+		.file = mfile,
+		.gpa = arg->gpa,
+		.len = arg->len,
+		.offset = arg->offset,
+	};
+	mutex_unlock(&vg->mem_lock);
+	return 0;
+
+err_unlock:
+	mutex_unlock(&vg->mem_lock);
+err_put:
+	fput(mfile);
 	return ret;
 }
 
@@ -235,6 +475,11 @@ static int vmm_access(struct file *file, struct ioreq_vmm_access *arg)
 			     arg->addr, arg->data);
 	if (ret < 0)
 		goto out_idle;
+	if (ret == IOREQ_HANDLED) {
+		arg->status = IOREQ_VMM_STATUS_DONE;
+		ret = 0;
+		goto out_idle;
+	}
 	if (ret == IOREQ_UNCLAIMED) {
 		arg->status = IOREQ_VMM_STATUS_UNCLAIMED;
 		if (arg->op == IOREQ_OP_READ)
@@ -279,6 +524,7 @@ static long vmm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	union {
 		struct ioreq_vmm_create create;
 		struct ioreq_vmm_access access;
+		struct ioreq_vmm_memory memory;
 	} buf;
 	unsigned int size, min_size;
 	u32 usize;
@@ -292,6 +538,10 @@ static long vmm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case IOREQ_VMM_ACCESS:
 		size = sizeof(buf.access);
 		min_size = offsetofend(struct ioreq_vmm_access, __reserved);
+		break;
+	case IOREQ_VMM_ADD_MEMORY:
+		size = sizeof(buf.memory);
+		min_size = offsetofend(struct ioreq_vmm_memory, offset);
 		break;
 	default:
 		return -ENOTTY;
@@ -310,14 +560,71 @@ static long vmm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 
 	if (cmd == IOREQ_VMM_CREATE_GUEST)
 		ret = vmm_create_guest(file, &buf.create);
-	else
+	else if (cmd == IOREQ_VMM_ACCESS)
 		ret = vmm_access(file, &buf.access);
+	else
+		ret = vmm_add_memory(file, &buf.memory);
 	if (ret)
 		return ret;
 	/* A guest whose id cannot be reported still lives until close. */
 	if (copy_to_user(uarg, &buf, size))
 		return -EFAULT;
 	return 0;
+}
+
+static bool vmm_events_ready(struct vmm_guest *vg)
+{
+	return !kfifo_is_empty(&vg->events);
+}
+
+static ssize_t vmm_read(struct file *file, char __user *buf, size_t count,
+			loff_t *ppos)
+{
+	struct vmm_guest *vg = vmm_file_guest(file);
+	struct ioreq_vmm_event ev;
+	unsigned long flags;
+	size_t done = 0;
+	int ret;
+
+	if (!vg)
+		return -ENXIO;
+	if (!count || count % sizeof(ev))
+		return -EINVAL;
+	while (done < count) {
+		spin_lock_irqsave(&vg->events_lock, flags);
+		ret = kfifo_get(&vg->events, &ev);
+		spin_unlock_irqrestore(&vg->events_lock, flags);
+		if (!ret) {
+			if (done)
+				break;
+			if (file->f_flags & O_NONBLOCK)
+				return -EAGAIN;
+			ret = wait_event_interruptible(vg->events_wait,
+						       vmm_events_ready(vg));
+			if (ret)
+				return ret;
+			continue;
+		}
+		if (copy_to_user(buf + done, &ev, sizeof(ev))) {
+			/* The event is lost to a bad buffer: say so. */
+			spin_lock_irqsave(&vg->events_lock, flags);
+			vg->lost++;
+			spin_unlock_irqrestore(&vg->events_lock, flags);
+			return done ?: -EFAULT;
+		}
+		done += sizeof(ev);
+	}
+	return done;
+}
+
+static __poll_t vmm_poll(struct file *file, poll_table *wait)
+{
+	struct vmm_guest *vg = vmm_file_guest(file);
+
+	if (!vg)
+		return EPOLLERR;
+	poll_wait(file, &vg->events_wait, wait);
+	return vmm_events_ready(vg) ? EPOLLIN | EPOLLRDNORM : 0;
 }
 
 static int vmm_release_file(struct inode *inode, struct file *file)
@@ -347,6 +654,8 @@ static const struct file_operations vmm_fops = {
 	.owner = THIS_MODULE,
 	.open = vmm_open,
 	.release = vmm_release_file,
+	.read = vmm_read,
+	.poll = vmm_poll,
 	.unlocked_ioctl = vmm_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 };
