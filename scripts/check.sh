@@ -11,6 +11,8 @@
 #             .build/selftests/
 #   vm        for each kernel: boot it under QEMU with the modules and the
 #             selftests (selftests/ioreq/vm/vmtest.sh)
+#   kvm       the 6.1 kernel again, as a KVM host: tools/kvm-vmm's guest
+#             served by ioreq-backend (selftests/ioreq/kvm/kvm-vm.sh)
 #
 # A failed stage counts as one failed case and the stages after it still
 # run where they can, so that one run shows every problem.  The last line
@@ -18,7 +20,7 @@
 # the exit status is non-zero if anything failed.
 #
 # Environment: VM_TIMEOUT (seconds per guest, default 1200),
-# IOREQ_KERNELS (default "61 612").
+# IOREQ_KERNELS (default "61 612"), IOREQ_KVM=0 to leave out the KVM lane.
 set -euo pipefail
 
 IOREQ_STAGE=check
@@ -127,6 +129,24 @@ else
 fi
 
 IOREQ_STAGE=vm
+# add_result OUT LABEL: add a guest's counts (OUT/result) to the totals.
+guests=()
+add_result()
+{
+	guests+=("$1")
+	if [ -f "$1/result" ]; then
+		PASSED=0 FAILED=1 SKIPPED=0
+		# shellcheck disable=SC1091
+		. "$1/result"
+		passed=$((passed + PASSED))
+		failed=$((failed + FAILED))
+		skipped=$((skipped + SKIPPED))
+		[ "$FAILED" = 0 ] || notes+=("$2: $FAILED failed")
+	else
+		stage_failed "guest $2 did not run"
+	fi
+}
+
 settings=()
 [ ! -f "$IOREQ_ROOT/selftests/ioreq/settings" ] ||
 	settings=(--settings "$IOREQ_ROOT/selftests/ioreq/settings")
@@ -156,21 +176,39 @@ for k in "${built[@]}"; do
 		--name "$kver" --out "$out" --append slab_nomerge \
 		--timeout "${VM_TIMEOUT:-2400}" "${mod_args[@]}" \
 		"${settings[@]}" "${test_args[@]}" "${extras[@]}" || true
-	if [ -f "$out/result" ]; then
-		PASSED=0 FAILED=1 SKIPPED=0
-		# shellcheck disable=SC1091
-		. "$out/result"
-		passed=$((passed + PASSED))
-		failed=$((failed + FAILED))
-		skipped=$((skipped + SKIPPED))
-		[ "$FAILED" = 0 ] || notes+=("$kver: $FAILED failed")
-	else
-		stage_failed "guest $kver did not run"
-	fi
+	add_result "$out" "$kver"
 done
+
+# ---- KVM lane (6.1 only) -------------------------------------------------
+# A KVM guest (tools/kvm-vmm/ioreq-kvm, nested under QEMU TCG) whose exits
+# ioreq-backend serves: selftests/ioreq/kvm/kvm-vm.sh, with the modules
+# built above.  IOREQ_KVM=0 leaves it out.
+if [ "${IOREQ_KVM:-1}" = 1 ] && [[ " ${built[*]} " == *" 61 "* ]]; then
+	IOREQ_STAGE=kvm
+	kver=$(kvar KVER 61)
+	kvm_tools=$IOREQ_BUILD/tools-kvm
+	kvm_out=$IOREQ_BUILD/vm/kvm-$kver
+	log "make -C tools kvm OUTPUT=$kvm_tools"
+	if make -j"$NPROC" -C "$IOREQ_ROOT/tools" OUTPUT="$kvm_tools" kvm \
+	   > "$kvm_tools.log" 2>&1; then
+		"$IOREQ_ROOT/selftests/ioreq/kvm/kvm-vm.sh" \
+			--kbuild "$IOREQ_BUILD/kbuild/$kver" --tools "$kvm_tools" \
+			--out "$kvm_out" --timeout "${VM_TIMEOUT:-600}" || true
+		add_result "$kvm_out" "kvm-$kver"
+	else
+		log "build FAILED, log: $kvm_tools.log"
+		tail -n 40 "$kvm_tools.log" | sed 's/^/    /'
+		stage_failed "KVM tools build"
+	fi
+fi
+# ---- end of the KVM lane --------------------------------------------------
 
 IOREQ_STAGE=check
 if [ "$failed" -gt 0 ]; then
+	# What failed, again, at the very end of the log.
+	for d in "${guests[@]}"; do
+		[ ! -s "$d/failures" ] || head -n 80 "$d/failures" | sed 's/^/[check] /'
+	done
 	log "FAILED after $(( $(now) - start ))s: ${notes[*]}"
 else
 	log "all passed in $(( $(now) - start ))s"

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# kvm-vm.sh: the KVM lane.  Boots Debian's 6.1 kernel under QEMU (TCG;
+# vmtest.sh gives the guest "-cpu max,-smap", an AMD CPU with SVM and
+# nested paging), loads irqbypass, kvm, ccp and kvm-amd from the unpacked
+# kernel package, then ioreq.ko and ioreq_vmm.ko, and runs ioreq_kvm.sh:
+# a KVM guest of tools/kvm-vmm/ioreq-kvm whose MMIO and port accesses the
+# unchanged tools/ioreq-backend serves.  Its four scenarios are KTAP cases,
+# counted with the module loading and unloading by vmtest.sh.
+#
+# usage: kvm-vm.sh [--kbuild DIR] [--tools DIR] [--out DIR] [--timeout SECS]
+#   --kbuild DIR    the modules built for the 6.1 kernel (kbuild output:
+#                   DIR/drivers/ioreq/ioreq.ko ...); default: build them
+#                   into .build/kbuild/KVER
+#   --tools DIR     output of `make -C tools kvm` (ioreq-kvm,
+#                   ioreq-kvm-payload.bin, ioreq-backend); default: build
+#                   it into .build/tools-kvm
+#   --out DIR       for vmtest.sh (default: .build/vm/kvm-KVER)
+#   --timeout SECS  wall-clock limit for the guest (default 600)
+#
+# The last line is vmtest.sh's "kvm-KVER: N passed, N failed, N skipped";
+# OUT/result holds the counts.  Exit status 0 only if nothing failed.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+IOREQ_STAGE=kvm
+# shellcheck source=scripts/lib.sh
+. "$here/../../../scripts/lib.sh"
+
+usage()
+{
+	sed -n '/^# usage:/,/^# The last/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2
+	exit 2
+}
+
+kbuild=
+tools=
+out=
+timeout=600
+while [ $# -gt 0 ]; do
+	case $1 in
+	--kbuild)	kbuild=$2; shift ;;
+	--tools)	tools=$2; shift ;;
+	--out)		out=$2; shift ;;
+	--timeout)	timeout=$2; shift ;;
+	-h|--help)	usage ;;
+	*)		printf 'kvm-vm: unknown argument %s\n' "$1" >&2; usage ;;
+	esac
+	[ $# -gt 0 ] || usage
+	shift
+done
+
+IOREQ_KERNELS=61
+load_env
+kver=$(kvar KVER 61)
+kroot=$(kvar KROOT 61)
+if [ -z "$kroot" ] || [ ! -d "$kroot/lib/modules" ]; then
+	die "no unpacked 6.1 kernel package (KROOT_61 in $IOREQ_ENV): run 'make deps'"
+fi
+out=${out:-$IOREQ_BUILD/vm/kvm-$kver}
+
+if [ -z "$kbuild" ]; then
+	kbuild=$IOREQ_BUILD/kbuild/$kver
+	log "$kver: make -C $(kvar KDIR 61) M=$kbuild modules"
+	if ! build_modules 61 "$kbuild"; then
+		grep -E 'error|warning' "$kbuild.log" | head -n 40 | sed 's/^/    /' || true
+		die "module build failed, log: $kbuild.log"
+	fi
+fi
+if [ -z "$tools" ]; then
+	tools=$IOREQ_BUILD/tools-kvm
+	log "make -C tools kvm OUTPUT=$tools"
+	if ! make -j"$NPROC" -C "$IOREQ_ROOT/tools" OUTPUT="$tools" kvm \
+	     > "$tools.log" 2>&1; then
+		tail -n 40 "$tools.log" | sed 's/^/    /'
+		die "tools build failed, log: $tools.log"
+	fi
+fi
+for f in ioreq-kvm ioreq-kvm-payload.bin ioreq-backend; do
+	[ -f "$tools/$f" ] || die "no $tools/$f: make -C tools kvm OUTPUT=$tools"
+done
+
+# KVM's modules from the kernel package, in load order, uncompressed here
+# (busybox insmod may not read .ko.xz or .ko.zst).
+kmods=$IOREQ_BUILD/kvm-modules/$kver
+rm -rf "$kmods"
+mkdir -p "$kmods"
+mod_args=()
+for m in virt/lib/irqbypass arch/x86/kvm/kvm drivers/crypto/ccp/ccp \
+	 arch/x86/kvm/kvm-amd; do
+	src=
+	for f in "$kroot"/lib/modules/*/kernel/"$m".ko{,.xz,.zst}; do
+		[ ! -f "$f" ] || { src=$f; break; }
+	done
+	[ -n "$src" ] || die "no $m.ko in $kroot/lib/modules"
+	dst=$kmods/$(basename "$m").ko
+	case $src in
+	*.xz)	xz -dc "$src" > "$dst" ;;
+	*.zst)	zstd -qdc "$src" > "$dst" ;;
+	*)	cp "$src" "$dst" ;;
+	esac
+	mod_args+=(--module "$dst")
+done
+for m in $IOREQ_MODULES; do
+	mod_args+=(--module "$kbuild/$m")
+done
+
+exec "$here/../vm/vmtest.sh" --kernel "$(kvar KIMG 61)" --kroot "$kroot" \
+	--name "kvm-$kver" --out "$out" --timeout "$timeout" \
+	--test-timeout "$timeout" "${mod_args[@]}" \
+	--test "$here/ioreq_kvm.sh" \
+	--add "$tools/ioreq-kvm:/usr/bin/ioreq-kvm" \
+	--add "$tools/ioreq-backend:/usr/bin/ioreq-backend" \
+	--add "$tools/ioreq-kvm-payload.bin:/lib/ioreq-kvm/payload.bin"

@@ -1,0 +1,894 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ioreq-kvm: a minimal KVM VMM whose guest's MMIO and port accesses are
+ * served by ioreq backends.
+ *
+ * It creates a VM with PAYLOAD_RAM_SIZE bytes of RAM (a memfd), loads a
+ * flat-binary payload (payload.S) that runs in long mode on each of N
+ * vcpus, and creates a guest on /dev/ioreq-vmm.  Each vcpu thread forwards
+ * every KVM_EXIT_MMIO and KVM_EXIT_IO to IOREQ_VMM_ACCESS, except the
+ * report port (payload.h), on which the payload hands over the outcome of
+ * its checks: those become KTAP lines on stdout.
+ *
+ * Only libc, <linux/kvm.h> and the ioreq uapi headers.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include <linux/kvm.h>
+#include <linux/ioreq.h>
+#include <linux/ioreq_vmm.h>
+
+#include "payload.h"
+#include "scratch_dev.h"
+
+_Static_assert(SCRATCH_ID_VALUE == SCRATCH_ID,
+	       "payload.h and scratch_dev.h disagree on the ID register");
+_Static_assert(SCRATCH_PATTERN(0) == PATTERN_ADD &&
+	       SCRATCH_PATTERN(1) == PATTERN_ADD + PATTERN_MUL &&
+	       SCRATCH_PATTERN(100) == ((100 * PATTERN_MUL + PATTERN_ADD) & 0xff),
+	       "payload.h and scratch_dev.h disagree on the initial pattern");
+
+#define PTE_PRESENT	0x001ULL
+#define PTE_RW		0x002ULL
+#define PTE_PS		0x080ULL	/* 2 MiB page in a page directory */
+
+#define CR0_PE		0x00000001ULL
+#define CR0_MP		0x00000002ULL
+#define CR0_ET		0x00000010ULL
+#define CR0_NE		0x00000020ULL
+#define CR0_WP		0x00010000ULL
+#define CR0_PG		0x80000000ULL
+#define CR4_PAE		0x00000020ULL
+#define EFER_LME	0x00000100ULL
+#define EFER_LMA	0x00000400ULL
+
+#define MMIO_LIMIT	0x100000000ULL	/* the identity map covers 4 GiB */
+
+/* Everything the vcpu threads share; set up before they start. */
+struct vm {
+	int kvm_fd;
+	int vm_fd;
+	int vmm_fd;		/* /dev/ioreq-vmm, with the guest */
+	int ram_fd;		/* memfd backing guest RAM */
+	uint8_t *ram;
+	size_t run_size;	/* mmap size of struct kvm_run */
+	unsigned int nr_vcpus;
+	uint32_t timeout_ms;	/* IOREQ_VMM_ACCESS timeout_ms */
+	bool verbose;
+	struct kvm_cpuid2 *cpuid;
+
+	pthread_mutex_t out_lock;	/* stdout, and the counters below */
+	unsigned int checks;		/* KTAP case number */
+	unsigned int failed;
+
+	unsigned long exits;		/* forwarded exits, atomic */
+	unsigned long string_exits;	/* of which PIO with count > 1 */
+};
+
+struct vcpu {
+	struct vm *vm;
+	unsigned int index;
+	int fd;
+	struct kvm_run *run;
+	pthread_t thread;
+	bool done;		/* the payload reported RT_DONE */
+	int rc;			/* 0, or 1 if the vcpu stopped on an error */
+};
+
+static void err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fputs("ioreq-kvm: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* A KTAP diagnostic line, whole, under the output lock. */
+static void diag(struct vm *vm, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void diag(struct vm *vm, const char *fmt, ...)
+{
+	va_list ap;
+
+	pthread_mutex_lock(&vm->out_lock);
+	fputs("# ", stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+	pthread_mutex_unlock(&vm->out_lock);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: ioreq-kvm --payload FILE [--guest-id ID] [--vcpus N]\n"
+"                 [--mmio ADDR] [--pio PORT] [--unclaimed ADDR]\n"
+"                 [--unclaimed-pio PORT] [--hang ADDR] [--claim-wait SECS]\n"
+"                 [--timeout-ms MS] [--verbose]\n"
+"\n"
+"Run a KVM guest whose MMIO and port accesses go to ioreq backends through\n"
+"/dev/ioreq-vmm (or $IOREQ_VMM_DEV), and print the payload's checks as\n"
+"KTAP.  The payload (payload.S, built as ioreq-kvm-payload.bin) tests:\n"
+"\n"
+"  -p, --payload FILE     the flat binary to run (loaded at 0x%x)\n"
+"  -g, --guest-id ID      ioreq guest id (default 0: the provider picks;\n"
+"                         it is printed); backends attach with --guest ID\n"
+"  -n, --vcpus N          vcpus, each a thread (1-%u, default 1)\n"
+"  -m, --mmio ADDR        scratch-register MMIO region below 4 GiB: the ID\n"
+"                         register and every access size (1, 2, 4, 8)\n"
+"  -P, --pio PORT         scratch-register port region: sizes 1, 2, 4 and\n"
+"                         string I/O (rep outsw/insw)\n"
+"                         Both regions need 0x%x + N * 0x%x bytes.\n"
+"  -u, --unclaimed ADDR   MMIO address nobody claims: reads give all ones\n"
+"  -U, --unclaimed-pio PORT  the same for a port\n"
+"  -H, --hang ADDR        vcpu 0 reads MMIO ADDR last, which a backend run\n"
+"                         with --hang ADDR never answers; expects all ones\n"
+"                         once that backend is killed\n"
+"  -w, --claim-wait SECS  before starting, wait up to SECS (default 10) for\n"
+"                         backends to claim --mmio and --pio\n"
+"  -t, --timeout-ms MS    IOREQ_VMM_ACCESS timeout (default 0: the\n"
+"                         provider's default_timeout_ms)\n"
+"  -v, --verbose          one line per forwarded access\n"
+"  -h, --help             this text\n"
+"\n"
+"Exit status: 0 if every check passed and every vcpu finished, 1 if not\n"
+"or on error, 2 on bad usage.\n",
+		PAYLOAD_LOAD, PAYLOAD_MAX_VCPUS, WINDOW_START, WINDOW_SIZE);
+}
+
+static int parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || end == s || *end || *s == '-' || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static const char *space_name(uint64_t space)
+{
+	return space == IOREQ_SPACE_PIO ? "port" : "mmio";
+}
+
+static const char *status_name(unsigned int status)
+{
+	switch (status) {
+	case IOREQ_VMM_STATUS_DONE:
+		return "done";
+	case IOREQ_VMM_STATUS_UNCLAIMED:
+		return "unclaimed";
+	case IOREQ_VMM_STATUS_ABORTED:
+		return "aborted";
+	case IOREQ_VMM_STATUS_TIMEDOUT:
+		return "timed out";
+	}
+	return "unknown status";
+}
+
+/*
+ * forward() - one access of @len (1, 2, 4 or 8) bytes to IOREQ_VMM_ACCESS
+ * @data: the bytes of the access, little-endian: the value of a write, or
+ *	where the value of a read goes
+ *
+ * Return: 0, or -1 if the ioctl failed (the vcpu cannot go on).
+ */
+static int forward(struct vcpu *vcpu, unsigned int space, bool write,
+		   uint64_t addr, unsigned int len, uint8_t *data)
+{
+	struct vm *vm = vcpu->vm;
+	struct ioreq_vmm_access a = {
+		.size = sizeof(a),
+		.vcpu = vcpu->index,
+		.space = space,
+		.op = write ? IOREQ_OP_WRITE : IOREQ_OP_READ,
+		.len = len,
+		.addr = addr,
+		.timeout_ms = vm->timeout_ms,
+	};
+
+	if (write)
+		memcpy(&a.data, data, len);	/* x86: little-endian */
+	if (ioctl(vm->vmm_fd, IOREQ_VMM_ACCESS, &a) < 0) {
+		err("vcpu %u: IOREQ_VMM_ACCESS %s %s %u at 0x%" PRIx64 ": %s",
+		    vcpu->index, space_name(space), write ? "write" : "read",
+		    len, addr, strerror(errno));
+		return -1;
+	}
+	if (!write)
+		memcpy(data, &a.data, len);
+	if (a.status == IOREQ_VMM_STATUS_ABORTED ||
+	    a.status == IOREQ_VMM_STATUS_TIMEDOUT ||
+	    (vm->verbose && a.status != IOREQ_VMM_STATUS_DONE))
+		diag(vm, "vcpu %u: %s %s %u at 0x%" PRIx64 ": %s%s",
+		     vcpu->index, space_name(space), write ? "write" : "read",
+		     len, addr, status_name(a.status),
+		     write ? ", write dropped" : ", reads all ones");
+	else if (vm->verbose)
+		diag(vm, "vcpu %u: %s %s %u at 0x%" PRIx64 ": 0x%llx",
+		     vcpu->index, space_name(space), write ? "write" : "read",
+		     len, addr, (unsigned long long)a.data);
+	return 0;
+}
+
+static int handle_mmio(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	unsigned int len = run->mmio.len, i;
+
+	if (len == 1 || len == 2 || len == 4 || len == 8)
+		return forward(vcpu, IOREQ_SPACE_MMIO, run->mmio.is_write,
+			       run->mmio.phys_addr, len, run->mmio.data);
+	/* Any other length: byte by byte, in address order. */
+	for (i = 0; i < len && i < sizeof(run->mmio.data); i++)
+		if (forward(vcpu, IOREQ_SPACE_MMIO, run->mmio.is_write,
+			    run->mmio.phys_addr + i, 1, run->mmio.data + i))
+			return -1;
+	return 0;
+}
+
+static int handle_pio(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	uint8_t *data = (uint8_t *)run + run->io.data_offset;
+	bool write = run->io.direction == KVM_EXIT_IO_OUT;
+	unsigned int i;
+
+	if (run->io.data_offset + (uint64_t)run->io.count * run->io.size >
+	    vcpu->vm->run_size) {
+		err("vcpu %u: port I/O data (%u x %u bytes at %llu) outside kvm_run",
+		    vcpu->index, run->io.count, run->io.size,
+		    (unsigned long long)run->io.data_offset);
+		return -1;
+	}
+	/* A string instruction: one access per element, in order. */
+	if (run->io.count > 1)
+		__atomic_add_fetch(&vcpu->vm->string_exits, 1, __ATOMIC_RELAXED);
+	for (i = 0; i < run->io.count; i++)
+		if (forward(vcpu, IOREQ_SPACE_PIO, write, run->io.port,
+			    run->io.size, data + i * run->io.size))
+			return -1;
+	return 0;
+}
+
+static const char *what_name(uint64_t what)
+{
+	switch (what) {
+	case W_PATTERN:
+		return "initial content";
+	case W_READBACK:
+		return "read back after write";
+	case W_ID:
+		return "ID register";
+	case W_ID_WRITE:
+		return "ID register after write";
+	case W_STRING_OUT:
+		return "read after rep outsw x4";
+	case W_STRING_IN:
+		return "rep insw x3";
+	case W_UNCLAIMED:
+		return "unclaimed";
+	case W_UNCLAIMED_WRITE:
+		return "unclaimed after write";
+	case W_HANG:
+		return "backend killed during read";
+	}
+	return "unknown check";
+}
+
+/* The payload wrote the address of its report record to REPORT_PORT. */
+static int handle_report(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+	struct kvm_run *run = vcpu->run;
+	uint64_t rec[REPORT_SIZE / 8];
+	uint32_t gpa;
+	bool ok;
+
+	if (run->io.direction != KVM_EXIT_IO_OUT || run->io.size != 4 ||
+	    run->io.count != 1) {
+		err("vcpu %u: bad access to the report port (%s %u x %u)",
+		    vcpu->index, run->io.direction == KVM_EXIT_IO_OUT ?
+		    "out" : "in", run->io.count, run->io.size);
+		return -1;
+	}
+	memcpy(&gpa, (uint8_t *)run + run->io.data_offset, 4);
+	if (gpa < REPORT_ADDR || gpa % REPORT_SIZE ||
+	    gpa >= REPORT_ADDR + PAYLOAD_MAX_VCPUS * REPORT_SIZE) {
+		err("vcpu %u: report record at 0x%x is not in the report area",
+		    vcpu->index, gpa);
+		return -1;
+	}
+	memcpy(rec, vm->ram + gpa, sizeof(rec));
+
+	switch (rec[REPORT_TYPE / 8]) {
+	case RT_CHECK:
+		ok = rec[REPORT_EXPECT / 8] == rec[REPORT_GOT / 8];
+		pthread_mutex_lock(&vm->out_lock);
+		vm->checks++;
+		if (!ok)
+			vm->failed++;
+		printf("%sok %u vcpu %u: %s 0x%llx, %llu byte%s, %s: 0x%llx",
+		       ok ? "" : "not ", vm->checks, vcpu->index,
+		       space_name(rec[REPORT_SPACE / 8]),
+		       (unsigned long long)rec[REPORT_ADDR_F / 8],
+		       (unsigned long long)rec[REPORT_LEN / 8],
+		       rec[REPORT_LEN / 8] == 1 ? "" : "s",
+		       what_name(rec[REPORT_WHAT / 8]),
+		       (unsigned long long)rec[REPORT_GOT / 8]);
+		if (!ok)
+			printf(", expected 0x%llx",
+			       (unsigned long long)rec[REPORT_EXPECT / 8]);
+		putchar('\n');
+		fflush(stdout);
+		pthread_mutex_unlock(&vm->out_lock);
+		return 0;
+	case RT_NOTE:
+		diag(vm, "vcpu %u: next: %s %s at 0x%llx", vcpu->index,
+		     space_name(rec[REPORT_SPACE / 8]),
+		     what_name(rec[REPORT_WHAT / 8]),
+		     (unsigned long long)rec[REPORT_ADDR_F / 8]);
+		return 0;
+	case RT_DONE:
+		vcpu->done = true;
+		return 0;
+	}
+	err("vcpu %u: unknown report type %llu", vcpu->index,
+	    (unsigned long long)rec[REPORT_TYPE / 8]);
+	return -1;
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct vcpu *vcpu = arg;
+	struct kvm_run *run = vcpu->run;
+	int ret;
+
+	vcpu->rc = 1;
+	for (;;) {
+		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			err("vcpu %u: KVM_RUN: %s", vcpu->index,
+			    strerror(errno));
+			return NULL;
+		}
+		switch (run->exit_reason) {
+		case KVM_EXIT_IO:
+			if (run->io.port == REPORT_PORT) {
+				ret = handle_report(vcpu);
+				break;
+			}
+			__atomic_add_fetch(&vcpu->vm->exits, 1,
+					   __ATOMIC_RELAXED);
+			ret = handle_pio(vcpu);
+			break;
+		case KVM_EXIT_MMIO:
+			__atomic_add_fetch(&vcpu->vm->exits, 1,
+					   __ATOMIC_RELAXED);
+			ret = handle_mmio(vcpu);
+			break;
+		case KVM_EXIT_HLT:
+			if (!vcpu->done) {
+				err("vcpu %u: halted before the payload finished",
+				    vcpu->index);
+				return NULL;
+			}
+			vcpu->rc = 0;
+			return NULL;
+		case KVM_EXIT_SHUTDOWN:
+			err("vcpu %u: shutdown (triple fault?)", vcpu->index);
+			return NULL;
+		case KVM_EXIT_FAIL_ENTRY:
+			err("vcpu %u: VM entry failed, reason 0x%llx",
+			    vcpu->index, (unsigned long long)
+			    run->fail_entry.hardware_entry_failure_reason);
+			return NULL;
+		case KVM_EXIT_INTERNAL_ERROR:
+			err("vcpu %u: KVM internal error, suberror %u",
+			    vcpu->index, run->internal.suberror);
+			return NULL;
+		default:
+			err("vcpu %u: unexpected exit reason %u", vcpu->index,
+			    run->exit_reason);
+			return NULL;
+		}
+		if (ret)
+			return NULL;
+	}
+}
+
+/* Page tables identity-mapping 0-4 GiB with 2 MiB pages, and the payload. */
+static void setup_memory(struct vm *vm, const uint8_t *payload, size_t size)
+{
+	uint64_t *pml4 = (uint64_t *)(vm->ram + PAYLOAD_PML4);
+	uint64_t *pdpt = (uint64_t *)(vm->ram + PAYLOAD_PDPT);
+	uint64_t *pd = (uint64_t *)(vm->ram + PAYLOAD_PD);
+	unsigned int i;
+
+	pml4[0] = PAYLOAD_PDPT | PTE_PRESENT | PTE_RW;
+	for (i = 0; i < 4; i++)
+		pdpt[i] = (PAYLOAD_PD + i * 0x1000) | PTE_PRESENT | PTE_RW;
+	for (i = 0; i < 4 * 512; i++)
+		pd[i] = ((uint64_t)i << 21) | PTE_PRESENT | PTE_RW | PTE_PS;
+	memcpy(vm->ram + PAYLOAD_LOAD, payload, size);
+}
+
+static int setup_vcpu(struct vm *vm, struct vcpu *vcpu)
+{
+	struct kvm_segment code = {
+		.base = 0, .limit = 0xffffffff, .selector = 0x08,
+		.type = 11, .present = 1, .dpl = 0, .db = 0, .s = 1,
+		.l = 1, .g = 1,
+	};
+	struct kvm_segment data = {
+		.base = 0, .limit = 0xffffffff, .selector = 0x10,
+		.type = 3, .present = 1, .dpl = 0, .db = 1, .s = 1,
+		.l = 0, .g = 1,
+	};
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+
+	vcpu->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, vcpu->index);
+	if (vcpu->fd < 0) {
+		err("KVM_CREATE_VCPU %u: %s", vcpu->index, strerror(errno));
+		return -1;
+	}
+	vcpu->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE,
+			 MAP_SHARED, vcpu->fd, 0);
+	if (vcpu->run == MAP_FAILED) {
+		err("mmap of vcpu %u's kvm_run: %s", vcpu->index,
+		    strerror(errno));
+		vcpu->run = NULL;
+		return -1;
+	}
+	if (ioctl(vcpu->fd, KVM_SET_CPUID2, vm->cpuid) < 0) {
+		err("KVM_SET_CPUID2 on vcpu %u: %s", vcpu->index,
+		    strerror(errno));
+		return -1;
+	}
+	if (ioctl(vcpu->fd, KVM_GET_SREGS, &sregs) < 0) {
+		err("KVM_GET_SREGS on vcpu %u: %s", vcpu->index,
+		    strerror(errno));
+		return -1;
+	}
+	sregs.cs = code;
+	sregs.ds = data;
+	sregs.es = data;
+	sregs.fs = data;
+	sregs.gs = data;
+	sregs.ss = data;
+	sregs.cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
+	sregs.cr3 = PAYLOAD_PML4;
+	sregs.cr4 = CR4_PAE;
+	sregs.efer = EFER_LME | EFER_LMA;
+	if (ioctl(vcpu->fd, KVM_SET_SREGS, &sregs) < 0) {
+		err("KVM_SET_SREGS (long mode) on vcpu %u: %s", vcpu->index,
+		    strerror(errno));
+		return -1;
+	}
+	memset(&regs, 0, sizeof(regs));
+	regs.rip = PAYLOAD_LOAD;
+	regs.rsp = STACK_TOP - (uint64_t)vcpu->index * STACK_SIZE;
+	regs.rdi = vcpu->index;
+	regs.rsi = PARAM_ADDR;
+	regs.rflags = 0x2;
+	if (ioctl(vcpu->fd, KVM_SET_REGS, &regs) < 0) {
+		err("KVM_SET_REGS on vcpu %u: %s", vcpu->index,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int setup_kvm(struct vm *vm)
+{
+	struct kvm_userspace_memory_region slot = {
+		.slot = 0,
+		.guest_phys_addr = 0,
+		.memory_size = PAYLOAD_RAM_SIZE,
+	};
+	unsigned int nent = 256;
+	int ret;
+
+	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (vm->kvm_fd < 0) {
+		err("/dev/kvm: %s (is kvm-intel or kvm-amd loaded?)",
+		    strerror(errno));
+		return -1;
+	}
+	ret = ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0);
+	if (ret != KVM_API_VERSION) {
+		err("KVM API version %d, expected %d", ret, KVM_API_VERSION);
+		return -1;
+	}
+	ret = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (ret < (int)sizeof(struct kvm_run)) {
+		err("KVM_GET_VCPU_MMAP_SIZE: %s", ret < 0 ? strerror(errno) :
+		    "too small");
+		return -1;
+	}
+	vm->run_size = ret;
+
+	vm->cpuid = calloc(1, sizeof(*vm->cpuid) +
+			   nent * sizeof(struct kvm_cpuid_entry2));
+	if (!vm->cpuid) {
+		err("out of memory");
+		return -1;
+	}
+	vm->cpuid->nent = nent;
+	if (ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, vm->cpuid) < 0) {
+		err("KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
+		return -1;
+	}
+
+	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+	if (vm->vm_fd < 0) {
+		err("KVM_CREATE_VM: %s", strerror(errno));
+		return -1;
+	}
+
+	/* A memfd, so that a later provider can be handed guest RAM. */
+	vm->ram_fd = memfd_create("ioreq-kvm-ram", MFD_CLOEXEC);
+	if (vm->ram_fd < 0) {
+		err("memfd_create: %s", strerror(errno));
+		return -1;
+	}
+	if (ftruncate(vm->ram_fd, PAYLOAD_RAM_SIZE) < 0) {
+		err("ftruncate of the RAM memfd to %u bytes: %s",
+		    PAYLOAD_RAM_SIZE, strerror(errno));
+		return -1;
+	}
+	vm->ram = mmap(NULL, PAYLOAD_RAM_SIZE, PROT_READ | PROT_WRITE,
+		       MAP_SHARED, vm->ram_fd, 0);
+	if (vm->ram == MAP_FAILED) {
+		err("mmap of guest RAM: %s", strerror(errno));
+		vm->ram = NULL;
+		return -1;
+	}
+	slot.userspace_addr = (uintptr_t)vm->ram;
+	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &slot) < 0) {
+		err("KVM_SET_USER_MEMORY_REGION: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int create_guest(struct vm *vm, uint64_t *guest_id)
+{
+	const char *dev = getenv("IOREQ_VMM_DEV");
+	struct ioreq_vmm_create c = {
+		.size = sizeof(c),
+		.nr_vcpus = vm->nr_vcpus,
+		.guest_id = *guest_id,
+	};
+
+	if (!dev)
+		dev = "/dev/ioreq-vmm";
+	vm->vmm_fd = open(dev, O_RDWR | O_CLOEXEC);
+	if (vm->vmm_fd < 0) {
+		err("%s: %s (is ioreq_vmm.ko loaded?)", dev, strerror(errno));
+		return -1;
+	}
+	if (ioctl(vm->vmm_fd, IOREQ_VMM_CREATE_GUEST, &c) < 0) {
+		err("IOREQ_VMM_CREATE_GUEST (id %" PRIu64 ", %u vcpus): %s",
+		    *guest_id, vm->nr_vcpus, strerror(errno));
+		return -1;
+	}
+	*guest_id = c.guest_id;
+	return 0;
+}
+
+/*
+ * Wait until a backend answers a 1-byte read at @addr (reads have no side
+ * effects on the scratch device), so the payload does not race the
+ * backend's claim.  Done before the vcpus start, as vcpu 0.
+ */
+static int claim_wait(struct vm *vm, unsigned int space, uint64_t addr,
+		      unsigned int secs)
+{
+	struct timespec nap = { .tv_nsec = 20 * 1000 * 1000 };
+	unsigned int tries = secs * 50 + 1;
+
+	while (tries--) {
+		struct ioreq_vmm_access a = {
+			.size = sizeof(a),
+			.space = space,
+			.op = IOREQ_OP_READ,
+			.len = 1,
+			.addr = addr,
+			.timeout_ms = vm->timeout_ms,
+		};
+
+		if (ioctl(vm->vmm_fd, IOREQ_VMM_ACCESS, &a) < 0) {
+			err("IOREQ_VMM_ACCESS probing %s 0x%" PRIx64 ": %s",
+			    space_name(space), addr, strerror(errno));
+			return -1;
+		}
+		if (a.status == IOREQ_VMM_STATUS_DONE)
+			return 0;
+		if (a.status != IOREQ_VMM_STATUS_UNCLAIMED) {
+			err("probing %s 0x%" PRIx64 ": %s", space_name(space),
+			    addr, status_name(a.status));
+			return -1;
+		}
+		nanosleep(&nap, NULL);
+	}
+	err("no backend claimed %s 0x%" PRIx64 " within %u s",
+	    space_name(space), addr, secs);
+	return -1;
+}
+
+static uint8_t *read_payload(const char *path, size_t *size)
+{
+	uint8_t *buf;
+	struct stat st;
+	size_t off = 0;
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err("%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) < 0) {
+		err("%s: %s", path, strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	if (st.st_size <= 0 || st.st_size > PAYLOAD_MAX) {
+		err("%s: %lld bytes; a payload is 1 to %u bytes", path,
+		    (long long)st.st_size, PAYLOAD_MAX);
+		close(fd);
+		return NULL;
+	}
+	buf = malloc(st.st_size);
+	if (!buf) {
+		err("out of memory");
+		close(fd);
+		return NULL;
+	}
+	while (off < (size_t)st.st_size) {
+		n = read(fd, buf + off, st.st_size - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			err("%s: %s", path, n ? strerror(errno) :
+			    "shorter than its size");
+			free(buf);
+			close(fd);
+			return NULL;
+		}
+		off += n;
+	}
+	close(fd);
+	*size = off;
+	return buf;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "payload",	   required_argument, NULL, 'p' },
+		{ "guest-id",	   required_argument, NULL, 'g' },
+		{ "vcpus",	   required_argument, NULL, 'n' },
+		{ "mmio",	   required_argument, NULL, 'm' },
+		{ "pio",	   required_argument, NULL, 'P' },
+		{ "unclaimed",	   required_argument, NULL, 'u' },
+		{ "unclaimed-pio", required_argument, NULL, 'U' },
+		{ "hang",	   required_argument, NULL, 'H' },
+		{ "claim-wait",	   required_argument, NULL, 'w' },
+		{ "timeout-ms",	   required_argument, NULL, 't' },
+		{ "verbose",	   no_argument,	      NULL, 'v' },
+		{ "help",	   no_argument,	      NULL, 'h' },
+		{ }
+	};
+	struct vm vm = {
+		.kvm_fd = -1, .vm_fd = -1, .vmm_fd = -1, .ram_fd = -1,
+		.nr_vcpus = 1,
+		.out_lock = PTHREAD_MUTEX_INITIALIZER,
+	};
+	uint64_t param[PARAM_SIZE / 8] = { 0 };
+	uint64_t guest_id = 0, v, flags = 0;
+	unsigned int wait_s = 10, i, started = 0, unfinished = 0;
+	const char *payload_path = NULL;
+	struct vcpu *vcpus = NULL;
+	uint8_t *payload;
+	size_t payload_size;
+	int c, ret;
+
+	while ((c = getopt_long(argc, argv, "p:g:n:m:P:u:U:H:w:t:vh", opts,
+				NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			payload_path = optarg;
+			continue;
+		case 'v':
+			vm.verbose = true;
+			continue;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case '?':
+			usage(stderr);
+			return 2;
+		}
+		/* Every other option takes a number. */
+		if (parse_u64(optarg, c == 'P' || c == 'U' ? 0xffff :
+			      c == 'm' || c == 'u' || c == 'H' ?
+			      MMIO_LIMIT - 8 : 0xffffffff, &v)) {
+			err("bad number for -%c: %s", c, optarg);
+			usage(stderr);
+			return 2;
+		}
+		switch (c) {
+		case 'g':
+			guest_id = v;
+			break;
+		case 'n':
+			if (v < 1 || v > PAYLOAD_MAX_VCPUS) {
+				err("--vcpus must be 1 to %u",
+				    PAYLOAD_MAX_VCPUS);
+				return 2;
+			}
+			vm.nr_vcpus = v;
+			break;
+		case 'm':
+			param[PARAM_MMIO / 8] = v;
+			flags |= PF_MMIO;
+			break;
+		case 'P':
+			param[PARAM_PIO / 8] = v;
+			flags |= PF_PIO;
+			break;
+		case 'u':
+			param[PARAM_UNCL_MMIO / 8] = v;
+			flags |= PF_UNCL_MMIO;
+			break;
+		case 'U':
+			param[PARAM_UNCL_PIO / 8] = v;
+			flags |= PF_UNCL_PIO;
+			break;
+		case 'H':
+			param[PARAM_HANG / 8] = v;
+			flags |= PF_HANG;
+			break;
+		case 'w':
+			if (v > 3600) {
+				err("--claim-wait: at most 3600 seconds");
+				return 2;
+			}
+			wait_s = v;
+			break;
+		case 't':
+			vm.timeout_ms = v;
+			break;
+		}
+	}
+	if (optind < argc) {
+		err("unexpected argument %s", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	if (!payload_path) {
+		err("--payload is required");
+		usage(stderr);
+		return 2;
+	}
+	if (((flags & PF_MMIO) && param[PARAM_MMIO / 8] < PAYLOAD_RAM_SIZE) ||
+	    ((flags & PF_UNCL_MMIO) &&
+	     param[PARAM_UNCL_MMIO / 8] < PAYLOAD_RAM_SIZE) ||
+	    ((flags & PF_HANG) && param[PARAM_HANG / 8] < PAYLOAD_RAM_SIZE)) {
+		err("MMIO addresses below 0x%x are guest RAM", PAYLOAD_RAM_SIZE);
+		return 2;
+	}
+	if ((flags & PF_UNCL_PIO) && param[PARAM_UNCL_PIO / 8] > 0xfffc) {
+		err("--unclaimed-pio: at most 0xfffc (4-byte reads)");
+		return 2;
+	}
+	v = WINDOW_START + (uint64_t)vm.nr_vcpus * WINDOW_SIZE;
+	if ((flags & PF_MMIO) && param[PARAM_MMIO / 8] + v > MMIO_LIMIT) {
+		err("--mmio: the region must end below 4 GiB");
+		return 2;
+	}
+	if ((flags & PF_PIO) && param[PARAM_PIO / 8] + v > 0x10000) {
+		err("--pio: the region must end below port 0x10000");
+		return 2;
+	}
+	if (((flags & PF_PIO) && param[PARAM_PIO / 8] <= REPORT_PORT &&
+	     param[PARAM_PIO / 8] + v > REPORT_PORT) ||
+	    ((flags & PF_UNCL_PIO) && param[PARAM_UNCL_PIO / 8] <= REPORT_PORT &&
+	     param[PARAM_UNCL_PIO / 8] + 4 > REPORT_PORT)) {
+		err("port 0x%x is the report port: test other ports",
+		    REPORT_PORT);
+		return 2;
+	}
+	param[PARAM_FLAGS / 8] = flags;
+	param[PARAM_NR_VCPUS / 8] = vm.nr_vcpus;
+
+	setlinebuf(stdout);
+	payload = read_payload(payload_path, &payload_size);
+	if (!payload)
+		return 1;
+	/* The ioreq guest first: it must exist before the first exit. */
+	if (create_guest(&vm, &guest_id))
+		return 1;
+	if (setup_kvm(&vm))
+		return 1;
+	setup_memory(&vm, payload, payload_size);
+	free(payload);
+	memcpy(vm.ram + PARAM_ADDR, param, sizeof(param));
+
+	printf("TAP version 13\n");
+	printf("# ioreq-kvm: guest %" PRIu64 ", %u vcpu%s, payload %s (%zu bytes)\n",
+	       guest_id, vm.nr_vcpus, vm.nr_vcpus == 1 ? "" : "s",
+	       payload_path, payload_size);
+	if ((flags & PF_MMIO) &&
+	    claim_wait(&vm, IOREQ_SPACE_MMIO, param[PARAM_MMIO / 8], wait_s))
+		return 1;
+	if ((flags & PF_PIO) &&
+	    claim_wait(&vm, IOREQ_SPACE_PIO, param[PARAM_PIO / 8], wait_s))
+		return 1;
+
+	vcpus = calloc(vm.nr_vcpus, sizeof(*vcpus));
+	if (!vcpus) {
+		err("out of memory");
+		return 1;
+	}
+	for (i = 0; i < vm.nr_vcpus; i++) {
+		vcpus[i].vm = &vm;
+		vcpus[i].index = i;
+		if (setup_vcpu(&vm, &vcpus[i]))
+			return 1;
+	}
+	for (i = 0; i < vm.nr_vcpus; i++) {
+		ret = pthread_create(&vcpus[i].thread, NULL, vcpu_thread,
+				     &vcpus[i]);
+		if (ret) {
+			err("starting vcpu %u's thread: %s", i, strerror(ret));
+			break;
+		}
+		started++;
+	}
+	for (i = 0; i < started; i++) {
+		pthread_join(vcpus[i].thread, NULL);
+		if (vcpus[i].rc || !vcpus[i].done)
+			unfinished++;
+	}
+	unfinished += vm.nr_vcpus - started;
+
+	printf("1..%u\n", vm.checks);
+	printf("# ioreq-kvm: %u passed, %u failed; %u of %u vcpus finished\n",
+	       vm.checks - vm.failed, vm.failed, vm.nr_vcpus - unfinished,
+	       vm.nr_vcpus);
+	printf("# ioreq-kvm: %lu exits forwarded, %lu of them string I/O\n",
+	       vm.exits, vm.string_exits);
+	/* Closing the fds destroys the VM and the ioreq guest. */
+	return vm.failed || unfinished || !vm.checks ? 1 : 0;
+}

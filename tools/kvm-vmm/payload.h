@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The contract between ioreq-kvm (the VMM, ioreq-kvm.c) and its guest code
+ * (payload.S): where things sit in guest RAM, the parameter block the VMM
+ * fills in, and the report record the guest hands back through the report
+ * port.  Plain #defines, so that both C and the assembler can include it.
+ *
+ * Guest-physical layout (RAM is PAYLOAD_RAM_SIZE bytes from address 0;
+ * everything else below 4 GiB is unbacked, so accesses there exit):
+ *
+ *   0x1000          PML4, 0x2000 PDPT, 0x3000-0x6fff four page directories
+ *                   identity-mapping 0-4 GiB with 2 MiB pages
+ *   PARAM_ADDR      parameter block (PARAM_*), written by the VMM
+ *   REPORT_ADDR     one REPORT_SIZE-byte report record per vcpu
+ *   PAYLOAD_LOAD    the flat binary, at most PAYLOAD_MAX bytes
+ *   STACK_TOP       vcpu v's stack ends at STACK_TOP - v * STACK_SIZE
+ */
+#ifndef _IOREQ_KVM_PAYLOAD_H
+#define _IOREQ_KVM_PAYLOAD_H
+
+#define PAYLOAD_RAM_SIZE	0x200000
+#define PAYLOAD_PML4		0x1000
+#define PAYLOAD_PDPT		0x2000
+#define PAYLOAD_PD		0x3000		/* four pages */
+#define PARAM_ADDR		0x7000
+#define REPORT_ADDR		0x8000
+#define REPORT_SIZE		0x40
+#define PAYLOAD_LOAD		0x10000
+#define PAYLOAD_MAX		0x60000
+#define STACK_TOP		0x100000
+#define STACK_SIZE		0x4000
+#define PAYLOAD_MAX_VCPUS	16
+
+/*
+ * The scratch-register device of tools/ioreq-backend/scratch_dev.h, as
+ * the guest code checks it (ioreq-kvm.c asserts that the two agree):
+ * byte i of a region starts as (i * PATTERN_MUL + PATTERN_ADD) & 0xff,
+ * and bytes 0..3 of an MMIO region read as SCRATCH_ID_VALUE.
+ */
+#define PATTERN_MUL		7
+#define PATTERN_ADD		0x5a
+#define SCRATCH_ID_VALUE	0x494f5251
+
+/*
+ * The guest writes the guest-physical address of its report record to
+ * this port with a 4-byte OUT; the VMM handles that exit itself.
+ */
+#define REPORT_PORT		0xe9
+
+/* Parameter block: 64-bit fields at these offsets from PARAM_ADDR */
+#define PARAM_FLAGS		0x00	/* PF_* */
+#define PARAM_NR_VCPUS		0x08
+#define PARAM_MMIO		0x10	/* scratch MMIO region to test */
+#define PARAM_PIO		0x18	/* scratch port region to test */
+#define PARAM_HANG		0x20	/* MMIO address never answered */
+#define PARAM_UNCL_MMIO		0x28	/* MMIO address nobody claims */
+#define PARAM_UNCL_PIO		0x30	/* port nobody claims */
+#define PARAM_SIZE		0x38
+
+#define PF_MMIO			0x01
+#define PF_PIO			0x02
+#define PF_HANG			0x04
+#define PF_UNCL_MMIO		0x08
+#define PF_UNCL_PIO		0x10
+
+/*
+ * Each vcpu tests the bytes WINDOW_START + v * WINDOW_SIZE onwards of each
+ * region, WINDOW_SIZE of them, so vcpus never write the same byte.  A
+ * region must be at least WINDOW_START + nr_vcpus * WINDOW_SIZE long.
+ */
+#define WINDOW_START		0x10
+#define WINDOW_SIZE		0x40
+#define STRING_OFF		0x38	/* the port of the string I/O test */
+
+/* Report record: 64-bit fields at these offsets */
+#define REPORT_TYPE		0x00	/* RT_* */
+#define REPORT_SPACE		0x08	/* 0 MMIO, 1 port I/O */
+#define REPORT_WHAT		0x10	/* W_*, for RT_CHECK and RT_NOTE */
+#define REPORT_ADDR_F		0x18	/* address or port */
+#define REPORT_LEN		0x20	/* access size */
+#define REPORT_EXPECT		0x28	/* value the device model gives */
+#define REPORT_GOT		0x30	/* value read */
+
+#define RT_CHECK		1	/* one value checked: pass if equal */
+#define RT_NOTE			2	/* about to do W_* at REPORT_ADDR_F */
+#define RT_DONE			3	/* this vcpu has finished */
+
+#define W_PATTERN		1	/* read of the initial content */
+#define W_READBACK		2	/* read after a write of the same size */
+#define W_ID			3	/* read of the ID register */
+#define W_ID_WRITE		4	/* ID register read after a write to it */
+#define W_STRING_OUT		5	/* read after a string OUT (rep outs) */
+#define W_STRING_IN		6	/* a string IN (rep ins), 3 elements */
+#define W_UNCLAIMED		7	/* read of an unclaimed address */
+#define W_UNCLAIMED_WRITE	8	/* the same after a write to it */
+#define W_HANG			9	/* read the backend never answers */
+
+#endif /* _IOREQ_KVM_PAYLOAD_H */
