@@ -402,8 +402,8 @@ int main(int argc, char **argv)
 		     r->regs.has_id ? ", ID register 0x494f5251 at offset 0" :
 		     "");
 	}
-	if (b.verbose)
-		info("serving; stop with SIGTERM or by ending the guest");
+	/* Scripts wait for this line: every region is claimed. */
+	info("serving; stop with SIGTERM or by ending the guest");
 
 	for (;;) {
 		struct ioreq_cmd buf[IOREQ_BATCH_MAX];

@@ -28,7 +28,9 @@
  *   We take a page from xen_alloc_unpopulated_pages(), whose direct-map
  *   PTE exists but is not present, and point that PTE at the MFN with
  *   HYPERVISOR_mmu_update() naming the owner of the frame as the foreign
- *   domain, as privcmd's xen_remap_pfn() does for user mappings.  Undone
+ *   domain and asking for no translation (the owner is usually a PVH or
+ *   HVM guest), as privcmd's xen_remap_pfn() does for user mappings of
+ *   acquired resources.  Undone
  *   with HYPERVISOR_update_va_mapping() to an empty PTE, flushing the TLB.
  * - Auto-translated (PVH, Arm): we pass the GFN of an unpopulated page
  *   and Xen maps the frame there in our physmap; the page's direct-map
@@ -196,7 +198,13 @@ static int ioreq_xen_map_pv(struct page *page, xen_pfn_t mfn, domid_t owner)
 	ptep = lookup_address(va, &level);
 	if (!ptep || level != PG_LEVEL_4K)
 		return -EOPNOTSUPP;
-	mu.ptr = arbitrary_virt_to_machine(ptep).maddr | MMU_NORMAL_PT_UPDATE;
+	/*
+	 * @mfn is a machine frame even when @owner is auto-translated (a
+	 * PVH or HVM guest): without NO_TRANSLATE Xen would look it up as
+	 * one of @owner's guest frames and fail with -EINVAL.
+	 */
+	mu.ptr = arbitrary_virt_to_machine(ptep).maddr |
+		 MMU_PT_UPDATE_NO_TRANSLATE;
 	mu.val = pte_val_ma(mfn_pte(mfn, PAGE_KERNEL));
 	return HYPERVISOR_mmu_update(&mu, 1, NULL, owner);
 }
