@@ -141,4 +141,37 @@ build_modules_and_tools()
 	log "tools built in $(( $(now) - t ))s"
 }
 
+# kvm_modules KROOT DIR: KVM's modules from the unpacked kernel package
+# KROOT (irqbypass, kvm, ccp for kvm-amd's SEV symbols, kvm-amd: what a
+# QEMU TCG guest with -cpu max,-smap needs for /dev/kvm), uncompressed
+# into DIR (busybox insmod may not read .ko.xz or .ko.zst).  Sets the array
+# kvm_mod_args to vmtest.sh's --module arguments for them, in load order.
+# Returns 1, saying which, if one is missing.
+kvm_modules()
+{
+	local kroot=$1 dir=$2 m f src dst
+
+	kvm_mod_args=()
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	for m in virt/lib/irqbypass arch/x86/kvm/kvm drivers/crypto/ccp/ccp \
+		 arch/x86/kvm/kvm-amd; do
+		src=
+		for f in "$kroot"/lib/modules/*/kernel/"$m".ko{,.xz,.zst}; do
+			[ ! -f "$f" ] || { src=$f; break; }
+		done
+		if [ -z "$src" ]; then
+			log "no $m.ko in $kroot/lib/modules"
+			return 1
+		fi
+		dst=$dir/$(basename "$m").ko
+		case $src in
+		*.xz)	xz -dc "$src" > "$dst" ;;
+		*.zst)	zstd -qdc "$src" > "$dst" ;;
+		*)	cp "$src" "$dst" ;;
+		esac
+		kvm_mod_args+=(--module "$dst")
+	done
+}
+
 IOREQ_MODULES=${IOREQ_MODULES:-drivers/ioreq/ioreq.ko drivers/ioreq/vmm/ioreq_vmm.ko}

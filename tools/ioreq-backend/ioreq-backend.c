@@ -13,12 +13,15 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
 
 #include "libioreq.h"
 #include "scratch_dev.h"
@@ -31,6 +34,7 @@ struct region {
 	uint64_t addr;
 	uint64_t len;
 	uint32_t id;
+	int mbox;		/* the mailbox (scratch_dev.h), not scratch */
 	struct scratch_regs regs;
 };
 
@@ -44,6 +48,12 @@ struct backend {
 	uint64_t vcpus_seen;	/* bit per vcpu below 64 */
 	uint64_t vcpus_seen_hi;	/* any vcpu >= 64 */
 	uint64_t bad;		/* malformed or out-of-range records */
+	int fd;			/* the /dev/ioreq session */
+	int irq;		/* --irq given */
+	uint32_t irq_line;	/* the mailbox's interrupt line */
+	uint64_t mbox_cmds;	/* mailbox commands carried out */
+	uint64_t mbox_failed;	/* of which did not end MBOX_ST_OK */
+	uint64_t irq_injected;	/* IOREQ_INJECT_IRQ calls that succeeded */
 };
 
 static volatile sig_atomic_t stop;
@@ -84,7 +94,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "Usage: ioreq-backend --guest ID [--mmio ADDR:LEN]... [--pio PORT:LEN]...\n"
-"                     [--wait SECS] [--hang ADDR] [--verbose]\n"
+"                     [--wait SECS] [--hang ADDR] [--mailbox ADDR [--irq LINE]]\n"
+"                     [--verbose]\n"
 "\n"
 "Serve guest ID's accesses to the given regions through /dev/ioreq (or\n"
 "$IOREQ_DEV), emulating a scratch-register device on each, until the guest\n"
@@ -98,6 +109,11 @@ static void usage(FILE *f)
 "                        exist yet (default 0: fail at once)\n"
 "  -H, --hang ADDR       fault injection: read accesses to MMIO address ADDR\n"
 "                        but never answer them (a hung device)\n"
+"  -M, --mailbox ADDR    also claim 0x%x bytes of MMIO at ADDR for the\n"
+"                        mailbox: guest memory checks and a doorbell\n"
+"                        interrupt (scratch_dev.h, README)\n"
+"  -i, --irq LINE        the mailbox's interrupt: IOREQ_IRQ_LINE LINE (an\n"
+"                        ISA IRQ or GSI on x86, an SPI on Arm)\n"
 "  -v, --verbose         describe every access and batch\n"
 "  -h, --help            this text\n"
 "\n"
@@ -108,12 +124,157 @@ static void usage(FILE *f)
 "  - MMIO only: bytes 0..3 are a read-only ID register reading 0x494f5251\n"
 "    (\"IORQ\"); writes to them are dropped.\n"
 "Exit status: 0 when the guest went away or on SIGINT/SIGTERM, 1 on error,\n"
-"2 on bad usage.\n");
+"2 on bad usage.\n", MBOX_LEN);
 }
 
 static struct region *find_region(struct backend *b, uint64_t user_data)
 {
 	return user_data < b->nr_regions ? &b->regions[user_data] : NULL;
+}
+
+static void mbox_set(struct region *r, uint64_t off, uint32_t val)
+{
+	unsigned int i;
+
+	for (i = 0; i < 4; i++)
+		r->regs.bytes[off + i] = (uint8_t)(val >> (8 * i));
+}
+
+/*
+ * Check the guest's buffer and answer it, through a mapping of the guest's
+ * memory or a copy.  Return: MBOX_ST_*, with *result as scratch_dev.h says.
+ */
+static uint32_t mbox_buffer(struct backend *b, uint32_t how, uint64_t gpa,
+			    uint64_t len, uint32_t *result)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	uint64_t start = gpa & ~(uint64_t)(page - 1), i;
+	size_t map_len = 0;
+	void *map = NULL;
+	uint8_t *buf;
+	uint32_t st = MBOX_ST_OK;
+	int ret;
+
+	if (how != MBOX_CMD_MMAP && how != MBOX_CMD_COPY) {
+		*result = EINVAL;
+		return MBOX_ST_ERROR;
+	}
+	if (!len || len > MBOX_MAX_BUF || gpa + len < gpa) {
+		*result = EINVAL;
+		return MBOX_ST_ERROR;
+	}
+	if (how == MBOX_CMD_MMAP) {
+		map_len = (gpa - start + len + page - 1) & ~(uint64_t)(page - 1);
+		map = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+			   b->fd, (off_t)start);
+		if (map == MAP_FAILED) {
+			*result = errno;
+			return MBOX_ST_ERROR;
+		}
+		buf = (uint8_t *)map + (gpa - start);
+	} else {
+		struct ioreq_guest_rw rw = {
+			.size = sizeof(rw), .addr = gpa, .len = len,
+		};
+
+		buf = malloc(len);
+		if (!buf) {
+			*result = ENOMEM;
+			return MBOX_ST_ERROR;
+		}
+		rw.buf = (uintptr_t)buf;
+		if (ioctl(b->fd, IOREQ_READ_GUEST, &rw) < 0) {
+			*result = errno;
+			free(buf);
+			return MBOX_ST_ERROR;
+		}
+	}
+	for (i = 0; i < len; i++) {
+		if (buf[i] != MBOX_GUEST_BYTE(i)) {
+			*result = (uint32_t)i;
+			st = MBOX_ST_MISMATCH;
+			goto out;
+		}
+	}
+	for (i = 0; i < len; i++)
+		buf[i] = MBOX_ANSWER_BYTE(i);
+	*result = 0;
+	if (how == MBOX_CMD_COPY) {
+		struct ioreq_guest_rw rw = {
+			.size = sizeof(rw), .addr = gpa, .len = len,
+			.buf = (uintptr_t)buf,
+		};
+
+		ret = ioctl(b->fd, IOREQ_WRITE_GUEST, &rw);
+		if (ret < 0) {
+			*result = errno;
+			st = MBOX_ST_ERROR;
+		}
+	}
+out:
+	if (map)
+		munmap(map, map_len);
+	else
+		free(buf);
+	return st;
+}
+
+static int mbox_irq(struct backend *b, uint32_t level)
+{
+	struct ioreq_inject inj = {
+		.size = sizeof(inj),
+		.level = level,
+		.irq = { .kind = IOREQ_IRQ_LINE, .line = b->irq_line },
+	};
+
+	if (ioctl(b->fd, IOREQ_INJECT_IRQ, &inj) < 0) {
+		err("IOREQ_INJECT_IRQ line %u level %u: %s", b->irq_line,
+		    level, strerror(errno));
+		return -1;
+	}
+	b->irq_injected++;
+	return 0;
+}
+
+/* An access to the mailbox, in range; scratch_dev.h describes it. */
+static void mbox_access(struct backend *b, struct region *r,
+			struct ioreq_cmd *cmd, uint32_t vcpu)
+{
+	uint64_t off = cmd->offset, val;
+	uint32_t st, result = 0;
+	unsigned int i;
+
+	if (cmd->op == IOREQ_OP_READ) {
+		cmd->data = scratch_read(&r->regs, off, cmd->size);
+		return;
+	}
+	val = cmd->data & ioreq_size_mask(cmd->size);
+	for (i = 0; i < cmd->size; i++)
+		if (off + i < MBOX_STATUS || off + i >= MBOX_IRQ)
+			r->regs.bytes[off + i] = (uint8_t)(val >> (8 * i));
+	if (cmd->size != 4)
+		return;
+	if (off == MBOX_CMD) {
+		uint64_t gpa = scratch_read(&r->regs, MBOX_GPA, 8);
+		uint64_t len = scratch_read(&r->regs, MBOX_LEN_REG, 4);
+
+		st = mbox_buffer(b, (uint32_t)val, gpa, len, &result);
+		mbox_set(r, MBOX_STATUS, st);
+		mbox_set(r, MBOX_RESULT, result);
+		b->mbox_cmds++;
+		b->mbox_failed += st != MBOX_ST_OK;
+		info("vcpu %u: mailbox: %s %" PRIu64 " bytes at guest 0x%"
+		     PRIx64 ": %s (%u)", vcpu,
+		     val == MBOX_CMD_MMAP ? "mmap" :
+		     val == MBOX_CMD_COPY ? "copy" : "bad command", len, gpa,
+		     st == MBOX_ST_OK ? "pattern checked, answer written" :
+		     st == MBOX_ST_MISMATCH ? "pattern differs at offset" :
+		     "failed, errno", result);
+	} else if (off == MBOX_IRQ && b->irq) {
+		if (!mbox_irq(b, !!val) && b->verbose)
+			info("vcpu %u: mailbox: line %u %s", vcpu, b->irq_line,
+			     val ? "asserted" : "deasserted");
+	}
 }
 
 static int handle(struct ioreq_cmd *cmd, void *priv)
@@ -151,6 +312,15 @@ static int handle(struct ioreq_cmd *cmd, void *priv)
 			     (uint64_t)cmd->user_data);
 		if (cmd->op == IOREQ_OP_READ)
 			cmd->data = ioreq_size_mask(cmd->size ? cmd->size : 8);
+		return IOREQ_RESPOND;
+	}
+
+	if (r->mbox) {
+		mbox_access(b, r, cmd, vcpu);
+		if (b->verbose)
+			info("vcpu %u: mailbox %s %u bytes at offset 0x%" PRIx64
+			     ": 0x%" PRIx64, vcpu, ioreq_op_name(cmd->op),
+			     cmd->size, off, (uint64_t)cmd->data);
 		return IOREQ_RESPOND;
 	}
 
@@ -217,6 +387,34 @@ static int add_region(struct backend *b, uint32_t space, const char *arg)
 	return 0;
 }
 
+static int add_mailbox(struct backend *b, const char *arg)
+{
+	struct region *r;
+	uint64_t addr;
+
+	if (ioreq_parse_u64(arg, &addr) || addr + MBOX_LEN < addr) {
+		err("bad --mailbox address '%s'", arg);
+		return -1;
+	}
+	if (b->nr_regions == MAX_REGIONS) {
+		err("at most %d regions", MAX_REGIONS);
+		return -1;
+	}
+	r = &b->regions[b->nr_regions];
+	r->space = IOREQ_SPACE_MMIO;
+	r->addr = addr;
+	r->len = MBOX_LEN;
+	r->mbox = 1;
+	r->regs.len = MBOX_LEN;
+	r->regs.bytes = calloc(1, MBOX_LEN);
+	if (!r->regs.bytes) {
+		err("out of memory for the mailbox");
+		return -1;
+	}
+	b->nr_regions++;
+	return 0;
+}
+
 static int attach(int fd, struct backend *b, unsigned int wait_s,
 		  struct ioreq_attach *at)
 {
@@ -265,6 +463,11 @@ static void print_summary(struct backend *b, const struct ioreq_serve_stats *s,
 	     " out of range", s->max_batch, s->max_batch == 1 ? "" : "s",
 	     s->multi_vcpu_batches,
 	     s->responses, s->unanswered, s->stale, b->bad);
+	if (b->mbox_cmds || b->irq_injected)
+		info("mailbox: %" PRIu64 " command%s (%" PRIu64 " not ok), %"
+		     PRIu64 " interrupt injection%s", b->mbox_cmds,
+		     b->mbox_cmds == 1 ? "" : "s", b->mbox_failed,
+		     b->irq_injected, b->irq_injected == 1 ? "" : "s");
 }
 
 int main(int argc, char **argv)
@@ -275,6 +478,8 @@ int main(int argc, char **argv)
 		{ "pio",     required_argument, NULL, 'p' },
 		{ "wait",    required_argument, NULL, 'w' },
 		{ "hang",    required_argument, NULL, 'H' },
+		{ "mailbox", required_argument, NULL, 'M' },
+		{ "irq",     required_argument, NULL, 'i' },
 		{ "verbose", no_argument,       NULL, 'v' },
 		{ "help",    no_argument,       NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -284,13 +489,13 @@ int main(int argc, char **argv)
 	struct ioreq_attach at;
 	struct sigaction sa;
 	char caps[128];
-	uint64_t wait_s = 0;
-	int have_guest = 0, fd, ret, c;
+	uint64_t wait_s = 0, line;
+	int have_guest = 0, have_mbox = 0, fd, ret, c;
 	unsigned int i;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
-	while ((c = getopt_long(argc, argv, "g:m:p:w:H:vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "g:m:p:w:H:M:i:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'g':
 			if (ioreq_parse_u64(optarg, &b.guest_id)) {
@@ -320,6 +525,23 @@ int main(int argc, char **argv)
 			}
 			b.hang = 1;
 			break;
+		case 'M':
+			if (have_mbox) {
+				err("one --mailbox only");
+				return 2;
+			}
+			if (add_mailbox(&b, optarg))
+				return 2;
+			have_mbox = 1;
+			break;
+		case 'i':
+			if (ioreq_parse_u64(optarg, &line) || line > UINT32_MAX) {
+				err("bad --irq line '%s'", optarg);
+				return 2;
+			}
+			b.irq_line = (uint32_t)line;
+			b.irq = 1;
+			break;
 		case 'v':
 			b.verbose = 1;
 			break;
@@ -337,6 +559,10 @@ int main(int argc, char **argv)
 		else
 			err("need --guest and at least one --mmio or --pio");
 		usage(stderr);
+		return 2;
+	}
+	if (b.irq && !have_mbox) {
+		err("--irq is the mailbox's interrupt: it needs --mailbox");
 		return 2;
 	}
 
@@ -365,6 +591,7 @@ int main(int argc, char **argv)
 			    strerror(-ret));
 		return 1;
 	}
+	b.fd = fd;
 	info("attached to guest %" PRIu64 " (%u vcpu%s; its hypervisor offers:"
 	     " %s)", b.guest_id, at.nr_vcpus, at.nr_vcpus == 1 ? "" : "s",
 	     ioreq_caps_str(at.caps, caps, sizeof(caps)));
@@ -377,6 +604,16 @@ int main(int argc, char **argv)
 			     inf.max_regions);
 	}
 
+	if (have_mbox && !(at.caps & IOREQ_CAP_GUEST_MEMORY)) {
+		err("guest %" PRIu64 "'s hypervisor does not lend its memory (no IOREQ_CAP_GUEST_MEMORY): no --mailbox",
+		    b.guest_id);
+		return 1;
+	}
+	if (b.irq && !(at.caps & IOREQ_CAP_IRQ_LINE)) {
+		err("guest %" PRIu64 "'s hypervisor cannot inject line interrupts (no IOREQ_CAP_IRQ_LINE): no --irq",
+		    b.guest_id);
+		return 1;
+	}
 	for (i = 0; i < b.nr_regions; i++) {
 		struct region *r = &b.regions[i];
 		uint64_t need = r->space == IOREQ_SPACE_MMIO ?
@@ -399,8 +636,8 @@ int main(int argc, char **argv)
 		info("claimed %-4s 0x%" PRIx64 "-0x%" PRIx64 " (%" PRIu64
 		     " bytes)%s", ioreq_space_name(r->space), r->addr,
 		     r->addr + r->len - 1, r->len,
-		     r->regs.has_id ? ", ID register 0x494f5251 at offset 0" :
-		     "");
+		     r->mbox ? ", the mailbox" : r->regs.has_id ?
+		     ", ID register 0x494f5251 at offset 0" : "");
 	}
 	/* Scripts wait for this line: every region is claimed. */
 	info("serving; stop with SIGTERM or by ending the guest");

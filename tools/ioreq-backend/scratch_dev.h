@@ -121,4 +121,49 @@ static inline int scratch_write(struct scratch_regs *r, uint64_t off,
 	return 0;
 }
 
+/*
+ * The mailbox (ioreq-backend --mailbox ADDR [--irq LINE]): an optional
+ * second device in its own MMIO region of MBOX_LEN bytes, for guest memory
+ * and interrupts.  It is not a scratch register file and has no ID
+ * register.  Its registers are little-endian fields of a MBOX_LEN-byte
+ * file that starts as zeros; reads and writes of 1, 2, 4 or 8 bytes at any
+ * offset read and store bytes, except the read-only MBOX_STATUS and
+ * MBOX_RESULT bytes.  Two writes have side effects, each only when it is
+ * exactly 4 bytes at the register's offset:
+ *
+ *  - MBOX_CMD: MBOX_CMD_MMAP or MBOX_CMD_COPY.  The backend takes
+ *    MBOX_LEN_REG bytes (1 to MBOX_MAX_BUF) of guest memory at the
+ *    guest-physical address MBOX_GPA, by mmap() of its /dev/ioreq session
+ *    (MMAP) or with IOREQ_READ_GUEST/IOREQ_WRITE_GUEST (COPY), checks that
+ *    byte i is MBOX_GUEST_BYTE(i), and if so overwrites it with
+ *    MBOX_ANSWER_BYTE(i).  It has finished when the write completes:
+ *    MBOX_STATUS is then MBOX_ST_OK, MBOX_ST_MISMATCH (MBOX_RESULT: the
+ *    first offset that differed; memory left as it was) or MBOX_ST_ERROR
+ *    (MBOX_RESULT: the errno).  Any other command gives MBOX_ST_ERROR with
+ *    EINVAL.
+ *  - MBOX_IRQ: a non-zero value asserts the interrupt line given with
+ *    --irq (IOREQ_INJECT_IRQ, level 1), zero deasserts it.  A read returns
+ *    the last value written.  The guest acknowledges an interrupt by
+ *    writing 0.  Without --irq the value is stored and nothing is injected.
+ */
+#define MBOX_LEN		0x20
+#define MBOX_GPA		0x00	/* 8 bytes: guest-physical address */
+#define MBOX_LEN_REG		0x08	/* 4 bytes: length in bytes */
+#define MBOX_CMD		0x0c	/* 4 bytes, write: MBOX_CMD_* */
+#define MBOX_STATUS		0x10	/* 4 bytes, read-only: MBOX_ST_* */
+#define MBOX_RESULT		0x14	/* 4 bytes, read-only: offset or errno */
+#define MBOX_IRQ		0x18	/* 4 bytes: line level */
+
+#define MBOX_CMD_MMAP		1
+#define MBOX_CMD_COPY		2
+
+#define MBOX_ST_IDLE		0
+#define MBOX_ST_OK		1
+#define MBOX_ST_MISMATCH	2
+#define MBOX_ST_ERROR		3
+
+#define MBOX_MAX_BUF		(1U << 20)
+#define MBOX_GUEST_BYTE(i)	((uint8_t)(((i) * 13 + 0x21) & 0xff))
+#define MBOX_ANSWER_BYTE(i)	((uint8_t)(((i) * 11 + 0x3c) & 0xff))
+
 #endif /* _IOREQ_SCRATCH_DEV_H */

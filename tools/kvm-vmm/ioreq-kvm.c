@@ -10,13 +10,22 @@
  * report port (payload.h), on which the payload hands over the outcome of
  * its checks: those become KTAP lines on stdout.
  *
+ * The VMM lends the RAM memfd to backends (IOREQ_VMM_ADD_MEMORY) and runs
+ * KVM's in-kernel interrupt controllers (KVM_CREATE_IRQCHIP); a thread
+ * reads the interrupts backends inject (struct ioreq_vmm_event) from the
+ * ioreq guest's fd and delivers them with KVM_IRQ_LINE or KVM_SIGNAL_MSI.
+ * With --bench it times KVM exits answered in-process, through ioreq and
+ * over a socketpair to a child process.
+ *
  * Only libc, <linux/kvm.h> and the ioreq uapi headers.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -27,7 +36,9 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <linux/kvm.h>
 #include <linux/ioreq.h>
@@ -42,6 +53,16 @@ _Static_assert(SCRATCH_PATTERN(0) == PATTERN_ADD &&
 	       SCRATCH_PATTERN(1) == PATTERN_ADD + PATTERN_MUL &&
 	       SCRATCH_PATTERN(100) == ((100 * PATTERN_MUL + PATTERN_ADD) & 0xff),
 	       "payload.h and scratch_dev.h disagree on the initial pattern");
+_Static_assert(MB_GPA == MBOX_GPA && MB_LEN == MBOX_LEN_REG &&
+	       MB_CMD == MBOX_CMD && MB_STATUS == MBOX_STATUS &&
+	       MB_IRQ == MBOX_IRQ && MB_CMD_MMAP == MBOX_CMD_MMAP &&
+	       MB_CMD_COPY == MBOX_CMD_COPY && MB_ST_OK == MBOX_ST_OK,
+	       "payload.h and scratch_dev.h disagree on the mailbox registers");
+_Static_assert(MBOX_GUEST_BYTE(1) == GUEST_MUL + GUEST_ADD &&
+	       MBOX_GUEST_BYTE(0) == GUEST_ADD &&
+	       MBOX_ANSWER_BYTE(1) == ANSWER_MUL + ANSWER_ADD &&
+	       MBOX_ANSWER_BYTE(0) == ANSWER_ADD && DMA_LEN <= MBOX_MAX_BUF,
+	       "payload.h and scratch_dev.h disagree on the mailbox patterns");
 
 #define PTE_PRESENT	0x001ULL
 #define PTE_RW		0x002ULL
@@ -58,6 +79,21 @@ _Static_assert(SCRATCH_PATTERN(0) == PATTERN_ADD &&
 #define EFER_LMA	0x00000400ULL
 
 #define MMIO_LIMIT	0x100000000ULL	/* the identity map covers 4 GiB */
+
+/* GDT descriptors matching the segments setup_vcpu() loads */
+#define GDT_CODE64	0x00af9b000000ffffULL	/* selector 0x08 */
+#define GDT_DATA	0x00cf93000000ffffULL	/* selector 0x10 */
+
+/* --bench: how the VMM answers the bench loop's MMIO exits */
+enum bench_mode {
+	BENCH_INPROC,		/* the VMM itself, from its own register file */
+	BENCH_IOREQ,		/* IOREQ_VMM_ACCESS, a backend process answers */
+	BENCH_SOCKET,		/* a struct ioreq_cmd over a socketpair */
+	BENCH_MODES
+};
+
+#define BENCH_MAX_REPEATS	64
+#define BENCH_REGS_LEN		0x100	/* the in-process register file */
 
 /* Everything the vcpu threads share; set up before they start. */
 struct vm {
@@ -76,8 +112,29 @@ struct vm {
 	unsigned int checks;		/* KTAP case number */
 	unsigned int failed;
 
-	unsigned long exits;		/* forwarded exits, atomic */
+	unsigned long exits;		/* MMIO and port exits, atomic */
 	unsigned long string_exits;	/* of which PIO with count > 1 */
+
+	/* interrupts from backends */
+	pthread_t irq_thread;
+	pthread_mutex_t irq_lock;	/* reading and delivering events */
+	bool irq_stop;			/* the vcpus are done: no more */
+	unsigned long irq_events;	/* struct ioreq_vmm_event read */
+	unsigned long irq_delivered;	/* KVM_IRQ_LINE/KVM_SIGNAL_MSI done */
+	unsigned long irq_failed;	/* not delivered (error, unsupported) */
+	unsigned long irq_lost;		/* the sum of their lost counts */
+
+	/* --bench, used by vcpu 0's thread only */
+	uint64_t bench_n;		/* exits per phase, 0 without --bench */
+	unsigned int bench_repeats;
+	unsigned int bench_phase;	/* phases done, warm-up included */
+	enum bench_mode bench_mode;
+	double bench_t0;		/* when the current phase began, ns */
+	double bench_ns[BENCH_MODES][BENCH_MAX_REPEATS];	/* per exit */
+	struct scratch_regs bench_regs;	/* BENCH_INPROC's register file */
+	uint64_t bench_mmio;		/* the region's guest address */
+	int bench_sock;			/* BENCH_SOCKET: our end */
+	pid_t bench_child;
 };
 
 struct vcpu {
@@ -126,7 +183,8 @@ static void usage(FILE *f)
 "Usage: ioreq-kvm --payload FILE [--guest-id ID] [--vcpus N]\n"
 "                 [--mmio ADDR] [--pio PORT] [--unclaimed ADDR]\n"
 "                 [--unclaimed-pio PORT] [--hang ADDR] [--claim-wait SECS]\n"
-"                 [--timeout-ms MS] [--verbose]\n"
+"                 [--timeout-ms MS] [--mailbox ADDR [--irq PIN]]\n"
+"                 [--bench N [--repeats R] [--output FILE]] [--verbose]\n"
 "\n"
 "Run a KVM guest whose MMIO and port accesses go to ioreq backends through\n"
 "/dev/ioreq-vmm (or $IOREQ_VMM_DEV), and print the payload's checks as\n"
@@ -150,12 +208,24 @@ static void usage(FILE *f)
 "                         backends to claim --mmio and --pio\n"
 "  -t, --timeout-ms MS    IOREQ_VMM_ACCESS timeout (default 0: the\n"
 "                         provider's default_timeout_ms)\n"
+"  -M, --mailbox ADDR     vcpu 0 hands a buffer of guest memory to the\n"
+"                         mailbox of ioreq-backend --mailbox ADDR, once\n"
+"                         mapped and once copied, and checks the answer\n"
+"  -I, --irq PIN          vcpu 0 rings the mailbox's doorbell and takes\n"
+"                         the interrupt, routed from IOAPIC pin PIN (the\n"
+"                         backend's --irq LINE; 16-23 avoid the PIC)\n"
+"  -b, --bench N          only time exits: phases of N 4-byte reads of the\n"
+"                         --mmio region, answered by the VMM, through\n"
+"                         ioreq and over a socketpair to a child, in turn\n"
+"  -r, --repeats R        --bench: phases per way (default 5, max %u)\n"
+"  -o, --output FILE      --bench: key=value results to FILE\n"
 "  -v, --verbose          one line per forwarded access\n"
 "  -h, --help             this text\n"
 "\n"
 "Exit status: 0 if every check passed and every vcpu finished, 1 if not\n"
 "or on error, 2 on bad usage.\n",
-		PAYLOAD_LOAD, PAYLOAD_MAX_VCPUS, WINDOW_START, WINDOW_SIZE);
+		PAYLOAD_LOAD, PAYLOAD_MAX_VCPUS, WINDOW_START, WINDOW_SIZE,
+		BENCH_MAX_REPEATS);
 }
 
 static int parse_u64(const char *s, uint64_t max, uint64_t *out)
@@ -236,11 +306,117 @@ static int forward(struct vcpu *vcpu, unsigned int space, bool write,
 	return 0;
 }
 
+static double now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+/*
+ * The socketpair peer of --bench: a child process that answers each
+ * struct ioreq_cmd with the scratch-register model, as a vhost-user or
+ * vfio-user device process would answer its VMM's message.
+ */
+static void socket_child(int sock, uint64_t len)
+{
+	uint8_t bytes[BENCH_REGS_LEN];
+	struct scratch_regs regs = { .bytes = bytes, .len = len, .has_id = 1 };
+	struct ioreq_cmd cmd;
+	ssize_t n;
+
+	scratch_reset(&regs);
+	for (;;) {
+		n = read(sock, &cmd, sizeof(cmd));
+		if (n == 0)
+			_exit(0);
+		if (n != sizeof(cmd))
+			_exit(1);
+		if (cmd.op == IOREQ_OP_READ)
+			cmd.data = scratch_read(&regs, cmd.offset, cmd.size);
+		else
+			scratch_write(&regs, cmd.offset, cmd.size, cmd.data);
+		if (write(sock, &cmd, sizeof(cmd)) != sizeof(cmd))
+			_exit(1);
+	}
+}
+
+/* A --bench exit that is not forwarded: answered here or by the child. */
+static int bench_answer(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+	struct kvm_run *run = vcpu->run;
+	uint64_t off = run->mmio.phys_addr - vm->bench_mmio, v = 0;
+	struct ioreq_cmd cmd = {
+		.op = run->mmio.is_write ? IOREQ_OP_WRITE : IOREQ_OP_READ,
+		.size = run->mmio.len,
+		.offset = off,
+	};
+
+	if (run->mmio.phys_addr < vm->bench_mmio ||
+	    !scratch_in_range(&vm->bench_regs, off, run->mmio.len)) {
+		err("bench: %u-byte access at 0x%llx outside the region",
+		    run->mmio.len, (unsigned long long)run->mmio.phys_addr);
+		return -1;
+	}
+	if (vm->bench_mode == BENCH_INPROC) {
+		if (!run->mmio.is_write) {
+			v = scratch_read(&vm->bench_regs, off, run->mmio.len);
+			memcpy(run->mmio.data, &v, run->mmio.len);
+		} else {
+			memcpy(&v, run->mmio.data, run->mmio.len);
+			scratch_write(&vm->bench_regs, off, run->mmio.len, v);
+		}
+		return 0;
+	}
+	if (run->mmio.is_write)
+		memcpy(&cmd.data, run->mmio.data, run->mmio.len);
+	errno = 0;
+	if (write(vm->bench_sock, &cmd, sizeof(cmd)) != sizeof(cmd) ||
+	    read(vm->bench_sock, &cmd, sizeof(cmd)) != sizeof(cmd)) {
+		err("bench: socketpair to the child: %s",
+		    errno ? strerror(errno) : "short message");
+		return -1;
+	}
+	if (!run->mmio.is_write)
+		memcpy(run->mmio.data, &cmd.data, run->mmio.len);
+	return 0;
+}
+
+/*
+ * RT_BENCH: the phase that just ended took bench_n exits; the first
+ * BENCH_MODES phases warm up, then the modes take turns bench_repeats
+ * times each.  Set PARAM_BENCH_GO for the next phase.
+ */
+static void bench_phase(struct vm *vm)
+{
+	uint64_t *go = (uint64_t *)(vm->ram + PARAM_ADDR + PARAM_BENCH_GO);
+	unsigned int total = BENCH_MODES * (vm->bench_repeats + 1);
+	double t = now_ns();
+
+	/* Phase p (p = bench_phase - 1 here) ran mode p % BENCH_MODES. */
+	if (vm->bench_phase > BENCH_MODES)
+		vm->bench_ns[vm->bench_mode]
+			    [(vm->bench_phase - 1) / BENCH_MODES - 1] =
+			(t - vm->bench_t0) / vm->bench_n;
+	if (vm->bench_phase == total) {
+		*go = 0;
+		return;
+	}
+	vm->bench_mode = vm->bench_phase % BENCH_MODES;
+	vm->bench_phase++;
+	*go = 1;
+	vm->bench_t0 = now_ns();
+}
+
 static int handle_mmio(struct vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
 	unsigned int len = run->mmio.len, i;
 
+	if (vcpu->vm->bench_n && vcpu->vm->bench_mode != BENCH_IOREQ)
+		return bench_answer(vcpu);
 	if (len == 1 || len == 2 || len == 4 || len == 8)
 		return forward(vcpu, IOREQ_SPACE_MMIO, run->mmio.is_write,
 			       run->mmio.phys_addr, len, run->mmio.data);
@@ -297,11 +473,26 @@ static const char *what_name(uint64_t what)
 		return "unclaimed after write";
 	case W_HANG:
 		return "backend killed during read";
+	case W_MBOX_MMAP:
+		return "mailbox status, buffer mapped by the backend";
+	case W_ANSWER_MMAP:
+		return "bytes answered through the mapping";
+	case W_MBOX_COPY:
+		return "mailbox status, buffer copied by the backend";
+	case W_ANSWER_COPY:
+		return "bytes answered through IOREQ_WRITE_GUEST";
+	case W_IRQ:
+		return "interrupts taken by the payload's handler";
+	case W_IRQ_ACK:
+		return "interrupt register after the acknowledgment";
 	}
 	return "unknown check";
 }
 
-/* The payload wrote the address of its report record to REPORT_PORT. */
+/*
+ * The payload wrote the address of its report record to REPORT_PORT.
+ * Return: 0, 1 when the vcpu has finished (RT_DONE), -1 on error.
+ */
 static int handle_report(struct vcpu *vcpu)
 {
 	struct vm *vm = vcpu->vm;
@@ -356,7 +547,13 @@ static int handle_report(struct vcpu *vcpu)
 		return 0;
 	case RT_DONE:
 		vcpu->done = true;
-		return 0;
+		return 1;
+	case RT_BENCH:
+		if (vm->bench_n && !vcpu->index) {
+			bench_phase(vm);
+			return 0;
+		}
+		break;
 	}
 	err("vcpu %u: unknown report type %llu", vcpu->index,
 	    (unsigned long long)rec[REPORT_TYPE / 8]);
@@ -418,6 +615,138 @@ static void *vcpu_thread(void *arg)
 			    run->exit_reason);
 			return NULL;
 		}
+		if (ret > 0) {
+			/* With the in-kernel irqchip hlt never exits. */
+			vcpu->rc = 0;
+			return NULL;
+		}
+		if (ret)
+			return NULL;
+	}
+}
+
+/*
+ * The GSI of a PCI device's INTx pin: the usual swizzle of slots on bus 0
+ * onto the IOAPIC pins 16-19, as firmware routes them with no bridge in
+ * between: GSI 16 + (device + pin) % 4.  The segment, bus and function do
+ * not matter.
+ */
+static unsigned int intx_gsi(uint32_t sbdf, uint32_t pin)
+{
+	return 16 + ((((sbdf >> 3) & 0x1f) + pin) & 3);
+}
+
+/* Deliver one interrupt a backend injected.  Return: 0, or -1. */
+static int deliver(struct vm *vm, const struct ioreq_vmm_event *ev)
+{
+	const struct ioreq_irq *irq = &ev->irq;
+	struct kvm_irq_level line = { .level = ev->level };
+	struct kvm_msi msi = { 0 };
+	int ret;
+
+	switch (irq->kind) {
+	case IOREQ_IRQ_LINE:
+	case IOREQ_IRQ_PCI_INTX:
+		line.irq = irq->kind == IOREQ_IRQ_LINE ? irq->line :
+			   intx_gsi(irq->sbdf, irq->pin);
+		if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &line) < 0) {
+			diag(vm, "irq: KVM_IRQ_LINE %u level %u: %s", line.irq,
+			     ev->level, strerror(errno));
+			return -1;
+		}
+		diag(vm, "irq: %s %u -> KVM_IRQ_LINE gsi %u level %u",
+		     irq->kind == IOREQ_IRQ_LINE ? "line" : "PCI INTx of",
+		     irq->kind == IOREQ_IRQ_LINE ? irq->line : irq->sbdf,
+		     line.irq, ev->level);
+		return 0;
+	case IOREQ_IRQ_MSI:
+		msi.address_lo = (uint32_t)irq->msi_addr;
+		msi.address_hi = (uint32_t)(irq->msi_addr >> 32);
+		msi.data = irq->msi_data;
+		ret = ioctl(vm->vm_fd, KVM_SIGNAL_MSI, &msi);
+		if (ret < 0) {
+			diag(vm, "irq: KVM_SIGNAL_MSI 0x%llx/0x%x: %s",
+			     (unsigned long long)irq->msi_addr, irq->msi_data,
+			     strerror(errno));
+			return -1;
+		}
+		diag(vm, "irq: MSI 0x%llx/0x%x -> KVM_SIGNAL_MSI: %s",
+		     (unsigned long long)irq->msi_addr, irq->msi_data,
+		     ret ? "delivered" : "blocked by the guest");
+		return 0;
+	}
+	diag(vm, "irq: unknown kind %u, not delivered", irq->kind);
+	return -1;
+}
+
+/*
+ * Read the interrupt events queued on the ioreq guest's fd (O_NONBLOCK)
+ * and deliver them, until none is left.
+ * Return: 0, or -1 if read() failed.
+ */
+static int irq_drain(struct vm *vm)
+{
+	struct ioreq_vmm_event ev[16];
+	ssize_t n;
+	int i;
+
+	for (;;) {
+		n = read(vm->vmm_fd, ev, sizeof(ev));
+		if (n < 0) {
+			if (errno == EAGAIN)
+				return 0;
+			if (errno == EINTR)
+				continue;
+			err("reading interrupts from the ioreq guest: %s",
+			    strerror(errno));
+			return -1;
+		}
+		for (i = 0; i < n / (ssize_t)sizeof(ev[0]); i++) {
+			__atomic_add_fetch(&vm->irq_events, 1,
+					   __ATOMIC_RELAXED);
+			if (ev[i].lost) {
+				__atomic_add_fetch(&vm->irq_lost, ev[i].lost,
+						   __ATOMIC_RELAXED);
+				diag(vm, "irq: %u interrupts lost before this one",
+				     ev[i].lost);
+			}
+			if (ev[i].type != IOREQ_VMM_EVENT_IRQ) {
+				diag(vm, "irq: unknown event type %u",
+				     ev[i].type);
+				__atomic_add_fetch(&vm->irq_failed, 1,
+						   __ATOMIC_RELAXED);
+				continue;
+			}
+			if (deliver(vm, &ev[i]))
+				__atomic_add_fetch(&vm->irq_failed, 1,
+						   __ATOMIC_RELAXED);
+			else
+				__atomic_add_fetch(&vm->irq_delivered, 1,
+						   __ATOMIC_RELAXED);
+		}
+	}
+}
+
+/*
+ * The irq thread: wait for interrupt events and deliver them, until main()
+ * has drained the last ones (irq_stop).  It is never joined.
+ */
+static void *irq_thread(void *arg)
+{
+	struct vm *vm = arg;
+	struct pollfd pfd = { .fd = vm->vmm_fd, .events = POLLIN };
+	int ret;
+
+	for (;;) {
+		if (poll(&pfd, 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			err("poll of the ioreq guest: %s", strerror(errno));
+			return NULL;
+		}
+		pthread_mutex_lock(&vm->irq_lock);
+		ret = vm->irq_stop ? -1 : irq_drain(vm);
+		pthread_mutex_unlock(&vm->irq_lock);
 		if (ret)
 			return NULL;
 	}
@@ -429,6 +758,7 @@ static void setup_memory(struct vm *vm, const uint8_t *payload, size_t size)
 	uint64_t *pml4 = (uint64_t *)(vm->ram + PAYLOAD_PML4);
 	uint64_t *pdpt = (uint64_t *)(vm->ram + PAYLOAD_PDPT);
 	uint64_t *pd = (uint64_t *)(vm->ram + PAYLOAD_PD);
+	uint64_t *gdt = (uint64_t *)(vm->ram + PAYLOAD_GDT);
 	unsigned int i;
 
 	pml4[0] = PAYLOAD_PDPT | PTE_PRESENT | PTE_RW;
@@ -437,6 +767,8 @@ static void setup_memory(struct vm *vm, const uint8_t *payload, size_t size)
 	for (i = 0; i < 4 * 512; i++)
 		pd[i] = ((uint64_t)i << 21) | PTE_PRESENT | PTE_RW | PTE_PS;
 	memcpy(vm->ram + PAYLOAD_LOAD, payload, size);
+	gdt[1] = GDT_CODE64;
+	gdt[2] = GDT_DATA;
 }
 
 static int setup_vcpu(struct vm *vm, struct vcpu *vcpu)
@@ -451,12 +783,19 @@ static int setup_vcpu(struct vm *vm, struct vcpu *vcpu)
 		.type = 3, .present = 1, .dpl = 0, .db = 1, .s = 1,
 		.l = 0, .g = 1,
 	};
+	struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_RUNNABLE };
 	struct kvm_sregs sregs;
 	struct kvm_regs regs;
 
 	vcpu->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, vcpu->index);
 	if (vcpu->fd < 0) {
 		err("KVM_CREATE_VCPU %u: %s", vcpu->index, strerror(errno));
+		return -1;
+	}
+	/* With the in-kernel local APIC, vcpus but 0 would wait for a SIPI. */
+	if (ioctl(vcpu->fd, KVM_SET_MP_STATE, &mp) < 0) {
+		err("KVM_SET_MP_STATE (runnable) on vcpu %u: %s", vcpu->index,
+		    strerror(errno));
 		return -1;
 	}
 	vcpu->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE,
@@ -483,6 +822,8 @@ static int setup_vcpu(struct vm *vm, struct vcpu *vcpu)
 	sregs.fs = data;
 	sregs.gs = data;
 	sregs.ss = data;
+	sregs.gdt.base = PAYLOAD_GDT;
+	sregs.gdt.limit = PAYLOAD_GDT_SIZE - 1;
 	sregs.cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
 	sregs.cr3 = PAYLOAD_PML4;
 	sregs.cr4 = CR4_PAE;
@@ -512,6 +853,12 @@ static int setup_kvm(struct vm *vm)
 		.slot = 0,
 		.guest_phys_addr = 0,
 		.memory_size = PAYLOAD_RAM_SIZE,
+	};
+	struct ioreq_vmm_memory mem = {
+		.size = sizeof(mem),
+		.gpa = 0,
+		.len = PAYLOAD_RAM_SIZE,
+		.offset = 0,
 	};
 	unsigned int nent = 256;
 	int ret;
@@ -552,8 +899,13 @@ static int setup_kvm(struct vm *vm)
 		err("KVM_CREATE_VM: %s", strerror(errno));
 		return -1;
 	}
+	/* PIC, IOAPIC and local APICs in the kernel, before any vcpu. */
+	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0) {
+		err("KVM_CREATE_IRQCHIP: %s", strerror(errno));
+		return -1;
+	}
 
-	/* A memfd, so that a later provider can be handed guest RAM. */
+	/* A memfd, so that backends can be lent guest RAM. */
 	vm->ram_fd = memfd_create("ioreq-kvm-ram", MFD_CLOEXEC);
 	if (vm->ram_fd < 0) {
 		err("memfd_create: %s", strerror(errno));
@@ -574,6 +926,12 @@ static int setup_kvm(struct vm *vm)
 	slot.userspace_addr = (uintptr_t)vm->ram;
 	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &slot) < 0) {
 		err("KVM_SET_USER_MEMORY_REGION: %s", strerror(errno));
+		return -1;
+	}
+	mem.fd = vm->ram_fd;
+	if (ioctl(vm->vmm_fd, IOREQ_VMM_ADD_MEMORY, &mem) < 0) {
+		err("IOREQ_VMM_ADD_MEMORY (guest RAM 0-0x%x): %s",
+		    PAYLOAD_RAM_SIZE, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -644,6 +1002,112 @@ static int claim_wait(struct vm *vm, unsigned int space, uint64_t addr,
 	return -1;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Pin the calling thread (and what it creates later) to one CPU. */
+static void pin_cpu(unsigned int cpu)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(n > 0 ? cpu % n : 0, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+/* Fork the socketpair peer for --bench, pinned to CPU 1. */
+static int bench_fork(struct vm *vm)
+{
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		err("socketpair: %s", strerror(errno));
+		return -1;
+	}
+	fflush(stdout);
+	vm->bench_child = fork();
+	if (vm->bench_child < 0) {
+		err("fork: %s", strerror(errno));
+		return -1;
+	}
+	if (!vm->bench_child) {
+		/* Only the socket: the guest must die with the VMM. */
+		close(sv[0]);
+		close(vm->vmm_fd);
+		close(vm->vm_fd);
+		close(vm->kvm_fd);
+		close(vm->ram_fd);
+		pin_cpu(1);
+		socket_child(sv[1], BENCH_REGS_LEN);
+	}
+	close(sv[1]);
+	vm->bench_sock = sv[0];
+	vm->bench_regs.bytes = calloc(1, BENCH_REGS_LEN);
+	if (!vm->bench_regs.bytes) {
+		err("out of memory");
+		return -1;
+	}
+	vm->bench_regs.len = BENCH_REGS_LEN;
+	vm->bench_regs.has_id = 1;
+	scratch_reset(&vm->bench_regs);
+	return 0;
+}
+
+/*
+ * The --bench table, in ioreq-bench's format: per-exit round trip, median
+ * (min-max) over the repeats, and the ratio to the in-process floor of
+ * this run; key=value lines to @kv if given.
+ */
+static void bench_report(struct vm *vm, FILE *kv)
+{
+	static const char *const keys[BENCH_MODES] = {
+		[BENCH_INPROC] = "kvm_exit_inproc",
+		[BENCH_IOREQ] = "kvm_exit_ioreq",
+		[BENCH_SOCKET] = "kvm_exit_socketpair",
+	};
+	static const char *const whats[BENCH_MODES] = {
+		[BENCH_INPROC] = "KVM exit answered in the VMM",
+		[BENCH_IOREQ] = "KVM exit through ioreq",
+		[BENCH_SOCKET] = "KVM exit over a socketpair",
+	};
+	double med[BENCH_MODES], v[BENCH_MAX_REPEATS];
+	unsigned int m, n = vm->bench_repeats;
+
+	printf("# ioreq-kvm: bench, %" PRIu64 " 4-byte MMIO reads per phase, %u phases per way in turn, median (min-max)\n",
+	       vm->bench_n, n);
+	for (m = 0; m < BENCH_MODES; m++) {
+		memcpy(v, vm->bench_ns[m], n * sizeof(v[0]));
+		qsort(v, n, sizeof(v[0]), cmp_double);
+		med[m] = v[n / 2];
+		printf("%-34s %10.2f %-5s (%.2f-%.2f)", whats[m], med[m] / 1e3,
+		       "us", v[0] / 1e3, v[n - 1] / 1e3);
+		if (m != BENCH_INPROC)
+			printf("  %6.2fx %-22s", med[m] / med[BENCH_INPROC],
+			       "of in-process");
+		printf("\n");
+		if (kv) {
+			fprintf(kv, "%s_us_median=%.3f\n%s_us_min=%.3f\n"
+				"%s_us_max=%.3f\n", keys[m], med[m] / 1e3,
+				keys[m], v[0] / 1e3, keys[m], v[n - 1] / 1e3);
+			if (m != BENCH_INPROC)
+				fprintf(kv, "%s_ratio=%.3f\n", keys[m],
+					med[m] / med[BENCH_INPROC]);
+		}
+	}
+	printf("%-34s %10s %-5s %-13s  %6.2fx %s\n", "", "", "", "",
+	       med[BENCH_IOREQ] / med[BENCH_SOCKET], "ioreq of socketpair");
+	if (kv)
+		fprintf(kv, "kvm_exit_ioreq_vs_socketpair=%.3f\n"
+			"kvm_exit_reads_per_phase=%" PRIu64 "\n"
+			"kvm_exit_repeats=%u\n",
+			med[BENCH_IOREQ] / med[BENCH_SOCKET], vm->bench_n, n);
+}
+
 static uint8_t *read_payload(const char *path, size_t *size)
 {
 	uint8_t *buf;
@@ -705,15 +1169,23 @@ int main(int argc, char **argv)
 		{ "hang",	   required_argument, NULL, 'H' },
 		{ "claim-wait",	   required_argument, NULL, 'w' },
 		{ "timeout-ms",	   required_argument, NULL, 't' },
+		{ "mailbox",	   required_argument, NULL, 'M' },
+		{ "irq",	   required_argument, NULL, 'I' },
+		{ "bench",	   required_argument, NULL, 'b' },
+		{ "repeats",	   required_argument, NULL, 'r' },
+		{ "output",	   required_argument, NULL, 'o' },
 		{ "verbose",	   no_argument,	      NULL, 'v' },
 		{ "help",	   no_argument,	      NULL, 'h' },
 		{ }
 	};
 	struct vm vm = {
 		.kvm_fd = -1, .vm_fd = -1, .vmm_fd = -1, .ram_fd = -1,
-		.nr_vcpus = 1,
+		.nr_vcpus = 1, .bench_repeats = 5, .bench_sock = -1,
 		.out_lock = PTHREAD_MUTEX_INITIALIZER,
+		.irq_lock = PTHREAD_MUTEX_INITIALIZER,
 	};
+	const char *kv_path = NULL;
+	FILE *kv = NULL;
 	uint64_t param[PARAM_SIZE / 8] = { 0 };
 	uint64_t guest_id = 0, v, flags = 0;
 	unsigned int wait_s = 10, i, started = 0, unfinished = 0;
@@ -723,11 +1195,14 @@ int main(int argc, char **argv)
 	size_t payload_size;
 	int c, ret;
 
-	while ((c = getopt_long(argc, argv, "p:g:n:m:P:u:U:H:w:t:vh", opts,
+	while ((c = getopt_long(argc, argv, "p:g:n:m:P:u:U:H:w:t:M:I:b:r:o:vh", opts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			payload_path = optarg;
+			continue;
+		case 'o':
+			kv_path = optarg;
 			continue;
 		case 'v':
 			vm.verbose = true;
@@ -741,7 +1216,7 @@ int main(int argc, char **argv)
 		}
 		/* Every other option takes a number. */
 		if (parse_u64(optarg, c == 'P' || c == 'U' ? 0xffff :
-			      c == 'm' || c == 'u' || c == 'H' ?
+			      c == 'm' || c == 'u' || c == 'H' || c == 'M' ?
 			      MMIO_LIMIT - 8 : 0xffffffff, &v)) {
 			err("bad number for -%c: %s", c, optarg);
 			usage(stderr);
@@ -789,6 +1264,36 @@ int main(int argc, char **argv)
 		case 't':
 			vm.timeout_ms = v;
 			break;
+		case 'M':
+			param[PARAM_MBOX / 8] = v;
+			flags |= PF_MBOX;
+			break;
+		case 'I':
+			if (v >= IOAPIC_PINS) {
+				err("--irq: an IOAPIC pin, 0 to %u",
+				    IOAPIC_PINS - 1);
+				return 2;
+			}
+			param[PARAM_IRQ_LINE / 8] = v;
+			flags |= PF_IRQ;
+			break;
+		case 'b':
+			if (v < 1) {
+				err("--bench: at least 1 read per phase");
+				return 2;
+			}
+			vm.bench_n = v;
+			param[PARAM_BENCH / 8] = v;
+			flags |= PF_BENCH;
+			break;
+		case 'r':
+			if (v < 1 || v > BENCH_MAX_REPEATS) {
+				err("--repeats must be 1 to %u",
+				    BENCH_MAX_REPEATS);
+				return 2;
+			}
+			vm.bench_repeats = v;
+			break;
 		}
 	}
 	if (optind < argc) {
@@ -804,7 +1309,8 @@ int main(int argc, char **argv)
 	if (((flags & PF_MMIO) && param[PARAM_MMIO / 8] < PAYLOAD_RAM_SIZE) ||
 	    ((flags & PF_UNCL_MMIO) &&
 	     param[PARAM_UNCL_MMIO / 8] < PAYLOAD_RAM_SIZE) ||
-	    ((flags & PF_HANG) && param[PARAM_HANG / 8] < PAYLOAD_RAM_SIZE)) {
+	    ((flags & PF_HANG) && param[PARAM_HANG / 8] < PAYLOAD_RAM_SIZE) ||
+	    ((flags & PF_MBOX) && param[PARAM_MBOX / 8] < PAYLOAD_RAM_SIZE)) {
 		err("MMIO addresses below 0x%x are guest RAM", PAYLOAD_RAM_SIZE);
 		return 2;
 	}
@@ -829,6 +1335,23 @@ int main(int argc, char **argv)
 		    REPORT_PORT);
 		return 2;
 	}
+	if ((flags & PF_MBOX) && param[PARAM_MBOX / 8] + MBOX_LEN > MMIO_LIMIT) {
+		err("--mailbox: the mailbox must end below 4 GiB");
+		return 2;
+	}
+	if ((flags & PF_IRQ) && !(flags & PF_MBOX)) {
+		err("--irq: the interrupt is the mailbox's; it needs --mailbox");
+		return 2;
+	}
+	if ((flags & PF_BENCH) && (flags != (PF_BENCH | PF_MMIO) ||
+				   vm.nr_vcpus != 1)) {
+		err("--bench takes --mmio (the region read) and 1 vcpu only");
+		return 2;
+	}
+	if (kv_path && !(flags & PF_BENCH)) {
+		err("--output is for the --bench results");
+		return 2;
+	}
 	param[PARAM_FLAGS / 8] = flags;
 	param[PARAM_NR_VCPUS / 8] = vm.nr_vcpus;
 
@@ -845,7 +1368,9 @@ int main(int argc, char **argv)
 	free(payload);
 	memcpy(vm.ram + PARAM_ADDR, param, sizeof(param));
 
-	printf("TAP version 13\n");
+	/* --bench prints a table, not KTAP. */
+	if (!vm.bench_n)
+		printf("TAP version 13\n");
 	printf("# ioreq-kvm: guest %" PRIu64 ", %u vcpu%s, payload %s (%zu bytes)\n",
 	       guest_id, vm.nr_vcpus, vm.nr_vcpus == 1 ? "" : "s",
 	       payload_path, payload_size);
@@ -855,6 +1380,26 @@ int main(int argc, char **argv)
 	if ((flags & PF_PIO) &&
 	    claim_wait(&vm, IOREQ_SPACE_PIO, param[PARAM_PIO / 8], wait_s))
 		return 1;
+	if ((flags & PF_MBOX) &&
+	    claim_wait(&vm, IOREQ_SPACE_MMIO, param[PARAM_MBOX / 8], wait_s))
+		return 1;
+	if (vm.bench_n) {
+		vm.bench_mmio = param[PARAM_MMIO / 8];
+		/* Before any thread: the child is a plain fork. */
+		if (bench_fork(&vm))
+			return 1;
+		pin_cpu(0);
+	}
+	/* Events are read without blocking; IOREQ_VMM_ACCESS ignores it. */
+	if (fcntl(vm.vmm_fd, F_SETFL, O_NONBLOCK) < 0) {
+		err("O_NONBLOCK on the ioreq guest: %s", strerror(errno));
+		return 1;
+	}
+	ret = pthread_create(&vm.irq_thread, NULL, irq_thread, &vm);
+	if (ret) {
+		err("starting the irq thread: %s", strerror(ret));
+		return 1;
+	}
 
 	vcpus = calloc(vm.nr_vcpus, sizeof(*vcpus));
 	if (!vcpus) {
@@ -882,13 +1427,49 @@ int main(int argc, char **argv)
 			unfinished++;
 	}
 	unfinished += vm.nr_vcpus - started;
+	/* Deliver what backends injected before the vcpus stopped. */
+	pthread_mutex_lock(&vm.irq_lock);
+	irq_drain(&vm);
+	vm.irq_stop = true;
+	pthread_mutex_unlock(&vm.irq_lock);
 
-	printf("1..%u\n", vm.checks);
-	printf("# ioreq-kvm: %u passed, %u failed; %u of %u vcpus finished\n",
-	       vm.checks - vm.failed, vm.failed, vm.nr_vcpus - unfinished,
-	       vm.nr_vcpus);
-	printf("# ioreq-kvm: %lu exits forwarded, %lu of them string I/O\n",
+	if (!vm.bench_n) {
+		printf("1..%u\n", vm.checks);
+		printf("# ioreq-kvm: %u passed, %u failed; %u of %u vcpus finished\n",
+		       vm.checks - vm.failed, vm.failed,
+		       vm.nr_vcpus - unfinished, vm.nr_vcpus);
+	}
+	printf("# ioreq-kvm: %lu MMIO and port exits (%lu of them string I/O)\n",
 	       vm.exits, vm.string_exits);
+	printf("# ioreq-kvm: %lu interrupts from backends, %lu delivered, %lu not delivered, %lu lost\n",
+	       __atomic_load_n(&vm.irq_events, __ATOMIC_RELAXED),
+	       __atomic_load_n(&vm.irq_delivered, __ATOMIC_RELAXED),
+	       __atomic_load_n(&vm.irq_failed, __ATOMIC_RELAXED),
+	       __atomic_load_n(&vm.irq_lost, __ATOMIC_RELAXED));
+	if (vm.bench_n) {
+		if (unfinished ||
+		    vm.bench_phase != BENCH_MODES * (vm.bench_repeats + 1)) {
+			err("bench: the payload stopped after %u phases",
+			    vm.bench_phase);
+			return 1;
+		}
+		if (kv_path) {
+			kv = fopen(kv_path, "w");
+			if (!kv) {
+				err("%s: %s", kv_path, strerror(errno));
+				return 1;
+			}
+		}
+		bench_report(&vm, kv);
+		if (kv && fclose(kv)) {
+			err("%s: %s", kv_path, strerror(errno));
+			return 1;
+		}
+		/* The child ends on EOF; close before waiting for it. */
+		close(vm.bench_sock);
+		waitpid(vm.bench_child, NULL, 0);
+		return 0;
+	}
 	/* Closing the fds destroys the VM and the ioreq guest. */
 	return vm.failed || unfinished || !vm.checks ? 1 : 0;
 }

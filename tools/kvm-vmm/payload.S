@@ -9,7 +9,10 @@
  * It accesses the regions the parameter block names, checks each value
  * read against the scratch-register device (scratch_dev.h), and reports
  * every check through the report port (payload.h); the VMM prints them
- * and compares.  It ends with RT_DONE and halts.
+ * and compares.  Vcpu 0 also hands a buffer to the backend's mailbox and
+ * takes the mailbox's interrupt (PF_MBOX, PF_IRQ), or only runs the bench
+ * loop (PF_BENCH).  It ends with RT_DONE, after which the VMM stops
+ * running the vcpu (it halts if run again).
  *
  * Register use throughout: %r15 the vcpu index, %r14 the parameter block,
  * %r13 this vcpu's report record, %r12 the offset of this vcpu's window
@@ -30,6 +33,13 @@ payload_start:
 	imul	$WINDOW_SIZE, %r15, %r12
 	add	$WINDOW_START, %r12
 
+	testq	$PF_BENCH, PARAM_FLAGS(%r14)
+	jz	0f
+	test	%r15, %r15
+	jnz	5f
+	call	bench
+	jmp	5f
+0:
 	testq	$PF_MMIO, PARAM_FLAGS(%r14)
 	jz	1f
 	mov	PARAM_MMIO(%r14), %rdi
@@ -64,6 +74,21 @@ payload_start:
 	mov	$4, %edx
 	call	unclaimed
 4:
+	/* Only vcpu 0 uses the mailbox. */
+	test	%r15, %r15
+	jnz	8f
+	testq	$PF_MBOX, PARAM_FLAGS(%r14)
+	jz	8f
+	mov	$MB_CMD_MMAP, %edi
+	mov	$W_MBOX_MMAP, %esi
+	call	mbox_test
+	mov	$MB_CMD_COPY, %edi
+	mov	$W_MBOX_COPY, %esi
+	call	mbox_test
+	testq	$PF_IRQ, PARAM_FLAGS(%r14)
+	jz	8f
+	call	irq_test
+8:
 	/* Only vcpu 0 waits on the hung device. */
 	testq	$PF_HANG, PARAM_FLAGS(%r14)
 	jz	5f
@@ -492,7 +517,160 @@ hang_test:
 	mov	$4, %ecx
 	jmp	check
 
+/*
+ * mbox_test(cmd, what): fill DMA_BUF with the guest pattern, have the
+ * mailbox check it and answer with command cmd; report the mailbox status
+ * (what) and how many bytes hold the answer pattern (what + 1).
+ */
+mbox_test:
+	push	%rbx
+	push	%rbp
+	mov	%rdi, %rbx
+	mov	%rsi, %rbp
+	xor	%ecx, %ecx
+1:
+	imul	$GUEST_MUL, %ecx, %eax
+	add	$GUEST_ADD, %eax
+	movb	%al, DMA_BUF(%rcx)
+	inc	%ecx
+	cmp	$DMA_LEN, %ecx
+	jb	1b
+
+	mov	PARAM_MBOX(%r14), %rsi
+	movq	$DMA_BUF, MB_GPA(%rsi)
+	movl	$DMA_LEN, MB_LEN(%rsi)
+	movl	%ebx, MB_CMD(%rsi)
+	movl	MB_STATUS(%rsi), %r9d
+	mov	$MB_ST_OK, %r8d
+	xor	%edi, %edi
+	mov	%rbp, %rsi
+	mov	PARAM_MBOX(%r14), %rdx
+	add	$MB_STATUS, %rdx
+	mov	$4, %ecx
+	call	check
+
+	xor	%r9d, %r9d		/* bytes that hold the answer */
+	xor	%ecx, %ecx
+2:
+	imul	$ANSWER_MUL, %ecx, %eax
+	add	$ANSWER_ADD, %eax
+	cmpb	%al, DMA_BUF(%rcx)
+	jne	3f
+	inc	%r9d
+3:
+	inc	%ecx
+	cmp	$DMA_LEN, %ecx
+	jb	2b
+	mov	$DMA_LEN, %r8d
+	xor	%edi, %edi
+	lea	1(%rbp), %rsi
+	mov	$DMA_BUF, %edx
+	mov	$1, %ecx
+	call	check
+	pop	%rbp
+	pop	%rbx
+	ret
+
+/*
+ * irq_test(): route the mailbox's line (an IOAPIC pin) to IRQ_VECTOR on
+ * this vcpu's local APIC, ring the doorbell, and wait with sti; hlt until
+ * the handler has run; report how often it ran, then acknowledge (the
+ * backend deasserts the line) and report the register.
+ */
+irq_test:
+	push	%rbx
+	lea	irq_handler(%rip), %rax
+	mov	$(IDT_ADDR + IRQ_VECTOR * 16), %edi
+	mov	%ax, 0(%rdi)		/* offset 15:0 */
+	movw	$0x08, 2(%rdi)		/* code selector */
+	movw	$0x8e00, 4(%rdi)	/* present, 64-bit interrupt gate */
+	shr	$16, %rax
+	mov	%ax, 6(%rdi)		/* offset 31:16 */
+	shr	$16, %rax
+	mov	%eax, 8(%rdi)		/* offset 63:32 */
+	movl	$0, 12(%rdi)
+	lidt	idt_ptr(%rip)
+
+	movq	$0, IRQ_COUNT_ADDR
+	mov	$LAPIC_BASE, %eax
+	movl	$0x1ff, LAPIC_SVR(%rax)	/* enabled, spurious vector 0xff */
+	/* Redirection entry: fixed, physical, edge, active high, unmasked. */
+	mov	$IOAPIC_BASE, %eax
+	mov	PARAM_IRQ_LINE(%r14), %ecx
+	lea	IOAPIC_REDIR(,%rcx,2), %ecx
+	movl	%ecx, (%rax)
+	movl	$IRQ_VECTOR, IOAPIC_WINDOW(%rax)
+	inc	%ecx
+	movl	%ecx, (%rax)
+	movl	$0, IOAPIC_WINDOW(%rax)	/* destination: APIC ID 0 */
+
+	mov	PARAM_MBOX(%r14), %rbx
+	xor	%edi, %edi
+	mov	$W_IRQ, %esi
+	lea	MB_IRQ(%rbx), %rdx
+	call	note
+	movl	$1, MB_IRQ(%rbx)	/* the doorbell: assert the line */
+1:
+	cli
+	cmpq	$0, IRQ_COUNT_ADDR
+	jne	2f
+	sti				/* takes effect after the hlt begins */
+	hlt
+	jmp	1b
+2:
+	mov	IRQ_COUNT_ADDR, %r9
+	mov	$1, %r8d
+	xor	%edi, %edi
+	mov	$W_IRQ, %esi
+	lea	MB_IRQ(%rbx), %rdx
+	mov	$4, %ecx
+	call	check
+
+	movl	$0, MB_IRQ(%rbx)	/* acknowledge: deassert */
+	movl	MB_IRQ(%rbx), %r9d
+	xor	%r8d, %r8d
+	xor	%edi, %edi
+	mov	$W_IRQ_ACK, %esi
+	lea	MB_IRQ(%rbx), %rdx
+	mov	$4, %ecx
+	call	check
+	pop	%rbx
+	ret
+
+/* The mailbox's interrupt: count it and end it at the local APIC. */
+irq_handler:
+	push	%rax
+	incq	IRQ_COUNT_ADDR
+	mov	$LAPIC_BASE, %eax
+	movl	$0, LAPIC_EOI(%rax)
+	pop	%rax
+	iretq
+
+/*
+ * bench(): phases of PARAM_BENCH 4-byte reads of one MMIO register, each
+ * begun by an RT_BENCH report, until the VMM clears PARAM_BENCH_GO.
+ */
+bench:
+	movq	$RT_BENCH, REPORT_TYPE(%r13)
+	call	report
+	cmpq	$0, PARAM_BENCH_GO(%r14)
+	je	2f
+	mov	PARAM_BENCH(%r14), %rcx
+	mov	PARAM_MMIO(%r14), %rsi
+	add	%r12, %rsi
+1:
+	movl	(%rsi), %eax
+	dec	%rcx
+	jnz	1b
+	jmp	bench
+2:
+	ret
+
 	.section .rodata
+	.balign	8
+idt_ptr:
+	.word	0xfff
+	.quad	IDT_ADDR
 	.balign	8
 /* (offset in the window, length); the windows are WINDOW_SIZE bytes */
 mmio_table:

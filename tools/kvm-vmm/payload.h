@@ -11,9 +11,16 @@
  *   0x1000          PML4, 0x2000 PDPT, 0x3000-0x6fff four page directories
  *                   identity-mapping 0-4 GiB with 2 MiB pages
  *   PARAM_ADDR      parameter block (PARAM_*), written by the VMM
+ *   IRQ_COUNT_ADDR  interrupts the payload's handler took (64 bits)
+ *   PAYLOAD_GDT     the GDT (null, 64-bit code 0x08, data 0x10), by the VMM
  *   REPORT_ADDR     one REPORT_SIZE-byte report record per vcpu
+ *   IDT_ADDR        the IDT (256 16-byte gates), filled by the payload
  *   PAYLOAD_LOAD    the flat binary, at most PAYLOAD_MAX bytes
  *   STACK_TOP       vcpu v's stack ends at STACK_TOP - v * STACK_SIZE
+ *   DMA_BUF         DMA_LEN bytes the mailbox test hands to the backend
+ *
+ * The in-kernel local APIC (LAPIC_BASE) and IOAPIC (IOAPIC_BASE) that
+ * KVM_CREATE_IRQCHIP provides sit at their usual addresses.
  */
 #ifndef _IOREQ_KVM_PAYLOAD_H
 #define _IOREQ_KVM_PAYLOAD_H
@@ -23,13 +30,28 @@
 #define PAYLOAD_PDPT		0x2000
 #define PAYLOAD_PD		0x3000		/* four pages */
 #define PARAM_ADDR		0x7000
+#define IRQ_COUNT_ADDR		0x7c00
+#define PAYLOAD_GDT		0x7800
+#define PAYLOAD_GDT_SIZE	24	/* three descriptors */
 #define REPORT_ADDR		0x8000
 #define REPORT_SIZE		0x40
+#define IDT_ADDR		0x9000
 #define PAYLOAD_LOAD		0x10000
 #define PAYLOAD_MAX		0x60000
 #define STACK_TOP		0x100000
 #define STACK_SIZE		0x4000
 #define PAYLOAD_MAX_VCPUS	16
+#define DMA_BUF			0x180100	/* not page aligned */
+#define DMA_LEN			0x1800		/* spans two page boundaries */
+
+#define LAPIC_BASE		0xfee00000
+#define LAPIC_EOI		0xb0
+#define LAPIC_SVR		0xf0
+#define IOAPIC_BASE		0xfec00000
+#define IOAPIC_WINDOW		0x10
+#define IOAPIC_REDIR		0x10	/* register of pin p: 0x10 + 2 * p */
+#define IOAPIC_PINS		24
+#define IRQ_VECTOR		0x40
 
 /*
  * The scratch-register device of tools/ioreq-backend/scratch_dev.h, as
@@ -55,13 +77,39 @@
 #define PARAM_HANG		0x20	/* MMIO address never answered */
 #define PARAM_UNCL_MMIO		0x28	/* MMIO address nobody claims */
 #define PARAM_UNCL_PIO		0x30	/* port nobody claims */
-#define PARAM_SIZE		0x38
+#define PARAM_MBOX		0x38	/* the backend's mailbox (MMIO) */
+#define PARAM_IRQ_LINE		0x40	/* the mailbox's interrupt: IOAPIC pin */
+#define PARAM_BENCH		0x48	/* reads per bench phase */
+#define PARAM_BENCH_GO		0x50	/* VMM: 1 run another phase, 0 stop */
+#define PARAM_SIZE		0x58
 
 #define PF_MMIO			0x01
 #define PF_PIO			0x02
 #define PF_HANG			0x04
 #define PF_UNCL_MMIO		0x08
 #define PF_UNCL_PIO		0x10
+#define PF_MBOX			0x20	/* guest memory round trips, vcpu 0 */
+#define PF_IRQ			0x40	/* the mailbox's interrupt, vcpu 0 */
+#define PF_BENCH		0x80	/* only the bench loop, vcpu 0 */
+
+/*
+ * The mailbox of tools/ioreq-backend/scratch_dev.h (MBOX_*), as the guest
+ * code uses it; ioreq-kvm.c asserts that the two agree.  The guest fills
+ * its buffer with byte i = (i * GUEST_MUL + GUEST_ADD) & 0xff and expects
+ * (i * ANSWER_MUL + ANSWER_ADD) & 0xff back.
+ */
+#define MB_GPA			0x00
+#define MB_LEN			0x08
+#define MB_CMD			0x0c
+#define MB_STATUS		0x10
+#define MB_IRQ			0x18
+#define MB_CMD_MMAP		1
+#define MB_CMD_COPY		2
+#define MB_ST_OK		1
+#define GUEST_MUL		13
+#define GUEST_ADD		0x21
+#define ANSWER_MUL		11
+#define ANSWER_ADD		0x3c
 
 /*
  * Each vcpu tests the bytes WINDOW_START + v * WINDOW_SIZE onwards of each
@@ -84,6 +132,7 @@
 #define RT_CHECK		1	/* one value checked: pass if equal */
 #define RT_NOTE			2	/* about to do W_* at REPORT_ADDR_F */
 #define RT_DONE			3	/* this vcpu has finished */
+#define RT_BENCH		4	/* a bench phase ends and the next begins */
 
 #define W_PATTERN		1	/* read of the initial content */
 #define W_READBACK		2	/* read after a write of the same size */
@@ -94,5 +143,11 @@
 #define W_UNCLAIMED		7	/* read of an unclaimed address */
 #define W_UNCLAIMED_WRITE	8	/* the same after a write to it */
 #define W_HANG			9	/* read the backend never answers */
+#define W_MBOX_MMAP		10	/* mailbox status after MB_CMD_MMAP */
+#define W_ANSWER_MMAP		11	/* buffer bytes answered, MB_CMD_MMAP */
+#define W_MBOX_COPY		12	/* mailbox status after MB_CMD_COPY */
+#define W_ANSWER_COPY		13	/* buffer bytes answered, MB_CMD_COPY */
+#define W_IRQ			14	/* interrupts the handler took */
+#define W_IRQ_ACK		15	/* MB_IRQ read after the acknowledgment */
 
 #endif /* _IOREQ_KVM_PAYLOAD_H */

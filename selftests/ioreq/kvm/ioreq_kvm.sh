@@ -17,6 +17,14 @@
 #   3  the backend killed while vcpu 0 waits on it (--hang): the vcpu goes
 #      on, reads all ones, and the VMM saw IOREQ_VMM_STATUS_ABORTED
 #   4  reads of an MMIO address and a port nobody claims give all ones
+#   5  guest memory: the payload hands a buffer to the backend's mailbox,
+#      which maps it (mmap of its /dev/ioreq session) and then copies it
+#      (IOREQ_READ_GUEST/WRITE_GUEST), checks the pattern and writes an
+#      answer the payload checks; the VMM lent its RAM memfd
+#   6  an interrupt: the payload rings the mailbox's doorbell, the backend
+#      asserts its line (IOREQ_INJECT_IRQ), the VMM reads the event from
+#      its ioreq guest fd and raises it with KVM_IRQ_LINE, and the
+#      payload's handler runs (IOAPIC pin -> local APIC -> IDT)
 #
 # Exit status: 0 if every case passed, 1 if not, 4 (skip) without /dev/kvm.
 # Environment: IOREQ_KVM_PAYLOAD (default /lib/ioreq-kvm/payload.bin).
@@ -27,6 +35,8 @@ MMIO_LEN=0x1000
 PIO=0x500
 PIO_LEN=0x100
 HANG=0xe0000800
+MBOX=0xe0001000
+IRQ_PIN=17
 T=/tmp/ioreq-kvm
 
 # Checks per vcpu, as payload.S makes them: the ID register (4, and one
@@ -35,6 +45,10 @@ T=/tmp/ioreq-kvm
 MMIO_CHECKS_V0=19
 MMIO_CHECKS=18
 PIO_CHECKS=12
+# The mailbox: status and answered bytes, mapped then copied; the
+# interrupt: the handler's count and the register after the acknowledgment.
+MBOX_CHECKS=4
+IRQ_CHECKS=2
 
 num=0
 failed=0
@@ -119,7 +133,7 @@ case_sizes()
 	judge_vmm "$rc" $((MMIO_CHECKS_V0 + PIO_CHECKS))
 	# KVM passes rep outsw/insw as exits with count > 1 (not always one
 	# exit per element): the VMM must have split at least one.
-	grep -q 'exits forwarded, [1-9][0-9]* of them string I/O' "$T/vmm.log" ||
+	grep -q 'port exits ([1-9][0-9]* of them string I/O)' "$T/vmm.log" ||
 		why "no string I/O exit (count > 1) reached the VMM"
 	stop_backend
 	[ "$bad" = 0 ] && r=OK || r=FAIL
@@ -185,8 +199,46 @@ case_unclaimed()
 	result "$r" "kvm: unclaimed MMIO and port reads give all ones"
 }
 
+case_guest_memory()
+{
+	bad=0
+	start_backend 65 --mmio "$MMIO:$MMIO_LEN" --mailbox "$MBOX"
+	run_limited 120 ioreq-kvm --guest-id 65 --vcpus 1 --payload "$PAYLOAD" \
+		--mmio "$MMIO" --mailbox "$MBOX" > "$T/vmm.log" 2>&1
+	rc=$?
+	judge_vmm "$rc" $((MMIO_CHECKS_V0 + MBOX_CHECKS))
+	stop_backend
+	grep -q 'mailbox: mmap .*: pattern checked, answer written' \
+		"$T/backend.log" || why "the backend did not answer through mmap"
+	grep -q 'mailbox: copy .*: pattern checked, answer written' \
+		"$T/backend.log" || why "the backend did not answer by copying"
+	[ "$bad" = 0 ] && r=OK || r=FAIL
+	result "$r" "kvm: guest-memory round trip ($checks checks)"
+}
+
+case_interrupt()
+{
+	bad=0
+	start_backend 66 --mailbox "$MBOX" --irq "$IRQ_PIN"
+	run_limited 120 ioreq-kvm --guest-id 66 --vcpus 1 --payload "$PAYLOAD" \
+		--mailbox "$MBOX" --irq "$IRQ_PIN" > "$T/vmm.log" 2>&1
+	rc=$?
+	judge_vmm "$rc" $((MBOX_CHECKS + IRQ_CHECKS))
+	grep -q "^ok .* interrupts taken by the payload's handler: 0x1\$" \
+		"$T/vmm.log" || why "the payload's handler did not run exactly once"
+	grep -q "irq: line $IRQ_PIN -> KVM_IRQ_LINE gsi $IRQ_PIN level 1" \
+		"$T/vmm.log" || why "the VMM did not raise the line"
+	grep -q "irq: line $IRQ_PIN -> KVM_IRQ_LINE gsi $IRQ_PIN level 0" \
+		"$T/vmm.log" || why "the VMM did not lower the line"
+	grep -q 'interrupts from backends, 2 delivered, 0 not delivered, 0 lost' \
+		"$T/vmm.log" || why "not exactly 2 line events delivered, none lost"
+	stop_backend
+	[ "$bad" = 0 ] && r=OK || r=FAIL
+	result "$r" "kvm: interrupt observed by the payload ($checks checks)"
+}
+
 echo "TAP version 13"
-echo "1..4"
+echo "1..6"
 if [ ! -c /dev/kvm ] || [ ! -c /dev/ioreq-vmm ]; then
 	echo "ok 1 # SKIP no /dev/kvm or /dev/ioreq-vmm"
 	exit 4
@@ -202,5 +254,7 @@ case_sizes
 case_two_vcpus
 case_backend_killed
 case_unclaimed
-echo "# $((4 - failed)) passed, $failed failed in $(( $(date +%s) - t0 ))s"
+case_guest_memory
+case_interrupt
+echo "# $((6 - failed)) passed, $failed failed in $(( $(date +%s) - t0 ))s"
 [ "$failed" = 0 ]

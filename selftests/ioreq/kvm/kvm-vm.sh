@@ -6,7 +6,7 @@
 # nested paging), loads irqbypass, kvm, ccp and kvm-amd from the unpacked
 # kernel package, then ioreq.ko and ioreq_vmm.ko, and runs ioreq_kvm.sh:
 # a KVM guest of tools/kvm-vmm/ioreq-kvm whose MMIO and port accesses the
-# unchanged tools/ioreq-backend serves.  Its four scenarios are KTAP cases,
+# unchanged tools/ioreq-backend serves.  Its six scenarios are KTAP cases,
 # counted with the module loading and unloading by vmtest.sh.
 #
 # usage: kvm-vm.sh [--kbuild DIR] [--tools DIR] [--out DIR] [--timeout SECS]
@@ -81,27 +81,10 @@ for f in ioreq-kvm ioreq-kvm-payload.bin ioreq-backend; do
 	[ -f "$tools/$f" ] || die "no $tools/$f: make -C tools kvm OUTPUT=$tools"
 done
 
-# KVM's modules from the kernel package, in load order, uncompressed here
-# (busybox insmod may not read .ko.xz or .ko.zst).
-kmods=$IOREQ_BUILD/kvm-modules/$kver
-rm -rf "$kmods"
-mkdir -p "$kmods"
-mod_args=()
-for m in virt/lib/irqbypass arch/x86/kvm/kvm drivers/crypto/ccp/ccp \
-	 arch/x86/kvm/kvm-amd; do
-	src=
-	for f in "$kroot"/lib/modules/*/kernel/"$m".ko{,.xz,.zst}; do
-		[ ! -f "$f" ] || { src=$f; break; }
-	done
-	[ -n "$src" ] || die "no $m.ko in $kroot/lib/modules"
-	dst=$kmods/$(basename "$m").ko
-	case $src in
-	*.xz)	xz -dc "$src" > "$dst" ;;
-	*.zst)	zstd -qdc "$src" > "$dst" ;;
-	*)	cp "$src" "$dst" ;;
-	esac
-	mod_args+=(--module "$dst")
-done
+# KVM's modules from the kernel package, in load order (scripts/lib.sh).
+kvm_modules "$kroot" "$IOREQ_BUILD/kvm-modules/$kver" ||
+	die "KVM's modules are missing from $kroot"
+mod_args=("${kvm_mod_args[@]}")
 for m in $IOREQ_MODULES; do
 	mod_args+=(--module "$kbuild/$m")
 done

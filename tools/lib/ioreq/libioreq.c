@@ -326,7 +326,9 @@ const char *ioreq_vmm_status_name(uint32_t status)
 char *ioreq_caps_str(uint64_t caps, char *buf, size_t size)
 {
 	static const char *const names[] = {
-		"mmio", "pio", "pci-config", "posted-writes",
+		"mmio", "pio", "pci-config", "posted-writes", "irq-line",
+		"irq-pci-intx", "irq-msi", "irqfd", "ioeventfd",
+		"guest-memory",
 	};
 	size_t off = 0;
 	unsigned int bit;
