@@ -4,6 +4,13 @@
 # make bench: build the modules and tools/bench/ioreq-bench for Debian's
 # 6.1 kernel, boot it under QEMU and run the benchmark there.  The table
 # goes to stdout; the key=value results to .build/bench/KERNEL.txt.
+#
+# With KVM's modules in the kernel package (6.1), the guest also loads
+# them and tools/kvm-vmm/ioreq-kvm --bench times a KVM exit answered in
+# the VMM, through ioreq (ioreq-backend) and over a socketpair to a child
+# process.  BENCH_KVM_ITERS (default 2000) reads per phase; BENCH_KVM=0
+# leaves it out.  Run it on an otherwise idle machine: the figures are
+# only comparable within one run.
 set -euo pipefail
 
 IOREQ_STAGE=bench
@@ -22,15 +29,44 @@ IOREQ_STAGE=vm
 out=$IOREQ_BUILD/vm/bench-$kver
 mkdir -p "$IOREQ_BUILD/vm" "$IOREQ_BUILD/bench"
 run=$IOREQ_BUILD/vm/bench-run.sh
+mod_args=()
+kvm_run=
+if [ "${BENCH_KVM:-1}" = 1 ] && [ "$k" = 61 ] &&
+   kvm_modules "$(kvar KROOT "$k")" "$IOREQ_BUILD/kvm-modules/$kver"; then
+	mod_args=("${kvm_mod_args[@]}"
+		  --add "$tools_out/ioreq-kvm:/bench/ioreq-kvm"
+		  --add "$tools_out/ioreq-kvm-payload.bin:/bench/payload.bin"
+		  --add "$tools_out/ioreq-backend:/bench/ioreq-backend")
+	# The backend on CPU 1, as ioreq-kvm puts its socketpair child.
+	kvm_run="
+if [ -c /dev/kvm ]; then
+	taskset 2 /bench/ioreq-backend --guest 90 --mmio 0xe0000000:0x1000 \\
+		--wait 10 > /tmp/kvm-backend.log 2>&1 &
+	/bench/ioreq-kvm --guest-id 90 --payload /bench/payload.bin \\
+		--mmio 0xe0000000 --bench ${BENCH_KVM_ITERS:-2000} \\
+		--repeats ${BENCH_REPEATS:-5} -o /tmp/kvm-bench.txt || exit 1
+	wait
+	sed 's/^/BENCH: /' /tmp/kvm-bench.txt
+else
+	echo 'no /dev/kvm in the guest: no KVM exit rows'
+fi"
+else
+	log "no KVM exit rows: BENCH_KVM=0, not the 6.1 kernel, or no KVM modules"
+fi
 cat > "$run" <<RUN
 mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
 /bench/ioreq-bench -n ${BENCH_ITERS:-5000} -r ${BENCH_REPEATS:-5} -o /tmp/bench.txt || exit 1
 sed 's/^/BENCH: /' /tmp/bench.txt
+$kvm_run
 RUN
-mod_args=()
 for m in $IOREQ_MODULES; do
 	mod_args+=(--module "$kb/$m")
 done
+# Other QEMU guests on the machine skew every figure: say so in the results.
+other_qemu=$(pgrep -c qemu-system || true)
+load=$(cut -d' ' -f1-3 /proc/loadavg)
+[ "$other_qemu" = 0 ] ||
+	log "warning: $other_qemu other QEMU process(es) running (load $load): figures will be noisy"
 log "$kver: booting $(kvar KIMG "$k"), running ioreq-bench"
 rc=0
 "$IOREQ_ROOT/selftests/ioreq/vm/vmtest.sh" --kernel "$(kvar KIMG "$k")" \
@@ -47,6 +83,8 @@ result=$IOREQ_BUILD/bench/$kver.txt
 	echo "host_cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
 	echo "host_cores=$NPROC"
 	echo "guest=qemu-tcg -smp 2"
+	echo "host_load_before=$load"
+	echo "host_other_qemu=$other_qemu"
 	sed -n 's/^BENCH: //p' "$out/ktap.log"
 } > "$result"
 log "results: $result"
