@@ -447,6 +447,8 @@ TEST_F(io, timeout_after_read)
 	struct ioreq_vcpu v;
 	struct ioreq_cmd c;
 
+	IOREQ_NEEDS_WITHDRAW();
+
 	ioreq_vcpu_run(&v, &self->e.hv, 2, IOREQ_SPACE_MMIO, IOREQ_OP_READ, 8,
 		       MMIO_BASE + 0x18, 0, 50);
 	ioreq_expect_cmd(self->e.be, &c);
@@ -475,6 +477,8 @@ TEST_F(io, timeout_after_read)
 TEST_F(io, timeout_before_read)
 {
 	struct ioreq_vcpu v;
+
+	IOREQ_NEEDS_WITHDRAW();
 
 	/* the backend never even reads */
 	ioreq_vcpu_run(&v, &self->e.hv, 0, IOREQ_SPACE_MMIO, IOREQ_OP_READ, 4,
@@ -550,6 +554,8 @@ TEST_F(io, vcpu_killed)
 	struct ioreq_cmd c;
 	int i, status;
 	pid_t pid;
+
+	IOREQ_NEEDS_WITHDRAW();
 
 	for (i = 0; i < 2; i++) {
 		bool read_first = i;

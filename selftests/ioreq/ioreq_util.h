@@ -13,9 +13,10 @@
  *   ioreq_vcpu) only record what happened.
  *
  * The hypervisor side is reached through struct ioreq_hv_ops so that one
- * suite runs once per provider: IOREQ_PROVIDER_VARIANTS() lists them.
- * Today there is the userspace-hypervisor provider (/dev/ioreq-vmm); a
- * Xen test double adds one ops table and one FIXTURE_VARIANT_ADD() line.
+ * suite runs once per provider: IOREQ_PROVIDER_VARIANTS() lists them:
+ * the userspace-hypervisor provider (/dev/ioreq-vmm) and the Xen
+ * provider's page protocol on its hypervisor double (/dev/ioreq-xen-double,
+ * drivers/ioreq/xen/double/), where the test plays Xen.
  */
 #ifndef __SELFTESTS_IOREQ_UTIL_H
 #define __SELFTESTS_IOREQ_UTIL_H
@@ -44,6 +45,7 @@
 
 #include <linux/ioreq.h>
 #include <linux/ioreq_vmm.h>
+#include "../../drivers/ioreq/xen/double/ioreq_xen_double.h"
 
 /* kselftest_harness.h (from KSFT_DIR) has an unused parameter: -Wextra */
 #pragma GCC diagnostic push
@@ -355,10 +357,14 @@ struct ioreq_hv;
  * @access: one vcpu access with the semantics of IOREQ_VMM_ACCESS (the
  *	struct is the VMM one: a test double translates).  0 or -errno.
  * @destroy: the guest goes away (attached sessions: EPOLLHUP, ENODEV)
+ * @withdraws: the hypervisor can take an access back before it is
+ *	answered (a timeout, a vcpu killed); on Xen a vcpu waits for the
+ *	answer, whatever it takes, so tests of withdrawal skip there
  */
 struct ioreq_hv_ops {
 	const char *name;
 	__u32 provider;
+	bool withdraws;
 	const char *(*unavailable)(void);
 	int (*create)(struct ioreq_hv *hv, __u32 nr_vcpus, __u64 guest_id);
 	int (*access)(struct ioreq_hv *hv, struct ioreq_vmm_access *a);
@@ -432,6 +438,7 @@ static inline void ioreq_vmm_destroy(struct ioreq_hv *hv)
 static const struct ioreq_hv_ops ioreq_hv_vmm __attribute__((unused)) = {
 	.name = "vmm",
 	.provider = IOREQ_PROVIDER_VMM,
+	.withdraws = true,
 	.unavailable = ioreq_vmm_unavailable,
 	.create = ioreq_vmm_create,
 	.access = ioreq_vmm_access,
@@ -439,16 +446,143 @@ static const struct ioreq_hv_ops ioreq_hv_vmm __attribute__((unused)) = {
 };
 
 /*
+ * The Xen provider's page protocol (drivers/ioreq/xen/page.c) on the test
+ * double: the test plays Xen.  An access is hvm_send_ioreq() (IOREQ_XD_SEND
+ * fills the vcpu's slot, sets READY and delivers the event) followed by
+ * hvm_wait_for_io() (IOREQ_XD_WAIT until RESP_READY and a notification),
+ * translated back into the IOREQ_VMM_ACCESS result the suites check.
+ */
+static inline const char *ioreq_xd_unavailable(void)
+{
+	static char why[128];
+
+	if (access(IOREQ_XD_DEV, F_OK) == 0)
+		return NULL;
+	snprintf(why, sizeof(why), "%s: %s (is ioreq_xen_double.ko loaded?)",
+		 IOREQ_XD_DEV, strerror(errno));
+	return why;
+}
+
+static inline int ioreq_xd_create(struct ioreq_hv *hv, __u32 nr_vcpus,
+				  __u64 guest_id)
+{
+	struct ioreq_xd_create c = {
+		.nr_vcpus = nr_vcpus,
+		.guest_id = guest_id,
+	};
+	int ret, fd = ioreq_open(IOREQ_XD_DEV, O_RDWR);
+
+	if (fd < 0)
+		return fd;
+	ret = __ioreq_ioctl(fd, IOREQ_XD_CREATE, &c);
+	if (ret) {
+		close(fd);
+		return ret;
+	}
+	hv->fd = fd;
+	hv->guest_id = c.guest_id;
+	hv->nr_vcpus = c.nr_vcpus;
+	return 0;
+}
+
+/* The double's checks the suites' accesses rely on: violations are bugs. */
+static inline int ioreq_xd_status(int fd, struct ioreq_xd_status *st)
+{
+	memset(st, 0, sizeof(*st));
+	return __ioreq_ioctl(fd, IOREQ_XD_STATUS, st);
+}
+
+static inline int ioreq_xd_access(struct ioreq_hv *hv,
+				  struct ioreq_vmm_access *a)
+{
+	struct ioreq_xd_send s = { .vcpu = a->vcpu };
+	struct ioreq_xd_wait w = { .vcpu = a->vcpu };
+	__u64 mask = ioreq_mask(a->len);
+	int ret;
+
+	if (a->size != sizeof(*a) || a->flags || a->status || a->__reserved ||
+	    (a->space != IOREQ_SPACE_MMIO && a->space != IOREQ_SPACE_PIO) ||
+	    (a->op != IOREQ_OP_READ && a->op != IOREQ_OP_WRITE))
+		return -EINVAL;
+	s.req.type = a->space == IOREQ_SPACE_PIO ? IOREQ_XD_TYPE_PIO :
+						   IOREQ_XD_TYPE_COPY;
+	s.req.flags = a->op == IOREQ_OP_READ ? IOREQ_XD_DIR_READ : 0;
+	s.req.addr = a->addr;
+	s.req.size = a->len;
+	s.req.count = 1;
+	s.req.data = a->op == IOREQ_OP_WRITE ? a->data & mask : 0;
+	ret = __ioreq_ioctl(hv->fd, IOREQ_XD_SEND, &s);
+	if (ret == -EALREADY)
+		ret = -EBUSY;	/* the slot holds this vcpu's request */
+	if (ret)
+		return ret;
+	/* Xen's vcpu has no timeout: wait as long as the suites would. */
+	w.timeout_ms = a->timeout_ms ? a->timeout_ms : IOREQ_JOIN_MS;
+	do {
+		ret = __ioreq_ioctl(hv->fd, IOREQ_XD_WAIT, &w);
+	} while (ret == -EINTR);	/* a handled signal: Xen waits on */
+	if (ret)
+		return ret;
+	switch (w.result) {
+	case IOREQ_XD_ANSWERED:
+		break;
+	case IOREQ_XD_PENDING:
+		/* Not answered in time; the slot keeps the request. */
+		a->status = IOREQ_VMM_STATUS_TIMEDOUT;
+		if (a->op == IOREQ_OP_READ)
+			a->data = ~0ULL;
+		return 0;
+	default:
+		return -EPROTO;	/* the provider broke Xen's protocol */
+	}
+	a->status = w.how == IOREQ_XD_BY_DONE ? IOREQ_VMM_STATUS_DONE :
+		    w.how == IOREQ_XD_BY_ABORTED ? IOREQ_VMM_STATUS_ABORTED :
+		    IOREQ_VMM_STATUS_UNCLAIMED;
+	if (a->op == IOREQ_OP_READ)
+		a->data = a->status == IOREQ_VMM_STATUS_DONE ? w.data & mask :
+							       ~0ULL;
+	return 0;
+}
+
+static inline void ioreq_xd_destroy(struct ioreq_hv *hv)
+{
+	ioreq_vmm_destroy(hv);
+}
+
+static const struct ioreq_hv_ops ioreq_hv_xd __attribute__((unused)) = {
+	.name = "xen-double",
+	.provider = IOREQ_PROVIDER_XEN,
+	.withdraws = false,
+	.unavailable = ioreq_xd_unavailable,
+	.create = ioreq_xd_create,
+	.access = ioreq_xd_access,
+	.destroy = ioreq_xd_destroy,
+};
+
+/*
  * Every suite that is parametrised by provider declares its variant with
  * IOREQ_FIXTURE_VARIANT(f) and registers the providers with
- * IOREQ_PROVIDER_VARIANTS(f).  Add a provider here.
+ * IOREQ_PROVIDER_VARIANTS(f), or IOREQ_VMM_VARIANT(f) for what only the
+ * VMM provider has.  Add a provider here.
  */
 #define IOREQ_FIXTURE_VARIANT(f)					\
 	FIXTURE_VARIANT(f) {						\
 		const struct ioreq_hv_ops *hv;				\
 	}
 #define IOREQ_PROVIDER_VARIANTS(f)					\
+	IOREQ_VMM_VARIANT(f);						\
+	FIXTURE_VARIANT_ADD(f, xen_double) { .hv = &ioreq_hv_xd, }
+/* Suites of what only the VMM provider offers (its events, guest RAM). */
+#define IOREQ_VMM_VARIANT(f)						\
 	FIXTURE_VARIANT_ADD(f, vmm) { .hv = &ioreq_hv_vmm, }
+
+/* In a TEST_F of a provider variant: skip where the hypervisor waits. */
+#define IOREQ_NEEDS_WITHDRAW()						\
+	do {								\
+		if (!variant->hv->withdraws)				\
+			SKIP(return, "%s: a vcpu never gives up an access",\
+			     variant->hv->name);			\
+	} while (0)
 
 static inline int ioreq_hv_create(struct ioreq_hv *hv,
 				  const struct ioreq_hv_ops *ops,

@@ -1,0 +1,834 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ioreq Xen test double: the Xen provider's page protocol (page.c) with a
+ * process in the role of Xen, so that the ordinary selftests run it
+ * without a hypervisor.
+ *
+ * Each open file of /dev/ioreq-xen-double may create one guest: a
+ * kzalloc'ed ioreq page, a core guest registered under
+ * IOREQ_PROVIDER_XEN whose ->complete() calls ioreq_xen_page_complete()
+ * as server.c's does, and a ->notify() that logs the kick instead of
+ * sending an event.  The ioctls play Xen's side of the page:
+ *
+ *   IOREQ_XD_SEND   hvm_send_ioreq(): the slot must be NONE; fill it,
+ *                   store READY with release, then run
+ *                   ioreq_xen_page_event() as the event's interrupt does
+ *   IOREQ_XD_WAIT   hvm_wait_for_io(): READY and INPROCESS are pending,
+ *                   RESP_READY (acquire) gives the data and NONE is
+ *                   written back; a state lower than one already seen,
+ *                   or one Xen does not know, is a violation (Xen
+ *                   crashes the domain)
+ *   IOREQ_XD_EVENT, IOREQ_XD_GET_SLOT, IOREQ_XD_SET_SLOT
+ *                   raw access for the protocol's corner cases
+ *
+ * The double also checks what page.c must never do: notify a slot that is
+ * not RESP_READY or holds no request, notify twice, or write a field of
+ * the slot other than data and the state (vp_eport is Xen's).
+ *
+ * The real provider refuses to load outside Xen, and the double is not
+ * loaded inside it, so the two never register the same provider id.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bitops.h>
+#include <linux/build_bug.h>
+#include <linux/fs.h>
+#include <linux/jiffies.h>
+#include <linux/kfifo.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/nospec.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/wait.h>
+#include <linux/xarray.h>
+
+#include "../ioreq_xen.h"
+#include "ioreq_xen_double.h"
+
+#define XD_BUSY		0	/* bit of xd_vcpu.busy */
+#define XD_KICKS	256	/* logged notifications per guest */
+
+/**
+ * struct xd_vcpu - Xen's side of one vcpu
+ * @busy: XD_BUSY is set while an ioctl works on this vcpu
+ * @event_lock: held around ioreq_xen_page_event(): like an interrupt,
+ *	it never runs concurrently with itself for one vcpu
+ * @wait: IOREQ_XD_WAIT sleeps here; ->notify() wakes it
+ * @req: the request as posted, to check the fields page.c must not write
+ * @posted: a request is posted and not yet taken back (under the guest's
+ *	@lock)
+ * @notifies: notifications since the request was posted (under @lock)
+ * @last_state: the highest state seen for the request (owned by the
+ *	ioctl holding @busy)
+ * @how: IOREQ_XD_BY_*: written by ->complete() before it answers
+ */
+struct xd_vcpu {
+	unsigned long busy;
+	spinlock_t event_lock;	/* serializes ioreq_xen_page_event() per vcpu */
+	wait_queue_head_t wait;
+	struct ioreq_xen_req req;
+	bool posted;
+	u32 notifies;
+	u8 last_state;
+	u8 how;
+};
+
+/**
+ * struct xd_guest - a guest of the double (the core guest's priv)
+ * @iop: the page and its protocol state, as in server.c
+ * @guest: the core's guest
+ * @lock: protects @kicks, @lost, the counters below and each vcpu's
+ *	@posted and @notifies; taken from ->notify(), in any context
+ * @kicks: the notification log, read() by the test
+ * @lost: kicks that did not fit @kicks
+ * @total: notifications of all vcpus
+ * @violations: protocol violations
+ * @bad_notifies: notifications of a slot that was not answered
+ * @bad_vcpu: where the first violation happened
+ * @bad_from: the state before it
+ * @bad_to: the state after it
+ * @vcpu_notifies: notifications per vcpu since creation
+ * @vcpus: per-vcpu state, @iop.nr_vcpus in use
+ */
+struct xd_guest {
+	struct ioreq_xen_page iop;
+	struct ioreq_guest *guest;
+	spinlock_t lock;	/* the kick log and counters: see above */
+	DECLARE_KFIFO(kicks, struct ioreq_xd_kick, XD_KICKS);
+	u32 lost;
+	u32 total;
+	u32 violations;
+	u32 bad_notifies;
+	u32 bad_vcpu;
+	u32 bad_from;
+	u32 bad_to;
+	u32 vcpu_notifies[IOREQ_XEN_MAX_VCPUS];
+	struct xd_vcpu vcpus[IOREQ_XEN_MAX_VCPUS];
+};
+
+/* Guests by id; xd_guests_lock makes lookup-and-get atomic against removal. */
+static DEFINE_MUTEX(xd_guests_lock);
+static DEFINE_XARRAY_ALLOC(xd_guests);
+
+static struct ioreq_provider xd_provider;
+
+static struct ioreq_xen_req *xd_req(struct xd_guest *xg, u32 vcpu)
+{
+	return &xg->iop.shared->vcpu_ioreq[vcpu];
+}
+
+static u8 xd_state(u8 flags)
+{
+	return flags & IOREQ_XEN_FLAG_STATE;
+}
+
+/* Record a violation; the first one is kept for IOREQ_XD_STATUS. */
+static void xd_violation(struct xd_guest *xg, u32 vcpu, u32 from, u32 to)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&xg->lock, flags);
+	if (!xg->violations++) {
+		xg->bad_vcpu = vcpu;
+		xg->bad_from = from;
+		xg->bad_to = to;
+	}
+	spin_unlock_irqrestore(&xg->lock, flags);
+	pr_warn("guest %llu vcpu %u: protocol violation, state %u -> %u\n",
+		ioreq_guest_id(xg->guest), vcpu, from, to);
+}
+
+static void xd_notify(struct ioreq_xen_page *iop, u32 vcpu)
+{
+	struct xd_guest *xg = container_of(iop, struct xd_guest, iop);
+	struct xd_vcpu *v = &xg->vcpus[vcpu];
+	struct ioreq_xd_kick kick = {
+		.vcpu = vcpu,
+		.state = xd_state(READ_ONCE(xd_req(xg, vcpu)->flags)),
+	};
+	unsigned long flags;
+
+	spin_lock_irqsave(&xg->lock, flags);
+	if (!kfifo_put(&xg->kicks, kick))
+		xg->lost++;
+	xg->total++;
+	xg->vcpu_notifies[vcpu]++;
+	if (kick.state != IOREQ_XEN_STATE_RESP_READY || !v->posted)
+		xg->bad_notifies++;
+	v->notifies++;
+	spin_unlock_irqrestore(&xg->lock, flags);
+	wake_up(&v->wait);
+}
+
+static const struct ioreq_xen_page_ops xd_page_ops = {
+	.notify = xd_notify,
+};
+
+/* The event channel's interrupt: one at a time per vcpu, irqs off. */
+static bool xd_event(struct xd_guest *xg, u32 vcpu)
+{
+	struct xd_vcpu *v = &xg->vcpus[vcpu];
+	unsigned long flags;
+	bool taken;
+
+	spin_lock_irqsave(&v->event_lock, flags);
+	taken = ioreq_xen_page_event(&xg->iop, vcpu);
+	spin_unlock_irqrestore(&v->event_lock, flags);
+	return taken;
+}
+
+static struct ioreq_guest *xd_get_guest(u64 guest_id)
+{
+	struct ioreq_guest *guest = ERR_PTR(-ESRCH);
+	struct xd_guest *xg;
+
+	if (guest_id > IOREQ_XD_MAX_GUEST_ID)
+		return guest;
+	mutex_lock(&xd_guests_lock);
+	xg = xa_load(&xd_guests, guest_id);
+	if (xg) {
+		ioreq_guest_get(xg->guest);
+		guest = xg->guest;
+	}
+	mutex_unlock(&xd_guests_lock);
+	return guest;
+}
+
+static void xd_complete(struct ioreq_guest *guest, u32 vcpu, u64 data,
+			enum ioreq_status status)
+{
+	struct xd_guest *xg = ioreq_guest_priv(guest);
+
+	/* Before the answer is published: its release orders this. */
+	WRITE_ONCE(xg->vcpus[vcpu].how, status == IOREQ_DONE ?
+		   IOREQ_XD_BY_DONE : IOREQ_XD_BY_ABORTED);
+	ioreq_xen_page_complete(&xg->iop, vcpu, data, status);
+}
+
+static void xd_release(struct ioreq_guest *guest)
+{
+	struct xd_guest *xg = ioreq_guest_priv(guest);
+
+	kfree(xg->iop.shared);
+	kfree(xg);
+}
+
+static const struct ioreq_provider_ops xd_ops = {
+	.owner = THIS_MODULE,
+	.name = "xen-double",
+	.id = IOREQ_PROVIDER_XEN,
+	.caps = IOREQ_CAP_MMIO | IOREQ_CAP_PIO,
+	.get_guest = xd_get_guest,
+	.complete = xd_complete,
+	.release = xd_release,
+};
+
+static struct ioreq_provider xd_provider = {
+	.ops = &xd_ops,
+};
+
+static struct xd_guest *xd_file_guest(struct file *file)
+{
+	/* Pairs with smp_store_release() in xd_create(). */
+	return smp_load_acquire((struct xd_guest **)&file->private_data);
+}
+
+/* Xen's port numbers for the vcpus' channels: any non-zero value. */
+static u32 xd_port(u32 vcpu)
+{
+	return 0x100 + vcpu;
+}
+
+static int xd_create(struct file *file, struct ioreq_xd_create *arg)
+{
+	struct ioreq_guest *guest;
+	struct xd_guest *xg;
+	u32 id, i, nr;
+	int ret;
+
+	if (arg->flags & ~IOREQ_XD_CREATE_COUNT)
+		return -EINVAL;
+	if (!arg->nr_vcpus || arg->nr_vcpus > IOREQ_XEN_MAX_VCPUS)
+		return -EINVAL;
+	if (arg->guest_id > IOREQ_XD_MAX_GUEST_ID)
+		return -EINVAL;
+
+	xg = kzalloc(sizeof(*xg), GFP_KERNEL_ACCOUNT);
+	if (!xg)
+		return -ENOMEM;
+	xg->iop.shared = kzalloc(sizeof(*xg->iop.shared), GFP_KERNEL_ACCOUNT);
+	if (!xg->iop.shared) {
+		kfree(xg);
+		return -ENOMEM;
+	}
+	xg->iop.ops = &xd_page_ops;
+	spin_lock_init(&xg->lock);
+	INIT_KFIFO(xg->kicks);
+	for (i = 0; i < IOREQ_XEN_MAX_VCPUS; i++) {
+		spin_lock_init(&xg->vcpus[i].event_lock);
+		init_waitqueue_head(&xg->vcpus[i].wait);
+	}
+	/* Enabling the server: Xen binds a channel per vcpu. */
+	for (i = 0; i < arg->nr_vcpus; i++)
+		xd_req(xg, i)->vp_eport = xd_port(i);
+	nr = arg->nr_vcpus;
+	if (arg->flags & IOREQ_XD_CREATE_COUNT)
+		nr = ioreq_xen_page_count_vcpus(&xg->iop);
+
+	mutex_lock(&xd_guests_lock);
+	if (file->private_data) {
+		ret = -EBUSY;
+		goto err_unlock;
+	}
+	if (arg->guest_id) {
+		id = arg->guest_id;
+		ret = xa_insert(&xd_guests, id, xg, GFP_KERNEL_ACCOUNT);
+		if (ret == -EBUSY)
+			ret = -EEXIST;
+	} else {
+		ret = xa_alloc(&xd_guests, &id, xg,
+			       XA_LIMIT(1, IOREQ_XD_MAX_GUEST_ID),
+			       GFP_KERNEL_ACCOUNT);
+		if (ret == -EBUSY)
+			ret = -ENOSPC;
+	}
+	if (ret)
+		goto err_unlock;
+
+	guest = ioreq_guest_create(&xd_provider, id, nr, xg);
+	if (IS_ERR(guest)) {
+		ret = PTR_ERR(guest);
+		goto err_erase;
+	}
+	xg->guest = guest;
+	xg->iop.guest = guest;
+	xg->iop.nr_vcpus = nr;
+	/* Publish a complete guest: pairs with xd_file_guest(). */
+	smp_store_release((struct xd_guest **)&file->private_data, xg);
+	mutex_unlock(&xd_guests_lock);
+	arg->guest_id = id;
+	arg->nr_vcpus = nr;
+	return 0;
+
+err_erase:
+	xa_erase(&xd_guests, id);
+err_unlock:
+	mutex_unlock(&xd_guests_lock);
+	kfree(xg->iop.shared);
+	kfree(xg);
+	return ret;
+}
+
+static void xd_slot_get(struct xd_guest *xg, u32 vcpu,
+			struct ioreq_xd_slot *s)
+{
+	struct ioreq_xen_req *req = xd_req(xg, vcpu);
+
+	/* The state first: the fields are those it published. */
+	s->flags = smp_load_acquire(&req->flags);
+	s->addr = READ_ONCE(req->addr);
+	s->data = READ_ONCE(req->data);
+	s->count = READ_ONCE(req->count);
+	s->size = READ_ONCE(req->size);
+	s->vp_eport = READ_ONCE(req->vp_eport);
+	s->pad0 = READ_ONCE(req->pad0);
+	s->type = READ_ONCE(req->type);
+}
+
+/* Fill the slot's fields but the state byte. */
+static void xd_slot_fill(struct ioreq_xen_req *req,
+			 const struct ioreq_xd_slot *s, bool raw)
+{
+	WRITE_ONCE(req->addr, s->addr);
+	WRITE_ONCE(req->data, s->data);
+	WRITE_ONCE(req->count, s->count);
+	WRITE_ONCE(req->size, s->size);
+	WRITE_ONCE(req->type, s->type);
+	if (raw) {
+		WRITE_ONCE(req->vp_eport, s->vp_eport);
+		WRITE_ONCE(req->pad0, s->pad0);
+	}
+}
+
+/* Look up a vcpu of this file's guest and mark it busy. */
+static int xd_vcpu_get(struct file *file, u32 *vcpu, struct xd_guest **xgp)
+{
+	struct xd_guest *xg = xd_file_guest(file);
+
+	if (!xg)
+		return -ENXIO;
+	if (*vcpu >= xg->iop.nr_vcpus)
+		return -EINVAL;
+	*vcpu = array_index_nospec(*vcpu, xg->iop.nr_vcpus);
+	if (test_and_set_bit_lock(XD_BUSY, &xg->vcpus[*vcpu].busy))
+		return -EBUSY;
+	*xgp = xg;
+	return 0;
+}
+
+static void xd_vcpu_put(struct xd_guest *xg, u32 vcpu)
+{
+	clear_bit_unlock(XD_BUSY, &xg->vcpus[vcpu].busy);
+}
+
+static int xd_send(struct file *file, struct ioreq_xd_send *arg)
+{
+	u8 dirflags = IOREQ_XEN_FLAG_DATA_IS_PTR | IOREQ_XEN_FLAG_DIR_READ |
+		      IOREQ_XEN_FLAG_DF;
+	bool raw = arg->flags & IOREQ_XD_SEND_RAW;
+	struct ioreq_xen_req *req;
+	struct xd_guest *xg;
+	struct xd_vcpu *v;
+	u8 flags, state;
+	u32 vcpu;
+	int ret;
+
+	if (arg->flags & ~(IOREQ_XD_SEND_NO_EVENT | IOREQ_XD_SEND_RAW))
+		return -EINVAL;
+	if (xd_state(arg->req.flags) || (!raw && (arg->req.flags & ~dirflags)))
+		return -EINVAL;
+	vcpu = arg->vcpu;
+	ret = xd_vcpu_get(file, &vcpu, &xg);
+	if (ret)
+		return ret;
+	v = &xg->vcpus[vcpu];
+	req = xd_req(xg, vcpu);
+
+	/* Pairs with the vcpu's release of NONE in xd_wait(): slot is free. */
+	flags = smp_load_acquire(&req->flags);
+	if (xd_state(flags) != IOREQ_XEN_STATE_NONE) {
+		/* Xen: "device model set bad IO state" */
+		ret = -EALREADY;
+		goto out;
+	}
+	xd_slot_fill(req, &arg->req, raw);
+	flags = (raw ? arg->req.flags : (flags & ~dirflags) | arg->req.flags) |
+		IOREQ_XEN_STATE_READY;
+
+	spin_lock_irq(&xg->lock);
+	v->posted = true;
+	v->notifies = 0;
+	spin_unlock_irq(&xg->lock);
+	v->last_state = IOREQ_XEN_STATE_READY;
+	WRITE_ONCE(v->how, IOREQ_XD_BY_EVENT);
+	v->req = *req;
+	v->req.flags = flags;
+	/*
+	 * The request before the state, as hvm_send_ioreq() orders them.
+	 * Pairs with smp_load_acquire() in ioreq_xen_page_event().
+	 */
+	smp_store_release(&req->flags, flags);
+
+	arg->taken = 0;
+	if (!(arg->flags & IOREQ_XD_SEND_NO_EVENT))
+		arg->taken = xd_event(xg, vcpu);
+	/* Pairs with smp_store_release() in ioreq_xen_respond(). */
+	state = xd_state(smp_load_acquire(&req->flags));
+	arg->state = state;
+	if (arg->flags & IOREQ_XD_SEND_NO_EVENT)
+		goto out;
+	/* A request the handler did not take, or took and left READY. */
+	if (!arg->taken || state < IOREQ_XEN_STATE_INPROCESS ||
+	    state > IOREQ_XEN_STATE_RESP_READY)
+		xd_violation(xg, vcpu, IOREQ_XEN_STATE_READY, state);
+	else
+		v->last_state = state;
+out:
+	xd_vcpu_put(xg, vcpu);
+	return ret;
+}
+
+static int xd_event_ioctl(struct file *file, struct ioreq_xd_event *arg)
+{
+	struct xd_guest *xg;
+	u32 vcpu;
+	int ret;
+
+	vcpu = arg->vcpu;
+	ret = xd_vcpu_get(file, &vcpu, &xg);
+	if (ret)
+		return ret;
+	xd_slot_get(xg, vcpu, &arg->before);
+	arg->taken = xd_event(xg, vcpu);
+	xd_slot_get(xg, vcpu, &arg->after);
+	xd_vcpu_put(xg, vcpu);
+	return 0;
+}
+
+/* Fields page.c must leave as Xen wrote them: all but data and state. */
+static bool xd_fields_kept(const struct ioreq_xen_req *a,
+			   const struct ioreq_xen_req *b)
+{
+	return a->addr == b->addr && a->count == b->count &&
+	       a->size == b->size && a->vp_eport == b->vp_eport &&
+	       a->pad0 == b->pad0 && a->type == b->type &&
+	       (a->flags & ~IOREQ_XEN_FLAG_STATE) ==
+	       (b->flags & ~IOREQ_XEN_FLAG_STATE);
+}
+
+static bool xd_changed(struct xd_guest *xg, u32 vcpu, u8 state, u32 notifies)
+{
+	/* Pairs with smp_store_release() in ioreq_xen_respond(). */
+	return xd_state(smp_load_acquire(&xd_req(xg, vcpu)->flags)) != state ||
+	       READ_ONCE(xg->vcpus[vcpu].notifies) != notifies;
+}
+
+static int xd_wait(struct file *file, struct ioreq_xd_wait *arg)
+{
+	unsigned long deadline, tick = max(msecs_to_jiffies(10), 1UL);
+	struct ioreq_xen_req *req, now;
+	struct xd_guest *xg;
+	struct xd_vcpu *v;
+	u32 vcpu, notifies;
+	bool posted;
+	u8 state;
+	long left;
+	int ret;
+
+	vcpu = arg->vcpu;
+	ret = xd_vcpu_get(file, &vcpu, &xg);
+	if (ret)
+		return ret;
+	v = &xg->vcpus[vcpu];
+	req = xd_req(xg, vcpu);
+	deadline = jiffies + msecs_to_jiffies(arg->timeout_ms);
+	arg->data = 0;
+	arg->how = 0;
+
+	spin_lock_irq(&xg->lock);
+	posted = v->posted;
+	spin_unlock_irq(&xg->lock);
+	if (!posted) {
+		ret = -ENOENT;
+		goto out;
+	}
+	for (;;) {
+		/* Pairs with smp_store_release() in ioreq_xen_respond(). */
+		now.flags = smp_load_acquire(&req->flags);
+		state = xd_state(now.flags);
+		spin_lock_irq(&xg->lock);
+		notifies = v->notifies;
+		spin_unlock_irq(&xg->lock);
+		arg->state = state;
+		arg->notifies = notifies;
+		if (state < v->last_state ||
+		    state > IOREQ_XEN_STATE_RESP_READY) {
+			/* Xen: "Weird HVM ioreq state transition" */
+			xd_violation(xg, vcpu, v->last_state, state);
+			arg->result = IOREQ_XD_VIOLATION;
+			break;
+		}
+		v->last_state = state;
+		if (state == IOREQ_XEN_STATE_RESP_READY && notifies) {
+			now.addr = READ_ONCE(req->addr);
+			now.count = READ_ONCE(req->count);
+			now.size = READ_ONCE(req->size);
+			now.vp_eport = READ_ONCE(req->vp_eport);
+			now.pad0 = READ_ONCE(req->pad0);
+			now.type = READ_ONCE(req->type);
+			arg->data = READ_ONCE(req->data);
+			arg->how = READ_ONCE(v->how);
+			if (!xd_fields_kept(&now, &v->req) || notifies != 1) {
+				xd_violation(xg, vcpu, IOREQ_XD_BAD_FIELD,
+					     IOREQ_XD_BAD_FIELD);
+				arg->result = IOREQ_XD_VIOLATION;
+				break;
+			}
+			spin_lock_irq(&xg->lock);
+			v->posted = false;
+			spin_unlock_irq(&xg->lock);
+			/* The vcpu took the answer: the slot is Xen's again. */
+			WRITE_ONCE(req->flags, (now.flags & ~IOREQ_XEN_FLAG_STATE) |
+					       IOREQ_XEN_STATE_NONE);
+			arg->result = IOREQ_XD_ANSWERED;
+			break;
+		}
+		left = (long)(deadline - jiffies);
+		if (left <= 0) {
+			arg->result = IOREQ_XD_PENDING;
+			break;
+		}
+		left = min_t(unsigned long, left, tick);
+		left = wait_event_interruptible_timeout(v->wait,
+							xd_changed(xg, vcpu, state, notifies),
+							left);
+		if (left < 0) {
+			ret = left;
+			break;
+		}
+	}
+out:
+	xd_vcpu_put(xg, vcpu);
+	return ret;
+}
+
+static int xd_get_slot(struct file *file, struct ioreq_xd_slot_io *arg)
+{
+	struct xd_guest *xg;
+	u32 vcpu;
+	int ret;
+
+	vcpu = arg->vcpu;
+	ret = xd_vcpu_get(file, &vcpu, &xg);
+	if (ret)
+		return ret;
+	xd_slot_get(xg, vcpu, &arg->slot);
+	xd_vcpu_put(xg, vcpu);
+	return 0;
+}
+
+static int xd_set_slot(struct file *file, struct ioreq_xd_slot_io *arg)
+{
+	struct ioreq_xen_req *req;
+	struct xd_guest *xg;
+	u32 vcpu;
+	int ret;
+
+	if (arg->pad)
+		return -EINVAL;
+	vcpu = arg->vcpu;
+	ret = xd_vcpu_get(file, &vcpu, &xg);
+	if (ret)
+		return ret;
+	req = xd_req(xg, vcpu);
+	xd_slot_fill(req, &arg->slot, true);
+	/* Pairs with smp_load_acquire() in ioreq_xen_page_event(). */
+	smp_store_release(&req->flags, arg->slot.flags);
+	xd_vcpu_put(xg, vcpu);
+	return 0;
+}
+
+static int xd_status(struct file *file, struct ioreq_xd_status *arg)
+{
+	struct xd_guest *xg = xd_file_guest(file);
+	u32 vcpu = arg->vcpu;
+
+	if (!xg)
+		return -ENXIO;
+	if (vcpu >= xg->iop.nr_vcpus)
+		return -EINVAL;
+	vcpu = array_index_nospec(vcpu, xg->iop.nr_vcpus);
+	spin_lock_irq(&xg->lock);
+	*arg = (struct ioreq_xd_status) {
+		.vcpu = vcpu,
+		.notifies = xg->vcpu_notifies[vcpu],
+		.total = xg->total,
+		.violations = xg->violations,
+		.bad_notifies = xg->bad_notifies,
+		.lost = xg->lost,
+		.bad_vcpu = xg->bad_vcpu,
+		.bad_from = xg->bad_from,
+		.bad_to = xg->bad_to,
+	};
+	spin_unlock_irq(&xg->lock);
+	return 0;
+}
+
+static int xd_count_vcpus(struct ioreq_xd_count *arg)
+{
+	struct ioreq_xen_page iop = { };
+	u32 i;
+
+	if (arg->pad)
+		return -EINVAL;
+	iop.shared = kzalloc(sizeof(*iop.shared), GFP_KERNEL_ACCOUNT);
+	if (!iop.shared)
+		return -ENOMEM;
+	for (i = 0; i < IOREQ_XEN_MAX_VCPUS; i++)
+		if (arg->ports[i / 64] & BIT_ULL(i % 64))
+			iop.shared->vcpu_ioreq[i].vp_eport = xd_port(i);
+	arg->count = ioreq_xen_page_count_vcpus(&iop);
+	kfree(iop.shared);
+	return 0;
+}
+
+static int xd_kill(struct file *file)
+{
+	struct xd_guest *xg = xd_file_guest(file);
+
+	if (!xg)
+		return -ENXIO;
+	/* The domain died: as server.c's ioreq_xen_stop() does. */
+	ioreq_guest_kill(xg->guest);
+	return 0;
+}
+
+static long xd_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	void __user *uarg = u64_to_user_ptr((u64)arg);
+	union {
+		struct ioreq_xd_create create;
+		struct ioreq_xd_send send;
+		struct ioreq_xd_event event;
+		struct ioreq_xd_wait wait;
+		struct ioreq_xd_slot_io slot;
+		struct ioreq_xd_status status;
+		struct ioreq_xd_count count;
+	} buf;
+	unsigned int size = _IOC_SIZE(cmd);
+	int ret;
+
+	switch (cmd) {
+	case IOREQ_XD_KILL:
+		return xd_kill(file);
+	case IOREQ_XD_CREATE:
+	case IOREQ_XD_SEND:
+	case IOREQ_XD_EVENT:
+	case IOREQ_XD_WAIT:
+	case IOREQ_XD_GET_SLOT:
+	case IOREQ_XD_SET_SLOT:
+	case IOREQ_XD_STATUS:
+	case IOREQ_XD_COUNT_VCPUS:
+		break;
+	default:
+		return -ENOTTY;
+	}
+	if (copy_from_user(&buf, uarg, size))
+		return -EFAULT;
+
+	switch (cmd) {
+	case IOREQ_XD_CREATE:
+		ret = xd_create(file, &buf.create);
+		break;
+	case IOREQ_XD_SEND:
+		ret = xd_send(file, &buf.send);
+		break;
+	case IOREQ_XD_EVENT:
+		ret = xd_event_ioctl(file, &buf.event);
+		break;
+	case IOREQ_XD_WAIT:
+		ret = xd_wait(file, &buf.wait);
+		break;
+	case IOREQ_XD_GET_SLOT:
+		ret = xd_get_slot(file, &buf.slot);
+		break;
+	case IOREQ_XD_SET_SLOT:
+		ret = xd_set_slot(file, &buf.slot);
+		break;
+	case IOREQ_XD_STATUS:
+		ret = xd_status(file, &buf.status);
+		break;
+	default:
+		ret = xd_count_vcpus(&buf.count);
+		break;
+	}
+	if (ret || !(_IOC_DIR(cmd) & _IOC_READ))
+		return ret;
+	return copy_to_user(uarg, &buf, size) ? -EFAULT : 0;
+}
+
+/* The notification log: whole struct ioreq_xd_kick records, never blocks. */
+static ssize_t xd_read(struct file *file, char __user *buf, size_t count,
+		       loff_t *ppos)
+{
+	struct xd_guest *xg = xd_file_guest(file);
+	struct ioreq_xd_kick kick;
+	size_t done = 0;
+	int got;
+
+	if (!xg)
+		return -ENXIO;
+	if (!count || count % sizeof(kick))
+		return -EINVAL;
+	while (done < count) {
+		spin_lock_irq(&xg->lock);
+		got = kfifo_get(&xg->kicks, &kick);
+		spin_unlock_irq(&xg->lock);
+		if (!got)
+			break;
+		if (copy_to_user(buf + done, &kick, sizeof(kick)))
+			return done ?: -EFAULT;
+		done += sizeof(kick);
+	}
+	return done ?: -EAGAIN;
+}
+
+static int xd_release_file(struct inode *inode, struct file *file)
+{
+	struct xd_guest *xg = file->private_data;
+	struct ioreq_guest *guest;
+
+	if (!xg)
+		return 0;
+	guest = xg->guest;
+	mutex_lock(&xd_guests_lock);
+	xa_erase(&xd_guests, ioreq_guest_id(guest));
+	mutex_unlock(&xd_guests_lock);
+	ioreq_guest_kill(guest);
+	ioreq_guest_put(guest);
+	return 0;
+}
+
+static int xd_open(struct inode *inode, struct file *file)
+{
+	/* misc_open() left the miscdevice here: this file has no guest yet. */
+	file->private_data = NULL;
+	return nonseekable_open(inode, file);
+}
+
+static const struct file_operations xd_fops = {
+	.owner = THIS_MODULE,
+	.open = xd_open,
+	.release = xd_release_file,
+	.read = xd_read,
+	.unlocked_ioctl = xd_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+};
+
+static struct miscdevice xd_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "ioreq-xen-double",
+	.fops = &xd_fops,
+	.mode = 0600,
+};
+
+static void xd_abi_check(void)
+{
+	ioreq_xen_abi_check();
+	BUILD_BUG_ON(IOREQ_XD_STATE_NONE != IOREQ_XEN_STATE_NONE);
+	BUILD_BUG_ON(IOREQ_XD_STATE_READY != IOREQ_XEN_STATE_READY);
+	BUILD_BUG_ON(IOREQ_XD_STATE_INPROCESS != IOREQ_XEN_STATE_INPROCESS);
+	BUILD_BUG_ON(IOREQ_XD_STATE_RESP_READY != IOREQ_XEN_STATE_RESP_READY);
+	BUILD_BUG_ON(IOREQ_XD_STATE_MASK != IOREQ_XEN_FLAG_STATE);
+	BUILD_BUG_ON(IOREQ_XD_DATA_IS_PTR != IOREQ_XEN_FLAG_DATA_IS_PTR);
+	BUILD_BUG_ON(IOREQ_XD_DIR_READ != IOREQ_XEN_FLAG_DIR_READ);
+	BUILD_BUG_ON(IOREQ_XD_DF != IOREQ_XEN_FLAG_DF);
+	BUILD_BUG_ON(IOREQ_XD_TYPE_PIO != IOREQ_XEN_TYPE_PIO);
+	BUILD_BUG_ON(IOREQ_XD_TYPE_COPY != IOREQ_XEN_TYPE_COPY);
+	BUILD_BUG_ON(IOREQ_XD_TYPE_PCI_CONFIG != IOREQ_XEN_TYPE_PCI_CONFIG);
+	BUILD_BUG_ON(IOREQ_XD_TYPE_TIMEOFFSET != IOREQ_XEN_TYPE_TIMEOFFSET);
+	BUILD_BUG_ON(IOREQ_XD_TYPE_INVALIDATE != IOREQ_XEN_TYPE_INVALIDATE);
+	BUILD_BUG_ON(IOREQ_XD_MAX_VCPUS != IOREQ_XEN_MAX_VCPUS);
+	BUILD_BUG_ON(sizeof(struct ioreq_xd_slot) !=
+		     sizeof(struct ioreq_xen_req));
+	BUILD_BUG_ON(offsetof(struct ioreq_xd_slot, flags) !=
+		     offsetof(struct ioreq_xen_req, flags));
+}
+
+static int __init xd_init(void)
+{
+	int ret;
+
+	xd_abi_check();
+	ret = ioreq_provider_register(&xd_provider);
+	if (ret)
+		return ret;
+	ret = misc_register(&xd_misc);
+	if (ret)
+		ioreq_provider_unregister(&xd_provider);
+	return ret;
+}
+module_init(xd_init);
+
+static void __exit xd_exit(void)
+{
+	misc_deregister(&xd_misc);
+	ioreq_provider_unregister(&xd_provider);
+}
+module_exit(xd_exit);
+
+MODULE_DESCRIPTION("ioreq Xen provider's page protocol on a hypervisor double, for tests");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,396 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The Xen provider's page protocol (drivers/ioreq/xen/page.c) against its
+ * hypervisor double (/dev/ioreq-xen-double): the test is Xen.  It posts
+ * requests into a vcpu's slot, delivers the event channel's interrupt and
+ * waits for the answer as hvm_send_ioreq() and hvm_wait_for_io() do, and
+ * the double reports every step the provider must never take: a backwards
+ * or unknown state, a field other than data and the state written, a
+ * notification of a slot that holds no answer, or two for one request.
+ *
+ * The uapi suites (access, lifetime, stress, abi, example) run on the
+ * double too, through ioreq_hv_xd (ioreq_util.h); this file covers what
+ * only Xen does: the request types the provider answers itself, rep
+ * requests, spurious and late events, the vcpu count from the page, and
+ * the domain dying with requests in flight.
+ */
+#define _GNU_SOURCE
+#include "ioreq_util.h"
+
+#define MMIO_BASE	0xfe000000ULL
+#define MMIO_LEN	0x1000ULL
+#define MMIO_UD		0xd0b1e0001ULL
+#define PIO_BASE	0x600ULL
+#define PIO_LEN		0x10ULL
+#define PIO_UD		0xd0b1e0002ULL
+#define NR_VCPUS	4U
+
+FIXTURE(xd) {
+	struct ioreq_env e;
+	__u32 mmio, pio;
+};
+
+FIXTURE_SETUP(xd)
+{
+	ioreq_env_setup(&self->e, &ioreq_hv_xd, NR_VCPUS);
+	ioreq_claim(self->e.be, IOREQ_SPACE_MMIO, MMIO_BASE, MMIO_LEN,
+		    MMIO_UD, &self->mmio);
+	ioreq_claim(self->e.be, IOREQ_SPACE_PIO, PIO_BASE, PIO_LEN, PIO_UD,
+		    &self->pio);
+}
+
+FIXTURE_TEARDOWN(xd)
+{
+	struct ioreq_xd_status st;
+
+	/* Whatever a test did, the provider never broke the protocol. */
+	if (self->e.hv.fd >= 0 &&
+	    !ioreq_xd_status(self->e.hv.fd, &st)) {
+		EXPECT_EQ(0U, st.violations)
+			TH_LOG("vcpu %u: state %u -> %u", st.bad_vcpu,
+			       st.bad_from, st.bad_to);
+		EXPECT_EQ(0U, st.bad_notifies);
+	}
+	ioreq_env_teardown(&self->e);
+}
+
+static struct ioreq_xd_slot slot(__u8 type, __u8 dir_flags, __u64 addr,
+				 __u32 size, __u32 count, __u64 data)
+{
+	struct ioreq_xd_slot s = {
+		.addr = addr, .data = data, .count = count, .size = size,
+		.flags = dir_flags, .type = type,
+	};
+
+	return s;
+}
+
+/* Post @s on @vcpu with its event; the handler's verdict in *@send. */
+static int xd_send(int fd, __u32 vcpu, const struct ioreq_xd_slot *s,
+		   __u32 flags, struct ioreq_xd_send *send)
+{
+	memset(send, 0, sizeof(*send));
+	send->flags = flags;
+	send->vcpu = vcpu;
+	send->req = *s;
+	return __ioreq_ioctl(fd, IOREQ_XD_SEND, send);
+}
+
+static int xd_wait(int fd, __u32 vcpu, __u32 timeout_ms,
+		   struct ioreq_xd_wait *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->vcpu = vcpu;
+	w->timeout_ms = timeout_ms;
+	return __ioreq_ioctl(fd, IOREQ_XD_WAIT, w);
+}
+
+/*
+ * Request types the provider answers without a backend: the mapcache
+ * invalidation Xen sends at start and the RTC offset.  Each is taken in
+ * the event handler, reaches RESP_READY with exactly one notification,
+ * and produces no record.
+ */
+TEST_F(xd, invalidate_and_timeoffset)
+{
+	static const __u8 types[] = {
+		IOREQ_XD_TYPE_INVALIDATE, IOREQ_XD_TYPE_TIMEOFFSET,
+	};
+	struct ioreq_xd_send s;
+	struct ioreq_xd_wait w;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(types); i++) {
+		struct ioreq_xd_slot r = slot(types[i], 0, 0, 8, 0, 0x1234);
+
+		ASSERT_ERRNO(0, xd_send(self->e.hv.fd, i, &r, 0, &s));
+		ASSERT_EQ(1U, s.taken);
+		ASSERT_EQ((__u32)IOREQ_XD_STATE_RESP_READY, s.state);
+		ASSERT_ERRNO(0, xd_wait(self->e.hv.fd, i, IOREQ_WAIT_MS, &w));
+		ASSERT_EQ((__u32)IOREQ_XD_ANSWERED, w.result);
+		ASSERT_EQ((__u32)IOREQ_XD_BY_EVENT, w.how);
+		ASSERT_EQ(1U, w.notifies);
+		/* data is not the provider's to change here */
+		ASSERT_EQ(0x1234ULL, w.data);
+	}
+	ioreq_expect_none(self->e.be);
+}
+
+/*
+ * rep ins/outs/movs (data_is_ptr) and rep stos (count > 1): until the
+ * provider reaches guest memory it answers them itself, a read with all
+ * ones where Xen takes the value and with the pointer left alone, a write
+ * dropped.  No record reaches the backend, and the guest goes on.
+ */
+TEST_F(xd, rep_requests_answered_here)
+{
+	static const struct {
+		__u8 type, flags;
+		__u64 addr;
+		__u32 count;
+		__u64 data, want;
+	} c[] = {
+		/* rep insb: pointer, Xen copies nothing back */
+		{ IOREQ_XD_TYPE_PIO, IOREQ_XD_DIR_READ | IOREQ_XD_DATA_IS_PTR,
+		  PIO_BASE, 4, 0x100000, 0x100000 },
+		/* rep outsl */
+		{ IOREQ_XD_TYPE_PIO, IOREQ_XD_DATA_IS_PTR, PIO_BASE, 3,
+		  0x100000, 0x100000 },
+		/* rep movsb MMIO -> RAM */
+		{ IOREQ_XD_TYPE_COPY, IOREQ_XD_DIR_READ | IOREQ_XD_DATA_IS_PTR,
+		  MMIO_BASE, 16, 0x200000, 0x200000 },
+		/* rep stosl to MMIO: the value, count > 1 */
+		{ IOREQ_XD_TYPE_COPY, 0, MMIO_BASE, 8, 0x55, 0x55 },
+		/* a read with count > 1 and no pointer: all ones */
+		{ IOREQ_XD_TYPE_COPY, IOREQ_XD_DIR_READ, MMIO_BASE, 2, 0,
+		  0xffffffffULL },
+	};
+	struct ioreq_xd_send s;
+	struct ioreq_xd_wait w;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(c); i++) {
+		struct ioreq_xd_slot r = slot(c[i].type, c[i].flags, c[i].addr,
+					      4, c[i].count, c[i].data);
+
+		ASSERT_ERRNO(0, xd_send(self->e.hv.fd, 1, &r, 0, &s));
+		ASSERT_EQ(1U, s.taken) TH_LOG("case %u", i);
+		ASSERT_ERRNO(0, xd_wait(self->e.hv.fd, 1, IOREQ_WAIT_MS, &w));
+		ASSERT_EQ((__u32)IOREQ_XD_ANSWERED, w.result)
+			TH_LOG("case %u", i);
+		ASSERT_EQ((__u32)IOREQ_XD_BY_EVENT, w.how);
+		ASSERT_EQ(c[i].want, w.data) TH_LOG("case %u: data %#llx", i,
+						    (unsigned long long)w.data);
+	}
+	ioreq_expect_none(self->e.be);
+}
+
+/* Sizes Xen never sends for PIO or COPY: answered with all ones. */
+TEST_F(xd, odd_sizes_answered_here)
+{
+	static const __u32 sizes[] = { 0, 3, 5, 16 };
+	struct ioreq_xd_send s;
+	struct ioreq_xd_wait w;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		struct ioreq_xd_slot r = slot(IOREQ_XD_TYPE_COPY,
+					      IOREQ_XD_DIR_READ, MMIO_BASE,
+					      sizes[i], 1, 0);
+		__u64 ones = sizes[i] && sizes[i] < 8 ?
+			     (1ULL << (8 * sizes[i])) - 1 : ~0ULL;
+
+		ASSERT_ERRNO(0, xd_send(self->e.hv.fd, 0, &r, 0, &s));
+		ASSERT_ERRNO(0, xd_wait(self->e.hv.fd, 0, IOREQ_WAIT_MS, &w));
+		ASSERT_EQ((__u32)IOREQ_XD_ANSWERED, w.result);
+		ASSERT_EQ(ones, w.data) TH_LOG("size %u", sizes[i]);
+	}
+	/* and an unknown type */
+	{
+		struct ioreq_xd_slot r = slot(5, IOREQ_XD_DIR_READ, MMIO_BASE,
+					      4, 1, 0);
+
+		ASSERT_ERRNO(0, xd_send(self->e.hv.fd, 0, &r, 0, &s));
+		ASSERT_ERRNO(0, xd_wait(self->e.hv.fd, 0, IOREQ_WAIT_MS, &w));
+		ASSERT_EQ((__u32)IOREQ_XD_ANSWERED, w.result);
+		ASSERT_EQ(0xffffffffULL, w.data);
+	}
+	ioreq_expect_none(self->e.be);
+}
+
+/*
+ * An event with nothing READY is spurious: the handler takes nothing and
+ * writes nothing.  A request posted without its event waits in the slot
+ * until the event comes; a second event for a request already taken
+ * (INPROCESS) takes nothing either.
+ */
+TEST_F(xd, spurious_and_late_events)
+{
+	struct ioreq_xd_event ev = { .vcpu = 2 };
+	struct ioreq_xd_send s;
+	struct ioreq_xd_wait w;
+	struct ioreq_xd_slot r = slot(IOREQ_XD_TYPE_COPY, IOREQ_XD_DIR_READ,
+				      MMIO_BASE + 0x40, 4, 1, 0);
+	struct ioreq_cmd c;
+
+	ASSERT_ERRNO(0, __ioreq_ioctl(self->e.hv.fd, IOREQ_XD_EVENT, &ev));
+	ASSERT_EQ(0U, ev.taken);
+	ASSERT_EQ(0, memcmp(&ev.before, &ev.after, sizeof(ev.before)));
+
+	ASSERT_ERRNO(0, xd_send(self->e.hv.fd, 2, &r, IOREQ_XD_SEND_NO_EVENT,
+				&s));
+	ASSERT_EQ((__u32)IOREQ_XD_STATE_READY, s.state);
+	/* nothing for the backend before the event */
+	ioreq_expect_none(self->e.be);
+	ASSERT_ERRNO(0, __ioreq_ioctl(self->e.hv.fd, IOREQ_XD_EVENT, &ev));
+	ASSERT_EQ(1U, ev.taken);
+	ASSERT_EQ((__u8)IOREQ_XD_STATE_READY,
+		  ev.before.flags & IOREQ_XD_STATE_MASK);
+	ASSERT_EQ((__u8)IOREQ_XD_STATE_INPROCESS,
+		  ev.after.flags & IOREQ_XD_STATE_MASK);
+	/* a second event while it is in process */
+	ASSERT_ERRNO(0, __ioreq_ioctl(self->e.hv.fd, IOREQ_XD_EVENT, &ev));
+	ASSERT_EQ(0U, ev.taken);
+
+	ioreq_expect_cmd(self->e.be, &c);
+	ASSERT_CMD_MATCHES(&c, IOREQ_OP_READ, 4, 2, MMIO_UD, 0x40, 0);
+	/* still pending: Xen sees INPROCESS, no notification */
+	ASSERT_ERRNO(0, xd_wait(self->e.hv.fd, 2, 50, &w));
+	ASSERT_EQ((__u32)IOREQ_XD_PENDING, w.result);
+	ASSERT_EQ((__u32)IOREQ_XD_STATE_INPROCESS, w.state);
+	ASSERT_EQ(0U, w.notifies);
+	c.data = 0xfeedbeef;
+	ioreq_respond(self->e.be, &c);
+	ASSERT_ERRNO(0, xd_wait(self->e.hv.fd, 2, IOREQ_WAIT_MS, &w));
+	ASSERT_EQ((__u32)IOREQ_XD_ANSWERED, w.result);
+	ASSERT_EQ((__u32)IOREQ_XD_BY_DONE, w.how);
+	ASSERT_EQ(0xfeedbeefULL, w.data);
+	ASSERT_EQ(1U, w.notifies);
+	/* a late event once the slot is NONE again is spurious too */
+	ASSERT_ERRNO(0, __ioreq_ioctl(self->e.hv.fd, IOREQ_XD_EVENT, &ev));
+	ASSERT_EQ(0U, ev.taken);
+}
+
+/* Posting into a slot that is not NONE is what Xen never does: refused. */
+TEST_F(xd, slot_busy)
+{
+	struct ioreq_xd_slot r = slot(IOREQ_XD_TYPE_PIO, 0, PIO_BASE, 1, 1,
+				      0x7);
+	struct ioreq_xd_send s;
+	struct ioreq_xd_wait w;
+	struct ioreq_cmd c;
+
+	ASSERT_ERRNO(0, xd_send(self->e.hv.fd, 3, &r, 0, &s));
+	ASSERT_EQ((__u32)IOREQ_XD_STATE_INPROCESS, s.state);
+	ASSERT_ERRNO(EALREADY, xd_send(self->e.hv.fd, 3, &r, 0, &s));
+	ioreq_expect_cmd(self->e.be, &c);
+	ASSERT_CMD_MATCHES(&c, IOREQ_OP_WRITE, 1, 3, PIO_UD, 0, 0x7);
+	ioreq_expect_none(self->e.be);
+	ioreq_respond(self->e.be, &c);
+	ASSERT_ERRNO(0, xd_wait(self->e.hv.fd, 3, IOREQ_WAIT_MS, &w));
+	ASSERT_EQ((__u32)IOREQ_XD_ANSWERED, w.result);
+	/* a write's data is left as Xen wrote it */
+	ASSERT_EQ(0x7ULL, w.data);
+}
+
+/*
+ * The vcpu count from the page when XEN_DMOP_nr_vcpus is missing: the
+ * leading slots with an event channel.
+ */
+TEST_F(xd, count_vcpus)
+{
+	static const struct { __u64 lo, hi; __u32 want; } c[] = {
+		{ 0, 0, 0 },
+		{ 0x1, 0, 1 },
+		{ 0xf, 0, 4 },
+		{ 0xb, 0, 2 },			/* a hole ends the count */
+		{ ~0ULL, 0, 64 },
+		{ ~0ULL, 0x1, 65 },
+		{ ~0ULL, ~0ULL, 128 },
+		{ 0x2, ~0ULL, 0 },
+	};
+	unsigned int i;
+	int fd;
+
+	/* a file of its own: the page of a guest not created yet */
+	fd = ioreq_open(IOREQ_XD_DEV, O_RDWR);
+	ASSERT_LE(0, fd);
+	for (i = 0; i < ARRAY_SIZE(c); i++) {
+		struct ioreq_xd_count n = { .ports = { c[i].lo, c[i].hi } };
+
+		ASSERT_ERRNO(0, __ioreq_ioctl(fd, IOREQ_XD_COUNT_VCPUS, &n));
+		ASSERT_EQ(c[i].want, n.count) TH_LOG("case %u", i);
+	}
+	/* a guest created that way attaches with the count */
+	{
+		struct ioreq_xd_create cr = {
+			.flags = IOREQ_XD_CREATE_COUNT, .nr_vcpus = 3,
+		};
+		struct ioreq_attach at;
+		int be;
+
+		ASSERT_ERRNO(0, __ioreq_ioctl(fd, IOREQ_XD_CREATE, &cr));
+		ASSERT_EQ(3U, cr.nr_vcpus);
+		be = ioreq_backend_open();
+		ASSERT_LE(0, be);
+		ASSERT_ERRNO(0, __ioreq_attach(be, IOREQ_PROVIDER_XEN,
+					       cr.guest_id, &at));
+		ASSERT_EQ(3U, at.nr_vcpus);
+		close(be);
+	}
+	close(fd);
+}
+
+/*
+ * The domain dies (the provider's @releaseDomain path) while vcpus hold
+ * requests: each is answered (all ones for a read), exactly once, and the
+ * backend sees the guest gone.
+ */
+TEST_F(xd, domain_dies_in_flight)
+{
+	struct ioreq_xd_send s;
+	struct ioreq_xd_wait w;
+	struct ioreq_cmd c;
+	__u32 vcpu;
+
+	for (vcpu = 0; vcpu < NR_VCPUS; vcpu++) {
+		struct ioreq_xd_slot r = slot(IOREQ_XD_TYPE_COPY,
+					      IOREQ_XD_DIR_READ,
+					      MMIO_BASE + 8 * vcpu, 8, 1, 0);
+
+		ASSERT_ERRNO(0, xd_send(self->e.hv.fd, vcpu, &r, 0, &s));
+		ASSERT_EQ((__u32)IOREQ_XD_STATE_INPROCESS, s.state);
+	}
+	/* the backend has read two of them */
+	ioreq_expect_cmd(self->e.be, &c);
+	ioreq_expect_cmd(self->e.be, &c);
+	ASSERT_ERRNO(0, __ioreq_ioctl(self->e.hv.fd, IOREQ_XD_KILL, NULL));
+	for (vcpu = 0; vcpu < NR_VCPUS; vcpu++) {
+		ASSERT_ERRNO(0, xd_wait(self->e.hv.fd, vcpu, IOREQ_WAIT_MS,
+					&w));
+		ASSERT_EQ((__u32)IOREQ_XD_ANSWERED, w.result)
+			TH_LOG("vcpu %u", vcpu);
+		ASSERT_EQ((__u32)IOREQ_XD_BY_ABORTED, w.how);
+		ASSERT_EQ(~0ULL, w.data);
+		ASSERT_EQ(1U, w.notifies);
+	}
+	ASSERT_EQ(POLLHUP, ioreq_poll(self->e.be, POLLHUP, IOREQ_WAIT_MS) &
+			   POLLHUP);
+	/* the late answer completes nothing */
+	c.data = 1;
+	ASSERT_ERRNO(ENODEV, __ioreq_write_cmds(self->e.be, &c, 1));
+}
+
+/* Every notification is logged: one per answered request, RESP_READY. */
+TEST_F(xd, one_notification_per_answer)
+{
+	struct ioreq_xd_kick k[8];
+	struct ioreq_xd_status st = { .vcpu = 1 };
+	struct ioreq_vmm_access a;
+	ssize_t n;
+	int i;
+
+	/* drain what the setup produced (nothing is expected) */
+	while (read(self->e.hv.fd, k, sizeof(k)) > 0)
+		;
+	for (i = 0; i < 3; i++) {
+		ASSERT_ERRNO(0, ioreq_hv_access(&self->e.hv, &a, 1,
+						IOREQ_SPACE_MMIO,
+						IOREQ_OP_READ, 4, 0x1000, 0,
+						0));
+		ASSERT_EQ(IOREQ_VMM_STATUS_UNCLAIMED, a.status);
+	}
+	n = read(self->e.hv.fd, k, sizeof(k));
+	ASSERT_EQ((ssize_t)(3 * sizeof(k[0])), n);
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(1U, k[i].vcpu);
+		ASSERT_EQ((__u32)IOREQ_XD_STATE_RESP_READY, k[i].state);
+	}
+	ASSERT_EQ(-1, read(self->e.hv.fd, k, sizeof(k)));
+	ASSERT_EQ(EAGAIN, errno);
+	ASSERT_ERRNO(0, __ioreq_ioctl(self->e.hv.fd, IOREQ_XD_STATUS, &st));
+	ASSERT_EQ(3U, st.notifies);
+	ASSERT_EQ(0U, st.lost);
+}
+
+TEST_HARNESS_MAIN
