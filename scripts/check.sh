@@ -13,6 +13,9 @@
 #             selftests (selftests/ioreq/vm/vmtest.sh)
 #   kvm       the 6.1 kernel again, as a KVM host: tools/kvm-vmm's guest
 #             served by ioreq-backend (selftests/ioreq/kvm/kvm-vm.sh)
+#   xen       Xen 4.17 with the 6.1 kernel as PV dom0 and a PVH guest, one
+#             boot per scenario of selftests/ioreq/xen/scenarios, the guest
+#             served by the same ioreq-backend (selftests/ioreq/xen/xen-vm.sh)
 #
 # A failed stage counts as one failed case and the stages after it still
 # run where they can, so that one run shows every problem.  The last line
@@ -20,7 +23,8 @@
 # the exit status is non-zero if anything failed.
 #
 # Environment: VM_TIMEOUT (seconds per guest, default 1200),
-# IOREQ_KERNELS (default "61 612"), IOREQ_KVM=0 to leave out the KVM lane.
+# IOREQ_KERNELS (default "61 612"), IOREQ_KVM=0 / IOREQ_XEN=0 to leave out
+# the KVM / Xen lane, XEN_SCENARIOS (default: all of them).
 set -euo pipefail
 
 IOREQ_STAGE=check
@@ -162,6 +166,9 @@ for k in "${built[@]}"; do
 	for m in $IOREQ_MODULES; do
 		mod_args+=(--module "$dir/$m")
 	done
+	# The Xen provider's page protocol on its hypervisor double: the
+	# suites' xen_double variant and ioreq_xen_double_test.
+	mod_args+=(--module "$dir/drivers/ioreq/xen/double/ioreq_xen_double.ko")
 	# The Xen provider goes in unloaded: outside Xen it must refuse.
 	xen_ko=$dir/drivers/ioreq/xen/ioreq_xen.ko
 	[ ! -f "$xen_ko" ] || mod_args+=(--add "$xen_ko:/lib/ioreq/ioreq_xen.ko")
@@ -179,29 +186,51 @@ for k in "${built[@]}"; do
 	add_result "$out" "$kver"
 done
 
-# ---- KVM lane (6.1 only) -------------------------------------------------
-# A KVM guest (tools/kvm-vmm/ioreq-kvm, nested under QEMU TCG) whose exits
-# ioreq-backend serves: selftests/ioreq/kvm/kvm-vm.sh, with the modules
-# built above.  IOREQ_KVM=0 leaves it out.
-if [ "${IOREQ_KVM:-1}" = 1 ] && [[ " ${built[*]} " == *" 61 "* ]]; then
-	IOREQ_STAGE=kvm
-	kver=$(kvar KVER 61)
-	kvm_tools=$IOREQ_BUILD/tools-kvm
-	kvm_out=$IOREQ_BUILD/vm/kvm-$kver
-	log "make -C tools kvm OUTPUT=$kvm_tools"
-	if make -j"$NPROC" -C "$IOREQ_ROOT/tools" OUTPUT="$kvm_tools" kvm \
-	   > "$kvm_tools.log" 2>&1; then
-		"$IOREQ_ROOT/selftests/ioreq/kvm/kvm-vm.sh" \
-			--kbuild "$IOREQ_BUILD/kbuild/$kver" --tools "$kvm_tools" \
-			--out "$kvm_out" --timeout "${VM_TIMEOUT:-600}" || true
-		add_result "$kvm_out" "kvm-$kver"
-	else
-		log "build FAILED, log: $kvm_tools.log"
-		tail -n 40 "$kvm_tools.log" | sed 's/^/    /'
-		stage_failed "KVM tools build"
+# ---- the lanes on real hypervisors (6.1 only) ----------------------------
+# The same ioreq-backend binary serves a KVM guest (tools/kvm-vmm, KVM nested
+# under QEMU TCG: selftests/ioreq/kvm/kvm-vm.sh) and a PVH guest of a real
+# Xen 4.17 with a PV dom0 (selftests/ioreq/xen/xen-vm.sh, one boot per
+# scenario).  IOREQ_KVM=0 and IOREQ_XEN=0 leave them out.
+XEN_SCENARIOS=${XEN_SCENARIOS:-unclaimed scratch vcpus kill reattach}
+lane_tools=
+if [[ " ${built[*]} " == *" 61 "* ]] &&
+   { [ "${IOREQ_KVM:-1}" = 1 ] || [ "${IOREQ_XEN:-1}" = 1 ]; }; then
+	IOREQ_STAGE=tools
+	lane_tools=$IOREQ_BUILD/tools-check
+	log "make -C tools OUTPUT=$lane_tools"
+	if ! make -j"$NPROC" -C "$IOREQ_ROOT/tools" OUTPUT="$lane_tools" \
+	     > "$lane_tools.log" 2>&1; then
+		log "build FAILED, log: $lane_tools.log"
+		tail -n 40 "$lane_tools.log" | sed 's/^/    /'
+		stage_failed "tools build"
+		lane_tools=
 	fi
 fi
-# ---- end of the KVM lane --------------------------------------------------
+kver=$(kvar KVER 61)
+if [ -n "$lane_tools" ] && [ "${IOREQ_KVM:-1}" = 1 ]; then
+	IOREQ_STAGE=kvm
+	kvm_out=$IOREQ_BUILD/vm/kvm-$kver
+	"$IOREQ_ROOT/selftests/ioreq/kvm/kvm-vm.sh" \
+		--kbuild "$IOREQ_BUILD/kbuild/$kver" --tools "$lane_tools" \
+		--out "$kvm_out" --timeout "${VM_TIMEOUT:-600}" || true
+	add_result "$kvm_out" "kvm-$kver"
+fi
+if [ -n "$lane_tools" ] && [ "${IOREQ_XEN:-1}" = 1 ]; then
+	IOREQ_STAGE=xen
+	kb=$IOREQ_BUILD/kbuild/$kver
+	for s in $XEN_SCENARIOS; do
+		xen_out=$IOREQ_BUILD/xen/$s
+		log "scenario $s: booting Xen, dom0 and a PVH guest"
+		"$IOREQ_ROOT/selftests/ioreq/xen/xen-vm.sh" --scenario "$s" \
+			--kernel "$(kvar KIMG 61)" --kroot "$(kvar KROOT 61)" \
+			--module "$kb/drivers/ioreq/ioreq.ko" \
+			--module "$kb/drivers/ioreq/xen/ioreq_xen.ko" \
+			--add "$lane_tools/ioreq-backend" \
+			--out "$xen_out" --name "xen-$s" || true
+		add_result "$xen_out" "xen-$s"
+	done
+fi
+# ---- end of the lanes on real hypervisors ---------------------------------
 
 IOREQ_STAGE=check
 if [ "$failed" -gt 0 ]; then

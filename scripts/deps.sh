@@ -26,8 +26,11 @@ IOREQ_STAGE=deps
 BACKPORTS_LINE='deb http://deb.debian.org/debian bookworm-backports main'
 BACKPORTS_LIST=/etc/apt/sources.list.d/bookworm-backports.list
 
+# Xen's hypervisor and tools are not run on this machine: make check boots
+# them under QEMU (selftests/ioreq/xen/xen-vm.sh copies them into dom0).
 BASE_PKGS="gcc make bc flex bison libelf-dev libssl-dev libc6-dev kmod cpio
-	busybox-static qemu-system-x86 sparse xz-utils perl python3"
+	busybox-static qemu-system-x86 sparse xz-utils perl python3
+	xen-hypervisor-4.17-amd64 xen-utils-4.17"
 
 export DEBIAN_FRONTEND=noninteractive
 APT_INSTALL=(apt-get install -y -q=2 --no-install-recommends
