@@ -54,6 +54,7 @@
 #define IOREQ_ID_SEQ_SHIFT	16
 
 extern unsigned int ioreq_max_regions;
+extern unsigned int ioreq_read_poll_ns;
 extern struct kmem_cache *ioreq_range_cache;
 
 /*

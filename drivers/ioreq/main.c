@@ -30,6 +30,10 @@ unsigned int ioreq_max_regions = 16384;
 module_param_named(max_regions, ioreq_max_regions, uint, 0444);
 MODULE_PARM_DESC(max_regions, "Regions one session may claim (default 16384)");
 
+unsigned int ioreq_read_poll_ns;
+module_param_named(read_poll_ns, ioreq_read_poll_ns, uint, 0644);
+MODULE_PARM_DESC(read_poll_ns, "A blocking read() with nothing queued polls this long before it sleeps, in ns (default 0: never)");
+
 static struct ioreq_guest *ioreq_session_guest(struct ioreq_session *session)
 {
 	/* Pairs with smp_store_release() in ioreq_attach(). */

@@ -27,6 +27,7 @@
 #include <linux/nospec.h>
 #include <linux/poll.h>
 #include <linux/sched/signal.h>
+#include <linux/timekeeping.h>
 #include <linux/uaccess.h>
 
 #include "ioreq_drv.h"
@@ -263,6 +264,29 @@ static bool ioreq_readable(struct ioreq_session *session)
 	       READ_ONCE(session->guest->dead);
 }
 
+/*
+ * Spin for up to read_poll_ns for a record before sleeping, as KVM's
+ * halt polling does for a vcpu: a backend answering a stream of requests
+ * then takes the next one without a sleep and a wakeup.  Gives up at once
+ * when another task wants the CPU or a signal is pending.
+ */
+static bool ioreq_read_poll(struct ioreq_session *session)
+{
+	unsigned int ns = READ_ONCE(ioreq_read_poll_ns);
+	u64 end;
+
+	if (!ns)
+		return false;
+	end = ktime_get_ns() + ns;
+	do {
+		if (ioreq_readable(session))
+			return true;
+		cpu_relax();
+	} while (!need_resched() && !signal_pending(current) &&
+		 ktime_get_ns() < end);
+	return ioreq_readable(session);
+}
+
 /**
  * ioreq_session_read() - read() on an attached session
  * @session: the session
@@ -304,6 +328,8 @@ ssize_t ioreq_session_read(struct ioreq_session *session, char __user *buf,
 				return -ENODEV;
 			if (nonblock)
 				return -EAGAIN;
+			if (ioreq_read_poll(session))
+				continue;
 			ret = wait_event_interruptible(session->wait,
 						       ioreq_readable(session));
 			if (ret)

@@ -127,8 +127,13 @@ static void log_workers(struct __test_metadata *_metadata,
 		       (unsigned long long)w[i].want);
 }
 
-/* 4 vcpus x 10,000 accesses at once, answered in batches, reversed. */
-TEST_F_TIMEOUT(stress, many_vcpus, 180)
+/*
+ * 4 vcpus x 10,000 accesses at once, answered in batches, reversed.  The
+ * backend waits in poll() then read(), or (@blocking) in a blocking read()
+ * alone, where the core's read_poll_ns window applies.
+ */
+static void many_vcpus(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(stress) *self, bool blocking)
 {
 	struct worker w[NR_VCPUS];
 	pthread_t t[NR_VCPUS];
@@ -157,7 +162,16 @@ TEST_F_TIMEOUT(stress, many_vcpus, 180)
 	}
 
 	while (total < NR_VCPUS * iters) {
-		int got = ioreq_read_cmds(self->e.be, c, BATCH, IOREQ_WAIT_MS);
+		int got;
+
+		if (blocking) {
+			ssize_t len = read(self->e.be, c, sizeof(c));
+
+			got = len < 0 ? -errno : (int)(len / IOREQ_REC);
+		} else {
+			got = ioreq_read_cmds(self->e.be, c, BATCH,
+					      IOREQ_WAIT_MS);
+		}
 
 		if (got <= 0)
 			log_workers(_metadata, w, NR_VCPUS);
@@ -201,6 +215,48 @@ TEST_F_TIMEOUT(stress, many_vcpus, 180)
 	ioreq_expect_none(self->e.be);
 	TH_LOG("%u accesses in %ld ms, %u batches (largest %u)", total, ms,
 	       batches, maxbatch);
+}
+
+TEST_F_TIMEOUT(stress, many_vcpus, 180)
+{
+	many_vcpus(_metadata, self, false);
+}
+
+/* Write @val to a module parameter; 0 or -errno. */
+static int set_param(const char *module, const char *name, unsigned long val)
+{
+	char path[256], buf[32];
+	int fd, len, ret = 0;
+
+	snprintf(path, sizeof(path), "/sys/module/%s/parameters/%s", module,
+		 name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	len = snprintf(buf, sizeof(buf), "%lu", val);
+	if (write(fd, buf, len) != len)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/*
+ * The same with the polling windows open (ioreq read_poll_ns, ioreq_vmm
+ * poll_ns): vcpus and backend spin for each other before sleeping, and
+ * every answer must still be the right one.
+ */
+TEST_F_TIMEOUT(stress, many_vcpus_polling, 180)
+{
+	unsigned long rd = ioreq_param("ioreq", "read_poll_ns", ~0UL);
+	unsigned long vm = ioreq_param("ioreq_vmm", "poll_ns", ~0UL);
+
+	ASSERT_NE(~0UL, rd) TH_LOG("no ioreq read_poll_ns parameter");
+	ASSERT_NE(~0UL, vm) TH_LOG("no ioreq_vmm poll_ns parameter");
+	ASSERT_ERRNO(0, set_param("ioreq", "read_poll_ns", 50000));
+	ASSERT_ERRNO(0, set_param("ioreq_vmm", "poll_ns", 50000));
+	many_vcpus(_metadata, self, true);
+	ASSERT_ERRNO(0, set_param("ioreq", "read_poll_ns", rd));
+	ASSERT_ERRNO(0, set_param("ioreq_vmm", "poll_ns", vm));
 }
 
 /* ---- regions released and claimed again under traffic ---------------- */

@@ -14,6 +14,10 @@
  *             relative to 10
  *  allocs     kernel allocations per request (kmem tracepoints counted
  *             over a burst, less an idle interval of the same length)
+ *  polling    the round trip again with the modules' polling windows
+ *             (ioreq read_poll_ns, ioreq_vmm poll_ns) set to -p ns
+ *             (default 100000): each side spins that long for the other
+ *             before it sleeps, as KVM's halt polling does
  *  doorbell   a 4-byte guest write that an ioeventfd completes in the
  *             kernel (the backend thread waits on the eventfd), against
  *             the same write answered by a backend through read()/write()
@@ -30,6 +34,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +53,7 @@
 
 static int iters = 20000;
 static int repeats = 7;
+static unsigned int poll_ns = 100000;	/* -p: the polling row's window */
 static FILE *kv;
 
 static double now_ns(void)
@@ -497,6 +503,36 @@ static double bench_doorbell_roundtrip(void)
 	return ns;
 }
 
+/* ---- polling: the modules' read_poll_ns and poll_ns parameters ---- */
+
+static const char *const poll_params[] = {
+	"/sys/module/ioreq/parameters/read_poll_ns",
+	"/sys/module/ioreq_vmm/parameters/poll_ns",
+};
+
+/* Set both windows to @ns; false (and nothing set) if one is missing. */
+static bool set_polling(unsigned int ns)
+{
+	unsigned int i;
+	char val[16];
+
+	snprintf(val, sizeof(val), "%u", ns);
+	for (i = 0; i < sizeof(poll_params) / sizeof(poll_params[0]); i++)
+		if (access(poll_params[i], W_OK))
+			return false;
+	for (i = 0; i < sizeof(poll_params) / sizeof(poll_params[0]); i++) {
+		int fd = open(poll_params[i], O_WRONLY);
+		bool ok = fd >= 0 &&
+			  write(fd, val, strlen(val)) == (ssize_t)strlen(val);
+
+		if (fd >= 0)
+			close(fd);
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
 /* ---- driver ---- */
 
 typedef double (*bench_fn)(void);
@@ -568,13 +604,14 @@ int main(int argc, char **argv)
 	unsigned int i;
 	int opt, j;
 
-	while ((opt = getopt(argc, argv, "n:r:o:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:r:o:p:")) != -1) {
 		switch (opt) {
 		case 'n': iters = atoi(optarg); break;
+		case 'p': poll_ns = strtoul(optarg, NULL, 0); break;
 		case 'r': repeats = atoi(optarg); break;
 		case 'o': out = optarg; break;
 		default:
-			fprintf(stderr, "usage: %s [-n iterations] [-r repeats] [-o file]\n", argv[0]);
+			fprintf(stderr, "usage: %s [-n iterations] [-r repeats] [-o file] [-p poll_ns]\n", argv[0]);
 			return 2;
 		}
 	}
@@ -608,6 +645,25 @@ int main(int argc, char **argv)
 	    "of socketpair", "goal <= 0.70x");
 	row("ioreq_rt_vs_pipe", "", s, "us", rt.median / pi.median,
 	    "of pipe", "");
+	if (poll_ns && set_polling(poll_ns)) {
+		struct stat3 prt = measure(rt_one);
+		char what[64];
+
+		set_polling(0);
+		snprintf(what, sizeof(what), "  the same, polling %u us",
+			 poll_ns / 1000);
+		fprintf(kv, "poll_ns=%u\n", poll_ns);
+		s = us(prt);
+		row("ioreq_poll_rt_vs_eventfd", what, s, "us",
+		    prt.median / efd.median, "of eventfd", "goal <= 1.15x");
+		row("ioreq_poll_rt_vs_socketpair", "", s, "us",
+		    prt.median / sp.median, "of socketpair", "goal <= 0.70x");
+		row("ioreq_poll_rt_vs_plain", "", s, "us",
+		    prt.median / rt.median, "of not polling", "");
+	} else if (poll_ns) {
+		printf("%-34s %s\n", "  the same, polling",
+		       "not measured: no read_poll_ns/poll_ns parameters");
+	}
 
 	printf("\n");
 	base_rate = 1e9 / rt.median;

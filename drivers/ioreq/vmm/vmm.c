@@ -25,8 +25,10 @@
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/nospec.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/timekeeping.h>
 #include <linux/wait.h>
 #include <linux/xarray.h>
 #include <linux/ioreq_provider.h>
@@ -39,6 +41,10 @@ MODULE_PARM_DESC(max_vcpus, "Most vcpus a guest may have (default 64, at most 40
 static unsigned int default_timeout_ms = 10000;
 module_param(default_timeout_ms, uint, 0444);
 MODULE_PARM_DESC(default_timeout_ms, "Wait for a backend when an access gives no timeout (default 10000)");
+
+static unsigned int poll_ns;
+module_param(poll_ns, uint, 0644);
+MODULE_PARM_DESC(poll_ns, "An access polls this long for the backend's answer before it sleeps, in ns (default 0: never)");
 
 #define VMM_VCPU_BUSY 0
 #define VMM_PIO_LAST 0xffffULL
@@ -440,6 +446,29 @@ static bool vmm_vcpu_done(struct vmm_vcpu *v)
 	return smp_load_acquire(&v->done);
 }
 
+/*
+ * Spin for up to poll_ns for the answer before sleeping, as KVM's halt
+ * polling does: a backend that answers within the window saves the vcpu a
+ * sleep and a wakeup.  Gives up when another task wants the CPU or a fatal
+ * signal is pending.
+ */
+static bool vmm_vcpu_poll(struct vmm_vcpu *v)
+{
+	unsigned int ns = READ_ONCE(poll_ns);
+	u64 end;
+
+	if (!ns)
+		return false;
+	end = ktime_get_ns() + ns;
+	do {
+		if (vmm_vcpu_done(v))
+			return true;
+		cpu_relax();
+	} while (!need_resched() && !fatal_signal_pending(current) &&
+		 ktime_get_ns() < end);
+	return vmm_vcpu_done(v);
+}
+
 static int vmm_access(struct file *file, struct ioreq_vmm_access *arg)
 {
 	struct vmm_guest *vg = vmm_file_guest(file);
@@ -489,7 +518,11 @@ static int vmm_access(struct file *file, struct ioreq_vmm_access *arg)
 	}
 
 	timeout = msecs_to_jiffies(arg->timeout_ms ?: default_timeout_ms);
-	left = wait_event_killable_timeout(v->wait, vmm_vcpu_done(v), timeout);
+	if (vmm_vcpu_poll(v))
+		left = timeout;
+	else
+		left = wait_event_killable_timeout(v->wait, vmm_vcpu_done(v),
+						   timeout);
 	if (left <= 0) {
 		/* Timed out or killed, unless the answer came meanwhile. */
 		if (ioreq_cancel(vg->guest, vcpu) != IOREQ_CANCEL_IDLE) {
