@@ -191,8 +191,9 @@ done
 # under QEMU TCG: selftests/ioreq/kvm/kvm-vm.sh) and a PVH guest of a real
 # Xen 4.17 with a PV dom0 (selftests/ioreq/xen/xen-vm.sh, one boot per
 # scenario).  IOREQ_KVM=0 and IOREQ_XEN=0 leave them out.
-XEN_SCENARIOS=${XEN_SCENARIOS:-unclaimed scratch vcpus kill reattach}
+XEN_SCENARIOS=${XEN_SCENARIOS:-unclaimed scratch vcpus kill release reattach}
 lane_tools=
+xen_retries=0
 if [[ " ${built[*]} " == *" 61 "* ]] &&
    { [ "${IOREQ_KVM:-1}" = 1 ] || [ "${IOREQ_XEN:-1}" = 1 ]; }; then
 	IOREQ_STAGE=tools
@@ -220,15 +221,33 @@ if [ -n "$lane_tools" ] && [ "${IOREQ_XEN:-1}" = 1 ]; then
 	kb=$IOREQ_BUILD/kbuild/$kver
 	for s in $XEN_SCENARIOS; do
 		xen_out=$IOREQ_BUILD/xen/$s
-		log "scenario $s: booting Xen, dom0 and a PVH guest"
-		"$IOREQ_ROOT/selftests/ioreq/xen/xen-vm.sh" --scenario "$s" \
-			--kernel "$(kvar KIMG 61)" --kroot "$(kvar KROOT 61)" \
-			--module "$kb/drivers/ioreq/ioreq.ko" \
-			--module "$kb/drivers/ioreq/xen/ioreq_xen.ko" \
-			--add "$lane_tools/ioreq-backend" \
-			--out "$xen_out" --name "xen-$s" || true
+		for try in 1 2 3; do
+			log "scenario $s: booting Xen, dom0 and a PVH guest"
+			"$IOREQ_ROOT/selftests/ioreq/xen/xen-vm.sh" --scenario "$s" \
+				--kernel "$(kvar KIMG 61)" --kroot "$(kvar KROOT 61)" \
+				--module "$kb/drivers/ioreq/ioreq.ko" \
+				--module "$kb/drivers/ioreq/xen/ioreq_xen.ko" \
+				--add "$lane_tools/ioreq-backend" \
+				--out "$xen_out" --name "xen-$s" || true
+			# Another boot (at most two), said out loud, only when
+			# the emulated CPU broke: Xen saw the PVH guest
+			# triple-fault.  Seen here in about one boot in six under
+			# TCG's nested SVM, once with Xen's own selectors in the
+			# guest's dumped state.  Any other failure counts at once.
+			[ "$try" != 3 ] && ! grep -qs '^FAILED=0' "$xen_out/result" &&
+				grep -qs 'Triple fault' "$xen_out/console.log" || break
+			log "scenario $s: the PVH guest triple-faulted (QEMU TCG" \
+			    "nested SVM): booting it once more"
+			grep -h -A3 'Triple fault' "$xen_out/console.log" |
+				sed 's/^/    /' || true
+			rm -rf "$xen_out.try$try"
+			mv "$xen_out" "$xen_out.try$try"
+			xen_retries=$((xen_retries + 1))
+		done
 		add_result "$xen_out" "xen-$s"
 	done
+	[ "$xen_retries" = 0 ] ||
+		log "$xen_retries scenario(s) booted again after a guest triple fault"
 fi
 # ---- end of the lanes on real hypervisors ---------------------------------
 

@@ -44,6 +44,7 @@ struct backend {
 	unsigned int nr_regions;
 	int verbose;
 	int hang;		/* --hang given */
+	int release_on_usr1;	/* --release-on-usr1 given */
 	uint64_t hang_addr;	/* MMIO address never answered */
 	uint64_t vcpus_seen;	/* bit per vcpu below 64 */
 	uint64_t vcpus_seen_hi;	/* any vcpu >= 64 */
@@ -57,12 +58,16 @@ struct backend {
 };
 
 static volatile sig_atomic_t stop;
+static volatile sig_atomic_t release_now;	/* SIGUSR1 with --release-on-usr1 */
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	stop = 1;
+	if (sig == SIGUSR1)
+		release_now = 1;
+	else
+		stop = 1;
 }
+
 
 static void info(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
@@ -95,7 +100,7 @@ static void usage(FILE *f)
 	fprintf(f,
 "Usage: ioreq-backend --guest ID [--mmio ADDR:LEN]... [--pio PORT:LEN]...\n"
 "                     [--wait SECS] [--hang ADDR] [--mailbox ADDR [--irq LINE]]\n"
-"                     [--verbose]\n"
+"                     [--release-on-usr1] [--verbose]\n"
 "\n"
 "Serve guest ID's accesses to the given regions through /dev/ioreq (or\n"
 "$IOREQ_DEV), emulating a scratch-register device on each, until the guest\n"
@@ -114,6 +119,8 @@ static void usage(FILE *f)
 "                        interrupt (scratch_dev.h, README)\n"
 "  -i, --irq LINE        the mailbox's interrupt: IOREQ_IRQ_LINE LINE (an\n"
 "                        ISA IRQ or GSI on x86, an SPI on Arm)\n"
+"  -R, --release-on-usr1 on SIGUSR1 release every region and stay attached\n"
+"                        (the guest's accesses then read all ones)\n"
 "  -v, --verbose         describe every access and batch\n"
 "  -h, --help            this text\n"
 "\n"
@@ -125,6 +132,28 @@ static void usage(FILE *f)
 "    (\"IORQ\"); writes to them are dropped.\n"
 "Exit status: 0 when the guest went away or on SIGINT/SIGTERM, 1 on error,\n"
 "2 on bad usage.\n", MBOX_LEN);
+}
+
+/*
+ * --release-on-usr1: give every region back while staying attached, as a
+ * device whose BARs the guest turned off.  Requests in flight on them
+ * end as aborted (all ones), later accesses are the hypervisor's.
+ */
+static void release_all(struct backend *b)
+{
+	unsigned int i, n = 0;
+	int ret;
+
+	for (i = 0; i < b->nr_regions; i++) {
+		ret = ioreq_release(b->fd, b->regions[i].id);
+		if (ret)
+			err("releasing region %u: %s", b->regions[i].id,
+			    strerror(-ret));
+		else
+			n++;
+	}
+	info("SIGUSR1: released %u of %u region%s; still attached, serving"
+	     " nothing", n, b->nr_regions, b->nr_regions == 1 ? "" : "s");
 }
 
 static struct region *find_region(struct backend *b, uint64_t user_data)
@@ -480,6 +509,7 @@ int main(int argc, char **argv)
 		{ "hang",    required_argument, NULL, 'H' },
 		{ "mailbox", required_argument, NULL, 'M' },
 		{ "irq",     required_argument, NULL, 'i' },
+		{ "release-on-usr1", no_argument, NULL, 'R' },
 		{ "verbose", no_argument,       NULL, 'v' },
 		{ "help",    no_argument,       NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -495,7 +525,7 @@ int main(int argc, char **argv)
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
-	while ((c = getopt_long(argc, argv, "g:m:p:w:H:M:i:vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "g:m:p:w:H:M:i:Rvh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'g':
 			if (ioreq_parse_u64(optarg, &b.guest_id)) {
@@ -542,6 +572,9 @@ int main(int argc, char **argv)
 			b.irq_line = (uint32_t)line;
 			b.irq = 1;
 			break;
+		case 'R':
+			b.release_on_usr1 = 1;
+			break;
 		case 'v':
 			b.verbose = 1;
 			break;
@@ -570,6 +603,8 @@ int main(int argc, char **argv)
 	sa.sa_handler = on_signal;	/* no SA_RESTART: read() returns EINTR */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	if (b.release_on_usr1)
+		sigaction(SIGUSR1, &sa, NULL);
 
 	fd = ioreq_open(NULL);
 	if (fd < 0) {
@@ -649,6 +684,10 @@ int main(int argc, char **argv)
 		if (stop) {
 			ret = -EINTR;
 			break;
+		}
+		if (release_now) {
+			release_now = 0;
+			release_all(&b);
 		}
 		b.vcpus_seen = 0;
 		ret = ioreq_serve_batch(fd, buf, IOREQ_BATCH_MAX, handle, &b,

@@ -305,7 +305,9 @@ for t in $XEN_TOOLS; do
 	add_file "$root" "$XEN_BIN/$t" "$XEN_BIN/$t"
 done
 # ldd does not list libgcc_s, which glibc loads for pthread_cancel (xl).
-libgcc=$(ldconfig -p | awk '/libgcc_s\.so\.1 .*x86-64/ { print $NF; exit }')
+# awk reads to the end: an early exit would SIGPIPE ldconfig, which
+# pipefail and set -e turn into a silent exit of this script.
+libgcc=$(ldconfig -p | awk '/libgcc_s\.so\.1 .*x86-64/ && !f { print $NF; f = 1 }')
 [ -n "$libgcc" ] || die "no 64-bit libgcc_s.so.1 (apt-get install libgcc-s1)"
 add_file "$root" "$libgcc" "$libgcc"
 [ ! -d /etc/xen ] || { mkdir -p "$root/etc/xen"; cp /etc/xen/xl.conf "$root/etc/xen/" 2>/dev/null || true; }
