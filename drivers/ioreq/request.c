@@ -264,26 +264,39 @@ static bool ioreq_readable(struct ioreq_session *session)
 	       READ_ONCE(session->guest->dead);
 }
 
-/*
- * Spin for up to read_poll_ns for a record before sleeping, as KVM's
- * halt polling does for a vcpu: a backend answering a stream of requests
- * then takes the next one without a sleep and a wakeup.  Gives up at once
- * when another task wants the CPU or a signal is pending.
+/**
+ * ioreq_poll_for() - spin for a condition before sleeping on it
+ * @done: the condition; must not sleep
+ * @arg: passed to @done
+ * @ns: the longest spin, 0 for none
+ *
+ * For a wait that the other side usually ends within microseconds, as
+ * KVM's halt polling does for a vcpu: a spin that sees @done saves a
+ * sleep and a wakeup.  Gives up at once when another task wants the CPU
+ * or a signal is pending; the caller then sleeps as usual.
+ *
+ * Context: process, no locks held.
+ * Return: true if @done became true.
  */
-static bool ioreq_read_poll(struct ioreq_session *session)
+bool ioreq_poll_for(bool (*done)(void *arg), void *arg, unsigned int ns)
 {
-	unsigned int ns = READ_ONCE(ioreq_read_poll_ns);
 	u64 end;
 
 	if (!ns)
 		return false;
 	end = ktime_get_ns() + ns;
 	do {
-		if (ioreq_readable(session))
+		if (done(arg))
 			return true;
 		cpu_relax();
 	} while (!need_resched() && !signal_pending(current) &&
 		 ktime_get_ns() < end);
+	return done(arg);
+}
+EXPORT_SYMBOL_GPL(ioreq_poll_for);
+
+static bool ioreq_readable_cb(void *session)
+{
 	return ioreq_readable(session);
 }
 
@@ -328,7 +341,9 @@ ssize_t ioreq_session_read(struct ioreq_session *session, char __user *buf,
 				return -ENODEV;
 			if (nonblock)
 				return -EAGAIN;
-			if (ioreq_read_poll(session))
+			/* read_poll_ns: a record may be a moment away. */
+			if (ioreq_poll_for(ioreq_readable_cb, session,
+					   READ_ONCE(ioreq_read_poll_ns)))
 				continue;
 			ret = wait_event_interruptible(session->wait,
 						       ioreq_readable(session));

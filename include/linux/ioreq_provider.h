@@ -145,4 +145,6 @@ enum ioreq_cancel_result {
 
 enum ioreq_cancel_result ioreq_cancel(struct ioreq_guest *guest, u32 vcpu);
 
+bool ioreq_poll_for(bool (*done)(void *arg), void *arg, unsigned int ns);
+
 #endif /* _LINUX_IOREQ_PROVIDER_H */

@@ -25,10 +25,8 @@
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/nospec.h>
-#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
-#include <linux/timekeeping.h>
 #include <linux/wait.h>
 #include <linux/xarray.h>
 #include <linux/ioreq_provider.h>
@@ -446,26 +444,8 @@ static bool vmm_vcpu_done(struct vmm_vcpu *v)
 	return smp_load_acquire(&v->done);
 }
 
-/*
- * Spin for up to poll_ns for the answer before sleeping, as KVM's halt
- * polling does: a backend that answers within the window saves the vcpu a
- * sleep and a wakeup.  Gives up when another task wants the CPU or a fatal
- * signal is pending.
- */
-static bool vmm_vcpu_poll(struct vmm_vcpu *v)
+static bool vmm_vcpu_done_cb(void *v)
 {
-	unsigned int ns = READ_ONCE(poll_ns);
-	u64 end;
-
-	if (!ns)
-		return false;
-	end = ktime_get_ns() + ns;
-	do {
-		if (vmm_vcpu_done(v))
-			return true;
-		cpu_relax();
-	} while (!need_resched() && !fatal_signal_pending(current) &&
-		 ktime_get_ns() < end);
 	return vmm_vcpu_done(v);
 }
 
@@ -518,7 +498,8 @@ static int vmm_access(struct file *file, struct ioreq_vmm_access *arg)
 	}
 
 	timeout = msecs_to_jiffies(arg->timeout_ms ?: default_timeout_ms);
-	if (vmm_vcpu_poll(v))
+	/* poll_ns: a backend often answers within microseconds. */
+	if (ioreq_poll_for(vmm_vcpu_done_cb, v, READ_ONCE(poll_ns)))
 		left = timeout;
 	else
 		left = wait_event_killable_timeout(v->wait, vmm_vcpu_done(v),
