@@ -28,9 +28,10 @@ BACKPORTS_LIST=/etc/apt/sources.list.d/bookworm-backports.list
 
 # Xen's hypervisor and tools are not run on this machine: make check boots
 # them under QEMU (selftests/ioreq/xen/xen-vm.sh copies them into dom0).
+# libxen-dev builds make bench's native Xen baseline (tools/xen-native).
 BASE_PKGS="gcc make bc flex bison libelf-dev libssl-dev libc6-dev kmod cpio
 	busybox-static qemu-system-x86 sparse xz-utils perl python3
-	xen-hypervisor-4.17-amd64 xen-utils-4.17"
+	xen-hypervisor-4.17-amd64 xen-utils-4.17 libxen-dev"
 
 export DEBIAN_FRONTEND=noninteractive
 APT_INSTALL=(apt-get install -y -q=2 --no-install-recommends

@@ -14,6 +14,8 @@
  *   ioreq-guest loop  [--mmio ADDR:LEN]... [--pio PORT:LEN]... [--vcpus N]
  *                     [--seconds S | --rounds N] [--gone fail|stay|back]
  *                     [--expect-gone] [--expect-back]
+ *   ioreq-guest time  [--mmio ADDR:LEN] [--vcpus N] [--rounds N]
+ *                     [--label NAME] [--wait-gone]
  *
  * "ones" checks that nothing claims an address: reads of every size return
  * all ones and a write changes nothing.  "check" checks a fresh
@@ -33,7 +35,16 @@
  * --expect-gone a case fails if no region ever went away; --expect-back
  * (implies --gone back) adds one that fails if none came back.
  *
- * Output is KTAP (ok/not ok lines, "# " diagnostics) for ones/check/loop.
+ * "time" is make bench's guest loop: it waits (60 s at most) until the
+ * MMIO region's ID register reads "IORQ" (a backend serves it), then each
+ * of N threads, pinned to its vcpu, times --rounds 4-byte reads of the ID
+ * register (each checked) and as many 4-byte writes to its own bytes, and
+ * prints "bench: NAME_vcpusN_read_us=..." and "..._write_us=..." (the
+ * mean over the threads of each thread's time per access).  With
+ * --wait-gone it then prints "IOREQ-BENCH-DONE NAME" and waits (120 s at
+ * most) until the register reads all ones: the next backend's turn.
+ *
+ * Output is KTAP (ok/not ok lines, "# " diagnostics) for ones/check/loop/time.
  * Exit 0 when every case passed, 1 when one failed, 4 when skipped (no
  * /dev/mem, no ioperm), 2 on bad usage.
  */
@@ -806,6 +817,109 @@ static int cmd_loop(void)
 	return finish();
 }
 
+/* --- time: make bench's loop -------------------------------------------- */
+
+static const char *time_label = "ioreq";
+static int time_wait_gone;
+
+struct timer {
+	pthread_t tid;
+	unsigned int id;
+	double read_us, write_us;
+	uint64_t wrong;
+	int cpu_ok;
+};
+
+static void *timer_main(void *arg)
+{
+	struct timer *t = arg;
+	struct region *r = &regions[0];
+	uint64_t i, n = loop_rounds, off = SLICE_BASE + (uint64_t)t->id * SLICE_LEN;
+	cpu_set_t set;
+	double t0;
+
+	CPU_ZERO(&set);
+	CPU_SET(t->id, &set);
+	t->cpu_ok = !pthread_setaffinity_np(pthread_self(), sizeof(set), &set) &&
+		    sched_getcpu() == (int)t->id;
+	t0 = now_s();
+	for (i = 0; i < n; i++)
+		if (region_read(r, 0, 4) != SCRATCH_ID)
+			t->wrong++;
+	t->read_us = (now_s() - t0) * 1e6 / (double)n;
+	t0 = now_s();
+	for (i = 0; i < n; i++)
+		region_write(r, off, 4, i);
+	t->write_us = (now_s() - t0) * 1e6 / (double)n;
+	return NULL;
+}
+
+/* Wait until offset 0 reads @want (4 bytes), @secs at most. */
+static int wait_id(struct region *r, uint64_t want, unsigned int secs)
+{
+	double end = now_s() + secs;
+
+	while (region_read(r, 0, 4) != want) {
+		if (now_s() >= end)
+			return -1;
+		usleep(20000);
+	}
+	return 0;
+}
+
+static int cmd_time(void)
+{
+	static struct timer timers[MAX_THREADS];
+	double rd = 0, wr = 0;
+	unsigned int i, started = 0;
+	struct region *r = &regions[0];
+	int ret;
+
+	if (r->space != SPACE_MMIO ||
+	    r->len < SLICE_BASE + nr_threads * SLICE_LEN) {
+		fprintf(stderr, "ioreq-guest: time: the first region must be MMIO of %#x bytes or more\n",
+			SLICE_BASE + nr_threads * SLICE_LEN);
+		return USAGE_ERR;
+	}
+	if (!loop_rounds)
+		loop_rounds = 2000;
+	if (setup_regions())
+		return skip_all("no /dev/mem mapping");
+	plan(nr_threads + 1 + !!time_wait_gone);
+	ret = wait_id(r, SCRATCH_ID, 60);
+	result(!ret, "%s: a backend serves 0x%" PRIx64, time_label, r->addr);
+	if (ret)
+		return finish();
+	for (i = 0; i < nr_threads; i++) {
+		timers[i].id = i;
+		if (pthread_create(&timers[i].tid, NULL, timer_main, &timers[i]))
+			break;
+		started++;
+	}
+	for (i = 0; i < started; i++)
+		pthread_join(timers[i].tid, NULL);
+	for (i = 0; i < nr_threads; i++) {
+		struct timer *t = &timers[i];
+
+		result(i < started && !t->wrong && t->cpu_ok,
+		       "%s: vcpu %u: %" PRIu64 " reads %.2f us each (%" PRIu64
+		       " wrong), %" PRIu64 " writes %.2f us each", time_label,
+		       i, loop_rounds, t->read_us, t->wrong, loop_rounds,
+		       t->write_us);
+		rd += t->read_us / nr_threads;
+		wr += t->write_us / nr_threads;
+	}
+	diag("bench: %s_vcpus%u_read_us=%.3f", time_label, nr_threads, rd);
+	diag("bench: %s_vcpus%u_write_us=%.3f", time_label, nr_threads, wr);
+	if (time_wait_gone) {
+		printf("IOREQ-BENCH-DONE %s\n", time_label);
+		fflush(stdout);
+		result(!wait_id(r, ones(4), 120), "%s: the backend went away",
+		       time_label);
+	}
+	return finish();
+}
+
 /* --- main -------------------------------------------------------------- */
 
 static void usage(void)
@@ -817,6 +931,8 @@ static void usage(void)
 	      "       ioreq-guest loop  [--mmio ADDR:LEN]... [--pio PORT:LEN]... [--vcpus N]\n"
 	      "                         [--seconds S | --rounds N] [--gone fail|stay|back]\n"
 	      "                         [--expect-gone] [--expect-back]\n"
+	      "       ioreq-guest time  [--mmio ADDR:LEN] [--vcpus N] [--rounds N]\n"
+	      "                         [--label NAME] [--wait-gone]\n"
 	      "Defaults: --mmio 0xe0000000:0x1000 --pio 0x5000:0x100, 2 vcpus, 10 s.\n",
 	      stderr);
 }
@@ -832,6 +948,8 @@ int main(int argc, char **argv)
 		{ "gone", required_argument, NULL, 'g' },
 		{ "expect-gone", no_argument, NULL, 'G' },
 		{ "expect-back", no_argument, NULL, 'B' },
+		{ "label", required_argument, NULL, 'l' },
+		{ "wait-gone", no_argument, NULL, 'W' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -847,12 +965,13 @@ int main(int argc, char **argv)
 	cmd = argv[1];
 	if (!strcmp(cmd, "read") || !strcmp(cmd, "write"))
 		return cmd_one(argc - 1, argv + 1, !strcmp(cmd, "write"));
-	if (strcmp(cmd, "ones") && strcmp(cmd, "check") && strcmp(cmd, "loop")) {
+	if (strcmp(cmd, "ones") && strcmp(cmd, "check") && strcmp(cmd, "loop") &&
+	    strcmp(cmd, "time")) {
 		usage();
 		return USAGE_ERR;
 	}
 	optind = 2;
-	while ((c = getopt_long(argc, argv, "m:p:n:s:r:g:GBh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:p:n:s:r:g:GBl:Wh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 		case 'p':
@@ -894,6 +1013,12 @@ int main(int argc, char **argv)
 			expect_back = 1;
 			gone_mode = GONE_BACK;
 			break;
+		case 'l':
+			time_label = optarg;
+			break;
+		case 'W':
+			time_wait_gone = 1;
+			break;
 		case 'h':
 			usage();
 			return 0;
@@ -905,7 +1030,8 @@ int main(int argc, char **argv)
 		goto bad;
 	if (!nr_regions) {
 		add_region(SPACE_MMIO, "0xe0000000", 0x1000);
-		add_region(SPACE_PIO, "0x5000", 0x100);
+		if (strcmp(cmd, "time"))
+			add_region(SPACE_PIO, "0x5000", 0x100);
 	}
 	if (expect_gone && gone_mode == GONE_FAIL)
 		gone_mode = GONE_STAY;
@@ -913,6 +1039,8 @@ int main(int argc, char **argv)
 		return cmd_ones();
 	if (!strcmp(cmd, "check"))
 		return cmd_check();
+	if (!strcmp(cmd, "time"))
+		return cmd_time();
 	return cmd_loop();
 bad:
 	usage();
