@@ -52,9 +52,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/delay.h>
 #include <linux/interrupt.h>
-#include <linux/jiffies.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
@@ -366,64 +364,11 @@ static int ioreq_xen_bind_vcpu(struct ioreq_xen_server *srv, u32 vcpu)
  * session is attached any more; a request still posted is answered with
  * all ones so that no vcpu stays blocked on a server that is going away.
  */
-/*
- * Wait (bounded) until Xen has taken every answer: each slot back to NONE,
- * which hvm_wait_for_io() writes once the vcpu has its data.  Destroying
- * the server frees Xen's per-vcpu state for it, so an answer still in the
- * slot then would be read by nobody.  Not for a dead domain: nobody takes
- * answers there.
- */
-static void ioreq_xen_wait_taken(struct ioreq_xen_server *srv)
-{
-	unsigned long end = jiffies + msecs_to_jiffies(200);
-	u32 i;
-
-	if (!srv->mapped || !ioreq_xen_alive(srv))
-		return;
-	for (i = 0; i < srv->iop.nr_vcpus; i++) {
-		struct ioreq_xen_req *req = &srv->iop.shared->vcpu_ioreq[i];
-		u8 state;
-
-		/* Pairs with Xen's write of NONE after it read the data. */
-		while ((state = smp_load_acquire(&req->flags) &
-				IOREQ_XEN_FLAG_STATE) != IOREQ_XEN_STATE_NONE) {
-			/*
-			 * One posted since (an INVALIDATE goes to every
-			 * server): answer it too.  The handler is disabled, so
-			 * this does not race with it.
-			 */
-			if (state == IOREQ_XEN_STATE_READY && srv->iop.guest)
-				ioreq_xen_page_event(&srv->iop, i);
-			if (time_after(jiffies, end)) {
-				pr_debug("d%u: vcpu %u's answer not taken\n",
-					 srv->domid, i);
-				return;
-			}
-			usleep_range(500, 1000);
-		}
-	}
-}
-
 static void ioreq_xen_teardown(struct ioreq_xen_server *srv)
 {
 	u32 i;
 	int ret;
 
-	/*
-	 * No session is left, so every range is unmapped and nothing new
-	 * arrives.  Answer what is posted, let Xen take it, then disable.
-	 */
-	for (i = 0; i < srv->iop.nr_vcpus; i++) {
-		struct ioreq_xen_vcpu *xv = &srv->vcpus[i];
-
-		if (!xv->irq)
-			continue;
-		/* Wait for the handler, then answer what it has not taken. */
-		disable_irq(xv->irq);
-		if (srv->iop.guest)
-			ioreq_xen_page_event(&srv->iop, i);
-	}
-	ioreq_xen_wait_taken(srv);
 	if (srv->enabled) {
 		ret = ioreq_xen_set_state(srv, false);
 		if (ret)
@@ -436,6 +381,10 @@ static void ioreq_xen_teardown(struct ioreq_xen_server *srv)
 
 		if (!xv->irq)
 			continue;
+		/* Wait for the handler, then answer what it has not taken. */
+		disable_irq(xv->irq);
+		if (srv->iop.guest)
+			ioreq_xen_page_event(&srv->iop, i);
 		unbind_from_irqhandler(xv->irq, xv);
 		xv->irq = 0;
 	}
