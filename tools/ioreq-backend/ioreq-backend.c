@@ -20,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 
@@ -50,11 +51,17 @@ struct backend {
 	uint64_t vcpus_seen_hi;	/* any vcpu >= 64 */
 	uint64_t bad;		/* malformed or out-of-range records */
 	int fd;			/* the /dev/ioreq session */
-	int irq;		/* --irq given */
-	uint32_t irq_line;	/* the mailbox's interrupt line */
+	int irq;		/* --irq or --msi given */
+	struct ioreq_irq mbox_irq;	/* the mailbox's interrupt */
+	int irqfd;		/* eventfd bound to it, or -1 */
 	uint64_t mbox_cmds;	/* mailbox commands carried out */
 	uint64_t mbox_failed;	/* of which did not end MBOX_ST_OK */
 	uint64_t irq_injected;	/* IOREQ_INJECT_IRQ calls that succeeded */
+	uint64_t irqfd_signals;	/* signals on @irqfd */
+	int doorbell;		/* --doorbell given */
+	uint64_t doorbell_addr;	/* its MMIO address */
+	int doorbell_fd;	/* its ioeventfd */
+	uint64_t doorbell_records;	/* records that reached us there */
 };
 
 static volatile sig_atomic_t stop;
@@ -99,7 +106,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "Usage: ioreq-backend --guest ID [--mmio ADDR:LEN]... [--pio PORT:LEN]...\n"
-"                     [--wait SECS] [--hang ADDR] [--mailbox ADDR [--irq LINE]]\n"
+"                     [--wait SECS] [--hang ADDR] [--doorbell ADDR]\n"
+"                     [--mailbox ADDR [--irq LINE | --msi ADDR:DATA]]\n"
 "                     [--release-on-usr1] [--verbose]\n"
 "\n"
 "Serve guest ID's accesses to the given regions through /dev/ioreq (or\n"
@@ -119,6 +127,10 @@ static void usage(FILE *f)
 "                        interrupt (scratch_dev.h, README)\n"
 "  -i, --irq LINE        the mailbox's interrupt: IOREQ_IRQ_LINE LINE (an\n"
 "                        ISA IRQ or GSI on x86, an SPI on Arm)\n"
+"  -s, --msi ADDR:DATA   the mailbox's interrupt: IOREQ_IRQ_MSI, a message of\n"
+"                        DATA to ADDR\n"
+"  -d, --doorbell ADDR   complete 4-byte MMIO writes to ADDR (inside an --mmio\n"
+"                        region) in the kernel with an ioeventfd; count them\n"
 "  -R, --release-on-usr1 on SIGUSR1 release every region and stay attached\n"
 "                        (the guest's accesses then read all ones)\n"
 "  -v, --verbose         describe every access and batch\n"
@@ -248,20 +260,94 @@ out:
 	return st;
 }
 
+static const char *mbox_irq_name(const struct backend *b, char *buf,
+				 size_t len)
+{
+	if (b->mbox_irq.kind == IOREQ_IRQ_MSI)
+		snprintf(buf, len, "MSI 0x%" PRIx64 ":0x%x",
+			 (uint64_t)b->mbox_irq.msi_addr, b->mbox_irq.msi_data);
+	else
+		snprintf(buf, len, "line %u", b->mbox_irq.line);
+	return buf;
+}
+
 static int mbox_irq(struct backend *b, uint32_t level)
 {
 	struct ioreq_inject inj = {
 		.size = sizeof(inj),
 		.level = level,
-		.irq = { .kind = IOREQ_IRQ_LINE, .line = b->irq_line },
+		.irq = b->mbox_irq,
 	};
+	char name[64];
 
 	if (ioctl(b->fd, IOREQ_INJECT_IRQ, &inj) < 0) {
-		err("IOREQ_INJECT_IRQ line %u level %u: %s", b->irq_line,
-		    level, strerror(errno));
+		err("IOREQ_INJECT_IRQ %s level %u: %s",
+		    mbox_irq_name(b, name, sizeof(name)), level,
+		    strerror(errno));
 		return -1;
 	}
 	b->irq_injected++;
+	return 0;
+}
+
+/* Bind an eventfd to the mailbox's interrupt: MBOX_IRQFD signals it. */
+static int mbox_bind_irqfd(struct backend *b)
+{
+	struct ioreq_irqfd bind = { .size = sizeof(bind), .irq = b->mbox_irq };
+	char name[64];
+
+	b->irqfd = eventfd(0, EFD_CLOEXEC);
+	if (b->irqfd < 0) {
+		err("eventfd: %s", strerror(errno));
+		return -1;
+	}
+	bind.fd = b->irqfd;
+	if (ioctl(b->fd, IOREQ_IRQFD, &bind) < 0) {
+		err("IOREQ_IRQFD %s: %s", mbox_irq_name(b, name, sizeof(name)),
+		    strerror(errno));
+		return -1;
+	}
+	info("irqfd %d bound to the mailbox's %s", b->irqfd,
+	     mbox_irq_name(b, name, sizeof(name)));
+	return 0;
+}
+
+static int mbox_signal_irqfd(struct backend *b)
+{
+	uint64_t one = 1;
+
+	if (write(b->irqfd, &one, sizeof(one)) != sizeof(one)) {
+		err("signalling the irqfd: %s", strerror(errno));
+		return -1;
+	}
+	b->irqfd_signals++;
+	return 0;
+}
+
+/* The doorbell: an ioeventfd on 4-byte writes to one MMIO address. */
+static int bind_doorbell(struct backend *b)
+{
+	struct ioreq_ioeventfd bind = {
+		.size = sizeof(bind),
+		.space = IOREQ_SPACE_MMIO,
+		.len = 4,
+		.addr = b->doorbell_addr,
+	};
+
+	b->doorbell_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (b->doorbell_fd < 0) {
+		err("eventfd: %s", strerror(errno));
+		return -1;
+	}
+	bind.fd = b->doorbell_fd;
+	if (ioctl(b->fd, IOREQ_IOEVENTFD, &bind) < 0) {
+		err("IOREQ_IOEVENTFD at 0x%" PRIx64 ": %s%s", b->doorbell_addr,
+		    strerror(errno), errno == EINVAL ?
+		    " (is it inside an --mmio region?)" : "");
+		return -1;
+	}
+	info("doorbell: 4-byte writes to 0x%" PRIx64 " signal ioeventfd %d",
+	     b->doorbell_addr, b->doorbell_fd);
 	return 0;
 }
 
@@ -300,9 +386,19 @@ static void mbox_access(struct backend *b, struct region *r,
 		     st == MBOX_ST_MISMATCH ? "pattern differs at offset" :
 		     "failed, errno", result);
 	} else if (off == MBOX_IRQ && b->irq) {
-		if (!mbox_irq(b, !!val) && b->verbose)
-			info("vcpu %u: mailbox: line %u %s", vcpu, b->irq_line,
+		char name[64];
+
+		/* An MSI has no level: zero sends nothing. */
+		if (b->mbox_irq.kind == IOREQ_IRQ_MSI && !val)
+			return;
+		if (!mbox_irq(b, !!val))
+			info("vcpu %u: mailbox: %s %s", vcpu,
+			     mbox_irq_name(b, name, sizeof(name)),
+			     b->mbox_irq.kind == IOREQ_IRQ_MSI ? "sent" :
 			     val ? "asserted" : "deasserted");
+	} else if (off == MBOX_IRQFD && b->irqfd >= 0 && val) {
+		if (!mbox_signal_irqfd(b))
+			info("vcpu %u: mailbox: irqfd signalled", vcpu);
 	}
 }
 
@@ -320,6 +416,15 @@ static int handle(struct ioreq_cmd *cmd, void *priv)
 		b->vcpus_seen |= 1ULL << vcpu;
 	else
 		b->vcpus_seen_hi = 1;
+
+	if (b->doorbell && r && r->space == IOREQ_SPACE_MMIO &&
+	    addr == b->doorbell_addr && cmd->op == IOREQ_OP_WRITE &&
+	    cmd->size == 4) {
+		/* The ioeventfd should have taken it. */
+		b->doorbell_records++;
+		info("vcpu %u: a doorbell write reached read() (not the ioeventfd)",
+		     vcpu);
+	}
 
 	if (b->hang && r && r->space == IOREQ_SPACE_MMIO &&
 	    addr == b->hang_addr && !posted) {
@@ -492,11 +597,23 @@ static void print_summary(struct backend *b, const struct ioreq_serve_stats *s,
 	     " out of range", s->max_batch, s->max_batch == 1 ? "" : "s",
 	     s->multi_vcpu_batches,
 	     s->responses, s->unanswered, s->stale, b->bad);
-	if (b->mbox_cmds || b->irq_injected)
+	if (b->mbox_cmds || b->irq_injected || b->irqfd_signals)
 		info("mailbox: %" PRIu64 " command%s (%" PRIu64 " not ok), %"
-		     PRIu64 " interrupt injection%s", b->mbox_cmds,
-		     b->mbox_cmds == 1 ? "" : "s", b->mbox_failed,
-		     b->irq_injected, b->irq_injected == 1 ? "" : "s");
+		     PRIu64 " interrupt injection%s, %" PRIu64 " irqfd signal%s",
+		     b->mbox_cmds, b->mbox_cmds == 1 ? "" : "s",
+		     b->mbox_failed, b->irq_injected,
+		     b->irq_injected == 1 ? "" : "s", b->irqfd_signals,
+		     b->irqfd_signals == 1 ? "" : "s");
+	if (b->doorbell) {
+		uint64_t n = 0;
+
+		/* The eventfd's count is the number of writes it took. */
+		if (read(b->doorbell_fd, &n, sizeof(n)) != sizeof(n))
+			n = 0;
+		info("doorbell: %" PRIu64 " write%s signalled through the ioeventfd, %"
+		     PRIu64 " reached read()", n, n == 1 ? "" : "s",
+		     b->doorbell_records);
+	}
 }
 
 int main(int argc, char **argv)
@@ -509,23 +626,25 @@ int main(int argc, char **argv)
 		{ "hang",    required_argument, NULL, 'H' },
 		{ "mailbox", required_argument, NULL, 'M' },
 		{ "irq",     required_argument, NULL, 'i' },
+		{ "msi",     required_argument, NULL, 's' },
+		{ "doorbell", required_argument, NULL, 'd' },
 		{ "release-on-usr1", no_argument, NULL, 'R' },
 		{ "verbose", no_argument,       NULL, 'v' },
 		{ "help",    no_argument,       NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ioreq_serve_stats stats = { 0 };
-	struct backend b = { 0 };
+	struct backend b = { .irqfd = -1, .doorbell_fd = -1 };
 	struct ioreq_attach at;
 	struct sigaction sa;
 	char caps[128];
-	uint64_t wait_s = 0, line;
+	uint64_t wait_s = 0, line, msi_addr, msi_data;
 	int have_guest = 0, have_mbox = 0, fd, ret, c;
 	unsigned int i;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
-	while ((c = getopt_long(argc, argv, "g:m:p:w:H:M:i:Rvh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "g:m:p:w:H:M:i:s:d:Rvh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'g':
 			if (ioreq_parse_u64(optarg, &b.guest_id)) {
@@ -565,12 +684,35 @@ int main(int argc, char **argv)
 			have_mbox = 1;
 			break;
 		case 'i':
-			if (ioreq_parse_u64(optarg, &line) || line > UINT32_MAX) {
-				err("bad --irq line '%s'", optarg);
+			if (b.irq || ioreq_parse_u64(optarg, &line) ||
+			    line > UINT32_MAX) {
+				err("bad --irq line '%s' (one --irq or --msi)",
+				    optarg);
 				return 2;
 			}
-			b.irq_line = (uint32_t)line;
+			b.mbox_irq.kind = IOREQ_IRQ_LINE;
+			b.mbox_irq.line = (uint32_t)line;
 			b.irq = 1;
+			break;
+		case 's':
+			if (b.irq || ioreq_parse_range(optarg, &msi_addr,
+						       &msi_data) ||
+			    msi_data > UINT32_MAX) {
+				err("bad --msi '%s': want ADDR:DATA, DATA >= 1 (one --irq or --msi)",
+				    optarg);
+				return 2;
+			}
+			b.mbox_irq.kind = IOREQ_IRQ_MSI;
+			b.mbox_irq.msi_addr = msi_addr;
+			b.mbox_irq.msi_data = (uint32_t)msi_data;
+			b.irq = 1;
+			break;
+		case 'd':
+			if (ioreq_parse_u64(optarg, &b.doorbell_addr)) {
+				err("bad --doorbell address '%s'", optarg);
+				return 2;
+			}
+			b.doorbell = 1;
 			break;
 		case 'R':
 			b.release_on_usr1 = 1;
@@ -595,7 +737,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (b.irq && !have_mbox) {
-		err("--irq is the mailbox's interrupt: it needs --mailbox");
+		err("--irq and --msi are the mailbox's interrupt: they need --mailbox");
 		return 2;
 	}
 
@@ -644,8 +786,22 @@ int main(int argc, char **argv)
 		    b.guest_id);
 		return 1;
 	}
-	if (b.irq && !(at.caps & IOREQ_CAP_IRQ_LINE)) {
+	if (b.irq && b.mbox_irq.kind == IOREQ_IRQ_LINE &&
+	    !(at.caps & IOREQ_CAP_IRQ_LINE)) {
 		err("guest %" PRIu64 "'s hypervisor cannot inject line interrupts (no IOREQ_CAP_IRQ_LINE): no --irq",
+		    b.guest_id);
+		return 1;
+	}
+	if (b.irq && b.mbox_irq.kind == IOREQ_IRQ_MSI &&
+	    !(at.caps & IOREQ_CAP_IRQ_MSI)) {
+		err("guest %" PRIu64 "'s hypervisor cannot inject MSIs (no IOREQ_CAP_IRQ_MSI): no --msi",
+		    b.guest_id);
+		return 1;
+	}
+	if (b.irq && (at.caps & IOREQ_CAP_IRQFD) && mbox_bind_irqfd(&b))
+		return 1;
+	if (b.doorbell && !(at.caps & IOREQ_CAP_IOEVENTFD)) {
+		err("guest %" PRIu64 "'s hypervisor has no ioeventfd (no IOREQ_CAP_IOEVENTFD): no --doorbell",
 		    b.guest_id);
 		return 1;
 	}
@@ -674,6 +830,8 @@ int main(int argc, char **argv)
 		     r->mbox ? ", the mailbox" : r->regs.has_id ?
 		     ", ID register 0x494f5251 at offset 0" : "");
 	}
+	if (b.doorbell && bind_doorbell(&b))
+		return 1;
 	/* Scripts wait for this line: every region is claimed. */
 	info("serving; stop with SIGTERM or by ending the guest");
 

@@ -122,14 +122,14 @@ static inline int scratch_write(struct scratch_regs *r, uint64_t off,
 }
 
 /*
- * The mailbox (ioreq-backend --mailbox ADDR [--irq LINE]): an optional
- * second device in its own MMIO region of MBOX_LEN bytes, for guest memory
- * and interrupts.  It is not a scratch register file and has no ID
- * register.  Its registers are little-endian fields of a MBOX_LEN-byte
- * file that starts as zeros; reads and writes of 1, 2, 4 or 8 bytes at any
- * offset read and store bytes, except the read-only MBOX_STATUS and
- * MBOX_RESULT bytes.  Two writes have side effects, each only when it is
- * exactly 4 bytes at the register's offset:
+ * The mailbox (ioreq-backend --mailbox ADDR [--irq LINE | --msi ADDR:DATA]):
+ * an optional second device in its own MMIO region of MBOX_LEN bytes, for
+ * guest memory and interrupts.  It is not a scratch register file and has
+ * no ID register.  Its registers are little-endian fields of a
+ * MBOX_LEN-byte file that starts as zeros; reads and writes of 1, 2, 4 or
+ * 8 bytes at any offset read and store bytes, except the read-only
+ * MBOX_STATUS and MBOX_RESULT bytes.  Three writes have side effects, each
+ * only when it is exactly 4 bytes at the register's offset:
  *
  *  - MBOX_CMD: MBOX_CMD_MMAP or MBOX_CMD_COPY.  The backend takes
  *    MBOX_LEN_REG bytes (1 to MBOX_MAX_BUF) of guest memory at the
@@ -141,10 +141,16 @@ static inline int scratch_write(struct scratch_regs *r, uint64_t off,
  *    first offset that differed; memory left as it was) or MBOX_ST_ERROR
  *    (MBOX_RESULT: the errno).  Any other command gives MBOX_ST_ERROR with
  *    EINVAL.
- *  - MBOX_IRQ: a non-zero value asserts the interrupt line given with
- *    --irq (IOREQ_INJECT_IRQ, level 1), zero deasserts it.  A read returns
- *    the last value written.  The guest acknowledges an interrupt by
- *    writing 0.  Without --irq the value is stored and nothing is injected.
+ *  - MBOX_IRQ: the mailbox's interrupt through IOREQ_INJECT_IRQ.  For a
+ *    line (--irq) a non-zero value asserts it and zero deasserts it; the
+ *    guest acknowledges an interrupt by writing 0.  For an MSI (--msi) a
+ *    non-zero value sends one message and zero does nothing.  A read
+ *    returns the last value written.  Without --irq or --msi the value is
+ *    stored and nothing is injected.
+ *  - MBOX_IRQFD: a non-zero value signals the eventfd the backend bound
+ *    to the same interrupt with IOREQ_IRQFD (when the provider has
+ *    IOREQ_CAP_IRQFD): an edge for a line, one message for an MSI.  The
+ *    interrupt has been injected when the write completes.
  */
 #define MBOX_LEN		0x20
 #define MBOX_GPA		0x00	/* 8 bytes: guest-physical address */
@@ -152,7 +158,8 @@ static inline int scratch_write(struct scratch_regs *r, uint64_t off,
 #define MBOX_CMD		0x0c	/* 4 bytes, write: MBOX_CMD_* */
 #define MBOX_STATUS		0x10	/* 4 bytes, read-only: MBOX_ST_* */
 #define MBOX_RESULT		0x14	/* 4 bytes, read-only: offset or errno */
-#define MBOX_IRQ		0x18	/* 4 bytes: line level */
+#define MBOX_IRQ		0x18	/* 4 bytes: line level, or send an MSI */
+#define MBOX_IRQFD		0x1c	/* 4 bytes: signal the irqfd */
 
 #define MBOX_CMD_MMAP		1
 #define MBOX_CMD_COPY		2

@@ -16,6 +16,7 @@
  *                     [--expect-gone] [--expect-back]
  *   ioreq-guest time  [--mmio ADDR:LEN] [--vcpus N] [--rounds N]
  *                     [--label NAME] [--wait-gone]
+ *   ioreq-guest mailbox --mmio ADDR [--irq-row ROW] [--doorbell ADDR]
  *
  * "ones" checks that nothing claims an address: reads of every size return
  * all ones and a write changes nothing.  "check" checks a fresh
@@ -43,6 +44,21 @@
  * mean over the threads of each thread's time per access).  With
  * --wait-gone it then prints "IOREQ-BENCH-DONE NAME" and waits (120 s at
  * most) until the register reads all ones: the next backend's turn.
+ *
+ * "mailbox" drives ioreq-backend's mailbox at ADDR (scratch_dev.h): it
+ * fills a locked page of its own with the guest pattern, gives the backend
+ * the page's guest-physical address (from /proc/self/pagemap), and checks
+ * the answer the backend wrote there, once through the backend's mmap()
+ * and once through its copy ioctls; then that a frame beyond the guest's
+ * memory gives ENXIO both ways.  With --irq-row ROW it also writes the
+ * mailbox's interrupt registers (MBOX_IRQ, MBOX_IRQFD) and checks that the
+ * count of /proc/interrupts row ROW (summed over CPUs) grows by exactly
+ * one each time: the backend's MSI must name a vector the guest counts
+ * there (a Linux guest's x86 platform IPI vector 0xf7 counts in "PLT").
+ * With --doorbell ADDR (an address in a scratch region, at least 4 bytes
+ * into its page) it writes 4 bytes there 8 times and checks that a read
+ * still returns the region's initial bytes: the backend's ioeventfd took
+ * the writes (ioreq-backend --doorbell ADDR), the device never saw them.
  *
  * Output is KTAP (ok/not ok lines, "# " diagnostics) for ones/check/loop/time.
  * Exit 0 when every case passed, 1 when one failed, 4 when skipped (no
@@ -920,6 +936,206 @@ static int cmd_time(void)
 	return finish();
 }
 
+/* --- mailbox: guest memory and interrupts (scratch_dev.h) --------------- */
+
+static const char *irq_row;	/* --irq-row: /proc/interrupts row to count */
+static uint64_t doorbell_addr;	/* --doorbell: a scratch MMIO address */
+#define DOORBELL_WRITES	8
+
+/* The guest-physical address of @p, from /proc/self/pagemap; 0 if unknown. */
+static uint64_t guest_phys(const void *p)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	uint64_t ent = 0;
+	off_t off = (off_t)((uintptr_t)p / (uintptr_t)pg) * 8;
+	int fd;
+
+	fd = open("/proc/self/pagemap", O_RDONLY);
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &ent, sizeof(ent), off) != sizeof(ent))
+		ent = 0;
+	close(fd);
+	/* Bit 63: present; bits 0-54: the frame (0 without CAP_SYS_ADMIN). */
+	if (!(ent >> 63) || !(ent & ((1ULL << 55) - 1)))
+		return 0;
+	return (ent & ((1ULL << 55) - 1)) * (uint64_t)pg +
+	       ((uintptr_t)p & (uintptr_t)(pg - 1));
+}
+
+/* Sum of /proc/interrupts row @row over the CPUs; -1 if there is none. */
+static long long irq_count(const char *row)
+{
+	char line[1024], label[64];
+	long long sum = -1;
+	FILE *f;
+
+	f = fopen("/proc/interrupts", "r");
+	if (!f)
+		return -1;
+	snprintf(label, sizeof(label), "%s:", row);
+	while (fgets(line, sizeof(line), f)) {
+		char *p = line, *end;
+
+		while (*p == ' ')
+			p++;
+		if (strncmp(p, label, strlen(label)))
+			continue;
+		p += strlen(label);
+		for (sum = 0;; p = end) {
+			unsigned long long v = strtoull(p, &end, 10);
+
+			if (end == p)
+				break;
+			sum += (long long)v;
+		}
+		break;
+	}
+	fclose(f);
+	return sum;
+}
+
+/* Run one MBOX_CMD on @len bytes at @buf; return its status and result. */
+static uint32_t mbox_cmd(struct region *mb, uint32_t cmd, uint64_t gpa,
+			 uint32_t len, uint32_t *res)
+{
+	region_write(mb, MBOX_GPA, 8, gpa);
+	region_write(mb, MBOX_LEN_REG, 4, len);
+	region_write(mb, MBOX_CMD, 4, cmd);
+	*res = (uint32_t)region_read(mb, MBOX_RESULT, 4);
+	return (uint32_t)region_read(mb, MBOX_STATUS, 4);
+}
+
+static void mbox_buffer_case(struct region *mb, uint8_t *page, uint32_t cmd,
+			     uint32_t off, uint32_t len)
+{
+	const char *how = cmd == MBOX_CMD_MMAP ? "mmap" : "copy";
+	uint64_t gpa;
+	uint32_t st, res, i;
+
+	for (i = 0; i < len; i++)
+		page[off + i] = MBOX_GUEST_BYTE(i);
+	gpa = guest_phys(page + off);
+	st = mbox_cmd(mb, cmd, gpa, len, &res);
+	for (i = 0; i < len && page[off + i] == MBOX_ANSWER_BYTE(i); i++)
+		;
+	if (st != MBOX_ST_OK || i != len)
+		diag("%s at 0x%" PRIx64 ": status %u result %u, answer %s at byte %u",
+		     how, gpa, st, res, i == len ? "right" : "wrong", i);
+	result(st == MBOX_ST_OK && i == len,
+	       "mailbox: backend checked and answered %u bytes at guest 0x%" PRIx64 " by %s",
+	       len, gpa, how);
+}
+
+/* Write @reg = 1 and wait for exactly one more interrupt in irq_row. */
+static void mbox_irq_case(struct region *mb, unsigned int reg, const char *how)
+{
+	long long before, now = -1;
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	unsigned int waited;
+
+	before = irq_count(irq_row);
+	region_write(mb, reg, 4, 1);
+	for (waited = 0; waited < 300; waited++) {
+		now = irq_count(irq_row);
+		if (now != before)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	/* Give a second interrupt, which would be a bug, time to arrive. */
+	ts.tv_nsec = 200 * 1000 * 1000;
+	nanosleep(&ts, NULL);
+	now = irq_count(irq_row);
+	if (reg == MBOX_IRQ)
+		region_write(mb, reg, 4, 0);
+	diag("%s: /proc/interrupts %s %lld -> %lld after %u ms", how, irq_row,
+	     before, now, waited * 10);
+	result(now == before + 1, "mailbox: one interrupt arrived through %s",
+	       how);
+}
+
+/*
+ * The backend completes 4-byte writes to the doorbell with an ioeventfd,
+ * so they never reach its register file: a read (which it does receive)
+ * still returns the scratch device's initial bytes.
+ */
+static void doorbell_case(void)
+{
+	struct region *db = &regions[1];
+	uint64_t off = doorbell_addr - db->addr, want = 0, got;
+	unsigned int i;
+
+	for (i = 0; i < DOORBELL_WRITES; i++)
+		region_write(db, off, 4, 0xd00dbe11 + i);
+	for (i = 0; i < 4; i++)
+		want |= (uint64_t)(((off + i) * 7 + 0x5a) & 0xff) << (8 * i);
+	got = region_read(db, off, 4);
+	diag("doorbell 0x%" PRIx64 ": %u writes, then read 0x%08" PRIx64
+	     ", initial 0x%08" PRIx64, doorbell_addr, DOORBELL_WRITES, got, want);
+	result(got == want,
+	       "mailbox: %u doorbell writes were taken by the ioeventfd, not the device",
+	       DOORBELL_WRITES);
+}
+
+static int cmd_mailbox(void)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	struct region *mb = &regions[0];
+	uint32_t st, res;
+	void *mem;
+	uint8_t *page;
+
+	if (nr_regions != 1 || mb->space != SPACE_MMIO) {
+		fprintf(stderr, "ioreq-guest: mailbox takes one --mmio ADDR\n");
+		return USAGE_ERR;
+	}
+	mb->len = MBOX_LEN;
+	if (doorbell_addr) {
+		/* The offset in the scratch region gives the initial bytes. */
+		regions[1].space = SPACE_MMIO;
+		regions[1].addr = doorbell_addr & ~0xfffULL;
+		regions[1].len = 0x1000;
+		nr_regions = 2;
+	}
+#ifdef IOREQ_GUEST_FAKE
+	return skip_all("the mailbox needs a real backend (fake build)");
+#endif
+	if (setup_regions())
+		return skip_all("no /dev/mem mapping");
+	if (posix_memalign(&mem, (size_t)pg, (size_t)pg))
+		return skip_all("out of memory");
+	page = mem;
+	memset(page, 0, (size_t)pg);
+	if (mlock(page, (size_t)pg))
+		return skip_all("mlock failed: the page could move");
+	if (!guest_phys(page))
+		return skip_all("/proc/self/pagemap gives no frames (not root?)");
+	if (irq_row && irq_count(irq_row) < 0)
+		return skip_all("no such row in /proc/interrupts");
+
+	plan(4 + (irq_row ? 2 : 0) + !!doorbell_addr);
+	mbox_buffer_case(mb, page, MBOX_CMD_MMAP, 0, (uint32_t)pg);
+	mbox_buffer_case(mb, page, MBOX_CMD_COPY, 0x80, 0x100);
+
+	/* A guest-physical address far beyond this guest's memory. */
+	st = mbox_cmd(mb, MBOX_CMD_MMAP, 1ULL << 40, (uint32_t)pg, &res);
+	diag("mmap of a frame the guest does not have: status %u result %u", st, res);
+	result(st == MBOX_ST_ERROR && res == ENXIO,
+	       "mailbox: mmap of a frame the guest does not have fails with ENXIO");
+	st = mbox_cmd(mb, MBOX_CMD_COPY, (1ULL << 40) + 8, 16, &res);
+	diag("copy from a frame the guest does not have: status %u result %u", st, res);
+	result(st == MBOX_ST_ERROR && res == ENXIO,
+	       "mailbox: copy from a frame the guest does not have fails with ENXIO");
+
+	if (irq_row) {
+		mbox_irq_case(mb, MBOX_IRQ, "IOREQ_INJECT_IRQ");
+		mbox_irq_case(mb, MBOX_IRQFD, "the irqfd");
+	}
+	if (doorbell_addr)
+		doorbell_case();
+	return finish();
+}
+
 /* --- main -------------------------------------------------------------- */
 
 static void usage(void)
@@ -933,6 +1149,7 @@ static void usage(void)
 	      "                         [--expect-gone] [--expect-back]\n"
 	      "       ioreq-guest time  [--mmio ADDR:LEN] [--vcpus N] [--rounds N]\n"
 	      "                         [--label NAME] [--wait-gone]\n"
+	      "       ioreq-guest mailbox --mmio ADDR [--irq-row ROW] [--doorbell ADDR]\n"
 	      "Defaults: --mmio 0xe0000000:0x1000 --pio 0x5000:0x100, 2 vcpus, 10 s.\n",
 	      stderr);
 }
@@ -950,6 +1167,8 @@ int main(int argc, char **argv)
 		{ "expect-back", no_argument, NULL, 'B' },
 		{ "label", required_argument, NULL, 'l' },
 		{ "wait-gone", no_argument, NULL, 'W' },
+		{ "irq-row", required_argument, NULL, 'I' },
+		{ "doorbell", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -966,12 +1185,12 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "read") || !strcmp(cmd, "write"))
 		return cmd_one(argc - 1, argv + 1, !strcmp(cmd, "write"));
 	if (strcmp(cmd, "ones") && strcmp(cmd, "check") && strcmp(cmd, "loop") &&
-	    strcmp(cmd, "time")) {
+	    strcmp(cmd, "time") && strcmp(cmd, "mailbox")) {
 		usage();
 		return USAGE_ERR;
 	}
 	optind = 2;
-	while ((c = getopt_long(argc, argv, "m:p:n:s:r:g:GBl:Wh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:p:n:s:r:g:GBl:WI:D:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 		case 'p':
@@ -1019,6 +1238,16 @@ int main(int argc, char **argv)
 		case 'W':
 			time_wait_gone = 1;
 			break;
+		case 'I':
+			irq_row = optarg;
+			break;
+		case 'D':
+			/* In a scratch region, past its ID register. */
+			if (parse_u64(optarg, &doorbell_addr) ||
+			    (doorbell_addr & 0xfff) < 4 ||
+			    (doorbell_addr & 0xfff) > 0xffc)
+				goto bad;
+			break;
 		case 'h':
 			usage();
 			return 0;
@@ -1028,7 +1257,7 @@ int main(int argc, char **argv)
 	}
 	if (optind != argc)
 		goto bad;
-	if (!nr_regions) {
+	if (!nr_regions && strcmp(cmd, "mailbox")) {
 		add_region(SPACE_MMIO, "0xe0000000", 0x1000);
 		if (strcmp(cmd, "time"))
 			add_region(SPACE_PIO, "0x5000", 0x100);
@@ -1041,6 +1270,8 @@ int main(int argc, char **argv)
 		return cmd_check();
 	if (!strcmp(cmd, "time"))
 		return cmd_time();
+	if (!strcmp(cmd, "mailbox"))
+		return cmd_mailbox();
 	return cmd_loop();
 bad:
 	usage();

@@ -110,6 +110,9 @@ static inline void ioreq_xen_abi_check(void)
 #define IOREQ_XEN_DMOP_UNMAP_IO_RANGE		4
 #define IOREQ_XEN_DMOP_SET_IOREQ_SERVER_STATE	5
 #define IOREQ_XEN_DMOP_DESTROY_IOREQ_SERVER	6
+#define IOREQ_XEN_DMOP_SET_PCI_INTX_LEVEL	8
+#define IOREQ_XEN_DMOP_SET_ISA_IRQ_LEVEL	9
+#define IOREQ_XEN_DMOP_INJECT_MSI		14
 #define IOREQ_XEN_DMOP_NR_VCPUS			20
 
 /* struct ioreq_xen_dm_range.type */
@@ -195,6 +198,44 @@ struct ioreq_xen_dm_nr_vcpus {
 };
 
 /**
+ * struct ioreq_xen_dm_pci_intx - XEN_DMOP_set_pci_intx_level
+ * @domain: PCI segment; Xen takes only 0
+ * @bus: PCI bus; Xen takes only 0
+ * @device: device number, 0 to 31 (the function plays no part)
+ * @intx: 0 for INTA# to 3 for INTD#
+ * @level: 1 asserted, 0 deasserted
+ */
+struct ioreq_xen_dm_pci_intx {
+	u16 domain;
+	u8 bus;
+	u8 device;
+	u8 intx;
+	u8 level;
+};
+
+/**
+ * struct ioreq_xen_dm_isa_irq - XEN_DMOP_set_isa_irq_level
+ * @isa_irq: 0 to 15
+ * @level: 1 asserted, 0 deasserted
+ */
+struct ioreq_xen_dm_isa_irq {
+	u8 isa_irq;
+	u8 level;
+};
+
+/**
+ * struct ioreq_xen_dm_msi - XEN_DMOP_inject_msi
+ * @data: the message's data
+ * @pad: 0
+ * @addr: the message's address (0xfeexxxxx)
+ */
+struct ioreq_xen_dm_msi {
+	u32 data;
+	u32 pad;
+	u64 addr;
+};
+
+/**
  * struct ioreq_xen_dm_op - the first (only) buffer of HYPERVISOR_dm_op
  * @op: IOREQ_XEN_DMOP_*
  * @pad: 0
@@ -214,7 +255,21 @@ struct ioreq_xen_dm_op {
 		struct ioreq_xen_dm_state state;
 		struct ioreq_xen_dm_destroy destroy;
 		struct ioreq_xen_dm_nr_vcpus nr_vcpus;
+		struct ioreq_xen_dm_pci_intx pci_intx;
+		struct ioreq_xen_dm_isa_irq isa_irq;
+		struct ioreq_xen_dm_msi msi;
 	} u;
 };
+
+/* The dm_op layouts Xen's op_size[] table expects. */
+static inline void ioreq_xen_dm_abi_check(void)
+{
+	BUILD_BUG_ON(offsetof(struct ioreq_xen_dm_op, u) != 8);
+	BUILD_BUG_ON(sizeof(struct ioreq_xen_dm_create) != 6);
+	BUILD_BUG_ON(sizeof(struct ioreq_xen_dm_range) != 24);
+	BUILD_BUG_ON(sizeof(struct ioreq_xen_dm_pci_intx) != 6);
+	BUILD_BUG_ON(sizeof(struct ioreq_xen_dm_isa_irq) != 2);
+	BUILD_BUG_ON(sizeof(struct ioreq_xen_dm_msi) != 16);
+}
 
 #endif /* _IOREQ_XEN_ABI_H */

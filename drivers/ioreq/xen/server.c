@@ -54,6 +54,7 @@
 
 #include <linux/interrupt.h>
 #include <linux/mm.h>
+#include <linux/overflow.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/slab.h>
@@ -64,6 +65,7 @@
 #include <xen/page.h>
 #include <xen/xen.h>
 #include <xen/xenbus.h>
+#include <xen/xen-ops.h>
 #include <xen/interface/event_channel.h>
 #include <xen/interface/memory.h>
 #include <xen/interface/hvm/dm_op.h>
@@ -95,9 +97,13 @@ struct ioreq_xen_vcpu {
  * @mapped: @page maps the ioreq frame
  * @enabled: the server is enabled
  * @vcpus: per-vcpu event channels, @iop.nr_vcpus of them in use
+ * @rw_lock: serialises the copy interface's use of @rw_page
+ * @rw_page: unpopulated page a guest frame is mapped at for a copy, or
+ *	NULL until the first copy
  *
- * Written while the server is brought up and taken down, which happen
- * once each and never concurrently with its interrupt handlers.
+ * Apart from @rw_page, written while the server is brought up and taken
+ * down, which happen once each and never concurrently with its interrupt
+ * handlers.
  */
 struct ioreq_xen_server {
 	struct ioreq_xen_page iop;
@@ -108,6 +114,8 @@ struct ioreq_xen_server {
 	bool mapped;
 	bool enabled;
 	struct ioreq_xen_vcpu vcpus[IOREQ_XEN_MAX_VCPUS];
+	struct mutex rw_lock;	/* protects @rw_page and what it maps */
+	struct page *rw_page;
 };
 
 /*
@@ -187,8 +195,13 @@ static bool ioreq_xen_alive(struct ioreq_xen_server *srv)
 }
 
 #ifdef CONFIG_XEN_PV
-/* Point @page's direct-map PTE at machine frame @mfn owned by @owner. */
-static int ioreq_xen_map_pv(struct page *page, xen_pfn_t mfn, domid_t owner)
+/*
+ * Point @page's direct-map PTE at frame @frame owned by @owner: a machine
+ * frame, or with @translate one of @owner's guest frames, which Xen looks
+ * up in @owner's physmap (and refuses if nothing is there).
+ */
+static int ioreq_xen_map_pv(struct page *page, xen_pfn_t frame,
+			    domid_t owner, bool translate)
 {
 	unsigned long va = (unsigned long)page_address(page);
 	struct mmu_update mu;
@@ -199,13 +212,13 @@ static int ioreq_xen_map_pv(struct page *page, xen_pfn_t mfn, domid_t owner)
 	if (!ptep || level != PG_LEVEL_4K)
 		return -EOPNOTSUPP;
 	/*
-	 * @mfn is a machine frame even when @owner is auto-translated (a
-	 * PVH or HVM guest): without NO_TRANSLATE Xen would look it up as
-	 * one of @owner's guest frames and fail with -EINVAL.
+	 * An acquired resource's frame is a machine frame even when @owner
+	 * is auto-translated (a PVH or HVM guest): without NO_TRANSLATE Xen
+	 * would look it up as one of @owner's guest frames and fail.
 	 */
 	mu.ptr = arbitrary_virt_to_machine(ptep).maddr |
-		 MMU_PT_UPDATE_NO_TRANSLATE;
-	mu.val = pte_val_ma(mfn_pte(mfn, PAGE_KERNEL));
+		 (translate ? MMU_NORMAL_PT_UPDATE : MMU_PT_UPDATE_NO_TRANSLATE);
+	mu.val = pte_val_ma(mfn_pte(frame, PAGE_KERNEL));
 	return HYPERVISOR_mmu_update(&mu, 1, NULL, owner);
 }
 
@@ -217,7 +230,8 @@ static int ioreq_xen_unmap_pv(struct page *page)
 					    UVMF_INVLPG | UVMF_ALL);
 }
 #else
-static int ioreq_xen_map_pv(struct page *page, xen_pfn_t mfn, domid_t owner)
+static int ioreq_xen_map_pv(struct page *page, xen_pfn_t frame,
+			    domid_t owner, bool translate)
 {
 	return -EOPNOTSUPP;
 }
@@ -254,7 +268,7 @@ static int ioreq_xen_map_page(struct ioreq_xen_server *srv)
 	if (!xlate) {
 		ret = ioreq_xen_map_pv(srv->page, frame,
 				       xmar.flags & XENMEM_rsrc_acq_caller_owned ?
-				       DOMID_SELF : srv->domid);
+				       DOMID_SELF : srv->domid, false);
 		if (ret) {
 			pr_debug("d%u: mapping mfn %#llx failed (%d)\n",
 				 srv->domid, (unsigned long long)frame, ret);
@@ -266,17 +280,22 @@ static int ioreq_xen_map_page(struct ioreq_xen_server *srv)
 	return 0;
 }
 
-static void ioreq_xen_unmap_page(struct ioreq_xen_server *srv)
+/* Undo ioreq_xen_map_page() or ioreq_xen_map_gfn() on @page. */
+static int ioreq_xen_unmap_frame(struct page *page)
 {
 	struct xen_remove_from_physmap xrfp = { .domid = DOMID_SELF };
+
+	if (!xen_feature(XENFEAT_auto_translated_physmap))
+		return ioreq_xen_unmap_pv(page);
+	xrfp.gpfn = xen_page_to_gfn(page);
+	return HYPERVISOR_memory_op(XENMEM_remove_from_physmap, &xrfp);
+}
+
+static void ioreq_xen_unmap_page(struct ioreq_xen_server *srv)
+{
 	int ret;
 
-	if (xen_feature(XENFEAT_auto_translated_physmap)) {
-		xrfp.gpfn = xen_page_to_gfn(srv->page);
-		ret = HYPERVISOR_memory_op(XENMEM_remove_from_physmap, &xrfp);
-	} else {
-		ret = ioreq_xen_unmap_pv(srv->page);
-	}
+	ret = ioreq_xen_unmap_frame(srv->page);
 	if (ret) {
 		/* Never reuse a page that may still map Xen's frame. */
 		pr_warn("d%u: cannot unmap the ioreq page (%d): leaking it\n",
@@ -392,6 +411,8 @@ static void ioreq_xen_teardown(struct ioreq_xen_server *srv)
 		ioreq_xen_unmap_page(srv);
 	if (srv->page)
 		xen_free_unpopulated_pages(1, &srv->page);
+	if (srv->rw_page)
+		xen_free_unpopulated_pages(1, &srv->rw_page);
 	ret = ioreq_xen_destroy(srv);
 	if (ret)
 		pr_debug("d%u: destroying server %u failed (%d)\n",
@@ -427,6 +448,7 @@ static struct ioreq_xen_server *ioreq_xen_start(domid_t domid)
 		return ERR_PTR(-ENOMEM);
 	srv->domid = domid;
 	srv->iop.ops = &ioreq_xen_page_ops;
+	mutex_init(&srv->rw_lock);
 
 	ret = ioreq_xen_create(domid, &srv->id);
 	if (ret) {
@@ -648,6 +670,283 @@ static void ioreq_xen_complete(struct ioreq_guest *guest, u32 vcpu, u64 data,
 	ioreq_xen_page_complete(&srv->iop, vcpu, data, status);
 }
 
+/*
+ * Interrupts.  Xen on x86 takes an ISA IRQ (0-15: the emulated PIC and
+ * IO-APIC of an HVM guest), a PCI INTx of a device on segment 0, bus 0,
+ * or an MSI.  Each is one dm_op, which never sleeps, so an irqfd calls
+ * this straight from its eventfd's wakeup, as privcmd's irqfd does.  What
+ * Xen refuses (-EINVAL: an IRQ above 15, another bus) comes back as it is.
+ */
+static int ioreq_xen_inject_irq(struct ioreq_guest *guest,
+				const struct ioreq_irq *irq, u32 level)
+{
+	struct ioreq_xen_server *srv = ioreq_guest_priv(guest);
+	struct ioreq_xen_dm_op op = { };
+
+	switch (irq->kind) {
+	case IOREQ_IRQ_LINE:
+		if (irq->line > 15)
+			return -EINVAL;
+		op.op = IOREQ_XEN_DMOP_SET_ISA_IRQ_LEVEL;
+		op.u.isa_irq.isa_irq = irq->line;
+		op.u.isa_irq.level = level;
+		break;
+	case IOREQ_IRQ_PCI_INTX:
+		op.op = IOREQ_XEN_DMOP_SET_PCI_INTX_LEVEL;
+		op.u.pci_intx.domain = irq->sbdf >> 16;
+		op.u.pci_intx.bus = (irq->sbdf >> 8) & 0xff;
+		op.u.pci_intx.device = (irq->sbdf >> 3) & 0x1f;
+		op.u.pci_intx.intx = irq->pin;
+		op.u.pci_intx.level = level;
+		break;
+	case IOREQ_IRQ_MSI:
+		op.op = IOREQ_XEN_DMOP_INJECT_MSI;
+		op.u.msi.data = irq->msi_data;
+		op.u.msi.addr = irq->msi_addr;
+		break;
+	default:
+		return -EOPNOTSUPP;
+	}
+	return ioreq_xen_dm_op(srv->domid, &op);
+}
+
+/*
+ * Guest memory.  A backend's mmap() gets foreign mappings of the guest's
+ * frames by guest frame number, as privcmd's IOCTL_PRIVCMD_MMAPBATCH_V2
+ * makes them: xen_remap_domain_gfn_array() writes the user PTEs with
+ * the guest as the foreign domain on a PV dom0, and on an auto-translated
+ * one maps each frame at an unpopulated page of ours first.  Xen refuses
+ * a frame the guest does not have (a hole, a ballooned page, beyond its
+ * memory), and the mmap() then fails with ENXIO.  A mapping holds a
+ * reference on the guest's pages: a guest that dies while one lives stays
+ * a zombie until it is unmapped.
+ *
+ * The copy interface maps one guest frame at a time at the server's
+ * @rw_page, the way the ioreq page is mapped (by gfn instead of machine
+ * frame), copies, and unmaps it.
+ */
+
+/**
+ * struct ioreq_xen_vma - an auto-translated dom0's mapping of guest frames
+ * @nr: pages in the vma
+ * @pages: the unpopulated pages the frames are mapped at
+ */
+struct ioreq_xen_vma {
+	unsigned long nr;
+	struct page *pages[];
+};
+
+static void ioreq_xen_vma_free(struct vm_area_struct *vma,
+			       struct ioreq_xen_vma *xvma)
+{
+	if (xen_xlate_unmap_gfn_range(vma, xvma->nr, xvma->pages)) {
+		/* Never give back pages that may still map guest frames. */
+		pr_warn("cannot unmap %lu guest frames: leaking them\n",
+			xvma->nr);
+	} else {
+		xen_free_unpopulated_pages(xvma->nr, xvma->pages);
+	}
+	kvfree(xvma);
+}
+
+static void ioreq_xen_vma_close(struct vm_area_struct *vma)
+{
+	if (vma->vm_private_data)
+		ioreq_xen_vma_free(vma, vma->vm_private_data);
+}
+
+/* The pages array covers the whole vma: it cannot be split. */
+static int ioreq_xen_vma_may_split(struct vm_area_struct *vma,
+				   unsigned long addr)
+{
+	return vma->vm_private_data ? -EINVAL : 0;
+}
+
+/* Every page is mapped at mmap() time; nothing is there to fault in. */
+static vm_fault_t ioreq_xen_vma_fault(struct vm_fault *vmf)
+{
+	return VM_FAULT_SIGBUS;
+}
+
+static const struct vm_operations_struct ioreq_xen_vm_ops = {
+	.close = ioreq_xen_vma_close,
+	.may_split = ioreq_xen_vma_may_split,
+	.fault = ioreq_xen_vma_fault,
+};
+
+static int ioreq_xen_mmap(struct ioreq_guest *guest,
+			  struct vm_area_struct *vma)
+{
+	struct ioreq_xen_server *srv = ioreq_guest_priv(guest);
+	bool xlate = xen_feature(XENFEAT_auto_translated_physmap);
+	unsigned long i, nr = vma_pages(vma);
+	struct ioreq_xen_vma *xvma = NULL;
+	xen_pfn_t *gfns;
+	int *errs;
+	int ret;
+
+	if (nr > INT_MAX)
+		return -ENOMEM;
+	gfns = kvmalloc_array(nr, sizeof(*gfns), GFP_KERNEL_ACCOUNT);
+	errs = kvmalloc_array(nr, sizeof(*errs), GFP_KERNEL_ACCOUNT);
+	if (!gfns || !errs) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < nr; i++)
+		gfns[i] = vma->vm_pgoff + i;
+
+	if (xlate) {
+		xvma = kvzalloc(struct_size(xvma, pages, nr),
+				GFP_KERNEL_ACCOUNT);
+		if (!xvma) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		ret = xen_alloc_unpopulated_pages(nr, xvma->pages);
+		if (ret) {
+			kvfree(xvma);
+			goto out;
+		}
+		xvma->nr = nr;
+	}
+
+	/* xen_remap_pfn() insists on VM_IO | VM_PFNMAP. */
+#ifdef IOREQ_HAVE_VM_FLAGS_SET
+	vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTCOPY | VM_DONTEXPAND |
+			  VM_DONTDUMP);
+#else
+	vma->vm_flags |= VM_IO | VM_PFNMAP | VM_DONTCOPY | VM_DONTEXPAND |
+			 VM_DONTDUMP;
+#endif
+	vma->vm_ops = &ioreq_xen_vm_ops;
+	vma->vm_private_data = xvma;
+
+	ret = xen_remap_domain_gfn_array(vma, vma->vm_start, gfns, nr, errs,
+					 vma->vm_page_prot, srv->domid,
+					 xvma ? xvma->pages : NULL);
+	if (ret == nr) {
+		ret = 0;
+		goto out;
+	}
+	for (i = 0; i < nr && !errs[i]; i++)
+		;
+	pr_debug("d%u: mapping gfn %#lx failed (%d)\n", srv->domid,
+		 vma->vm_pgoff + i, i < nr ? errs[i] : ret);
+	/*
+	 * mmap() fails: the kernel zaps what was mapped, but does not call
+	 * ->close(), so the physmap entries are ours to undo.
+	 */
+	if (xvma) {
+		vma->vm_private_data = NULL;
+		ioreq_xen_vma_free(vma, xvma);
+	}
+	ret = -ENXIO;
+out:
+	kvfree(errs);
+	kvfree(gfns);
+	return ret;
+}
+
+/* Map guest frame @gfn of @srv's guest at @page. */
+static int ioreq_xen_map_gfn(struct ioreq_xen_server *srv, struct page *page,
+			     xen_pfn_t gfn)
+{
+	struct xen_add_to_physmap_range xatpr = {
+		.domid = DOMID_SELF,
+		.space = XENMAPSPACE_gmfn_foreign,
+		.size = 1,
+		.foreign_domid = srv->domid,
+	};
+	xen_pfn_t gpfn;
+	int err = 0, ret;
+
+	if (!xen_feature(XENFEAT_auto_translated_physmap))
+		return ioreq_xen_map_pv(page, gfn, srv->domid, true);
+	gpfn = xen_page_to_gfn(page);
+	set_xen_guest_handle(xatpr.idxs, &gfn);
+	set_xen_guest_handle(xatpr.gpfns, &gpfn);
+	set_xen_guest_handle(xatpr.errs, &err);
+	ret = HYPERVISOR_memory_op(XENMEM_add_to_physmap_range, &xatpr);
+	return ret ?: err;
+}
+
+/*
+ * Map each frame of [@gpa, @gpa + @len) in turn, and for a copy (@buf)
+ * copy its part.  Lock held.
+ */
+static int ioreq_xen_walk_locked(struct ioreq_xen_server *srv, u64 gpa,
+				 u64 len, void *buf, bool write)
+	__must_hold(&srv->rw_lock)
+{
+	u64 end = gpa + len;
+	int ret;
+
+	lockdep_assert_held(&srv->rw_lock);
+	if (!srv->rw_page) {
+		ret = xen_alloc_unpopulated_pages(1, &srv->rw_page);
+		if (ret) {
+			srv->rw_page = NULL;
+			return ret;
+		}
+	}
+	while (gpa < end) {
+		u64 n = min_t(u64, end - gpa,
+			      XEN_PAGE_SIZE - (gpa & (XEN_PAGE_SIZE - 1)));
+		void *p = page_address(srv->rw_page) +
+			  (gpa & (XEN_PAGE_SIZE - 1));
+
+		ret = ioreq_xen_map_gfn(srv, srv->rw_page,
+					gpa >> XEN_PAGE_SHIFT);
+		if (ret) {
+			pr_debug("d%u: mapping gfn %#llx failed (%d)\n",
+				 srv->domid, gpa >> XEN_PAGE_SHIFT, ret);
+			return -ENXIO;
+		}
+		if (buf && write)
+			memcpy(p, buf, n);
+		else if (buf)
+			memcpy(buf, p, n);
+		ret = ioreq_xen_unmap_frame(srv->rw_page);
+		if (ret) {
+			/* As for the ioreq page: never reuse it. */
+			pr_warn("d%u: cannot unmap a guest frame (%d): leaking a page\n",
+				srv->domid, ret);
+			srv->rw_page = NULL;
+			return -EIO;
+		}
+		if (buf)
+			buf += n;
+		gpa += n;
+	}
+	return 0;
+}
+
+static int ioreq_xen_walk(struct ioreq_guest *guest, u64 gpa, u64 len,
+			  void *buf, bool write)
+{
+	struct ioreq_xen_server *srv = ioreq_guest_priv(guest);
+	int ret;
+
+	mutex_lock(&srv->rw_lock);
+	ret = ioreq_xen_walk_locked(srv, gpa, len, buf, write);
+	mutex_unlock(&srv->rw_lock);
+	return ret;
+}
+
+/* Xen alone knows which frames the guest has: try to map each one. */
+static int ioreq_xen_guest_mem_check(struct ioreq_guest *guest, u64 gpa,
+				     u64 len)
+{
+	return ioreq_xen_walk(guest, gpa, len, NULL, false);
+}
+
+static int ioreq_xen_guest_rw(struct ioreq_guest *guest, u64 gpa, void *buf,
+			      size_t len, bool write)
+{
+	return ioreq_xen_walk(guest, gpa, len, buf, write);
+}
+
 static void ioreq_xen_release(struct ioreq_guest *guest)
 {
 	struct ioreq_xen_server *srv = ioreq_guest_priv(guest);
@@ -660,12 +959,19 @@ static const struct ioreq_provider_ops ioreq_xen_ops = {
 	.owner = THIS_MODULE,
 	.name = "xen",
 	.id = IOREQ_PROVIDER_XEN,
-	.caps = IOREQ_CAP_MMIO | IOREQ_CAP_PIO,
+	.caps = IOREQ_CAP_MMIO | IOREQ_CAP_PIO | IOREQ_CAP_IRQ_LINE |
+		IOREQ_CAP_IRQ_PCI_INTX | IOREQ_CAP_IRQ_MSI | IOREQ_CAP_IRQFD |
+		IOREQ_CAP_IOEVENTFD | IOREQ_CAP_GUEST_MEMORY,
 	.get_guest = ioreq_xen_get_guest,
 	.map_range = ioreq_xen_map_range,
 	.unmap_range = ioreq_xen_unmap_range,
 	.complete = ioreq_xen_complete,
 	.release = ioreq_xen_release,
+	.inject_irq = ioreq_xen_inject_irq,
+	.inject_atomic = true,
+	.mmap = ioreq_xen_mmap,
+	.guest_mem_check = ioreq_xen_guest_mem_check,
+	.guest_rw = ioreq_xen_guest_rw,
 };
 
 static struct ioreq_provider ioreq_xen_provider = {
@@ -677,6 +983,7 @@ static int __init ioreq_xen_init(void)
 	int ret;
 
 	ioreq_xen_abi_check();
+	ioreq_xen_dm_abi_check();
 	/* dm_op needs a domain with device-model rights: dom0 or a driver domain. */
 	if (!xen_domain())
 		return -ENODEV;

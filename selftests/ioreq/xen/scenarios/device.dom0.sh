@@ -1,0 +1,32 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# dom0 side of "device": the rest of what a device backend needs, on Xen.
+# One ioreq-backend serves the scratch regions and the mailbox
+# (tools/ioreq-backend/scratch_dev.h): the guest's page through a foreign
+# mapping and through copies, the mailbox's MSI through IOREQ_INJECT_IRQ
+# and through an irqfd, and a doorbell in the scratch MMIO region through
+# an ioeventfd.  The MSI is vector 0xfe to APIC ID 0 (fixed, edge): a
+# Linux guest takes it as an APIC error interrupt, which does nothing but
+# count in /proc/interrupts "ERR", so the guest can see each one arrive.
+
+. /lib-dom0.sh
+
+MAILBOX=${IOREQ_MAILBOX:-0xe0010000}
+DOORBELL=${IOREQ_DOORBELL:-0xe0000100}
+
+case $1 in
+start)	need_provider
+	start_backend main --mailbox "$MAILBOX" --msi 0xfee00000:0xfe \
+		--doorbell "$DOORBELL" ;;
+stop)	rc=0
+	stop_backend main || rc=1
+	log=/tmp/backend-main.log
+	# mmap and copy of the page, both checked; the same two beyond the
+	# guest's memory, both refused.
+	grep -q 'mailbox: 4 commands (2 not ok), 1 interrupt injection, 1 irqfd signal' "$log" || {
+		echo "the backend did not see the mailbox commands and interrupts the guest sent"; rc=1; }
+	grep -q 'doorbell: 8 writes signalled through the ioeventfd, 0 reached read()' "$log" || {
+		echo "the doorbell writes did not all go through the ioeventfd"; rc=1; }
+	exit $rc ;;
+esac
