@@ -9,7 +9,7 @@
 # them and tools/kvm-vmm/ioreq-kvm --bench times a KVM exit answered in
 # the VMM, through ioreq (ioreq-backend) and over a socketpair to a child
 # process.  BENCH_KVM_ITERS (default 2000) reads per phase; BENCH_KVM=0
-# leaves it out.  Then Xen: see below (only with BENCH_XEN=1).  Run it
+# leaves it out.  Then Xen: see below (BENCH_XEN=0 leaves it out).  Run it
 # on an otherwise idle machine: the figures are only comparable within one
 # run.
 set -euo pipefail
@@ -78,15 +78,14 @@ rc=0
 
 # ---- Xen: the same guest loop against a native libxendevicemodel server
 # (tools/xen-native, the way QEMU and virtio-disk serve) and against
-# ioreq-backend through /dev/ioreq, in turns in one boot, on 1 and 2
-# vcpus (selftests/ioreq/xen/scenarios/bench.*).  Work in progress, so
-# only with BENCH_XEN=1: the first turn (native, 1 vcpu) is measured, but
-# after the native server stops the guest's wait for all ones times out
-# and the turns stop there.  It needs the 6.1 kernel and
-# tools/ioreq-xen-native (libxen-dev).
+# ioreq-backend through /dev/ioreq, both serving the guest at once on
+# their own MMIO pages, in alternating turns in one boot, on 1 and 2 vcpus
+# (selftests/ioreq/xen/scenarios/bench.*).  It needs the 6.1 kernel and
+# tools/ioreq-xen-native (libxen-dev); BENCH_XEN=0 leaves it out.
 xen_rows=
 xen_out=$IOREQ_BUILD/xen/bench
-if [ "${BENCH_XEN:-0}" = 1 ] && [ "$k" = 61 ] &&
+xen_repeats=${BENCH_XEN_REPEATS:-3}
+if [ "${BENCH_XEN:-1}" = 1 ] && [ "$k" = 61 ] &&
    [ -x "$tools_out/ioreq-xen-native" ]; then
 	log "Xen: booting Xen 4.17, a PV dom0 and a PVH guest (2 vcpus)"
 	mkdir -p "$IOREQ_BUILD/xen"
@@ -97,6 +96,7 @@ if [ "${BENCH_XEN:-0}" = 1 ] && [ "$k" = 61 ] &&
 		--add "$tools_out/ioreq-backend" \
 		--add "$tools_out/ioreq-xen-native" \
 		--env "IOREQ_BENCH_ROUNDS=${BENCH_XEN_ROUNDS:-2000}" \
+		--env "IOREQ_BENCH_REPEATS=$xen_repeats" \
 		--out "$xen_out" --name xen-bench > "$xen_out.log" 2>&1; then
 		xen_rows=$(sed -n 's/.*# bench: \(.*_us=[0-9.]*\)$/\1/p' "$xen_out/ktap.log")
 	else
@@ -105,20 +105,34 @@ if [ "${BENCH_XEN:-0}" = 1 ] && [ "$k" = 61 ] &&
 		tail -n 30 "$xen_out.log" | sed 's/^/    /'
 	fi
 else
-	log "no Xen rows: BENCH_XEN=1 not given (work in progress), not the 6.1 kernel, or no ioreq-xen-native (libxen-dev)"
+	log "no Xen rows: BENCH_XEN=0, not the 6.1 kernel, or no ioreq-xen-native (libxen-dev)"
 fi
+# xen_stat WHO V OP: "median min max" of that row's turns.
+xen_stat()
+{
+	printf '%s\n' "$xen_rows" | sed -n "s/^$1_vcpus$2_$3_us=//p" | sort -n |
+		awk '{ v[NR] = $1 } END { if (NR) printf "%s %s %s\n",
+			NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2, v[1], v[NR] }'
+}
+xen_ratios=
 if [ -n "$xen_rows" ]; then
 	echo
 	echo "Xen 4.17 (PV dom0, PVH guest), guest-visible time of one 4-byte MMIO access,"
-	echo "${BENCH_XEN_ROUNDS:-2000} per vcpu, mean over the vcpus:"
+	echo "${BENCH_XEN_ROUNDS:-2000} per vcpu per turn, mean over the vcpus; median [min-max] of"
+	echo "$xen_repeats alternating turns each:"
 	for v in 1 2; do
 		for op in read write; do
-			n=$(printf '%s\n' "$xen_rows" | sed -n "s/^native_vcpus${v}_${op}_us=//p")
-			i=$(printf '%s\n' "$xen_rows" | sed -n "s/^ioreq_vcpus${v}_${op}_us=//p")
+			n=$(xen_stat native "$v" "$op")
+			i=$(xen_stat ioreq "$v" "$op")
 			[ -n "$n" ] && [ -n "$i" ] || continue
 			awk -v v="$v" -v op="$op" -v n="$n" -v i="$i" 'BEGIN {
-				printf "  %d vcpu%s, %-5s  native server %8.2f us   /dev/ioreq %8.2f us   %5.2fx of native   goal <= 0.80x\n",
-					v, v > 1 ? "s" : " ", op, n, i, i / n }'
+				split(n, a, " "); split(i, b, " ")
+				printf "  %d vcpu%s, %-5s  native %7.1f us [%.0f-%.0f]   /dev/ioreq %7.1f us [%.0f-%.0f]   %5.2fx of native   goal <= 0.80x\n",
+					v, (v > 1 ? "s" : " "), op, a[1], a[2], a[3], b[1], b[2], b[3], b[1] / a[1] }'
+			xen_ratios+="xen_native_vcpus${v}_${op}_us=${n%% *}"$'\n'
+			xen_ratios+="xen_ioreq_vcpus${v}_${op}_us=${i%% *}"$'\n'
+			xen_ratios+="xen_vcpus${v}_${op}_ratio=$(awk -v n="$n" -v i="$i" 'BEGIN {
+				split(n, a, " "); split(i, b, " "); printf "%.3f", b[1] / a[1] }')"$'\n'
 		done
 	done
 fi
@@ -134,7 +148,7 @@ result=$IOREQ_BUILD/bench/$kver.txt
 	echo "host_load_before=$load"
 	echo "host_other_qemu=$other_qemu"
 	sed -n 's/^BENCH: //p' "$out/ktap.log"
-	[ -z "$xen_rows" ] || printf 'xen_%s\n' $xen_rows
+	printf '%s' "$xen_ratios"
 } > "$result"
 log "results: $result"
 [ "$rc" = 0 ] && log "done in $(( $(now) - start ))s" || log "FAILED (guest log: $out/console.log)"
