@@ -224,6 +224,10 @@ fi
 if [ -n "$lane_tools" ] && [ "${IOREQ_XEN:-1}" = 1 ]; then
 	IOREQ_STAGE=xen
 	kb=$IOREQ_BUILD/kbuild/$kver
+	# The "device" scenario's dom0 side runs it (the errno checks).
+	dom0_tests=()
+	[ ! -x "$ksft_out/ioreq_xen_dom0_test" ] ||
+		dom0_tests=(--add "$ksft_out/ioreq_xen_dom0_test")
 	for s in $XEN_SCENARIOS; do
 		xen_out=$IOREQ_BUILD/xen/$s
 		for try in 1 2 3 4; do
@@ -233,6 +237,7 @@ if [ -n "$lane_tools" ] && [ "${IOREQ_XEN:-1}" = 1 ]; then
 				--module "$kb/drivers/ioreq/ioreq.ko" \
 				--module "$kb/drivers/ioreq/xen/ioreq_xen.ko" \
 				--add "$lane_tools/ioreq-backend" \
+				"${dom0_tests[@]}" \
 				--out "$xen_out" --name "xen-$s" || true
 			# Another boot (at most three), said out loud, only when
 			# the emulator broke: Xen saw the PVH guest triple-fault

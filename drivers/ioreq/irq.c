@@ -77,6 +77,8 @@ static int ioreq_irq_check(struct ioreq_guest *guest,
 	case IOREQ_IRQ_LINE:
 		if (irq->sbdf || irq->pin || irq->msi_data || irq->msi_addr)
 			return -EINVAL;
+		if (ops->nr_irq_lines && irq->line >= ops->nr_irq_lines)
+			return -EINVAL;
 		need = IOREQ_CAP_IRQ_LINE;
 		break;
 	case IOREQ_IRQ_PCI_INTX:

@@ -57,6 +57,8 @@ enum ioreq_status {
  *	or any context if @inject_atomic.
  * @inject_atomic: @inject_irq never sleeps: an irqfd calls it straight
  *	from its eventfd's wakeup instead of from a work item
+ * @nr_irq_lines: IOREQ_IRQ_LINE numbers below this are the only ones the
+ *	hypervisor takes (Xen x86: the 16 ISA IRQs); 0 if it decides alone
  * @mmap: map guest-physical frames vma->vm_pgoff .. + vma_pages(vma) into
  *	@vma, or fail with -ENXIO if any of them is not guest memory.
  *	Optional (IOREQ_CAP_GUEST_MEMORY).  Context: process, mmap lock held.
@@ -84,6 +86,7 @@ struct ioreq_provider_ops {
 	int (*inject_irq)(struct ioreq_guest *guest,
 			  const struct ioreq_irq *irq, u32 level);
 	bool inject_atomic;
+	u32 nr_irq_lines;
 	int (*mmap)(struct ioreq_guest *guest, struct vm_area_struct *vma);
 	int (*guest_mem_check)(struct ioreq_guest *guest, u64 gpa, u64 len);
 	int (*guest_rw)(struct ioreq_guest *guest, u64 gpa, void *buf,

@@ -671,9 +671,9 @@ static void ioreq_xen_complete(struct ioreq_guest *guest, u32 vcpu, u64 data,
 }
 
 /*
- * Interrupts.  Xen on x86 takes an ISA IRQ (0-15: the emulated PIC and
- * IO-APIC of an HVM guest), a PCI INTx of a device on segment 0, bus 0,
- * or an MSI.  Each is one dm_op, which never sleeps, so an irqfd calls
+ * Interrupts.  Xen on x86 takes an ISA IRQ (0-15, .nr_irq_lines: the
+ * emulated PIC and IO-APIC of an HVM guest), a PCI INTx of a device on
+ * segment 0, bus 0, or an MSI.  Each is one dm_op, which never sleeps, so an irqfd calls
  * this straight from its eventfd's wakeup, as privcmd's irqfd does.  What
  * Xen refuses (-EINVAL: an IRQ above 15, another bus) comes back as it is.
  */
@@ -685,8 +685,6 @@ static int ioreq_xen_inject_irq(struct ioreq_guest *guest,
 
 	switch (irq->kind) {
 	case IOREQ_IRQ_LINE:
-		if (irq->line > 15)
-			return -EINVAL;
 		op.op = IOREQ_XEN_DMOP_SET_ISA_IRQ_LEVEL;
 		op.u.isa_irq.isa_irq = irq->line;
 		op.u.isa_irq.level = level;
@@ -785,6 +783,9 @@ static int ioreq_xen_mmap(struct ioreq_guest *guest,
 	int *errs;
 	int ret;
 
+	/* A private copy-on-write view of foreign frames makes no sense. */
+	if (!(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
 	if (nr > INT_MAX)
 		return -ENOMEM;
 	gfns = kvmalloc_array(nr, sizeof(*gfns), GFP_KERNEL_ACCOUNT);
@@ -969,6 +970,7 @@ static const struct ioreq_provider_ops ioreq_xen_ops = {
 	.release = ioreq_xen_release,
 	.inject_irq = ioreq_xen_inject_irq,
 	.inject_atomic = true,
+	.nr_irq_lines = 16,
 	.mmap = ioreq_xen_mmap,
 	.guest_mem_check = ioreq_xen_guest_mem_check,
 	.guest_rw = ioreq_xen_guest_rw,

@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ioreq on a real Xen, from dom0: what the Xen provider answers to bad
+ * and good arguments of the guest-memory, interrupt and eventfd calls.
+ * It needs a running or paused HVM/PVH domain, named by IOREQ_XEN_DOMID
+ * (the Xen lane's "device" scenario runs it before unpausing its guest),
+ * and skips everywhere else.  Nothing here injects an interrupt into the
+ * guest: the scenario's guest side checks delivery.
+ */
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+
+#include "ioreq_util.h"
+
+/* RAM in every PVH and HVM guest: above the legacy hole, below 16 MiB. */
+#define GUEST_RAM	0x100000ULL
+/* Far beyond the memory of any test guest. */
+#define NOT_RAM		(1ULL << 40)
+
+static int __guest_rw(int fd, unsigned long cmd, __u64 addr, __u64 len,
+		      void *buf)
+{
+	struct ioreq_guest_rw a = {
+		.size = sizeof(a), .addr = addr, .len = len,
+		.buf = (__u64)(uintptr_t)buf,
+	};
+
+	return __ioreq_ioctl(fd, cmd, &a);
+}
+
+static int __inject(int fd, __u32 level, const struct ioreq_irq *irq)
+{
+	struct ioreq_inject a = { .size = sizeof(a), .level = level,
+				  .irq = *irq };
+
+	return __ioreq_ioctl(fd, IOREQ_INJECT_IRQ, &a);
+}
+
+static int __irqfd(int fd, int efd, __u32 flags, const struct ioreq_irq *irq)
+{
+	struct ioreq_irqfd a = { .size = sizeof(a), .flags = flags, .fd = efd,
+				 .irq = *irq };
+
+	return __ioreq_ioctl(fd, IOREQ_IRQFD, &a);
+}
+
+static int __ioeventfd(int fd, int efd, __u64 addr, __u32 len)
+{
+	struct ioreq_ioeventfd a = { .size = sizeof(a), .fd = efd,
+				     .space = IOREQ_SPACE_MMIO, .len = len,
+				     .addr = addr };
+
+	return __ioreq_ioctl(fd, IOREQ_IOEVENTFD, &a);
+}
+
+/* -errno of mmap(), or 0 after unmapping what it gave. */
+static int try_mmap(int fd, __u64 gpa, size_t len, int flags)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, flags, fd,
+		       (off_t)gpa);
+
+	if (p == MAP_FAILED)
+		return -errno;
+	munmap(p, len);
+	return 0;
+}
+
+FIXTURE(xen) {
+	int fd;
+	struct ioreq_attach at;
+};
+
+FIXTURE_SETUP(xen)
+{
+	const char *domid = getenv("IOREQ_XEN_DOMID");
+
+	self->fd = -1;
+	if (!domid || !*domid)
+		SETUP_SKIP("IOREQ_XEN_DOMID is not set: runs in a Xen dom0 scenario only");
+	self->fd = ioreq_backend_open();
+	ASSERT_GE(self->fd, 0);
+	ASSERT_ERRNO(0, __ioreq_attach(self->fd, IOREQ_PROVIDER_XEN,
+				       strtoull(domid, NULL, 0), &self->at));
+}
+
+FIXTURE_TEARDOWN(xen)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+}
+
+TEST_F(xen, caps)
+{
+	const __u64 want = IOREQ_CAP_MMIO | IOREQ_CAP_PIO |
+			   IOREQ_CAP_IRQ_LINE | IOREQ_CAP_IRQ_PCI_INTX |
+			   IOREQ_CAP_IRQ_MSI | IOREQ_CAP_IRQFD |
+			   IOREQ_CAP_IOEVENTFD | IOREQ_CAP_GUEST_MEMORY;
+
+	EXPECT_EQ(want, self->at.caps & want);
+	EXPECT_GE(self->at.nr_vcpus, 1U);
+}
+
+TEST_F(xen, copy_round_trip)
+{
+	__u8 saved[64], buf[64], back[64];
+	unsigned int i;
+
+	ASSERT_ERRNO(0, __guest_rw(self->fd, IOREQ_READ_GUEST, GUEST_RAM,
+				   sizeof(saved), saved));
+	for (i = 0; i < sizeof(buf); i++)
+		buf[i] = saved[i] ^ 0xa5;
+	ASSERT_ERRNO(0, __guest_rw(self->fd, IOREQ_WRITE_GUEST, GUEST_RAM,
+				   sizeof(buf), buf));
+	ASSERT_ERRNO(0, __guest_rw(self->fd, IOREQ_READ_GUEST, GUEST_RAM,
+				   sizeof(back), back));
+	EXPECT_EQ(0, memcmp(buf, back, sizeof(buf)));
+	/* The guest is paused and has not run: put its bytes back. */
+	ASSERT_ERRNO(0, __guest_rw(self->fd, IOREQ_WRITE_GUEST, GUEST_RAM,
+				   sizeof(saved), saved));
+}
+
+TEST_F(xen, copy_across_frames)
+{
+	__u8 buf[256];
+
+	/* 128 bytes on each side of a frame boundary. */
+	EXPECT_ERRNO(0, __guest_rw(self->fd, IOREQ_READ_GUEST,
+				   GUEST_RAM + 0x1000 - 128, sizeof(buf), buf));
+}
+
+TEST_F(xen, copy_bad)
+{
+	__u8 buf[16];
+
+	EXPECT_ERRNO(EINVAL, __guest_rw(self->fd, IOREQ_READ_GUEST, GUEST_RAM,
+					0, buf));
+	EXPECT_ERRNO(EINVAL, __guest_rw(self->fd, IOREQ_READ_GUEST, GUEST_RAM,
+					(1 << 20) + 1, buf));
+	EXPECT_ERRNO(EINVAL, __guest_rw(self->fd, IOREQ_READ_GUEST, ~0ULL - 4,
+					16, buf));
+	EXPECT_ERRNO(ENXIO, __guest_rw(self->fd, IOREQ_READ_GUEST, NOT_RAM,
+				       sizeof(buf), buf));
+	EXPECT_ERRNO(ENXIO, __guest_rw(self->fd, IOREQ_WRITE_GUEST, NOT_RAM,
+				       sizeof(buf), buf));
+	EXPECT_ERRNO(EFAULT, __guest_rw(self->fd, IOREQ_READ_GUEST, GUEST_RAM,
+					sizeof(buf), (void *)8));
+}
+
+TEST_F(xen, mmap_good_and_bad)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	volatile __u8 *p;
+	__u8 byte;
+
+	p = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd,
+		 (off_t)GUEST_RAM);
+	ASSERT_NE(MAP_FAILED, (void *)p);
+	ASSERT_ERRNO(0, __guest_rw(self->fd, IOREQ_READ_GUEST, GUEST_RAM + pg,
+				   1, &byte));
+	/* The mapping and the copy see the same guest byte. */
+	EXPECT_EQ(byte, p[pg]);
+	munmap((void *)p, 2 * pg);
+
+	EXPECT_ERRNO(ENXIO, try_mmap(self->fd, NOT_RAM, pg, MAP_SHARED));
+	EXPECT_ERRNO(ENXIO, try_mmap(self->fd, NOT_RAM - pg, 2 * pg,
+				     MAP_SHARED));
+	EXPECT_ERRNO(EINVAL, try_mmap(self->fd, GUEST_RAM, pg, MAP_PRIVATE));
+}
+
+TEST_F(xen, mapping_outlives_the_file)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	volatile __u8 *p;
+	__u8 byte;
+
+	ASSERT_ERRNO(0, __guest_rw(self->fd, IOREQ_READ_GUEST, GUEST_RAM, 1,
+				   &byte));
+	p = mmap(NULL, pg, PROT_READ, MAP_SHARED, self->fd, (off_t)GUEST_RAM);
+	ASSERT_NE(MAP_FAILED, (void *)p);
+	close(self->fd);
+	self->fd = -1;
+	EXPECT_EQ(byte, p[0]);
+	munmap((void *)p, pg);
+}
+
+TEST_F(xen, inject_bad)
+{
+	struct ioreq_irq isa16 = { .kind = IOREQ_IRQ_LINE, .line = 16 };
+	struct ioreq_irq bus1 = { .kind = IOREQ_IRQ_PCI_INTX,
+				  .sbdf = 1 << 8 };
+	struct ioreq_irq msi = { .kind = IOREQ_IRQ_MSI,
+				 .msi_addr = 0xfee00000, .msi_data = 0xfe };
+	struct ioreq_irq bad_kind = { .kind = 7 };
+
+	/* Xen's ISA IRQs are 0-15; its PCI INTx is segment 0, bus 0 only. */
+	EXPECT_ERRNO(EINVAL, __inject(self->fd, 1, &isa16));
+	EXPECT_ERRNO(EINVAL, __inject(self->fd, 1, &bus1));
+	EXPECT_ERRNO(EINVAL, __inject(self->fd, 0, &msi));
+	EXPECT_ERRNO(EINVAL, __inject(self->fd, 2, &msi));
+	EXPECT_ERRNO(EINVAL, __inject(self->fd, 1, &bad_kind));
+}
+
+TEST_F(xen, irqfd_bind)
+{
+	struct ioreq_irq msi = { .kind = IOREQ_IRQ_MSI,
+				 .msi_addr = 0xfee00000, .msi_data = 0xfe };
+	struct ioreq_irq isa16 = { .kind = IOREQ_IRQ_LINE, .line = 16 };
+	int efd = eventfd(0, EFD_CLOEXEC);
+
+	ASSERT_GE(efd, 0);
+	EXPECT_ERRNO(EBADF, __irqfd(self->fd, -1, 0, &msi));
+	EXPECT_ERRNO(EINVAL, __irqfd(self->fd, self->fd, 0, &msi));
+	EXPECT_ERRNO(ENOENT, __irqfd(self->fd, efd, IOREQ_IRQFD_DEASSIGN,
+				     &msi));
+	ASSERT_ERRNO(0, __irqfd(self->fd, efd, 0, &msi));
+	EXPECT_ERRNO(EEXIST, __irqfd(self->fd, efd, 0, &msi));
+	EXPECT_ERRNO(0, __irqfd(self->fd, efd, IOREQ_IRQFD_DEASSIGN, &msi));
+	/* Bound without a signal; closing the file tears it down. */
+	/* Xen takes ISA IRQs 0-15 only: refused at bind, not at the signal. */
+	EXPECT_ERRNO(EINVAL, __irqfd(self->fd, efd, 0, &isa16));
+	ASSERT_ERRNO(0, __irqfd(self->fd, efd, 0, &msi));
+	close(efd);
+}
+
+TEST_F(xen, ioeventfd_bind)
+{
+	int efd = eventfd(0, EFD_CLOEXEC);
+	__u32 id;
+
+	ASSERT_GE(efd, 0);
+	/* Not inside a region of this session. */
+	EXPECT_ERRNO(EINVAL, __ioeventfd(self->fd, efd, 0xe0000100, 4));
+	ASSERT_ERRNO(0, __ioreq_claim(self->fd, IOREQ_SPACE_MMIO, 0xe0002000,
+				      0x1000, 0, 0, &id));
+	EXPECT_ERRNO(EINVAL, __ioeventfd(self->fd, efd, 0xe0002100, 3));
+	EXPECT_ERRNO(EINVAL, __ioeventfd(self->fd, efd, 0xe0002ffe, 4));
+	ASSERT_ERRNO(0, __ioeventfd(self->fd, efd, 0xe0002100, 4));
+	EXPECT_ERRNO(EEXIST, __ioeventfd(self->fd, efd, 0xe0002100, 4));
+	/* The region, the binding and the eventfd go with the file. */
+	close(efd);
+}
+
+TEST_HARNESS_MAIN
