@@ -408,7 +408,7 @@ struct ioreq_ioeventfd {
  * guest's pages, stays valid until munmap() (closing the file does not
  * end it) and needs MAP_SHARED to see and make the guest's changes.
  * mmap() errors: ENXIO (the range is not guest memory), EINVAL (not page
- * aligned), EOPNOTSUPP, ENOTCONN, ENODEV.
+ * aligned; on Xen, not MAP_SHARED), EOPNOTSUPP, ENOTCONN, ENODEV.
  *
  * For small accesses IOREQ_READ_GUEST and IOREQ_WRITE_GUEST copy bytes at
  * any guest-physical address, without a mapping.

@@ -44,9 +44,8 @@ struct ioreq_xen_page {
 };
 
 /*
- * A test double (design only; to be written with the issue that asks for
- * it).  page.c makes no hypercall, so a test module, or a KUnit suite
- * linked with page.o, can run it without Xen:
+ * The test double (double/, ioreq_xen_double.ko): page.c makes no
+ * hypercall, so a test module linked with page.o runs it without Xen:
  *
  * - "Xen" is a kzalloc'ed struct ioreq_xen_shared_page, and the guest a
  *   core guest created with ioreq_guest_create() on a test provider whose
@@ -72,9 +71,9 @@ struct ioreq_xen_page {
  *   ioreq_guest_kill() answers ones; spurious events (state NONE,
  *   INPROCESS, RESP_READY) change nothing and return false; every
  *   response notifies exactly once; vp_eport is never written.
- * - A fuzz mode writes random bytes into every field but the state and
- *   checks only that the state never moves backwards and each request
- *   ends with exactly one notification.
+ * - Not written yet: a fuzz mode writing random bytes into every field
+ *   but the state, checking only that the state never moves backwards
+ *   and each request ends with exactly one notification.
  * ioreq_xen_page_count_vcpus() is tested by filling vp_eport of the first
  * n slots.
  */
