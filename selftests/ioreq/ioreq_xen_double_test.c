@@ -361,6 +361,54 @@ TEST_F(xd, domain_dies_in_flight)
 	ASSERT_ERRNO(ENODEV, __ioreq_write_cmds(self->e.be, &c, 1));
 }
 
+/*
+ * PCI_CONFIG requests (a guest's 0xcf8/0xcfc cycles, addr = SBDF << 32 |
+ * register) reach the session whose IOREQ_SPACE_PCI_CONFIG region holds
+ * them, read and write; another function of the bus stays unclaimed.
+ */
+TEST_F(xd, pci_config)
+{
+	const __u64 fn = 0x28ULL << 32;		/* 0000:00:05.0 */
+	struct ioreq_xd_send s;
+	struct ioreq_xd_wait w;
+	struct ioreq_xd_slot r;
+	struct ioreq_cmd c;
+	__u32 id;
+
+	ASSERT_ERRNO(0, __ioreq_claim(self->e.be, IOREQ_SPACE_PCI_CONFIG, fn,
+				      0x1000, 0x9c1, 0, &id));
+	r = slot(IOREQ_XD_TYPE_PCI_CONFIG, IOREQ_XD_DIR_READ, fn | 0x10, 4, 1,
+		 0);
+	ASSERT_ERRNO(0, xd_send(self->e.hv.fd, 0, &r, 0, &s));
+	ioreq_expect_cmd(self->e.be, &c);
+	EXPECT_EQ(IOREQ_OP_READ, c.op);
+	EXPECT_EQ(4, c.size);
+	EXPECT_EQ(0x9c1ULL, c.user_data);
+	EXPECT_EQ(0x10ULL, c.offset);
+	c.data = 0xfebc0000;
+	ASSERT_RET(1, __ioreq_write_cmds(self->e.be, &c, 1));
+	ASSERT_ERRNO(0, xd_wait(self->e.hv.fd, 0, IOREQ_WAIT_MS, &w));
+	EXPECT_EQ(0xfebc0000ULL, w.data);
+
+	r = slot(IOREQ_XD_TYPE_PCI_CONFIG, 0, fn | 0x4, 2, 1, 0x0406);
+	ASSERT_ERRNO(0, xd_send(self->e.hv.fd, 1, &r, 0, &s));
+	ioreq_expect_cmd(self->e.be, &c);
+	EXPECT_EQ(IOREQ_OP_WRITE, c.op);
+	EXPECT_EQ(2, c.size);
+	EXPECT_EQ(0x4ULL, c.offset);
+	EXPECT_EQ(0x0406ULL, c.data);
+	ASSERT_RET(1, __ioreq_write_cmds(self->e.be, &c, 1));
+	ASSERT_ERRNO(0, xd_wait(self->e.hv.fd, 1, IOREQ_WAIT_MS, &w));
+
+	/* 0000:00:06.0: nobody's, all ones, no record */
+	r = slot(IOREQ_XD_TYPE_PCI_CONFIG, IOREQ_XD_DIR_READ,
+		 (0x30ULL << 32) | 0x0, 4, 1, 0);
+	ASSERT_ERRNO(0, xd_send(self->e.hv.fd, 2, &r, 0, &s));
+	ASSERT_ERRNO(0, xd_wait(self->e.hv.fd, 2, IOREQ_WAIT_MS, &w));
+	EXPECT_EQ(0xffffffffULL, w.data);
+	ioreq_expect_none(self->e.be);
+}
+
 /* Every notification is logged: one per answered request, RESP_READY. */
 TEST_F(xd, one_notification_per_answer)
 {

@@ -106,6 +106,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "Usage: ioreq-backend --guest ID [--mmio ADDR:LEN]... [--pio PORT:LEN]...\n"
+"                     [--pci SEG:BUS:DEV.FN]...\n"
 "                     [--wait SECS] [--hang ADDR] [--doorbell ADDR]\n"
 "                     [--mailbox ADDR [--irq LINE | --msi ADDR:DATA]]\n"
 "                     [--release-on-usr1] [--verbose]\n"
@@ -118,6 +119,8 @@ static void usage(FILE *f)
 "  -g, --guest ID        guest to serve (Xen domid, or the VMM's guest id)\n"
 "  -m, --mmio ADDR:LEN   claim LEN bytes of MMIO at ADDR (repeatable)\n"
 "  -p, --pio PORT:LEN    claim LEN I/O ports from PORT (repeatable)\n"
+"  -c, --pci SBDF        claim the 4 KiB configuration space of PCI function\n"
+"                        SEG:BUS:DEV.FN (hex, as lspci; repeatable)\n"
 "  -w, --wait SECS       retry attaching for SECS while the guest does not\n"
 "                        exist yet (default 0: fail at once)\n"
 "  -H, --hang ADDR       fault injection: read accesses to MMIO address ADDR\n"
@@ -140,8 +143,9 @@ static void usage(FILE *f)
 "  - byte i of a region starts as (i*7 + 0x5a) & 0xff;\n"
 "  - reads and writes of 1, 2, 4 or 8 bytes at any offset, little-endian;\n"
 "    a read returns what was last written there;\n"
-"  - MMIO only: bytes 0..3 are a read-only ID register reading 0x494f5251\n"
-"    (\"IORQ\"); writes to them are dropped.\n"
+"  - MMIO and PCI config only: bytes 0..3 are a read-only ID register\n"
+"    reading 0x494f5251 (\"IORQ\"; as PCI IDs: vendor 0x5251, device\n"
+"    0x494f); writes to them are dropped.\n"
 "Exit status: 0 when the guest went away or on SIGINT/SIGTERM, 1 on error,\n"
 "2 on bad usage.\n", MBOX_LEN);
 }
@@ -510,7 +514,7 @@ static int add_region(struct backend *b, uint32_t space, const char *arg)
 	r->addr = addr;
 	r->len = len;
 	r->regs.len = len;
-	r->regs.has_id = space == IOREQ_SPACE_MMIO;
+	r->regs.has_id = space != IOREQ_SPACE_PIO;
 	r->regs.bytes = malloc(len);
 	if (!r->regs.bytes) {
 		err("out of memory for region '%s'", arg);
@@ -519,6 +523,27 @@ static int add_region(struct backend *b, uint32_t space, const char *arg)
 	scratch_reset(&r->regs);
 	b->nr_regions++;
 	return 0;
+}
+
+/* SEG:BUS:DEV.FN or BUS:DEV.FN, hex, as lspci -D prints it. */
+static int add_pci(struct backend *b, const char *arg)
+{
+	unsigned int seg = 0, bus, dev, fn;
+	char range[64], tail;
+
+	if (sscanf(arg, "%x:%x:%x.%x%c", &seg, &bus, &dev, &fn, &tail) != 4 &&
+	    (seg = 0, sscanf(arg, "%x:%x.%x%c", &bus, &dev, &fn, &tail) != 3)) {
+		err("bad --pci '%s': want SEG:BUS:DEV.FN", arg);
+		return -1;
+	}
+	if (seg > 0xffff || bus > 0xff || dev > 0x1f || fn > 7) {
+		err("bad --pci '%s': out of range", arg);
+		return -1;
+	}
+	snprintf(range, sizeof(range), "0x%llx:0x1000",
+		 (unsigned long long)((seg << 16) | (bus << 8) | (dev << 3) |
+				      fn) << 32);
+	return add_region(b, IOREQ_SPACE_PCI_CONFIG, range);
 }
 
 static int add_mailbox(struct backend *b, const char *arg)
@@ -622,6 +647,7 @@ int main(int argc, char **argv)
 		{ "guest",   required_argument, NULL, 'g' },
 		{ "mmio",    required_argument, NULL, 'm' },
 		{ "pio",     required_argument, NULL, 'p' },
+		{ "pci",     required_argument, NULL, 'c' },
 		{ "wait",    required_argument, NULL, 'w' },
 		{ "hang",    required_argument, NULL, 'H' },
 		{ "mailbox", required_argument, NULL, 'M' },
@@ -644,7 +670,7 @@ int main(int argc, char **argv)
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
-	while ((c = getopt_long(argc, argv, "g:m:p:w:H:M:i:s:d:Rvh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "g:m:p:c:w:H:M:i:s:d:Rvh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'g':
 			if (ioreq_parse_u64(optarg, &b.guest_id)) {
@@ -659,6 +685,10 @@ int main(int argc, char **argv)
 			break;
 		case 'p':
 			if (add_region(&b, IOREQ_SPACE_PIO, optarg))
+				return 2;
+			break;
+		case 'c':
+			if (add_pci(&b, optarg))
 				return 2;
 			break;
 		case 'w':
@@ -732,7 +762,7 @@ int main(int argc, char **argv)
 		if (optind != argc)
 			err("unexpected argument '%s'", argv[optind]);
 		else
-			err("need --guest and at least one --mmio or --pio");
+			err("need --guest and at least one --mmio, --pio or --pci");
 		usage(stderr);
 		return 2;
 	}
@@ -807,8 +837,9 @@ int main(int argc, char **argv)
 	}
 	for (i = 0; i < b.nr_regions; i++) {
 		struct region *r = &b.regions[i];
-		uint64_t need = r->space == IOREQ_SPACE_MMIO ?
-				IOREQ_CAP_MMIO : IOREQ_CAP_PIO;
+		uint64_t need = r->space == IOREQ_SPACE_MMIO ? IOREQ_CAP_MMIO :
+				r->space == IOREQ_SPACE_PIO ? IOREQ_CAP_PIO :
+				IOREQ_CAP_PCI_CONFIG;
 
 		if (!(at.caps & need)) {
 			err("guest %" PRIu64 "'s hypervisor cannot send %s"

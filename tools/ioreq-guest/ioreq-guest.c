@@ -9,8 +9,9 @@
  *
  *   ioreq-guest read  mmio|pio ADDR SIZE         one read, value on stdout
  *   ioreq-guest write mmio|pio ADDR SIZE VALUE   one write
- *   ioreq-guest ones  [--mmio ADDR] [--pio PORT]
+ *   ioreq-guest ones  [--mmio ADDR] [--pio PORT] [--pci BUS:DEV.FN]
  *   ioreq-guest check [--mmio ADDR:LEN]... [--pio PORT:LEN]...
+ *                     [--pci BUS:DEV.FN]...
  *   ioreq-guest loop  [--mmio ADDR:LEN]... [--pio PORT:LEN]... [--vcpus N]
  *                     [--seconds S | --rounds N] [--gone fail|stay|back]
  *                     [--expect-gone] [--expect-back]
@@ -27,6 +28,13 @@
  * of random sizes to its own bytes of every region and checking each value.
  * Thread v owns bytes [0x10 + v*0x20, 0x30 + v*0x20) of each region, the
  * same split as ioreq-sim, so values do not depend on interleaving.
+ *
+ * --pci names a PCI function's configuration space (its first 256 bytes),
+ * reached with configuration mechanism #1: the address written to port
+ * 0xcf8, then a 1-, 2- or 4-byte access at 0xcfc-0xcff, never crossing a
+ * dword (so "check" aligns its offsets there).  On a backend's --pci
+ * function the scratch device's ID register reads as vendor 0x5251,
+ * device 0x494f.
  *
  * --gone tells "loop" what an all-ones read the model does not predict
  * means: "fail" (default) a mismatch; "stay" the region went away (backend
@@ -93,7 +101,12 @@
 #define SWEEP_MAX	0x1000	/* "check" reads at most this many bytes back */
 #define MAX_WRONG	8	/* lines printed per thread */
 
-enum space { SPACE_MMIO, SPACE_PIO };
+enum space { SPACE_MMIO, SPACE_PIO, SPACE_PCI };
+
+/* PCI configuration mechanism #1: address at 0xcf8, data at 0xcfc-0xcff. */
+#define PCI_CF8		0xcf8
+#define PCI_CFC		0xcfc
+#define PCI_CONFIG_LEN	0x100	/* what 0xcf8 reaches without extensions */
 
 struct region {
 	enum space space;
@@ -120,7 +133,7 @@ static pthread_mutex_t fake_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static const char *space_name(enum space s)
 {
-	return s == SPACE_MMIO ? "mmio" : "pio";
+	return s == SPACE_MMIO ? "mmio" : s == SPACE_PIO ? "pio" : "pci";
 }
 
 static void diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -217,6 +230,9 @@ static int allow_ports(void)
 	for (i = 0; i < nr_regions; i++) {
 		struct region *r = &regions[i];
 
+		if (r->space == SPACE_PCI &&
+		    ioperm(PCI_CF8, PCI_CFC + 4 - PCI_CF8, 1))
+			return -errno;
 		if (r->space != SPACE_PIO)
 			continue;
 		if (ioperm((unsigned long)r->addr, (unsigned long)r->len, 1))
@@ -274,7 +290,7 @@ static int fake_answers(const struct region *r, struct scratch_regs **dev)
 	n = ++fake_accesses;
 	if (!fake_dev[i].bytes) {
 		fake_dev[i].len = r->len;
-		fake_dev[i].has_id = r->space == SPACE_MMIO;
+		fake_dev[i].has_id = r->space != SPACE_PIO;
 		fake_dev[i].bytes = malloc(r->len);
 		if (!fake_dev[i].bytes)
 			abort();
@@ -317,10 +333,29 @@ static void region_write(const struct region *r, uint64_t off, unsigned int size
 	pthread_mutex_unlock(&fake_lock);
 }
 #else
-/* One access of @size at @off in @r: a single instruction of that width. */
+/* Point 0xcf8 at the dword of @r's config space that holds @off. */
+static void pci_select(const struct region *r, uint64_t off)
+{
+	outl(0x80000000U | (uint32_t)r->addr << 8 | (uint32_t)(off & 0xfc),
+	     PCI_CF8);
+}
+
+/*
+ * One access of @size at @off in @r: a single instruction of that width
+ * (for PCI config, after the address write to 0xcf8).
+ */
 static uint64_t region_read(const struct region *r, uint64_t off, unsigned int size)
 {
-	if (r->space == SPACE_MMIO) {
+	if (r->space == SPACE_PCI) {
+		unsigned short port = (unsigned short)(PCI_CFC + (off & 3));
+
+		pci_select(r, off);
+		switch (size) {
+		case 1: return inb(port);
+		case 2: return inw(port);
+		case 4: return inl(port);
+		}
+	} else if (r->space == SPACE_MMIO) {
 		volatile uint8_t *p = r->map + off;
 
 		switch (size) {
@@ -344,7 +379,16 @@ static uint64_t region_read(const struct region *r, uint64_t off, unsigned int s
 static void region_write(const struct region *r, uint64_t off, unsigned int size,
 			 uint64_t val)
 {
-	if (r->space == SPACE_MMIO) {
+	if (r->space == SPACE_PCI) {
+		unsigned short port = (unsigned short)(PCI_CFC + (off & 3));
+
+		pci_select(r, off);
+		switch (size) {
+		case 1: outb((uint8_t)val, port); return;
+		case 2: outw((uint16_t)val, port); return;
+		case 4: outl((uint32_t)val, port); return;
+		}
+	} else if (r->space == SPACE_MMIO) {
 		volatile uint8_t *p = r->map + off;
 
 		switch (size) {
@@ -369,6 +413,16 @@ static void region_write(const struct region *r, uint64_t off, unsigned int size
 static int size_ok(enum space s, unsigned int size)
 {
 	return size == 1 || size == 2 || size == 4 || (size == 8 && s == SPACE_MMIO);
+}
+
+/*
+ * A PCI config access goes through 0xcfc-0xcff and may not cross a
+ * dword: bring @off down to a multiple of @size there (MMIO and ports
+ * take any offset).
+ */
+static uint64_t fit(const struct region *r, uint64_t off, unsigned int size)
+{
+	return r->space == SPACE_PCI ? off & ~(uint64_t)(size - 1) : off;
 }
 
 /* --- arguments --------------------------------------------------------- */
@@ -421,6 +475,25 @@ static int add_region(enum space sp, const char *arg, uint64_t deflen)
 	return 0;
 }
 
+/* BUS:DEV.FN (hex, segment 0: all that 0xcf8 reaches). */
+static int add_pci(const char *arg)
+{
+	unsigned int bus, dev, fn;
+	struct region *r;
+	char tail;
+
+	if (nr_regions == MAX_REGIONS ||
+	    sscanf(arg, "%x:%x.%x%c", &bus, &dev, &fn, &tail) != 3 ||
+	    bus > 0xff || dev > 0x1f || fn > 7)
+		return -1;
+	r = &regions[nr_regions++];
+	memset(r, 0, sizeof(*r));
+	r->space = SPACE_PCI;
+	r->addr = bus << 8 | dev << 3 | fn;
+	r->len = PCI_CONFIG_LEN;
+	return 0;
+}
+
 static int init_models(void)
 {
 	unsigned int i;
@@ -429,7 +502,7 @@ static int init_models(void)
 		struct region *r = &regions[i];
 
 		r->model.len = r->len;
-		r->model.has_id = r->space == SPACE_MMIO;
+		r->model.has_id = r->space != SPACE_PIO;
 		r->model.bytes = malloc(r->len);
 		if (!r->model.bytes)
 			return -1;
@@ -550,7 +623,7 @@ static int cmd_check(void)
 				SLICE_BASE + SLICE_LEN);
 			return USAGE_ERR;
 		}
-		n += 2 * nsizes + 1 + (r->space == SPACE_MMIO ? 2 : 0);
+		n += 2 * nsizes + 1 + (r->space != SPACE_PIO ? 2 : 0);
 	}
 	if (init_models())
 		return KSFT_FAIL;
@@ -561,12 +634,12 @@ static int cmd_check(void)
 		struct region *r = &regions[i];
 		const char *s = space_name(r->space);
 
-		if (r->space == SPACE_MMIO) {
+		if (r->space != SPACE_PIO) {
 			v = region_read(r, 0, 4);
 			if (v != SCRATCH_ID)
-				diag("mmio ID at 0x%" PRIx64 ": got 0x%" PRIx64 ", want 0x%x",
-				     r->addr, v, SCRATCH_ID);
-			result(v == SCRATCH_ID, "mmio 0x%" PRIx64 " ID register", r->addr);
+				diag("%s ID at 0x%" PRIx64 ": got 0x%" PRIx64 ", want 0x%x",
+				     s, r->addr, v, SCRATCH_ID);
+			result(v == SCRATCH_ID, "%s 0x%" PRIx64 " ID register", s, r->addr);
 		}
 		/* The initial pattern at each size, aligned and not. */
 		for (j = 0; j < 4; j++) {
@@ -574,7 +647,8 @@ static int cmd_check(void)
 				continue;
 			bad = 0;
 			for (k = 0; k < sizeof(rd_offs) / sizeof(rd_offs[0]); k++)
-				bad += !!expect(r, rd_offs[k], sizes[j], "initial pattern");
+				bad += !!expect(r, fit(r, rd_offs[k], sizes[j]),
+						sizes[j], "initial pattern");
 			result(!bad, "%s 0x%" PRIx64 " read size %u: initial pattern",
 			       s, r->addr, sizes[j]);
 		}
@@ -585,7 +659,8 @@ static int cmd_check(void)
 			bad = 0;
 			for (k = 0; k < 2; k++) {
 				/* Aligned, then unaligned (0x1x), in our 0x20 bytes. */
-				off = SLICE_BASE + k * 0x10 + (k ? 2 * j + 1 : 0);
+				off = fit(r, SLICE_BASE + k * 0x10 + (k ? 2 * j + 1 : 0),
+					  sizes[j]);
 				v = test_value(sizes[j], 16 * i + 4 * j + k);
 				region_write(r, off, sizes[j], v);
 				scratch_write(&r->model, off, sizes[j], v);
@@ -596,14 +671,16 @@ static int cmd_check(void)
 			result(!bad, "%s 0x%" PRIx64 " write size %u: reads back",
 			       s, r->addr, sizes[j]);
 		}
-		if (r->space == SPACE_MMIO) {
+		if (r->space != SPACE_PIO) {
 			/* The ID register drops writes, byte by byte. */
-			v = 0xa1b2c3d4e5f60718ULL;
-			region_write(r, 0, 8, v);
-			scratch_write(&r->model, 0, 8, v);
+			unsigned int wide = r->space == SPACE_MMIO ? 8 : 4;
+
+			v = 0xa1b2c3d4e5f60718ULL & ones(wide);
+			region_write(r, 0, wide, v);
+			scratch_write(&r->model, 0, wide, v);
 			bad = !!expect(r, 0, 4, "ID after write");
-			bad += !!expect(r, 0, 8, "ID after write");
-			result(!bad, "mmio 0x%" PRIx64 " ID register is read-only", r->addr);
+			bad += !!expect(r, 0, wide, "ID after write");
+			result(!bad, "%s 0x%" PRIx64 " ID register is read-only", s, r->addr);
 		}
 		bad = 0;
 		for (off = 0; off < r->len && off < SWEEP_MAX; off++)
@@ -1142,8 +1219,9 @@ static void usage(void)
 {
 	fputs("usage: ioreq-guest read  mmio|pio ADDR SIZE\n"
 	      "       ioreq-guest write mmio|pio ADDR SIZE VALUE\n"
-	      "       ioreq-guest ones  [--mmio ADDR] [--pio PORT]\n"
+	      "       ioreq-guest ones  [--mmio ADDR] [--pio PORT] [--pci BUS:DEV.FN]\n"
 	      "       ioreq-guest check [--mmio ADDR:LEN]... [--pio PORT:LEN]...\n"
+	      "                         [--pci BUS:DEV.FN]...\n"
 	      "       ioreq-guest loop  [--mmio ADDR:LEN]... [--pio PORT:LEN]... [--vcpus N]\n"
 	      "                         [--seconds S | --rounds N] [--gone fail|stay|back]\n"
 	      "                         [--expect-gone] [--expect-back]\n"
@@ -1159,6 +1237,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "mmio", required_argument, NULL, 'm' },
 		{ "pio", required_argument, NULL, 'p' },
+		{ "pci", required_argument, NULL, 'c' },
 		{ "vcpus", required_argument, NULL, 'n' },
 		{ "seconds", required_argument, NULL, 's' },
 		{ "rounds", required_argument, NULL, 'r' },
@@ -1190,12 +1269,19 @@ int main(int argc, char **argv)
 		return USAGE_ERR;
 	}
 	optind = 2;
-	while ((c = getopt_long(argc, argv, "m:p:n:s:r:g:GBl:WI:D:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:p:c:n:s:r:g:GBl:WI:D:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 		case 'p':
 			if (add_region(c == 'm' ? SPACE_MMIO : SPACE_PIO, optarg, 0x1000)) {
 				fprintf(stderr, "ioreq-guest: bad region %s\n", optarg);
+				return USAGE_ERR;
+			}
+			break;
+		case 'c':
+			if (add_pci(optarg)) {
+				fprintf(stderr, "ioreq-guest: bad PCI function %s (want BUS:DEV.FN)\n",
+					optarg);
 				return USAGE_ERR;
 			}
 			break;
@@ -1264,6 +1350,16 @@ int main(int argc, char **argv)
 	}
 	if (expect_gone && gone_mode == GONE_FAIL)
 		gone_mode = GONE_STAY;
+	if (strcmp(cmd, "ones") && strcmp(cmd, "check")) {
+		unsigned int i;
+
+		/* Its 0xcf8/0xcfc pair is one device for all threads. */
+		for (i = 0; i < nr_regions; i++)
+			if (regions[i].space == SPACE_PCI) {
+				fprintf(stderr, "ioreq-guest: --pci is for ones and check only\n");
+				return USAGE_ERR;
+			}
+	}
 	if (!strcmp(cmd, "ones"))
 		return cmd_ones();
 	if (!strcmp(cmd, "check"))

@@ -613,12 +613,16 @@ static struct notifier_block ioreq_xen_xenstore_nb = {
 	.notifier_call = ioreq_xen_xenstore_ready,
 };
 
-static u32 ioreq_xen_range_type(u32 space)
-{
-	return space == IOREQ_SPACE_PIO ? IOREQ_XEN_IO_RANGE_PORT :
-					  IOREQ_XEN_IO_RANGE_MEMORY;
-}
-
+/*
+ * A region becomes one range of Xen's: bytes of MMIO, ports, or for PCI
+ * configuration space the functions it touches.  Xen sends a function's
+ * config accesses (the guest's 0xcf8/0xcfc cycles, as type PCI_CONFIG
+ * with addr = SBDF << 32 | register) to the server whose range holds its
+ * SBDF, the encoding of our IOREQ_SPACE_PCI_CONFIG addresses too, so the
+ * core matches them against the region like any other access.  Xen's
+ * ranges do not overlap within one server: two regions in one function
+ * fail the second claim with EEXIST.
+ */
 static int ioreq_xen_range_op(struct ioreq_guest *guest, u32 dmop,
 			      u32 space, u64 start, u64 last)
 {
@@ -626,13 +630,25 @@ static int ioreq_xen_range_op(struct ioreq_guest *guest, u32 dmop,
 	struct ioreq_xen_dm_op op = {
 		.op = dmop,
 		.u.range.id = srv->id,
-		.u.range.type = ioreq_xen_range_type(space),
 		.u.range.start = start,
 		.u.range.end = last,
 	};
 
-	if (space != IOREQ_SPACE_MMIO && space != IOREQ_SPACE_PIO)
+	switch (space) {
+	case IOREQ_SPACE_MMIO:
+		op.u.range.type = IOREQ_XEN_IO_RANGE_MEMORY;
+		break;
+	case IOREQ_SPACE_PIO:
+		op.u.range.type = IOREQ_XEN_IO_RANGE_PORT;
+		break;
+	case IOREQ_SPACE_PCI_CONFIG:
+		op.u.range.type = IOREQ_XEN_IO_RANGE_PCI;
+		op.u.range.start = start >> 32;
+		op.u.range.end = last >> 32;
+		break;
+	default:
 		return -EOPNOTSUPP;
+	}
 	return ioreq_xen_dm_op(srv->domid, &op);
 }
 
@@ -960,7 +976,8 @@ static const struct ioreq_provider_ops ioreq_xen_ops = {
 	.owner = THIS_MODULE,
 	.name = "xen",
 	.id = IOREQ_PROVIDER_XEN,
-	.caps = IOREQ_CAP_MMIO | IOREQ_CAP_PIO | IOREQ_CAP_IRQ_LINE |
+	.caps = IOREQ_CAP_MMIO | IOREQ_CAP_PIO | IOREQ_CAP_PCI_CONFIG |
+		IOREQ_CAP_IRQ_LINE |
 		IOREQ_CAP_IRQ_PCI_INTX | IOREQ_CAP_IRQ_MSI | IOREQ_CAP_IRQFD |
 		IOREQ_CAP_IOEVENTFD | IOREQ_CAP_GUEST_MEMORY,
 	.get_guest = ioreq_xen_get_guest,
