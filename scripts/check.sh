@@ -196,7 +196,7 @@ done
 # under QEMU TCG: selftests/ioreq/kvm/kvm-vm.sh) and a PVH guest of a real
 # Xen 4.17 with a PV dom0 (selftests/ioreq/xen/xen-vm.sh, one boot per
 # scenario).  IOREQ_KVM=0 and IOREQ_XEN=0 leave them out.
-XEN_SCENARIOS=${XEN_SCENARIOS:-unclaimed scratch vcpus device kill release reattach}
+XEN_SCENARIOS=${XEN_SCENARIOS:-unclaimed scratch rep vcpus device kill release reattach}
 lane_tools=
 xen_retries=0
 if [[ " ${built[*]} " == *" 61 "* ]] &&

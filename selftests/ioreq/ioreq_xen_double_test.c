@@ -11,8 +11,9 @@
  * The uapi suites (access, lifetime, stress, abi, example) run on the
  * double too, through ioreq_hv_xd (ioreq_util.h); this file covers what
  * only Xen does: the request types the provider answers itself, rep
- * requests, spurious and late events, the vcpu count from the page, and
- * the domain dying with requests in flight.
+ * requests carried out element by element through the double's RAM,
+ * PCI config requests, spurious and late events, the vcpu count from the
+ * page, and the domain dying with requests in flight.
  */
 #define _GNU_SOURCE
 #include "ioreq_util.h"
@@ -116,53 +117,153 @@ TEST_F(xd, invalidate_and_timeoffset)
 	ioreq_expect_none(self->e.be);
 }
 
-/*
- * rep ins/outs/movs (data_is_ptr) and rep stos (count > 1): until the
- * provider reaches guest memory it answers them itself, a read with all
- * ones where Xen takes the value and with the pointer left alone, a write
- * dropped.  No record reaches the backend, and the guest goes on.
- */
-TEST_F(xd, rep_requests_answered_here)
+static int xd_ram(int fd, __u64 gpa, void *buf, __u32 len, int write)
 {
-	static const struct {
-		__u8 type, flags;
-		__u64 addr;
-		__u32 count;
-		__u64 data, want;
-	} c[] = {
-		/* rep insb: pointer, Xen copies nothing back */
-		{ IOREQ_XD_TYPE_PIO, IOREQ_XD_DIR_READ | IOREQ_XD_DATA_IS_PTR,
-		  PIO_BASE, 4, 0x100000, 0x100000 },
-		/* rep outsl */
-		{ IOREQ_XD_TYPE_PIO, IOREQ_XD_DATA_IS_PTR, PIO_BASE, 3,
-		  0x100000, 0x100000 },
-		/* rep movsb MMIO -> RAM */
-		{ IOREQ_XD_TYPE_COPY, IOREQ_XD_DIR_READ | IOREQ_XD_DATA_IS_PTR,
-		  MMIO_BASE, 16, 0x200000, 0x200000 },
-		/* rep stosl to MMIO: the value, count > 1 */
-		{ IOREQ_XD_TYPE_COPY, 0, MMIO_BASE, 8, 0x55, 0x55 },
-		/* a read with count > 1 and no pointer: all ones */
-		{ IOREQ_XD_TYPE_COPY, IOREQ_XD_DIR_READ, MMIO_BASE, 2, 0,
-		  0xffffffffULL },
+	struct ioreq_xd_ram r = {
+		.gpa = gpa, .buf = (__u64)(uintptr_t)buf, .len = len,
+		.write = write,
 	};
+
+	return __ioreq_ioctl(fd, IOREQ_XD_RAM, &r);
+}
+
+#define RAM(off)	(IOREQ_XD_RAM_BASE + (off))
+
+/*
+ * Take @n records of a rep request from @be one at a time (the next
+ * element goes out only once this one is answered), check each, and
+ * answer reads with @answer + i.
+ */
+static void rep_serve(struct __test_metadata *_metadata, int be, __u32 n,
+		      __u8 op, __u8 size, __u64 ud, __u64 first, __s64 step,
+		      const __u8 *wbytes, __u64 wvalue, __u64 answer)
+{
+	struct ioreq_cmd c;
+	__u32 i;
+
+	for (i = 0; i < n; i++) {
+		ioreq_expect_cmd(be, &c);
+		EXPECT_EQ(op, c.op) TH_LOG("element %u", i);
+		EXPECT_EQ(size, c.size) TH_LOG("element %u", i);
+		EXPECT_EQ(ud, c.user_data);
+		EXPECT_EQ(first + i * step, c.offset) TH_LOG("element %u", i);
+		if (op == IOREQ_OP_WRITE) {
+			EXPECT_EQ(wbytes ? wbytes[i] : wvalue, c.data)
+				TH_LOG("element %u", i);
+		} else {
+			c.data = answer + i;
+		}
+		ioreq_respond(be, &c);
+	}
+}
+
+/*
+ * rep ins/outs/movs (data_is_ptr: data is the guest buffer) and rep stos
+ * (count > 1, data the value): page.c carries them out on a work item,
+ * one access per element through the core, the buffer read or written
+ * through ->guest_rw() (the double's RAM), stepping down with the
+ * direction flag.  The slot stays INPROCESS meanwhile and is answered
+ * once, after the last element.
+ */
+TEST_F(xd, rep_requests_carried_out)
+{
+	static const __u8 out[4] = { 0x11, 0x22, 0x33, 0x44 };
 	struct ioreq_xd_send s;
 	struct ioreq_xd_wait w;
-	unsigned int i;
+	struct ioreq_xd_slot r;
+	__u8 got[8];
 
-	for (i = 0; i < ARRAY_SIZE(c); i++) {
-		struct ioreq_xd_slot r = slot(c[i].type, c[i].flags, c[i].addr,
-					      4, c[i].count, c[i].data);
+	/* rep outsb: 4 bytes from the buffer to one port */
+	ASSERT_ERRNO(0, xd_ram(self->e.hv.fd, RAM(0x10), (void *)out, 4, 1));
+	r = slot(IOREQ_XD_TYPE_PIO, IOREQ_XD_DATA_IS_PTR, PIO_BASE + 2, 1, 4,
+		 RAM(0x10));
+	ASSERT_ERRNO(0, xd_send(self->e.hv.fd, 1, &r, 0, &s));
+	ASSERT_EQ((__u32)IOREQ_XD_STATE_INPROCESS, s.state);
+	rep_serve(_metadata, self->e.be, 4, IOREQ_OP_WRITE, 1, PIO_UD, 2, 0,
+		  out, 0, 0);
+	ASSERT_ERRNO(0, xd_wait(self->e.hv.fd, 1, IOREQ_WAIT_MS, &w));
+	ASSERT_EQ((__u32)IOREQ_XD_ANSWERED, w.result);
+	EXPECT_EQ(1U, w.notifies);
 
-		ASSERT_ERRNO(0, xd_send(self->e.hv.fd, 1, &r, 0, &s));
-		ASSERT_EQ(1U, s.taken) TH_LOG("case %u", i);
-		ASSERT_ERRNO(0, xd_wait(self->e.hv.fd, 1, IOREQ_WAIT_MS, &w));
-		ASSERT_EQ((__u32)IOREQ_XD_ANSWERED, w.result)
-			TH_LOG("case %u", i);
-		ASSERT_EQ((__u32)IOREQ_XD_BY_EVENT, w.how);
-		ASSERT_EQ(c[i].want, w.data) TH_LOG("case %u: data %#llx", i,
-						    (unsigned long long)w.data);
-	}
+	/* rep insw: 3 words from a port into the buffer */
+	r = slot(IOREQ_XD_TYPE_PIO, IOREQ_XD_DIR_READ | IOREQ_XD_DATA_IS_PTR,
+		 PIO_BASE, 2, 3, RAM(0x20));
+	ASSERT_ERRNO(0, xd_send(self->e.hv.fd, 2, &r, 0, &s));
+	rep_serve(_metadata, self->e.be, 3, IOREQ_OP_READ, 2, PIO_UD, 0, 0,
+		  NULL, 0, 0x1000);
+	ASSERT_ERRNO(0, xd_wait(self->e.hv.fd, 2, IOREQ_WAIT_MS, &w));
+	ASSERT_EQ((__u32)IOREQ_XD_ANSWERED, w.result);
+	/* Xen takes nothing from data with a pointer: it is left alone */
+	EXPECT_EQ(RAM(0x20), w.data);
+	ASSERT_ERRNO(0, xd_ram(self->e.hv.fd, RAM(0x20), got, 6, 0));
+	EXPECT_EQ(0, memcmp(got, "\x00\x10\x01\x10\x02\x10", 6));
+
+	/* std; rep movsb MMIO -> RAM: from the highest byte down */
+	r = slot(IOREQ_XD_TYPE_COPY, IOREQ_XD_DIR_READ | IOREQ_XD_DATA_IS_PTR |
+		 IOREQ_XD_DF, MMIO_BASE + 0x13, 1, 4, RAM(0x33));
+	ASSERT_ERRNO(0, xd_send(self->e.hv.fd, 0, &r, 0, &s));
+	rep_serve(_metadata, self->e.be, 4, IOREQ_OP_READ, 1, MMIO_UD, 0x13,
+		  -1, NULL, 0, 0xa0);
+	ASSERT_ERRNO(0, xd_wait(self->e.hv.fd, 0, IOREQ_WAIT_MS, &w));
+	ASSERT_EQ((__u32)IOREQ_XD_ANSWERED, w.result);
+	ASSERT_ERRNO(0, xd_ram(self->e.hv.fd, RAM(0x30), got, 4, 0));
+	EXPECT_EQ(0, memcmp(got, "\xa3\xa2\xa1\xa0", 4));
+
+	/* rep stosl to MMIO: the value, 3 times, upwards */
+	r = slot(IOREQ_XD_TYPE_COPY, 0, MMIO_BASE + 0x40, 4, 3, 0x55aa);
+	ASSERT_ERRNO(0, xd_send(self->e.hv.fd, 3, &r, 0, &s));
+	rep_serve(_metadata, self->e.be, 3, IOREQ_OP_WRITE, 4, MMIO_UD, 0x40,
+		  4, NULL, 0x55aa, 0);
+	ASSERT_ERRNO(0, xd_wait(self->e.hv.fd, 3, IOREQ_WAIT_MS, &w));
+	ASSERT_EQ((__u32)IOREQ_XD_ANSWERED, w.result);
+
+	/* rep lodsl from MMIO, no pointer: count reads, data the last */
+	r = slot(IOREQ_XD_TYPE_COPY, IOREQ_XD_DIR_READ, MMIO_BASE, 4, 2, 0);
+	ASSERT_ERRNO(0, xd_send(self->e.hv.fd, 1, &r, 0, &s));
+	rep_serve(_metadata, self->e.be, 2, IOREQ_OP_READ, 4, MMIO_UD, 0, 4,
+		  NULL, 0, 0x7700);
+	ASSERT_ERRNO(0, xd_wait(self->e.hv.fd, 1, IOREQ_WAIT_MS, &w));
+	EXPECT_EQ(0x7701ULL, w.data);
 	ioreq_expect_none(self->e.be);
+}
+
+/*
+ * A rep request whose buffer is not guest memory sends nothing and ends
+ * at once; one whose backend goes away mid-rep ends with the rest read
+ * as all ones.  Either way the vcpu resumes.
+ */
+TEST_F(xd, rep_requests_cut_short)
+{
+	struct ioreq_xd_send s;
+	struct ioreq_xd_wait w;
+	struct ioreq_xd_slot r;
+	struct ioreq_cmd c;
+	__u8 got[4];
+	int be2;
+
+	r = slot(IOREQ_XD_TYPE_PIO, IOREQ_XD_DATA_IS_PTR, PIO_BASE, 1, 4,
+		 0x1000);
+	ASSERT_ERRNO(0, xd_send(self->e.hv.fd, 0, &r, 0, &s));
+	ASSERT_ERRNO(0, xd_wait(self->e.hv.fd, 0, IOREQ_WAIT_MS, &w));
+	ASSERT_EQ((__u32)IOREQ_XD_ANSWERED, w.result);
+	ioreq_expect_none(self->e.be);
+
+	/* A second backend serves 0x800, and closes after one element. */
+	be2 = ioreq_env_session(&self->e);
+	ioreq_claim(be2, IOREQ_SPACE_PIO, 0x800, 4, 0x800, NULL);
+	r = slot(IOREQ_XD_TYPE_PIO, IOREQ_XD_DIR_READ | IOREQ_XD_DATA_IS_PTR,
+		 0x800, 1, 4, RAM(0x100));
+	ASSERT_ERRNO(0, xd_send(self->e.hv.fd, 1, &r, 0, &s));
+	ioreq_expect_cmd(be2, &c);
+	c.data = 0x42;
+	ioreq_respond(be2, &c);
+	ioreq_expect_cmd(be2, &c);
+	close(be2);
+	ASSERT_ERRNO(0, xd_wait(self->e.hv.fd, 1, IOREQ_WAIT_MS, &w));
+	ASSERT_EQ((__u32)IOREQ_XD_ANSWERED, w.result);
+	ASSERT_ERRNO(0, xd_ram(self->e.hv.fd, RAM(0x100), got, 4, 0));
+	EXPECT_EQ(0, memcmp(got, "\x42\xff\xff\xff", 4));
+	EXPECT_EQ(1U, w.notifies);
 }
 
 /* Sizes Xen never sends for PIO or COPY: answered with all ones. */
@@ -386,7 +487,7 @@ TEST_F(xd, pci_config)
 	EXPECT_EQ(0x9c1ULL, c.user_data);
 	EXPECT_EQ(0x10ULL, c.offset);
 	c.data = 0xfebc0000;
-	ASSERT_RET(1, __ioreq_write_cmds(self->e.be, &c, 1));
+	ioreq_respond(self->e.be, &c);
 	ASSERT_ERRNO(0, xd_wait(self->e.hv.fd, 0, IOREQ_WAIT_MS, &w));
 	EXPECT_EQ(0xfebc0000ULL, w.data);
 
@@ -397,7 +498,7 @@ TEST_F(xd, pci_config)
 	EXPECT_EQ(2, c.size);
 	EXPECT_EQ(0x4ULL, c.offset);
 	EXPECT_EQ(0x0406ULL, c.data);
-	ASSERT_RET(1, __ioreq_write_cmds(self->e.be, &c, 1));
+	ioreq_respond(self->e.be, &c);
 	ASSERT_ERRNO(0, xd_wait(self->e.hv.fd, 1, IOREQ_WAIT_MS, &w));
 
 	/* 0000:00:06.0: nobody's, all ones, no record */

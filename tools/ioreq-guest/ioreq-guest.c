@@ -18,6 +18,7 @@
  *   ioreq-guest time  [--mmio ADDR:LEN] [--vcpus N] [--rounds N]
  *                     [--label NAME] [--wait-gone]
  *   ioreq-guest mailbox --mmio ADDR [--irq-row ROW] [--doorbell ADDR]
+ *   ioreq-guest rep   [--mmio ADDR:LEN] [--pio PORT:LEN]
  *
  * "ones" checks that nothing claims an address: reads of every size return
  * all ones and a write changes nothing.  "check" checks a fresh
@@ -52,6 +53,13 @@
  * mean over the threads of each thread's time per access).  With
  * --wait-gone it then prints "IOREQ-BENCH-DONE NAME" and waits (120 s at
  * most) until the register reads all ones: the next backend's turn.
+ *
+ * "rep" runs string instructions against a fresh scratch backend: rep
+ * movsb between a buffer of ours and MMIO both ways (and downwards with
+ * the direction flag), rep stosl to MMIO, rep outsb and rep insb on a
+ * port, checking the results with plain accesses.  Xen sends each as one
+ * ioreq with a count and, but for stos, our buffer's guest-physical
+ * address: the provider's rep handling carries them out.
  *
  * "mailbox" drives ioreq-backend's mailbox at ADDR (scratch_dev.h): it
  * fills a locked page of its own with the guest pattern, gives the backend
@@ -1213,6 +1221,163 @@ static int cmd_mailbox(void)
 	return finish();
 }
 
+/* --- rep: string instructions on the regions ---------------------------- */
+
+#define REP_LEN		64	/* bytes moved by each rep movsb */
+#define REP_MMIO_OFF	0x100	/* where in the MMIO region (past the slices) */
+#define REP_PIO_OFF	0x8	/* which port of the port region */
+
+/* The first MMIO and port regions given, as "rep" needs them. */
+static int rep_regions(struct region **mm, struct region **pio)
+{
+	unsigned int i;
+
+	*mm = *pio = NULL;
+	for (i = 0; i < nr_regions; i++) {
+		if (regions[i].space == SPACE_MMIO && !*mm)
+			*mm = &regions[i];
+		else if (regions[i].space == SPACE_PIO && !*pio)
+			*pio = &regions[i];
+	}
+	if (!*mm || !*pio || (*mm)->len < 3 * REP_MMIO_OFF || (*pio)->len <= REP_PIO_OFF) {
+		fprintf(stderr, "ioreq-guest: rep needs --mmio ADDR:LEN (LEN >= 0x300) and --pio PORT:LEN\n");
+		return -1;
+	}
+	return 0;
+}
+
+#ifdef IOREQ_GUEST_FAKE
+static int cmd_rep(void)
+{
+	struct region *mm, *pio;
+
+	if (rep_regions(&mm, &pio))
+		return USAGE_ERR;
+	return skip_all("string instructions need a real backend (fake build)");
+}
+#else
+
+static void rep_movsb(volatile void *dst, const volatile void *src,
+		      unsigned long n)
+{
+	asm volatile("cld; rep movsb" : "+D"(dst), "+S"(src), "+c"(n) : : "memory");
+}
+
+/* The same, from the last byte down (std; rep movsb; cld). */
+static void rep_movsb_down(volatile void *dst, const volatile void *src,
+			   unsigned long n)
+{
+	dst = (volatile uint8_t *)dst + n - 1;
+	src = (const volatile uint8_t *)src + n - 1;
+	asm volatile("std; rep movsb; cld" : "+D"(dst), "+S"(src), "+c"(n) : : "memory");
+}
+
+static void rep_stosl(volatile void *dst, uint32_t val, unsigned long n)
+{
+	asm volatile("cld; rep stosl" : "+D"(dst), "+c"(n) : "a"(val) : "memory");
+}
+
+static void rep_outsb(unsigned short port, const void *src, unsigned long n)
+{
+	asm volatile("cld; rep outsb" : "+S"(src), "+c"(n) : "d"(port) : "memory");
+}
+
+static void rep_insb(unsigned short port, void *dst, unsigned long n)
+{
+	asm volatile("cld; rep insb" : "+D"(dst), "+c"(n) : "d"(port) : "memory");
+}
+
+/* First byte where @got differs from @want, or -1. */
+static int first_diff(const uint8_t *got, const uint8_t *want, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (got[i] != want[i])
+			return (int)i;
+	return -1;
+}
+
+static void rep_result(int bad, const uint8_t *got, const uint8_t *want,
+		       const char *what)
+{
+	if (bad >= 0)
+		diag("%s: byte %d is 0x%02x, want 0x%02x", what, bad, got[bad],
+		     want[bad]);
+	result(bad < 0, "rep: %s", what);
+}
+
+/*
+ * Xen hands each of these to the backend as one ioreq with a count (and
+ * for movs/ins/outs a pointer to our buffer), which the provider carries
+ * out element by element; the values are checked against the scratch
+ * device's model with plain accesses.
+ */
+static int cmd_rep(void)
+{
+	struct region *mm, *pio;
+	uint8_t buf[REP_LEN], back[REP_LEN], want[REP_LEN];
+	unsigned int i;
+	uint64_t v;
+	int bad;
+
+	if (rep_regions(&mm, &pio))
+		return USAGE_ERR;
+	if (init_models())
+		return KSFT_FAIL;
+	if (setup_regions())
+		return skip_all("no /dev/mem mapping or ioperm");
+	plan(6);
+
+	/* RAM -> MMIO, upwards; read back with single-byte loads. */
+	for (i = 0; i < REP_LEN; i++)
+		buf[i] = (uint8_t)(0xc0 ^ (i * 29));
+	rep_movsb(mm->map + REP_MMIO_OFF, buf, REP_LEN);
+	for (i = 0; i < REP_LEN; i++)
+		back[i] = (uint8_t)region_read(mm, REP_MMIO_OFF + i, 1);
+	rep_result(first_diff(back, buf, REP_LEN), back, buf,
+		   "rep movsb guest RAM -> MMIO");
+	memcpy(mm->model.bytes + REP_MMIO_OFF, buf, REP_LEN);
+
+	/* MMIO -> RAM, upwards, then downwards on the initial pattern. */
+	memset(back, 0, sizeof(back));
+	rep_movsb(back, mm->map + REP_MMIO_OFF, REP_LEN);
+	rep_result(first_diff(back, buf, REP_LEN), back, buf,
+		   "rep movsb MMIO -> guest RAM");
+	memset(back, 0, sizeof(back));
+	rep_movsb_down(back, mm->map + 2 * REP_MMIO_OFF, REP_LEN);
+	memcpy(want, mm->model.bytes + 2 * REP_MMIO_OFF, REP_LEN);
+	rep_result(first_diff(back, want, REP_LEN), back, want,
+		   "std; rep movsb MMIO -> guest RAM (descending)");
+
+	/* rep stosl: one value, no buffer. */
+	rep_stosl(mm->map + REP_MMIO_OFF + 0x80, 0x5aa5c33cU, 8);
+	bad = -1;
+	for (i = 0; i < 8 && bad < 0; i++) {
+		v = region_read(mm, REP_MMIO_OFF + 0x80 + 4 * i, 4);
+		if (v != 0x5aa5c33cU) {
+			diag("rep stosl: dword %u reads 0x%" PRIx64, i, v);
+			bad = (int)i;
+		}
+	}
+	result(bad < 0, "rep: rep stosl to MMIO");
+
+	/* Ports: every byte goes to the same register; the last one stays. */
+	rep_outsb((unsigned short)(pio->addr + REP_PIO_OFF), buf, 16);
+	v = region_read(pio, REP_PIO_OFF, 1);
+	if (v != buf[15])
+		diag("rep outsb: the port reads 0x%02" PRIx64 ", want 0x%02x",
+		     v, buf[15]);
+	result(v == buf[15], "rep: rep outsb to a port");
+	memset(back, 0, sizeof(back));
+	memset(want, buf[15], 16);
+	rep_insb((unsigned short)(pio->addr + REP_PIO_OFF), back, 16);
+	rep_result(first_diff(back, want, 16), back, want,
+		   "rep insb from a port");
+	return finish();
+}
+#endif /* IOREQ_GUEST_FAKE */
+
 /* --- main -------------------------------------------------------------- */
 
 static void usage(void)
@@ -1228,6 +1393,7 @@ static void usage(void)
 	      "       ioreq-guest time  [--mmio ADDR:LEN] [--vcpus N] [--rounds N]\n"
 	      "                         [--label NAME] [--wait-gone]\n"
 	      "       ioreq-guest mailbox --mmio ADDR [--irq-row ROW] [--doorbell ADDR]\n"
+	      "       ioreq-guest rep   [--mmio ADDR:LEN] [--pio PORT:LEN]\n"
 	      "Defaults: --mmio 0xe0000000:0x1000 --pio 0x5000:0x100, 2 vcpus, 10 s.\n",
 	      stderr);
 }
@@ -1264,7 +1430,7 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "read") || !strcmp(cmd, "write"))
 		return cmd_one(argc - 1, argv + 1, !strcmp(cmd, "write"));
 	if (strcmp(cmd, "ones") && strcmp(cmd, "check") && strcmp(cmd, "loop") &&
-	    strcmp(cmd, "time") && strcmp(cmd, "mailbox")) {
+	    strcmp(cmd, "time") && strcmp(cmd, "mailbox") && strcmp(cmd, "rep")) {
 		usage();
 		return USAGE_ERR;
 	}
@@ -1368,6 +1534,8 @@ int main(int argc, char **argv)
 		return cmd_time();
 	if (!strcmp(cmd, "mailbox"))
 		return cmd_mailbox();
+	if (!strcmp(cmd, "rep"))
+		return cmd_rep();
 	return cmd_loop();
 bad:
 	usage();

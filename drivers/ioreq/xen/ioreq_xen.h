@@ -7,6 +7,7 @@
 #ifndef _IOREQ_XEN_H
 #define _IOREQ_XEN_H
 
+#include <linux/completion.h>
 #include <linux/types.h>
 #include <linux/ioreq_provider.h>
 
@@ -18,9 +19,38 @@ struct ioreq_xen_page;
  * struct ioreq_xen_page_ops - what the page protocol needs from its host
  * @notify: kick Xen's end of @vcpu's event channel after a response was
  *	published.  Context: any, interrupts may be off; must not sleep.
+ * @queue_rep: arrange for ioreq_xen_page_rep(@iop, @vcpu) to run soon in
+ *	process context (a work item), at most one per vcpu at a time.
+ *	Optional: without it, or without @guest_rw, rep requests are
+ *	answered at once (a read with all ones, a write dropped).
+ *	Context: any, interrupts may be off; must not sleep.
+ * @guest_rw: copy @len bytes between @buf and guest-physical @gpa, which
+ *	may cross frames; 0 or a negative errno (-ENXIO: not guest memory).
+ *	Context: process, may sleep.
  */
 struct ioreq_xen_page_ops {
 	void (*notify)(struct ioreq_xen_page *iop, u32 vcpu);
+	void (*queue_rep)(struct ioreq_xen_page *iop, u32 vcpu);
+	int (*guest_rw)(struct ioreq_xen_page *iop, u64 gpa, void *buf,
+			size_t len, bool write);
+};
+
+/**
+ * struct ioreq_xen_rep - a rep request in progress on one vcpu
+ * @req: the request as Xen posted it (its slot is INPROCESS meanwhile)
+ * @done: ->complete() of the element in flight signals it
+ * @data: the element's answer, valid once @done
+ * @status: how the element ended, valid once @done
+ * @active: the vcpu's ->complete() calls belong to this rep, not to the
+ *	slot; set before each element is dispatched, read by
+ *	ioreq_xen_page_complete() in any context
+ */
+struct ioreq_xen_rep {
+	struct ioreq_xen_req req;
+	struct completion done;
+	u64 data;
+	enum ioreq_status status;
+	bool active;
 };
 
 /**
@@ -28,19 +58,23 @@ struct ioreq_xen_page_ops {
  * @shared: the page Xen shares with us, mapped into the kernel
  * @guest: the core's guest the requests are dispatched to
  * @nr_vcpus: slots in use, at most IOREQ_XEN_MAX_VCPUS
- * @ops: how to notify Xen
+ * @ops: how to notify Xen, and reach guest memory
+ * @reps: rep requests in progress, one per vcpu (ioreq_xen_page_rep())
  *
  * Set up before the first event can arrive and constant until the last
  * event handler and ->complete() have finished.  There is no lock: each
  * slot is owned in turn by Xen and by us, as the state machine in page.c
  * describes, and all events of one vcpu arrive on one interrupt, which
- * never runs concurrently with itself.
+ * never runs concurrently with itself.  A vcpu's @reps entry belongs to
+ * the event handler until it queues the rep, then to
+ * ioreq_xen_page_rep() until that answers the slot.
  */
 struct ioreq_xen_page {
 	struct ioreq_xen_shared_page *shared;
 	struct ioreq_guest *guest;
 	u32 nr_vcpus;
 	const struct ioreq_xen_page_ops *ops;
+	struct ioreq_xen_rep reps[IOREQ_XEN_MAX_VCPUS];
 };
 
 /*
@@ -77,7 +111,9 @@ struct ioreq_xen_page {
  * ioreq_xen_page_count_vcpus() is tested by filling vp_eport of the first
  * n slots.
  */
+void ioreq_xen_page_init(struct ioreq_xen_page *iop);
 bool ioreq_xen_page_event(struct ioreq_xen_page *iop, u32 vcpu);
+void ioreq_xen_page_rep(struct ioreq_xen_page *iop, u32 vcpu);
 void ioreq_xen_page_complete(struct ioreq_xen_page *iop, u32 vcpu, u64 data,
 			     enum ioreq_status status);
 u32 ioreq_xen_page_count_vcpus(struct ioreq_xen_page *iop);

@@ -29,6 +29,8 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/compiler.h>
+#include <linux/completion.h>
+#include <linux/sched.h>
 #include <linux/printk.h>
 #include <asm/barrier.h>
 
@@ -39,11 +41,13 @@
  * @IOREQ_XEN_DISPATCH: hand it to ioreq_dispatch()
  * @IOREQ_XEN_ACK: answer it at once and leave data as it is
  * @IOREQ_XEN_ONES: answer it at once; a read returns all ones
+ * @IOREQ_XEN_REP: a rep request: ioreq_xen_page_rep() carries it out
  */
 enum ioreq_xen_action {
 	IOREQ_XEN_DISPATCH,
 	IOREQ_XEN_ACK,
 	IOREQ_XEN_ONES,
+	IOREQ_XEN_REP,
 };
 
 /**
@@ -74,11 +78,12 @@ static bool ioreq_xen_size_valid(u32 size)
 
 /*
  * Translate the request Xen posted into an access for the core, or decide
- * to answer it here.  Pure: reads only its arguments.
+ * to answer it here.  @rep: the host can carry out rep requests.  Pure:
+ * reads only its arguments.
  */
 static enum ioreq_xen_action
 ioreq_xen_translate(u8 flags, u8 type, u32 count, u32 size, u64 addr,
-		    u64 data, struct ioreq_xen_access *acc)
+		    u64 data, bool rep, struct ioreq_xen_access *acc)
 {
 	switch (type) {
 	case IOREQ_XEN_TYPE_PIO:
@@ -102,20 +107,24 @@ ioreq_xen_translate(u8 flags, u8 type, u32 count, u32 size, u64 addr,
 		return IOREQ_XEN_ONES;
 	}
 
-	/*
-	 * rep ins/outs/movs (data_is_ptr) and rep stos (count > 1) need
-	 * access to guest memory, which a later issue brings.  Until then a
-	 * read answers all ones (with data_is_ptr Xen copies nothing back,
-	 * so the guest buffer keeps its contents) and a write is dropped.
-	 */
-	if ((flags & IOREQ_XEN_FLAG_DATA_IS_PTR) || count != 1) {
-		pr_debug("rep ioreq (count %u, data_is_ptr %u) at %#llx not supported: dropped\n",
-			 count, !!(flags & IOREQ_XEN_FLAG_DATA_IS_PTR), addr);
-		return IOREQ_XEN_ONES;
-	}
 	if (!ioreq_xen_size_valid(size)) {
 		pr_debug("ioreq of size %u at %#llx: answered with all ones\n",
 			 size, addr);
+		return IOREQ_XEN_ONES;
+	}
+	/*
+	 * rep ins/outs/movs (data_is_ptr: data is the guest-physical address
+	 * of the buffer) and rep stos (count > 1, data the value) become one
+	 * access per element, in process context, where guest memory can be
+	 * reached.  A host without guest memory answers them here: a read
+	 * with all ones (with data_is_ptr Xen copies nothing back, so the
+	 * guest buffer keeps its contents), a write dropped.
+	 */
+	if ((flags & IOREQ_XEN_FLAG_DATA_IS_PTR) || count != 1) {
+		if (rep && count && type != IOREQ_XEN_TYPE_PCI_CONFIG)
+			return IOREQ_XEN_REP;
+		pr_debug("rep ioreq (count %u, data_is_ptr %u) at %#llx not carried out: dropped\n",
+			 count, !!(flags & IOREQ_XEN_FLAG_DATA_IS_PTR), addr);
 		return IOREQ_XEN_ONES;
 	}
 
@@ -195,7 +204,21 @@ bool ioreq_xen_page_event(struct ioreq_xen_page *iop, u32 vcpu)
 	data = READ_ONCE(req->data);
 
 	action = ioreq_xen_translate(flags, type, count, size, addr, data,
+				     iop->ops->queue_rep && iop->ops->guest_rw,
 				     &acc);
+	if (action == IOREQ_XEN_REP) {
+		struct ioreq_xen_rep *rep = &iop->reps[vcpu];
+
+		rep->req.addr = addr;
+		rep->req.data = data;
+		rep->req.count = count;
+		rep->req.size = size;
+		rep->req.flags = flags;
+		rep->req.type = type;
+		/* The slot stays INPROCESS: Xen waits, the vcpu is blocked. */
+		iop->ops->queue_rep(iop, vcpu);
+		return true;
+	}
 	if (action == IOREQ_XEN_ACK) {
 		ioreq_xen_respond(iop, vcpu, 0, false);
 		return true;
@@ -238,10 +261,125 @@ void ioreq_xen_page_complete(struct ioreq_xen_page *iop, u32 vcpu, u64 data,
 			     enum ioreq_status status)
 {
 	struct ioreq_xen_req *req = &iop->shared->vcpu_ioreq[vcpu];
+	struct ioreq_xen_rep *rep = &iop->reps[vcpu];
 
+	/* One element of a rep request: ioreq_xen_page_rep() waits for it. */
+	if (READ_ONCE(rep->active)) {
+		rep->data = data;
+		rep->status = status;
+		/* Its lock orders the stores above before the waiter's reads. */
+		complete(&rep->done);
+		return;
+	}
 	/* dir cannot change while the slot is INPROCESS: Xen waits. */
 	ioreq_xen_respond(iop, vcpu, data,
 			  READ_ONCE(req->flags) & IOREQ_XEN_FLAG_DIR_READ);
+}
+
+/*
+ * One element of a rep request, as a plain access through the core.
+ * Return: the value of a read (all ones if nobody answered it), and
+ * *@gone once the backend or the guest went away mid-rep.
+ */
+static u64 ioreq_xen_rep_one(struct ioreq_xen_page *iop, u32 vcpu,
+			     u32 space, u32 op, u32 size, u64 addr, u64 data,
+			     bool *gone)
+{
+	struct ioreq_xen_rep *rep = &iop->reps[vcpu];
+	int ret;
+
+	reinit_completion(&rep->done);
+	WRITE_ONCE(rep->active, true);
+	ret = ioreq_dispatch(iop->guest, vcpu, space, op, size, addr, data);
+	if (ret == IOREQ_QUEUED) {
+		wait_for_completion(&rep->done);
+		WRITE_ONCE(rep->active, false);
+		if (rep->status != IOREQ_DONE)
+			*gone = true;
+		return rep->data;
+	}
+	WRITE_ONCE(rep->active, false);
+	/* Unclaimed or taken by an ioeventfd: as for a single access. */
+	if (ret < 0)
+		*gone = true;
+	return ioreq_xen_ones(size);
+}
+
+/**
+ * ioreq_xen_page_rep() - carry out a vcpu's rep request
+ * @iop: the page
+ * @vcpu: the vcpu whose slot holds the request, queued by
+ *	ioreq_xen_page_event() through ->queue_rep()
+ *
+ * Each of the request's count elements becomes one access of its size
+ * through the core, one after the other, as Xen's own emulation would do
+ * them: at addr (a port) or, for MMIO, at addr + i * size (downwards with
+ * the direction flag).  With data_is_ptr the elements come from (writes)
+ * or go to (reads) the guest buffer at data, stepping the same way;
+ * without it a write stores data count times (rep stos).  Then the slot
+ * is answered.  Once the backend or the guest is gone, or the buffer is
+ * not guest memory, the remaining elements are not sent: reads store all
+ * ones, writes are dropped, and the vcpu resumes.
+ *
+ * Context: process (a work item), may sleep.  One at a time per vcpu.
+ */
+void ioreq_xen_page_rep(struct ioreq_xen_page *iop, u32 vcpu)
+{
+	const struct ioreq_xen_req *req = &iop->reps[vcpu].req;
+	bool read = req->flags & IOREQ_XEN_FLAG_DIR_READ;
+	bool ptr = req->flags & IOREQ_XEN_FLAG_DATA_IS_PTR;
+	s64 step = req->flags & IOREQ_XEN_FLAG_DF ? -(s64)req->size :
+						    (s64)req->size;
+	u32 space = req->type == IOREQ_XEN_TYPE_PIO ? IOREQ_SPACE_PIO :
+						      IOREQ_SPACE_MMIO;
+	u64 val = req->data, ones = ioreq_xen_ones(req->size);
+	bool gone = false;
+	u32 i;
+
+	for (i = 0; i < req->count; i++) {
+		u64 addr = space == IOREQ_SPACE_PIO ? req->addr :
+			   req->addr + i * step;
+		u64 gpa = req->data + i * step;
+
+		if (!read && ptr) {
+			val = 0;
+			if (!gone && iop->ops->guest_rw(iop, gpa, &val,
+							req->size, false))
+				gone = true;
+		}
+		if (gone)
+			val = ones;
+		else
+			val = ioreq_xen_rep_one(iop, vcpu, space,
+						read ? IOREQ_OP_READ :
+						       IOREQ_OP_WRITE,
+						req->size, addr, read ? 0 : val,
+						&gone);
+		/* Little-endian: the element's bytes are val's low bytes. */
+		if (read && ptr && iop->ops->guest_rw(iop, gpa, &val, req->size,
+						      true))
+			gone = true;
+		cond_resched();
+	}
+	if (gone)
+		pr_debug("vcpu %u: rep of %u at %#llx ended early: the rest read all ones\n",
+			 vcpu, req->count, req->addr);
+	/* With data_is_ptr Xen takes nothing from data. */
+	ioreq_xen_respond(iop, vcpu, read ? val : 0, read && !ptr);
+}
+
+/**
+ * ioreq_xen_page_init() - set up a page's protocol state
+ * @iop: the page, its other members set
+ *
+ * Context: process, before the first event.
+ */
+void ioreq_xen_page_init(struct ioreq_xen_page *iop)
+{
+	u32 i;
+
+	for (i = 0; i < IOREQ_XEN_MAX_VCPUS; i++)
+		init_completion(&iop->reps[i].done);
 }
 
 /**

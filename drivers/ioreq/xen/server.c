@@ -80,11 +80,13 @@
  * @srv: the server, for the interrupt handler
  * @vcpu: the vcpu's id
  * @irq: our end's interrupt, 0 while unbound
+ * @rep_work: carries out the vcpu's rep request (ioreq_xen_page_rep())
  */
 struct ioreq_xen_vcpu {
 	struct ioreq_xen_server *srv;
 	u32 vcpu;
 	int irq;
+	struct work_struct rep_work;
 };
 
 /**
@@ -326,8 +328,33 @@ static void ioreq_xen_notify(struct ioreq_xen_page *iop, u32 vcpu)
 		notify_remote_via_irq(srv->vcpus[vcpu].irq);
 }
 
+static void ioreq_xen_rep_work(struct work_struct *work)
+{
+	struct ioreq_xen_vcpu *xv = container_of(work, struct ioreq_xen_vcpu,
+						 rep_work);
+
+	ioreq_xen_page_rep(&xv->srv->iop, xv->vcpu);
+}
+
+/*
+ * An element may wait for a backend as long as the vcpu would: on the
+ * unbound workqueue, whose workers are not tied to a CPU's queue.
+ */
+static void ioreq_xen_queue_rep(struct ioreq_xen_page *iop, u32 vcpu)
+{
+	struct ioreq_xen_server *srv =
+		container_of(iop, struct ioreq_xen_server, iop);
+
+	queue_work(system_unbound_wq, &srv->vcpus[vcpu].rep_work);
+}
+
+static int ioreq_xen_page_guest_rw(struct ioreq_xen_page *iop, u64 gpa,
+				   void *buf, size_t len, bool write);
+
 static const struct ioreq_xen_page_ops ioreq_xen_page_ops = {
 	.notify = ioreq_xen_notify,
+	.queue_rep = ioreq_xen_queue_rep,
+	.guest_rw = ioreq_xen_page_guest_rw,
 };
 
 /*
@@ -364,8 +391,6 @@ static int ioreq_xen_bind_vcpu(struct ioreq_xen_server *srv, u32 vcpu)
 	ret = HYPERVISOR_event_channel_op(EVTCHNOP_bind_interdomain, &bind);
 	if (ret)
 		return ret;
-	xv->srv = srv;
-	xv->vcpu = vcpu;
 	ret = bind_evtchn_to_irqhandler_lateeoi(bind.local_port,
 						ioreq_xen_interrupt, 0,
 						"ioreq_xen", xv);
@@ -404,6 +429,8 @@ static void ioreq_xen_teardown(struct ioreq_xen_server *srv)
 		disable_irq(xv->irq);
 		if (srv->iop.guest)
 			ioreq_xen_page_event(&srv->iop, i);
+		/* No session is left: a rep runs to its end on its own. */
+		flush_work(&xv->rep_work);
 		unbind_from_irqhandler(xv->irq, xv);
 		xv->irq = 0;
 	}
@@ -443,12 +470,18 @@ static struct ioreq_xen_server *ioreq_xen_start(domid_t domid)
 		return ERR_PTR(-EOPNOTSUPP);
 	}
 
-	srv = kzalloc(sizeof(*srv), GFP_KERNEL_ACCOUNT);
+	srv = kvzalloc(sizeof(*srv), GFP_KERNEL_ACCOUNT);
 	if (!srv)
 		return ERR_PTR(-ENOMEM);
 	srv->domid = domid;
 	srv->iop.ops = &ioreq_xen_page_ops;
+	ioreq_xen_page_init(&srv->iop);
 	mutex_init(&srv->rw_lock);
+	for (i = 0; i < IOREQ_XEN_MAX_VCPUS; i++) {
+		srv->vcpus[i].srv = srv;
+		srv->vcpus[i].vcpu = i;
+		INIT_WORK(&srv->vcpus[i].rep_work, ioreq_xen_rep_work);
+	}
 
 	ret = ioreq_xen_create(domid, &srv->id);
 	if (ret) {
@@ -507,7 +540,7 @@ err_free_page:
 err_destroy:
 	ioreq_xen_destroy(srv);
 err_free:
-	kfree(srv);
+	kvfree(srv);
 	return ERR_PTR(ret);
 }
 
@@ -951,6 +984,16 @@ static int ioreq_xen_walk(struct ioreq_guest *guest, u64 gpa, u64 len,
 	return ret;
 }
 
+/* rep string I/O's buffers (page.c), in process context. */
+static int ioreq_xen_page_guest_rw(struct ioreq_xen_page *iop, u64 gpa,
+				   void *buf, size_t len, bool write)
+{
+	struct ioreq_xen_server *srv =
+		container_of(iop, struct ioreq_xen_server, iop);
+
+	return ioreq_xen_walk(srv->guest, gpa, len, buf, write);
+}
+
 /* Xen alone knows which frames the guest has: try to map each one. */
 static int ioreq_xen_guest_mem_check(struct ioreq_guest *guest, u64 gpa,
 				     u64 len)
@@ -969,7 +1012,7 @@ static void ioreq_xen_release(struct ioreq_guest *guest)
 	struct ioreq_xen_server *srv = ioreq_guest_priv(guest);
 
 	ioreq_xen_teardown(srv);
-	kfree(srv);
+	kvfree(srv);
 }
 
 static const struct ioreq_provider_ops ioreq_xen_ops = {

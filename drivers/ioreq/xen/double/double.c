@@ -20,6 +20,10 @@
  *                   crashes the domain)
  *   IOREQ_XD_EVENT, IOREQ_XD_GET_SLOT, IOREQ_XD_SET_SLOT
  *                   raw access for the protocol's corner cases
+ *   IOREQ_XD_RAM    the guest's RAM (IOREQ_XD_RAM_SIZE bytes at
+ *                   IOREQ_XD_RAM_BASE), which rep requests read and
+ *                   write through ->guest_rw() as server.c's reach the
+ *                   guest's frames; rep requests run on a work item
  *
  * The double also checks what page.c must never do: notify a slot that is
  * not RESP_READY or holds no request, notify twice, or write a field of
@@ -43,6 +47,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
 #include <linux/xarray.h>
 
 #include "../ioreq_xen.h"
@@ -64,6 +69,9 @@
  * @last_state: the highest state seen for the request (owned by the
  *	ioctl holding @busy)
  * @how: IOREQ_XD_BY_*: written by ->complete() before it answers
+ * @rep_work: runs ioreq_xen_page_rep() for this vcpu
+ * @xg: the guest, for @rep_work
+ * @id: this vcpu's id, for @rep_work
  */
 struct xd_vcpu {
 	unsigned long busy;
@@ -74,6 +82,9 @@ struct xd_vcpu {
 	u32 notifies;
 	u8 last_state;
 	u8 how;
+	struct work_struct rep_work;
+	struct xd_guest *xg;
+	u32 id;
 };
 
 /**
@@ -92,6 +103,8 @@ struct xd_vcpu {
  * @bad_to: the state after it
  * @vcpu_notifies: notifications per vcpu since creation
  * @vcpus: per-vcpu state, @iop.nr_vcpus in use
+ * @ram_lock: protects @ram
+ * @ram: the guest's RAM, IOREQ_XD_RAM_SIZE bytes at IOREQ_XD_RAM_BASE
  */
 struct xd_guest {
 	struct ioreq_xen_page iop;
@@ -107,6 +120,8 @@ struct xd_guest {
 	u32 bad_to;
 	u32 vcpu_notifies[IOREQ_XEN_MAX_VCPUS];
 	struct xd_vcpu vcpus[IOREQ_XEN_MAX_VCPUS];
+	struct mutex ram_lock;	/* protects @ram */
+	u8 *ram;
 };
 
 /* Guests by id; xd_guests_lock makes lookup-and-get atomic against removal. */
@@ -163,8 +178,50 @@ static void xd_notify(struct ioreq_xen_page *iop, u32 vcpu)
 	wake_up(&v->wait);
 }
 
+static void xd_rep_work(struct work_struct *work)
+{
+	struct xd_vcpu *v = container_of(work, struct xd_vcpu, rep_work);
+
+	ioreq_xen_page_rep(&v->xg->iop, v->id);
+}
+
+static void xd_queue_rep(struct ioreq_xen_page *iop, u32 vcpu)
+{
+	struct xd_guest *xg = container_of(iop, struct xd_guest, iop);
+
+	queue_work(system_unbound_wq, &xg->vcpus[vcpu].rep_work);
+}
+
+/* [@gpa, @gpa + @len) within the RAM: its offset, or -ENXIO. */
+static long xd_ram_offset(u64 gpa, u64 len)
+{
+	if (gpa < IOREQ_XD_RAM_BASE || len > IOREQ_XD_RAM_SIZE ||
+	    gpa - IOREQ_XD_RAM_BASE > IOREQ_XD_RAM_SIZE - len)
+		return -ENXIO;
+	return gpa - IOREQ_XD_RAM_BASE;
+}
+
+static int xd_guest_rw(struct ioreq_xen_page *iop, u64 gpa, void *buf,
+		       size_t len, bool write)
+{
+	struct xd_guest *xg = container_of(iop, struct xd_guest, iop);
+	long off = xd_ram_offset(gpa, len);
+
+	if (off < 0)
+		return off;
+	mutex_lock(&xg->ram_lock);
+	if (write)
+		memcpy(xg->ram + off, buf, len);
+	else
+		memcpy(buf, xg->ram + off, len);
+	mutex_unlock(&xg->ram_lock);
+	return 0;
+}
+
 static const struct ioreq_xen_page_ops xd_page_ops = {
 	.notify = xd_notify,
+	.queue_rep = xd_queue_rep,
+	.guest_rw = xd_guest_rw,
 };
 
 /* The event channel's interrupt: one at a time per vcpu, irqs off. */
@@ -211,9 +268,14 @@ static void xd_complete(struct ioreq_guest *guest, u32 vcpu, u64 data,
 static void xd_release(struct ioreq_guest *guest)
 {
 	struct xd_guest *xg = ioreq_guest_priv(guest);
+	u32 i;
 
+	/* No session is left, so no rep waits for a backend. */
+	for (i = 0; i < IOREQ_XEN_MAX_VCPUS; i++)
+		flush_work(&xg->vcpus[i].rep_work);
+	kfree(xg->ram);
 	kfree(xg->iop.shared);
-	kfree(xg);
+	kvfree(xg);
 }
 
 static const struct ioreq_provider_ops xd_ops = {
@@ -256,20 +318,26 @@ static int xd_create(struct file *file, struct ioreq_xd_create *arg)
 	if (arg->guest_id > IOREQ_XD_MAX_GUEST_ID)
 		return -EINVAL;
 
-	xg = kzalloc(sizeof(*xg), GFP_KERNEL_ACCOUNT);
+	xg = kvzalloc(sizeof(*xg), GFP_KERNEL_ACCOUNT);
 	if (!xg)
 		return -ENOMEM;
 	xg->iop.shared = kzalloc(sizeof(*xg->iop.shared), GFP_KERNEL_ACCOUNT);
-	if (!xg->iop.shared) {
-		kfree(xg);
-		return -ENOMEM;
+	xg->ram = kzalloc(IOREQ_XD_RAM_SIZE, GFP_KERNEL_ACCOUNT);
+	if (!xg->iop.shared || !xg->ram) {
+		ret = -ENOMEM;
+		goto err_free;
 	}
 	xg->iop.ops = &xd_page_ops;
+	ioreq_xen_page_init(&xg->iop);
 	spin_lock_init(&xg->lock);
+	mutex_init(&xg->ram_lock);
 	INIT_KFIFO(xg->kicks);
 	for (i = 0; i < IOREQ_XEN_MAX_VCPUS; i++) {
 		spin_lock_init(&xg->vcpus[i].event_lock);
 		init_waitqueue_head(&xg->vcpus[i].wait);
+		INIT_WORK(&xg->vcpus[i].rep_work, xd_rep_work);
+		xg->vcpus[i].xg = xg;
+		xg->vcpus[i].id = i;
 	}
 	/* Enabling the server: Xen binds a channel per vcpu. */
 	for (i = 0; i < arg->nr_vcpus; i++)
@@ -317,8 +385,33 @@ err_erase:
 	xa_erase(&xd_guests, id);
 err_unlock:
 	mutex_unlock(&xd_guests_lock);
+err_free:
+	kfree(xg->ram);
 	kfree(xg->iop.shared);
-	kfree(xg);
+	kvfree(xg);
+	return ret;
+}
+
+static int xd_ram(struct file *file, struct ioreq_xd_ram *arg)
+{
+	struct xd_guest *xg = xd_file_guest(file);
+	void __user *ubuf = u64_to_user_ptr(arg->buf);
+	long off;
+	int ret = 0;
+
+	if (!xg)
+		return -ENXIO;
+	if (arg->write > 1)
+		return -EINVAL;
+	off = xd_ram_offset(arg->gpa, arg->len);
+	if (off < 0)
+		return off;
+	mutex_lock(&xg->ram_lock);
+	if (arg->write && copy_from_user(xg->ram + off, ubuf, arg->len))
+		ret = -EFAULT;
+	else if (!arg->write && copy_to_user(ubuf, xg->ram + off, arg->len))
+		ret = -EFAULT;
+	mutex_unlock(&xg->ram_lock);
 	return ret;
 }
 
@@ -629,19 +722,26 @@ static int xd_status(struct file *file, struct ioreq_xd_status *arg)
 
 static int xd_count_vcpus(struct ioreq_xd_count *arg)
 {
-	struct ioreq_xen_page iop = { };
+	struct ioreq_xen_page *iop;
 	u32 i;
 
 	if (arg->pad)
 		return -EINVAL;
-	iop.shared = kzalloc(sizeof(*iop.shared), GFP_KERNEL_ACCOUNT);
-	if (!iop.shared)
+	/* Too big for the stack with its per-vcpu rep state. */
+	iop = kzalloc(sizeof(*iop), GFP_KERNEL_ACCOUNT);
+	if (!iop)
 		return -ENOMEM;
+	iop->shared = kzalloc(sizeof(*iop->shared), GFP_KERNEL_ACCOUNT);
+	if (!iop->shared) {
+		kfree(iop);
+		return -ENOMEM;
+	}
 	for (i = 0; i < IOREQ_XEN_MAX_VCPUS; i++)
 		if (arg->ports[i / 64] & BIT_ULL(i % 64))
-			iop.shared->vcpu_ioreq[i].vp_eport = xd_port(i);
-	arg->count = ioreq_xen_page_count_vcpus(&iop);
-	kfree(iop.shared);
+			iop->shared->vcpu_ioreq[i].vp_eport = xd_port(i);
+	arg->count = ioreq_xen_page_count_vcpus(iop);
+	kfree(iop->shared);
+	kfree(iop);
 	return 0;
 }
 
@@ -667,6 +767,7 @@ static long xd_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		struct ioreq_xd_slot_io slot;
 		struct ioreq_xd_status status;
 		struct ioreq_xd_count count;
+		struct ioreq_xd_ram ram;
 	} buf;
 	unsigned int size = _IOC_SIZE(cmd);
 	int ret;
@@ -682,6 +783,7 @@ static long xd_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case IOREQ_XD_SET_SLOT:
 	case IOREQ_XD_STATUS:
 	case IOREQ_XD_COUNT_VCPUS:
+	case IOREQ_XD_RAM:
 		break;
 	default:
 		return -ENOTTY;
@@ -710,6 +812,9 @@ static long xd_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		break;
 	case IOREQ_XD_STATUS:
 		ret = xd_status(file, &buf.status);
+		break;
+	case IOREQ_XD_RAM:
+		ret = xd_ram(file, &buf.ram);
 		break;
 	default:
 		ret = xd_count_vcpus(&buf.count);

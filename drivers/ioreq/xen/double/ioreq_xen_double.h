@@ -42,6 +42,9 @@
 #define IOREQ_XD_TYPE_INVALIDATE	8
 
 #define IOREQ_XD_MAX_VCPUS		128
+/* The guest's RAM, as far as the double has any: for rep requests. */
+#define IOREQ_XD_RAM_BASE		0x100000ULL
+#define IOREQ_XD_RAM_SIZE		0x2000ULL
 /* Guest ids are domids: below DOMID_FIRST_RESERVED. */
 #define IOREQ_XD_MAX_GUEST_ID		0x7fef
 
@@ -216,6 +219,21 @@ struct ioreq_xd_count {
 };
 
 /**
+ * struct ioreq_xd_ram - IOREQ_XD_RAM: read or write the guest's RAM
+ * @gpa: guest-physical address, within [IOREQ_XD_RAM_BASE,
+ *	IOREQ_XD_RAM_BASE + IOREQ_XD_RAM_SIZE)
+ * @buf: user pointer
+ * @len: bytes, the range within the RAM
+ * @write: 1 to write @buf into the RAM, 0 to read it
+ */
+struct ioreq_xd_ram {
+	__aligned_u64 gpa;
+	__aligned_u64 buf;
+	__u32 len;
+	__u32 write;
+};
+
+/**
  * struct ioreq_xd_kick - one notification of Xen, read() from the device
  * @vcpu: whose event channel was kicked
  * @state: the slot's state when it was
@@ -235,5 +253,6 @@ struct ioreq_xd_kick {
 #define IOREQ_XD_STATUS		_IOWR(IOREQ_XD_MAGIC, 0x86, struct ioreq_xd_status)
 #define IOREQ_XD_COUNT_VCPUS	_IOWR(IOREQ_XD_MAGIC, 0x87, struct ioreq_xd_count)
 #define IOREQ_XD_KILL		_IO(IOREQ_XD_MAGIC, 0x88)
+#define IOREQ_XD_RAM		_IOW(IOREQ_XD_MAGIC, 0x89, struct ioreq_xd_ram)
 
 #endif /* _IOREQ_XEN_DOUBLE_H */
