@@ -34,6 +34,7 @@
 #ifndef _IOREQ_DRV_H
 #define _IOREQ_DRV_H
 
+#include <linux/kfifo.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
@@ -52,6 +53,8 @@
 #define IOREQ_NR_SPACES		3	/* IOREQ_SPACE_MMIO .. PCI_CONFIG */
 #define IOREQ_MAX_VCPUS		4096	/* fits IOREQ_CMD_VCPU() */
 #define IOREQ_ID_SEQ_SHIFT	16
+/* Posted writes a session holds unread: a power of two (kfifo). */
+#define IOREQ_POSTED_MAX	128
 
 extern unsigned int ioreq_max_regions;
 extern unsigned int ioreq_read_poll_ns;
@@ -130,12 +133,17 @@ struct ioreq_guest {
  * @lock: serializes attach and region changes; protects @guest (set once),
  *	@regions and @nr_regions
  * @wlock: protects @wbuf
+ * @rlock: serializes readers of @posted (a record leaves it only once
+ *	copied out)
  * @guest: the attached guest, NULL before IOREQ_ATTACH
  * @regions: claimed regions by id
  * @nr_regions: number of entries in @regions
  * @queue: QUEUED slots in arrival order, under the guest's lock
  * @guest_node: entry in the guest's session list, under the guest's lock
- * @wait: readers and pollers wait here for @queue or the guest's death
+ * @wait: readers and pollers wait here for @queue, @posted or the guest's
+ *	death
+ * @posted: posted writes not yet read, oldest first, under the guest's
+ *	lock; allocated at attach if the provider has IOREQ_CAP_POSTED_WRITES
  * @wbuf: staging for write(): room for one response per vcpu
  * @irqfds_lock: protects @irqfds and @nr_irqfds
  * @irqfds: the session's irqfds (irq.c)
@@ -147,12 +155,15 @@ struct ioreq_session {
 	struct mutex lock;
 	/* the write() staging buffer */
 	struct mutex wlock;
+	/* readers of @posted */
+	struct mutex rlock;
 	struct ioreq_guest *guest;
 	struct xarray regions;
 	unsigned int nr_regions;
 	struct list_head queue;
 	struct list_head guest_node;
 	wait_queue_head_t wait;
+	DECLARE_KFIFO_PTR(posted, struct ioreq_cmd);
 	struct ioreq_cmd *wbuf;
 	/* the irqfd list, also taken from eventfd wakeups */
 	spinlock_t irqfds_lock;

@@ -49,6 +49,7 @@ static int ioreq_open(struct inode *inode, struct file *file)
 		return -ENOMEM;
 	mutex_init(&session->lock);
 	mutex_init(&session->wlock);
+	mutex_init(&session->rlock);
 	xa_init_flags(&session->regions, XA_FLAGS_ALLOC);
 	INIT_LIST_HEAD(&session->queue);
 	INIT_LIST_HEAD(&session->guest_node);
@@ -96,6 +97,9 @@ static int ioreq_release(struct inode *inode, struct file *file)
 	mutex_unlock(&session->lock);
 	xa_destroy(&session->regions);
 	kfree(session->wbuf);
+	/* Posted writes nobody read go with the backend. */
+	kfifo_free(&session->posted);
+	mutex_destroy(&session->rlock);
 	mutex_destroy(&session->wlock);
 	mutex_destroy(&session->lock);
 	kmem_cache_free(ioreq_session_cache, session);
@@ -141,7 +145,8 @@ static __poll_t ioreq_poll(struct file *file, poll_table *wait)
 	if (!guest)
 		return EPOLLERR;
 	poll_wait(file, &session->wait, wait);
-	if (!list_empty_careful(&session->queue))
+	if (!list_empty_careful(&session->queue) ||
+	    !kfifo_is_empty(&session->posted))
 		mask |= EPOLLIN | EPOLLRDNORM;
 	if (READ_ONCE(guest->dead))
 		mask |= EPOLLHUP | EPOLLERR;
@@ -200,6 +205,12 @@ static int ioreq_attach(struct ioreq_session *session, void *karg)
 		ret = -ENOMEM;
 		goto err_put;
 	}
+	if ((guest->provider->ops->caps & IOREQ_CAP_POSTED_WRITES) &&
+	    kfifo_alloc(&session->posted, IOREQ_POSTED_MAX,
+			GFP_KERNEL_ACCOUNT)) {
+		ret = -ENOMEM;
+		goto err_free;
+	}
 
 	spin_lock_irqsave(&guest->lock, flags);
 	if (guest->dead)
@@ -219,6 +230,7 @@ static int ioreq_attach(struct ioreq_session *session, void *karg)
 	return 0;
 
 err_free:
+	kfifo_free(&session->posted);
 	kfree(wbuf);
 err_put:
 	owner = guest->provider->ops->owner;

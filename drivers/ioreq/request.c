@@ -19,6 +19,13 @@
  * response (IOREQ_DONE), an abort (session closed, region released, guest
  * killed: IOREQ_ABORTED, reads see all ones), or the provider's
  * ioreq_cancel(), which calls no ->complete().
+ *
+ * A posted write (a write to an IOREQ_REGION_POSTED_WRITES region, or one
+ * the hypervisor posted itself, ioreq_dispatch_posted()) takes no slot:
+ * its record goes into the session's preallocated @posted fifo, the vcpu,
+ * if any, goes on at once, and no response is taken.  read() returns
+ * posted records before the slots' records, so a vcpu's posted write
+ * reaches the backend before the access it makes next.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -91,6 +98,31 @@ void ioreq_session_abort_locked(struct ioreq_guest *guest,
 	}
 }
 
+/* Queue a posted write on @range's session; false if its fifo is full. */
+static bool ioreq_post_locked(struct ioreq_guest *guest,
+			      struct ioreq_range *range, u32 vcpu, u32 size,
+			      u64 addr, u64 data)
+	__must_hold(&guest->lock)
+{
+	struct ioreq_session *session = range->session;
+	struct ioreq_cmd cmd = {
+		.op = IOREQ_OP_WRITE,
+		.size = size,
+		.flags = IOREQ_CMD_POSTED,
+		.id = vcpu,
+		.user_data = range->user_data,
+		.offset = addr - range->start,
+		.data = data & ioreq_size_mask(size),
+	};
+
+	lockdep_assert_held(&guest->lock);
+	if (!kfifo_initialized(&session->posted) ||
+	    !kfifo_put(&session->posted, cmd))
+		return false;
+	wake_up_interruptible_poll(&session->wait, EPOLLIN | EPOLLRDNORM);
+	return true;
+}
+
 /**
  * ioreq_dispatch() - hand a vcpu's access to the backend that claims it
  * @guest: the guest
@@ -104,8 +136,10 @@ void ioreq_session_abort_locked(struct ioreq_guest *guest,
  * On IOREQ_QUEUED the provider's ->complete() follows exactly once, unless
  * the provider calls ioreq_cancel() first.  On IOREQ_UNCLAIMED the
  * provider completes the access itself (all ones, or a dropped write); on
- * IOREQ_HANDLED an ioeventfd took the write and the provider completes it
- * as done.
+ * IOREQ_HANDLED an ioeventfd took the write, or it was posted (its region
+ * has IOREQ_REGION_POSTED_WRITES and the session had room for it), and
+ * the provider completes it as done.  A posted write that finds no room
+ * waits for its answer like any other.
  *
  * Context: any; does not sleep or allocate.
  * Return: an enum ioreq_dispatch_result, -EINVAL for bad arguments,
@@ -146,6 +180,12 @@ int ioreq_dispatch(struct ioreq_guest *guest, u32 vcpu, u32 space, u32 op,
 		ret = IOREQ_HANDLED;
 		goto out_unlock;
 	}
+	if (op == IOREQ_OP_WRITE &&
+	    (range->flags & IOREQ_REGION_POSTED_WRITES) &&
+	    ioreq_post_locked(guest, range, vcpu, size, addr, data)) {
+		ret = IOREQ_HANDLED;
+		goto out_unlock;
+	}
 
 	session = range->session;
 	slot->seq++;
@@ -167,6 +207,54 @@ out_unlock:
 	return ret;
 }
 EXPORT_SYMBOL_GPL(ioreq_dispatch);
+
+/**
+ * ioreq_dispatch_posted() - hand a write the hypervisor posted to a backend
+ * @guest: the guest
+ * @space: IOREQ_SPACE_*
+ * @size: 1, 2, 4 or 8
+ * @addr: guest address or port
+ * @data: the value written
+ *
+ * For writes no vcpu waits for (Xen's buffered ring): the record reaches
+ * the claiming session with IOREQ_CMD_POSTED, whatever the region's
+ * flags, unless an ioeventfd takes it.  Nothing calls ->complete().
+ *
+ * Context: any; does not sleep or allocate.
+ * Return: IOREQ_QUEUED, IOREQ_UNCLAIMED (nobody claims it: drop it),
+ * IOREQ_HANDLED (an ioeventfd took it), -EAGAIN if the session holds
+ * IOREQ_POSTED_MAX unread posted writes already (call again after the
+ * provider's ->posted_room()), -EINVAL, -ENODEV if the guest is dead.
+ */
+int ioreq_dispatch_posted(struct ioreq_guest *guest, u32 space, u32 size,
+			  u64 addr, u64 data)
+{
+	struct ioreq_range *range;
+	unsigned long flags;
+	int ret = IOREQ_QUEUED;
+
+	if (space >= IOREQ_NR_SPACES || !ioreq_size_valid(size))
+		return -EINVAL;
+	spin_lock_irqsave(&guest->lock, flags);
+	if (guest->dead) {
+		ret = -ENODEV;
+		goto out_unlock;
+	}
+	range = ioreq_range_find(guest, space, addr, size);
+	if (!range)
+		ret = IOREQ_UNCLAIMED;
+	else if (!list_empty(&range->ioeventfds) &&
+		 ioreq_ioeventfd_signal(range, addr, size,
+					data & ioreq_size_mask(size)))
+		ret = IOREQ_HANDLED;
+	else if (!ioreq_post_locked(guest, range, IOREQ_CMD_VCPU(~0U), size,
+				    addr, data))
+		ret = -EAGAIN;
+out_unlock:
+	spin_unlock_irqrestore(&guest->lock, flags);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(ioreq_dispatch_posted);
 
 /**
  * ioreq_cancel() - withdraw a vcpu's request
@@ -261,7 +349,49 @@ static void ioreq_requeue(struct ioreq_guest *guest,
 static bool ioreq_readable(struct ioreq_session *session)
 {
 	return !list_empty_careful(&session->queue) ||
+	       !kfifo_is_empty(&session->posted) ||
 	       READ_ONCE(session->guest->dead);
+}
+
+/*
+ * Copy up to @max posted records to @ubuf and only then take them out of
+ * the fifo, so that a fault loses none.  Return: records copied, or
+ * -EFAULT with none taken.
+ */
+static int ioreq_read_posted(struct ioreq_session *session,
+			     char __user *ubuf, size_t max)
+{
+	struct ioreq_guest *guest = session->guest;
+	const struct ioreq_provider_ops *ops = guest->provider->ops;
+	struct ioreq_cmd batch[IOREQ_READ_BATCH];
+	unsigned long flags;
+	unsigned int n, i;
+	bool was_full;
+	int ret;
+
+	if (!kfifo_initialized(&session->posted) ||
+	    kfifo_is_empty(&session->posted))
+		return 0;
+	mutex_lock(&session->rlock);
+	spin_lock_irqsave(&guest->lock, flags);
+	n = kfifo_out_peek(&session->posted, batch,
+			   min_t(size_t, max, IOREQ_READ_BATCH));
+	spin_unlock_irqrestore(&guest->lock, flags);
+	ret = n;
+	if (n && copy_to_user(ubuf, batch, n * sizeof(*batch))) {
+		ret = -EFAULT;
+		n = 0;
+	}
+	spin_lock_irqsave(&guest->lock, flags);
+	was_full = kfifo_is_full(&session->posted);
+	for (i = 0; i < n; i++)
+		kfifo_skip(&session->posted);
+	spin_unlock_irqrestore(&guest->lock, flags);
+	mutex_unlock(&session->rlock);
+	/* A hypervisor that could not post may go on now. */
+	if (n && was_full && ops->posted_room)
+		ops->posted_room(guest);
+	return ret;
 }
 
 /**
@@ -309,7 +439,8 @@ static bool ioreq_readable_cb(void *session)
  *
  * Blocks until at least one record is queued, then returns as many as are
  * queued and fit, without blocking again, and at most one per vcpu of the
- * guest so that one write() can answer them all.
+ * guest so that one write() can answer them all.  Posted writes come
+ * first.
  *
  * Context: process.
  * Return: bytes read, or a negative errno.
@@ -331,10 +462,19 @@ ssize_t ioreq_session_read(struct ioreq_session *session, char __user *buf,
 		return -EINVAL;
 
 	while (done < max) {
+		ret = ioreq_read_posted(session, buf + done * sizeof(*batch),
+					max - done);
+		if (ret < 0)
+			return done ? done * sizeof(*batch) : ret;
+		done += ret;
+		if (done == max)
+			break;
 		n = ioreq_take(guest, session, batch,
 			       min_t(size_t, max - done, IOREQ_READ_BATCH),
 			       &dead);
 		if (!n) {
+			if (ret)
+				continue;
 			if (done)
 				break;
 			if (dead)

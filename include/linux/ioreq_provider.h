@@ -67,6 +67,9 @@ enum ioreq_status {
  * @guest_rw: copy @len bytes between @buf and guest-physical @gpa; the
  *	range lies within one page and passed @guest_mem_check.  Context:
  *	process, may sleep.
+ * @posted_room: a session that made ioreq_dispatch_posted() fail with
+ *	-EAGAIN has room again.  Optional.  Context: process, no lock of
+ *	the core held.
  *
  * The ops struct is const and lives as long as the provider is registered.
  */
@@ -91,6 +94,7 @@ struct ioreq_provider_ops {
 	int (*guest_mem_check)(struct ioreq_guest *guest, u64 gpa, u64 len);
 	int (*guest_rw)(struct ioreq_guest *guest, u64 gpa, void *buf,
 			size_t len, bool write);
+	void (*posted_room)(struct ioreq_guest *guest);
 };
 
 /**
@@ -122,7 +126,8 @@ u32 ioreq_guest_nr_vcpus(struct ioreq_guest *guest);
  * @IOREQ_UNCLAIMED: nothing claims it; the provider answers all ones for a
  *	read and drops a write, as Xen does
  * @IOREQ_HANDLED: a write the core completed itself (an ioeventfd took
- *	it); the provider completes the vcpu at once, no ->complete() follows
+ *	it, or it was posted); the provider completes the vcpu at once, no
+ *	->complete() follows
  */
 enum ioreq_dispatch_result {
 	IOREQ_QUEUED,
@@ -132,6 +137,8 @@ enum ioreq_dispatch_result {
 
 int ioreq_dispatch(struct ioreq_guest *guest, u32 vcpu, u32 space, u32 op,
 		   u32 size, u64 addr, u64 data);
+int ioreq_dispatch_posted(struct ioreq_guest *guest, u32 space, u32 size,
+			  u64 addr, u64 data);
 
 /**
  * enum ioreq_cancel_result - what ioreq_cancel() found

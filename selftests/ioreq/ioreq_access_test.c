@@ -941,6 +941,75 @@ TEST_F(io, posted_writes)
 	ASSERT_VCPU_RESULT(&v, IOREQ_VMM_STATUS_DONE, 0xbeef);
 }
 
+/*
+ * Posted writes reach read() before a later access of the same vcpu, are
+ * never answered (a response is refused), and once the session holds
+ * IOREQ_POSTED_MAX (128) unread ones the next write waits for an answer
+ * like any other, so nothing is dropped.
+ */
+TEST_F(io, posted_writes_order_and_room)
+{
+	struct ioreq_cmd c, last, recs[NR_VCPUS];
+	struct ioreq_vcpu v;
+	unsigned int i, seen = 0;
+	int n;
+
+	if (!(self->e.att.caps & IOREQ_CAP_POSTED_WRITES))
+		SKIP(return, "%s provider has no IOREQ_CAP_POSTED_WRITES",
+		     variant->hv->name);
+	ASSERT_ERRNO(0, __ioreq_claim(self->e.be, IOREQ_SPACE_MMIO,
+				      0x70001000ULL, 0x1000, 0x71,
+				      IOREQ_REGION_POSTED_WRITES, NULL));
+	for (i = 0; i < 128; i++) {
+		ioreq_vcpu_run(&v, &self->e.hv, 1, IOREQ_SPACE_MMIO,
+			       IOREQ_OP_WRITE, 4, 0x70001000ULL + 4 * i, i, 0);
+		ASSERT_VCPU_STATUS(&v, IOREQ_VMM_STATUS_DONE);
+	}
+	/* The 129th finds no room: it waits, as a plain write does. */
+	ioreq_vcpu_run(&v, &self->e.hv, 1, IOREQ_SPACE_MMIO, IOREQ_OP_WRITE,
+		       4, 0x70001800ULL, 0x129, 0);
+	ioreq_vcpu_blocked(&v);
+	while (seen < 128) {
+		n = ioreq_read_cmds(self->e.be, recs, NR_VCPUS, IOREQ_WAIT_MS);
+		ASSERT_LT(0, n);
+		for (i = 0; i < (unsigned int)n; i++, seen++) {
+			if (seen == 128)
+				break;
+			ASSERT_EQ(IOREQ_CMD_POSTED, recs[i].flags)
+				TH_LOG("record %u", seen);
+			ASSERT_EQ(4ULL * seen, recs[i].offset);
+			ASSERT_EQ((__u64)seen, recs[i].data);
+			ASSERT_EQ(1U, IOREQ_CMD_VCPU(recs[i].id));
+			last = recs[i];
+		}
+	}
+	/* A posted record cannot be answered. */
+	ASSERT_ERRNO(EINVAL, __ioreq_write_cmds(self->e.be, &last, 1));
+	if (i == (unsigned int)n)
+		ioreq_expect_cmd(self->e.be, &c);
+	else
+		c = recs[i];
+	ASSERT_CMD_MATCHES(&c, IOREQ_OP_WRITE, 4, 1, 0x71, 0x800, 0x129);
+	ioreq_respond(self->e.be, &c);
+	ASSERT_VCPU_STATUS(&v, IOREQ_VMM_STATUS_DONE);
+
+	/* Posted, then a read of the same vcpu: the write comes first. */
+	ioreq_vcpu_run(&v, &self->e.hv, 2, IOREQ_SPACE_MMIO, IOREQ_OP_WRITE,
+		       2, 0x70001010ULL, 0xabcd, 0);
+	ASSERT_VCPU_STATUS(&v, IOREQ_VMM_STATUS_DONE);
+	ioreq_vcpu_run(&v, &self->e.hv, 2, IOREQ_SPACE_MMIO, IOREQ_OP_READ, 2,
+		       0x70001010ULL, 0, 0);
+	ioreq_vcpu_blocked(&v);
+	n = ioreq_read_cmds(self->e.be, recs, NR_VCPUS, IOREQ_WAIT_MS);
+	ASSERT_EQ(2, n);
+	ASSERT_EQ(IOREQ_CMD_POSTED, recs[0].flags);
+	ASSERT_EQ(0xabcdULL, recs[0].data);
+	ASSERT_CMD_MATCHES(&recs[1], IOREQ_OP_READ, 2, 2, 0x71, 0x10, 0);
+	recs[1].data = 0xabcd;
+	ioreq_respond(self->e.be, &recs[1]);
+	ASSERT_VCPU_RESULT(&v, IOREQ_VMM_STATUS_DONE, 0xabcd);
+}
+
 int main(int argc, char **argv)
 {
 	ioreq_require_backend();

@@ -535,7 +535,8 @@ static inline int ioreq_xd_access(struct ioreq_hv *hv,
 	default:
 		return -EPROTO;	/* the provider broke Xen's protocol */
 	}
-	a->status = w.how == IOREQ_XD_BY_DONE ? IOREQ_VMM_STATUS_DONE :
+	a->status = w.how == IOREQ_XD_BY_DONE ||
+		    w.how == IOREQ_XD_BY_HANDLED ? IOREQ_VMM_STATUS_DONE :
 		    w.how == IOREQ_XD_BY_ABORTED ? IOREQ_VMM_STATUS_ABORTED :
 		    IOREQ_VMM_STATUS_UNCLAIMED;
 	if (a->op == IOREQ_OP_READ)

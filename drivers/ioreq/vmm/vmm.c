@@ -285,7 +285,8 @@ static const struct ioreq_provider_ops vmm_ops = {
 	.owner = THIS_MODULE,
 	.name = "vmm",
 	.id = IOREQ_PROVIDER_VMM,
-	.caps = IOREQ_CAP_MMIO | IOREQ_CAP_PIO | IOREQ_CAP_IRQ_LINE |
+	.caps = IOREQ_CAP_MMIO | IOREQ_CAP_PIO | IOREQ_CAP_POSTED_WRITES |
+		IOREQ_CAP_IRQ_LINE |
 		IOREQ_CAP_IRQ_PCI_INTX | IOREQ_CAP_IRQ_MSI | IOREQ_CAP_IRQFD |
 		IOREQ_CAP_IOEVENTFD | IOREQ_CAP_GUEST_MEMORY,
 	.get_guest = vmm_get_guest,

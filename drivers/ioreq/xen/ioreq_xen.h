@@ -27,9 +27,13 @@ struct ioreq_xen_page;
  * @guest_rw: copy @len bytes between @buf and guest-physical @gpa, which
  *	may cross frames; 0 or a negative errno (-ENXIO: not guest memory).
  *	Context: process, may sleep.
+ * @handled: the core completed @vcpu's write itself (an ioeventfd took
+ *	it, or it was posted); called before the answer is published.
+ *	Optional, for the test double's bookkeeping.  Context: as @notify.
  */
 struct ioreq_xen_page_ops {
 	void (*notify)(struct ioreq_xen_page *iop, u32 vcpu);
+	void (*handled)(struct ioreq_xen_page *iop, u32 vcpu);
 	void (*queue_rep)(struct ioreq_xen_page *iop, u32 vcpu);
 	int (*guest_rw)(struct ioreq_xen_page *iop, u64 gpa, void *buf,
 			size_t len, bool write);

@@ -238,10 +238,15 @@ bool ioreq_xen_page_event(struct ioreq_xen_page *iop, u32 vcpu)
 			     acc.addr, acc.data);
 	if (ret == IOREQ_QUEUED)
 		return true;
+	if (ret == IOREQ_HANDLED && iop->ops->handled)
+		iop->ops->handled(iop, vcpu);
 	if (ret < 0)
 		pr_debug("vcpu %u: dispatch failed (%d): answered with all ones\n",
 			 vcpu, ret);
-	/* Unclaimed, or the guest is dying: as Xen does with no server. */
+	/*
+	 * Unclaimed, or the guest is dying: as Xen does with no server.
+	 * Handled (an ioeventfd, a posted write): the write is done.
+	 */
 	ioreq_xen_respond(iop, vcpu, ioreq_xen_ones(acc.size),
 			  acc.op == IOREQ_OP_READ);
 	return true;

@@ -1020,7 +1020,7 @@ static const struct ioreq_provider_ops ioreq_xen_ops = {
 	.name = "xen",
 	.id = IOREQ_PROVIDER_XEN,
 	.caps = IOREQ_CAP_MMIO | IOREQ_CAP_PIO | IOREQ_CAP_PCI_CONFIG |
-		IOREQ_CAP_IRQ_LINE |
+		IOREQ_CAP_POSTED_WRITES | IOREQ_CAP_IRQ_LINE |
 		IOREQ_CAP_IRQ_PCI_INTX | IOREQ_CAP_IRQ_MSI | IOREQ_CAP_IRQFD |
 		IOREQ_CAP_IOEVENTFD | IOREQ_CAP_GUEST_MEMORY,
 	.get_guest = ioreq_xen_get_guest,

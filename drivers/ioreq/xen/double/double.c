@@ -218,8 +218,17 @@ static int xd_guest_rw(struct ioreq_xen_page *iop, u64 gpa, void *buf,
 	return 0;
 }
 
+static void xd_handled(struct ioreq_xen_page *iop, u32 vcpu)
+{
+	struct xd_guest *xg = container_of(iop, struct xd_guest, iop);
+
+	/* Before the answer is published: its release orders this. */
+	WRITE_ONCE(xg->vcpus[vcpu].how, IOREQ_XD_BY_HANDLED);
+}
+
 static const struct ioreq_xen_page_ops xd_page_ops = {
 	.notify = xd_notify,
+	.handled = xd_handled,
 	.queue_rep = xd_queue_rep,
 	.guest_rw = xd_guest_rw,
 };
@@ -282,7 +291,8 @@ static const struct ioreq_provider_ops xd_ops = {
 	.owner = THIS_MODULE,
 	.name = "xen-double",
 	.id = IOREQ_PROVIDER_XEN,
-	.caps = IOREQ_CAP_MMIO | IOREQ_CAP_PIO | IOREQ_CAP_PCI_CONFIG,
+	.caps = IOREQ_CAP_MMIO | IOREQ_CAP_PIO | IOREQ_CAP_PCI_CONFIG |
+		IOREQ_CAP_POSTED_WRITES,
 	.get_guest = xd_get_guest,
 	.complete = xd_complete,
 	.release = xd_release,

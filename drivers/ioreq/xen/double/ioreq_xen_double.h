@@ -158,6 +158,8 @@ struct ioreq_xd_wait {
 #define IOREQ_XD_BY_DONE	1
 /* ->complete() with IOREQ_ABORTED */
 #define IOREQ_XD_BY_ABORTED	2
+/* the core completed a write itself (ioeventfd, posted) */
+#define IOREQ_XD_BY_HANDLED	3
 
 /**
  * struct ioreq_xd_slot_io - IOREQ_XD_GET_SLOT, IOREQ_XD_SET_SLOT
