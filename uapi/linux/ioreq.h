@@ -251,8 +251,12 @@ struct ioreq_release {
  *
  * read() fills whole records.  A backend answers each record without
  * IOREQ_CMD_POSTED by writing it back with @data set (reads) or as it
- * was (writes); @op, @size and @id must be those of the request.  Records
- * may be answered in any order and in batches.
+ * was (writes); @op, @size and @id must be those of the request and
+ * @flags 0.  Records may be answered in any order and in batches.  A
+ * posted write (IOREQ_CMD_POSTED: a write to an IOREQ_REGION_POSTED_WRITES
+ * region, whose vcpu did not wait, or one the hypervisor posted, with
+ * IOREQ_CMD_VCPU(@id) 0xffff) is never answered; read() returns posted
+ * records before the others.
  */
 struct ioreq_cmd {
 	__u8 op;
