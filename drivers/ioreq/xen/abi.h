@@ -70,6 +70,46 @@ struct ioreq_xen_req {
 
 #define IOREQ_XEN_MAX_VCPUS	128
 
+/*
+ * The buffered ring (Xen's buffered_iopage): writes Xen posts without a
+ * vcpu waiting.  Each slot is 8 bytes: a dword of bitfields, "uint8_t
+ * type; uint8_t pad:1, dir:1, size:2; uint32_t addr:20", which GCC lays
+ * out from the least significant bit of the first dword on little-endian
+ * x86, then the data dword.  An 8-byte write takes two consecutive slots,
+ * the second holding the high half of the data.  Xen advances
+ * write_pointer after writing the slots; the server reads from
+ * read_pointer and advances it atomically (with
+ * IOREQ_XEN_BUFIOREQ_ATOMIC Xen rebases both pointers with a 64-bit
+ * cmpxchg when read_pointer passes the slot count).
+ */
+#define IOREQ_XEN_BUF_SLOTS		511
+#define IOREQ_XEN_BUF_TYPE(w)		((w) & 0xff)
+#define IOREQ_XEN_BUF_DIR_READ(w)	(((w) >> 9) & 1)
+#define IOREQ_XEN_BUF_SIZE(w)		(1U << (((w) >> 10) & 3))
+#define IOREQ_XEN_BUF_ADDR(w)		((w) >> 12)
+
+/**
+ * struct ioreq_xen_buf_slot - one slot of the buffered ring
+ * @word: type, dir, size and addr (IOREQ_XEN_BUF_*)
+ * @data: the low 32 bits of the data (the high ones in the next slot)
+ */
+struct ioreq_xen_buf_slot {
+	u32 word;
+	u32 data;
+};
+
+/**
+ * struct ioreq_xen_buf_page - the buffered ring's page
+ * @read_pointer: the server's index, counting from 0 (mod the slots)
+ * @write_pointer: Xen's index
+ * @slot: the ring
+ */
+struct ioreq_xen_buf_page {
+	u32 read_pointer;
+	u32 write_pointer;
+	struct ioreq_xen_buf_slot slot[IOREQ_XEN_BUF_SLOTS];
+};
+
 /**
  * struct ioreq_xen_shared_page - the synchronous ioreq page
  * @vcpu_ioreq: one slot per vcpu, indexed by vcpu id
@@ -90,6 +130,9 @@ static inline void ioreq_xen_abi_check(void)
 	BUILD_BUG_ON(offsetof(struct ioreq_xen_req, flags) != 30);
 	BUILD_BUG_ON(offsetof(struct ioreq_xen_req, type) != 31);
 	BUILD_BUG_ON(sizeof(struct ioreq_xen_shared_page) != 4096);
+	BUILD_BUG_ON(sizeof(struct ioreq_xen_buf_slot) != 8);
+	BUILD_BUG_ON(offsetof(struct ioreq_xen_buf_page, slot) != 8);
+	BUILD_BUG_ON(sizeof(struct ioreq_xen_buf_page) > 4096);
 }
 
 /*
@@ -102,6 +145,7 @@ static inline void ioreq_xen_abi_check(void)
 
 /* handle_bufioreq of XEN_DMOP_create_ioreq_server (public/hvm/hvm_op.h) */
 #define IOREQ_XEN_BUFIOREQ_OFF		0
+#define IOREQ_XEN_BUFIOREQ_ATOMIC	2	/* pointers rebased by cmpxchg */
 
 /* Device-model operations (xen/include/public/hvm/dm_op.h) */
 #define IOREQ_XEN_DMOP_CREATE_IOREQ_SERVER	1

@@ -8,6 +8,7 @@
 #define _IOREQ_XEN_H
 
 #include <linux/completion.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/ioreq_provider.h>
 
@@ -64,6 +65,9 @@ struct ioreq_xen_rep {
  * @nr_vcpus: slots in use, at most IOREQ_XEN_MAX_VCPUS
  * @ops: how to notify Xen, and reach guest memory
  * @reps: rep requests in progress, one per vcpu (ioreq_xen_page_rep())
+ * @buf: the buffered ring, or NULL without one (Arm, or none was made)
+ * @buf_lock: serializes ioreq_xen_page_drain(), which runs from the
+ *	ring's event and from ->posted_room()
  *
  * Set up before the first event can arrive and constant until the last
  * event handler and ->complete() have finished.  There is no lock: each
@@ -79,6 +83,8 @@ struct ioreq_xen_page {
 	u32 nr_vcpus;
 	const struct ioreq_xen_page_ops *ops;
 	struct ioreq_xen_rep reps[IOREQ_XEN_MAX_VCPUS];
+	struct ioreq_xen_buf_page *buf;
+	spinlock_t buf_lock;	/* serializes draining @buf */
 };
 
 /*
@@ -118,6 +124,7 @@ struct ioreq_xen_page {
 void ioreq_xen_page_init(struct ioreq_xen_page *iop);
 bool ioreq_xen_page_event(struct ioreq_xen_page *iop, u32 vcpu);
 void ioreq_xen_page_rep(struct ioreq_xen_page *iop, u32 vcpu);
+bool ioreq_xen_page_drain(struct ioreq_xen_page *iop);
 void ioreq_xen_page_complete(struct ioreq_xen_page *iop, u32 vcpu, u64 data,
 			     enum ioreq_status status);
 u32 ioreq_xen_page_count_vcpus(struct ioreq_xen_page *iop);

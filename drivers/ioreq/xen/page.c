@@ -385,6 +385,92 @@ void ioreq_xen_page_init(struct ioreq_xen_page *iop)
 
 	for (i = 0; i < IOREQ_XEN_MAX_VCPUS; i++)
 		init_completion(&iop->reps[i].done);
+	spin_lock_init(&iop->buf_lock);
+}
+
+/* Hand one posted write to the core; false: no room, try again later. */
+static bool ioreq_xen_post(struct ioreq_xen_page *iop, u32 word, u64 data)
+{
+	u32 type = IOREQ_XEN_BUF_TYPE(word);
+	int ret;
+
+	if (IOREQ_XEN_BUF_DIR_READ(word) ||
+	    (type != IOREQ_XEN_TYPE_PIO && type != IOREQ_XEN_TYPE_COPY)) {
+		/* Xen buffers only writes, of these two types. */
+		pr_debug("buffered ioreq type %u dir %u: dropped\n", type,
+			 IOREQ_XEN_BUF_DIR_READ(word));
+		return true;
+	}
+	ret = ioreq_dispatch_posted(iop->guest, type == IOREQ_XEN_TYPE_PIO ?
+				    IOREQ_SPACE_PIO : IOREQ_SPACE_MMIO,
+				    IOREQ_XEN_BUF_SIZE(word),
+				    IOREQ_XEN_BUF_ADDR(word), data);
+	/* Unclaimed or the guest dying: dropped, as Xen would. */
+	return ret != -EAGAIN;
+}
+
+/**
+ * ioreq_xen_page_drain() - take the writes Xen posted to the buffered ring
+ * @iop: the page, with @iop->buf
+ *
+ * Follows the ring's pointer protocol as Xen's ioreq_send_buffered()
+ * writes it: read both pointers, then read read_pointer again and start
+ * over if it moved (Xen rebased the pair: it subtracts a multiple of the
+ * slot count from both with one cmpxchg); the slots between them are
+ * Xen's finished writes, published by its write barrier before
+ * write_pointer moved (our read barrier pairs with it).  An 8-byte write
+ * is two slots, the second holding the high 32 bits of the data.  Each
+ * write goes to ioreq_dispatch_posted(); then read_pointer advances,
+ * atomically, since Xen's cmpxchg of the pair may run at the same time.
+ * When a session has no room left the drain stops with the write still
+ * in the ring, to go on from the provider's ->posted_room().
+ *
+ * Context: any (the ring's event handler, or process context); takes
+ * @iop->buf_lock with interrupts off.
+ * Return: true if the ring was emptied, false if it stopped for room.
+ */
+bool ioreq_xen_page_drain(struct ioreq_xen_page *iop)
+{
+	struct ioreq_xen_buf_page *pg = iop->buf;
+	unsigned long flags;
+	bool empty = true;
+	u32 rd, wr, word, old, n;
+	u64 data;
+
+	spin_lock_irqsave(&iop->buf_lock, flags);
+	for (;;) {
+		rd = READ_ONCE(pg->read_pointer);
+		wr = READ_ONCE(pg->write_pointer);
+		/* The slots before write_pointer are written: Xen's wmb(). */
+		smp_rmb();
+		if (READ_ONCE(pg->read_pointer) != rd)
+			continue;
+		if (rd == wr)
+			break;
+		word = READ_ONCE(pg->slot[rd % IOREQ_XEN_BUF_SLOTS].word);
+		data = READ_ONCE(pg->slot[rd % IOREQ_XEN_BUF_SLOTS].data);
+		if (IOREQ_XEN_BUF_SIZE(word) == 8) {
+			/* Xen publishes both halves at once. */
+			if (wr - rd < 2) {
+				pr_debug("buffered ring: half an 8-byte write at %u\n",
+					 rd);
+				break;
+			}
+			data |= (u64)READ_ONCE(pg->slot[(rd + 1) %
+						IOREQ_XEN_BUF_SLOTS].data) << 32;
+		}
+		if (!ioreq_xen_post(iop, word, data)) {
+			empty = false;
+			break;
+		}
+		/* Not a plain store: Xen may be rebasing both pointers. */
+		n = IOREQ_XEN_BUF_SIZE(word) == 8 ? 2 : 1;
+		do {
+			old = READ_ONCE(pg->read_pointer);
+		} while (cmpxchg(&pg->read_pointer, old, old + n) != old);
+	}
+	spin_unlock_irqrestore(&iop->buf_lock, flags);
+	return empty;
 }
 
 /**

@@ -6,12 +6,16 @@
  * order QEMU and the Xen-under-QEMU tests use:
  *
  *   XEN_DMOP_nr_vcpus                  how many slots the page has in use
- *   XEN_DMOP_create_ioreq_server       synchronous only (no buffered ring)
- *   XENMEM_acquire_resource            frame IOREQ_XEN_FRAME_IOREQ(0),
+ *   XEN_DMOP_create_ioreq_server       with the buffered ring on x86
+ *                                      (HVM_IOREQSRV_BUFIOREQ_ATOMIC)
+ *   XENMEM_acquire_resource            frame IOREQ_XEN_FRAME_IOREQ(0) and
+ *                                      on x86 IOREQ_XEN_FRAME_BUFIOREQ,
  *                                      mapped into the kernel (below)
  *   XEN_DMOP_set_ioreq_server_state    enable: Xen fills in vp_eport
  *   EVTCHNOP_bind_interdomain          one per vcpu, to its vp_eport, and
- *   bind_evtchn_to_irqhandler_lateeoi  an interrupt handler on our end
+ *   bind_evtchn_to_irqhandler_lateeoi  an interrupt handler on our end;
+ *                                      the same for the buffered ring's
+ *                                      port (get_ioreq_server_info)
  *
  * A request Xen posts between the enable and the bind is not lost:
  * EVTCHNOP_bind_interdomain always sets our new port pending ("We may have
@@ -94,9 +98,10 @@ struct ioreq_xen_vcpu {
  * @iop: the synchronous page and its protocol state
  * @guest: the core's guest
  * @page: the unpopulated page the ioreq frame is mapped at
+ * @buf_page: the unpopulated page the buffered ring is mapped at (x86)
+ * @buf_irq: our end of the buffered ring's event channel, 0 while unbound
  * @domid: the guest domain
  * @id: the server id Xen gave us
- * @mapped: @page maps the ioreq frame
  * @enabled: the server is enabled
  * @vcpus: per-vcpu event channels, @iop.nr_vcpus of them in use
  * @rw_lock: serialises the copy interface's use of @rw_page
@@ -111,9 +116,10 @@ struct ioreq_xen_server {
 	struct ioreq_xen_page iop;
 	struct ioreq_guest *guest;
 	struct page *page;
+	struct page *buf_page;
+	int buf_irq;
 	domid_t domid;
 	u16 id;
-	bool mapped;
 	bool enabled;
 	struct ioreq_xen_vcpu vcpus[IOREQ_XEN_MAX_VCPUS];
 	struct mutex rw_lock;	/* protects @rw_page and what it maps */
@@ -149,11 +155,17 @@ static int ioreq_xen_nr_vcpus(domid_t domid, u32 *nr_vcpus)
 	return ret;
 }
 
+/*
+ * On x86 with the buffered ring, for the writes Xen posts (its emulated
+ * VGA's, in 4.17), pointers rebased atomically; Arm has no such ring.
+ */
 static int ioreq_xen_create(domid_t domid, u16 *id)
 {
 	struct ioreq_xen_dm_op op = {
 		.op = IOREQ_XEN_DMOP_CREATE_IOREQ_SERVER,
-		.u.create.handle_bufioreq = IOREQ_XEN_BUFIOREQ_OFF,
+		.u.create.handle_bufioreq = IS_ENABLED(CONFIG_X86) ?
+					    IOREQ_XEN_BUFIOREQ_ATOMIC :
+					    IOREQ_XEN_BUFIOREQ_OFF,
 	};
 	int ret;
 
@@ -184,16 +196,26 @@ static int ioreq_xen_set_state(struct ioreq_xen_server *srv, bool enabled)
 	return ioreq_xen_dm_op(srv->domid, &op);
 }
 
-/* Does Xen still know our server?  It destroys it when the domain dies. */
-static bool ioreq_xen_alive(struct ioreq_xen_server *srv)
+/* The server's buffered-ring event channel (Xen's end), or 0. */
+static int ioreq_xen_info(struct ioreq_xen_server *srv, u32 *bufioreq_port)
 {
 	struct ioreq_xen_dm_op op = {
 		.op = IOREQ_XEN_DMOP_GET_IOREQ_SERVER_INFO,
 		.u.info.id = srv->id,
 		.u.info.flags = IOREQ_XEN_DMOP_NO_GFNS,
 	};
+	int ret;
 
-	return !ioreq_xen_dm_op(srv->domid, &op);
+	ret = ioreq_xen_dm_op(srv->domid, &op);
+	if (!ret && bufioreq_port)
+		*bufioreq_port = op.u.info.bufioreq_port;
+	return ret;
+}
+
+/* Does Xen still know our server?  It destroys it when the domain dies. */
+static bool ioreq_xen_alive(struct ioreq_xen_server *srv)
+{
+	return !ioreq_xen_info(srv, NULL);
 }
 
 #ifdef CONFIG_XEN_PV
@@ -244,8 +266,9 @@ static int ioreq_xen_unmap_pv(struct page *page)
 }
 #endif
 
-/* Acquire the synchronous ioreq frame and map it at srv->page. */
-static int ioreq_xen_map_page(struct ioreq_xen_server *srv)
+/* Acquire frame @idx of the server (IOREQ_XEN_FRAME_*), map it at @page. */
+static int ioreq_xen_map_frame(struct ioreq_xen_server *srv,
+			       struct page *page, unsigned int idx)
 {
 	bool xlate = xen_feature(XENFEAT_auto_translated_physmap);
 	struct xen_mem_acquire_resource xmar = {
@@ -253,14 +276,14 @@ static int ioreq_xen_map_page(struct ioreq_xen_server *srv)
 		.type = XENMEM_resource_ioreq_server,
 		.id = srv->id,
 		.nr_frames = 1,
-		.frame = IOREQ_XEN_FRAME_IOREQ(0),
+		.frame = idx,
 	};
 	xen_pfn_t frame = 0;
 	int ret;
 
 	/* Auto-translated: IN, where to map it.  PV: OUT, its MFN. */
 	if (xlate)
-		frame = xen_page_to_gfn(srv->page);
+		frame = xen_page_to_gfn(page);
 	set_xen_guest_handle(xmar.frame_list, &frame);
 	ret = HYPERVISOR_memory_op(XENMEM_acquire_resource, &xmar);
 	if (ret) {
@@ -268,7 +291,7 @@ static int ioreq_xen_map_page(struct ioreq_xen_server *srv)
 		return ret;
 	}
 	if (!xlate) {
-		ret = ioreq_xen_map_pv(srv->page, frame,
+		ret = ioreq_xen_map_pv(page, frame,
 				       xmar.flags & XENMEM_rsrc_acq_caller_owned ?
 				       DOMID_SELF : srv->domid, false);
 		if (ret) {
@@ -277,8 +300,6 @@ static int ioreq_xen_map_page(struct ioreq_xen_server *srv)
 			return ret;
 		}
 	}
-	srv->iop.shared = page_address(srv->page);
-	srv->mapped = true;
 	return 0;
 }
 
@@ -293,19 +314,69 @@ static int ioreq_xen_unmap_frame(struct page *page)
 	return HYPERVISOR_memory_op(XENMEM_remove_from_physmap, &xrfp);
 }
 
-static void ioreq_xen_unmap_page(struct ioreq_xen_server *srv)
+/* Unmap and free a page that ioreq_xen_map_frame() may have mapped. */
+static void ioreq_xen_put_frame(struct ioreq_xen_server *srv,
+				struct page **page, bool mapped)
 {
 	int ret;
 
-	ret = ioreq_xen_unmap_frame(srv->page);
-	if (ret) {
+	if (!*page)
+		return;
+	ret = mapped ? ioreq_xen_unmap_frame(*page) : 0;
+	if (ret)
 		/* Never reuse a page that may still map Xen's frame. */
-		pr_warn("d%u: cannot unmap the ioreq page (%d): leaking it\n",
+		pr_warn("d%u: cannot unmap a page of the server (%d): leaking it\n",
 			srv->domid, ret);
+	else
+		xen_free_unpopulated_pages(1, page);
+	*page = NULL;
+}
+
+/*
+ * Map the synchronous page and, if the server has one, the buffered ring,
+ * each at an unpopulated page of its own.
+ */
+static int ioreq_xen_map_pages(struct ioreq_xen_server *srv)
+{
+	int ret;
+
+	ret = xen_alloc_unpopulated_pages(1, &srv->page);
+	if (ret) {
 		srv->page = NULL;
+		return ret;
 	}
-	srv->iop.shared = NULL;
-	srv->mapped = false;
+	ret = ioreq_xen_map_frame(srv, srv->page, IOREQ_XEN_FRAME_IOREQ(0));
+	if (ret) {
+		pr_debug("d%u: mapping the ioreq page failed (%d)\n",
+			 srv->domid, ret);
+		return ret;
+	}
+	srv->iop.shared = page_address(srv->page);
+	if (!IS_ENABLED(CONFIG_X86))
+		return 0;
+	ret = xen_alloc_unpopulated_pages(1, &srv->buf_page);
+	if (ret) {
+		srv->buf_page = NULL;
+		return ret;
+	}
+	ret = ioreq_xen_map_frame(srv, srv->buf_page, IOREQ_XEN_FRAME_BUFIOREQ);
+	if (ret) {
+		pr_debug("d%u: mapping the buffered ring failed (%d)\n",
+			 srv->domid, ret);
+		return ret;
+	}
+	srv->iop.buf = page_address(srv->buf_page);
+	return 0;
+}
+
+/* The buffered ring's event: Xen posted writes. */
+static irqreturn_t ioreq_xen_buf_interrupt(int irq, void *dev_id)
+{
+	struct ioreq_xen_server *srv = dev_id;
+
+	ioreq_xen_page_drain(&srv->iop);
+	xen_irq_lateeoi(irq, 0);
+	return IRQ_HANDLED;
 }
 
 static irqreturn_t ioreq_xen_interrupt(int irq, void *dev_id)
@@ -377,29 +448,62 @@ static void ioreq_xen_close_port(domid_t domid, evtchn_port_t port,
 	HYPERVISOR_event_channel_op(EVTCHNOP_close, &close);
 }
 
-static int ioreq_xen_bind_vcpu(struct ioreq_xen_server *srv, u32 vcpu)
+/*
+ * Bind a local port to Xen's @remote_port of the guest's and a lateeoi
+ * handler to it.  Return: the irq, or a negative errno.
+ */
+static int ioreq_xen_bind_port(struct ioreq_xen_server *srv, u32 remote_port,
+			       irq_handler_t handler, const char *name,
+			       void *dev_id)
 {
-	struct ioreq_xen_vcpu *xv = &srv->vcpus[vcpu];
 	struct evtchn_bind_interdomain bind = {
 		.remote_dom = srv->domid,
-		.remote_port = READ_ONCE(srv->iop.shared->vcpu_ioreq[vcpu].vp_eport),
+		.remote_port = remote_port,
 	};
 	int ret;
 
-	if (!bind.remote_port)
+	if (!remote_port)
 		return -EIO;
 	ret = HYPERVISOR_event_channel_op(EVTCHNOP_bind_interdomain, &bind);
 	if (ret)
 		return ret;
-	ret = bind_evtchn_to_irqhandler_lateeoi(bind.local_port,
-						ioreq_xen_interrupt, 0,
-						"ioreq_xen", xv);
-	if (ret < 0) {
-		ioreq_xen_close_port(srv->domid, bind.local_port,
-				     bind.remote_port);
+	ret = bind_evtchn_to_irqhandler_lateeoi(bind.local_port, handler, 0,
+						name, dev_id);
+	if (ret < 0)
+		ioreq_xen_close_port(srv->domid, bind.local_port, remote_port);
+	return ret;
+}
+
+static int ioreq_xen_bind_vcpu(struct ioreq_xen_server *srv, u32 vcpu)
+{
+	struct ioreq_xen_vcpu *xv = &srv->vcpus[vcpu];
+	int ret;
+
+	ret = ioreq_xen_bind_port(srv,
+				  READ_ONCE(srv->iop.shared->vcpu_ioreq[vcpu].vp_eport),
+				  ioreq_xen_interrupt, "ioreq_xen", xv);
+	if (ret < 0)
 		return ret;
-	}
 	xv->irq = ret;
+	return 0;
+}
+
+/* Bind the buffered ring's event channel, if the server has the ring. */
+static int ioreq_xen_bind_buf(struct ioreq_xen_server *srv)
+{
+	u32 port = 0;
+	int ret;
+
+	if (!srv->iop.buf)
+		return 0;
+	ret = ioreq_xen_info(srv, &port);
+	if (ret)
+		return ret;
+	ret = ioreq_xen_bind_port(srv, port, ioreq_xen_buf_interrupt,
+				  "ioreq_xen-buf", srv);
+	if (ret < 0)
+		return ret;
+	srv->buf_irq = ret;
 	return 0;
 }
 
@@ -434,10 +538,15 @@ static void ioreq_xen_teardown(struct ioreq_xen_server *srv)
 		unbind_from_irqhandler(xv->irq, xv);
 		xv->irq = 0;
 	}
-	if (srv->mapped)
-		ioreq_xen_unmap_page(srv);
-	if (srv->page)
-		xen_free_unpopulated_pages(1, &srv->page);
+	if (srv->buf_irq) {
+		/* Writes still in the ring go with the server. */
+		unbind_from_irqhandler(srv->buf_irq, srv);
+		srv->buf_irq = 0;
+	}
+	ioreq_xen_put_frame(srv, &srv->buf_page, srv->iop.buf);
+	srv->iop.buf = NULL;
+	ioreq_xen_put_frame(srv, &srv->page, srv->iop.shared);
+	srv->iop.shared = NULL;
 	if (srv->rw_page)
 		xen_free_unpopulated_pages(1, &srv->rw_page);
 	ret = ioreq_xen_destroy(srv);
@@ -488,15 +597,9 @@ static struct ioreq_xen_server *ioreq_xen_start(domid_t domid)
 		pr_debug("d%u: create_ioreq_server failed (%d)\n", domid, ret);
 		goto err_free;
 	}
-	ret = xen_alloc_unpopulated_pages(1, &srv->page);
+	ret = ioreq_xen_map_pages(srv);
 	if (ret)
-		goto err_destroy;
-	ret = ioreq_xen_map_page(srv);
-	if (ret) {
-		pr_debug("d%u: mapping the ioreq page failed (%d)\n",
-			 domid, ret);
-		goto err_free_page;
-	}
+		goto err_unmap;
 	ret = ioreq_xen_set_state(srv, true);
 	if (ret) {
 		pr_debug("d%u: enabling the server failed (%d)\n", domid, ret);
@@ -524,6 +627,12 @@ static struct ioreq_xen_server *ioreq_xen_start(domid_t domid)
 			goto err_put_guest;
 		}
 	}
+	ret = ioreq_xen_bind_buf(srv);
+	if (ret) {
+		pr_debug("d%u: binding the buffered ring's event channel failed (%d)\n",
+			 domid, ret);
+		goto err_put_guest;
+	}
 	return srv;
 
 err_put_guest:
@@ -533,11 +642,8 @@ err_put_guest:
 err_disable:
 	ioreq_xen_set_state(srv, false);
 err_unmap:
-	ioreq_xen_unmap_page(srv);
-err_free_page:
-	if (srv->page)
-		xen_free_unpopulated_pages(1, &srv->page);
-err_destroy:
+	ioreq_xen_put_frame(srv, &srv->buf_page, srv->iop.buf);
+	ioreq_xen_put_frame(srv, &srv->page, srv->iop.shared);
 	ioreq_xen_destroy(srv);
 err_free:
 	kvfree(srv);
@@ -1007,6 +1113,15 @@ static int ioreq_xen_guest_rw(struct ioreq_guest *guest, u64 gpa, void *buf,
 	return ioreq_xen_walk(guest, gpa, len, buf, write);
 }
 
+/* A session read posted writes: go on draining the buffered ring. */
+static void ioreq_xen_posted_room(struct ioreq_guest *guest)
+{
+	struct ioreq_xen_server *srv = ioreq_guest_priv(guest);
+
+	if (srv->iop.buf)
+		ioreq_xen_page_drain(&srv->iop);
+}
+
 static void ioreq_xen_release(struct ioreq_guest *guest)
 {
 	struct ioreq_xen_server *srv = ioreq_guest_priv(guest);
@@ -1034,6 +1149,7 @@ static const struct ioreq_provider_ops ioreq_xen_ops = {
 	.mmap = ioreq_xen_mmap,
 	.guest_mem_check = ioreq_xen_guest_mem_check,
 	.guest_rw = ioreq_xen_guest_rw,
+	.posted_room = ioreq_xen_posted_room,
 };
 
 static struct ioreq_provider ioreq_xen_provider = {

@@ -20,6 +20,11 @@
  *                   crashes the domain)
  *   IOREQ_XD_EVENT, IOREQ_XD_GET_SLOT, IOREQ_XD_SET_SLOT
  *                   raw access for the protocol's corner cases
+ *   IOREQ_XD_BUF_SEND
+ *                   ioreq_send_buffered(): writes into the buffered ring,
+ *                   write_pointer advanced after the slots, the pointers
+ *                   rebased with a cmpxchg as HVM_IOREQSRV_BUFIOREQ_ATOMIC
+ *                   does, then the ring's event (ioreq_xen_page_drain())
  *   IOREQ_XD_RAM    the guest's RAM (IOREQ_XD_RAM_SIZE bytes at
  *                   IOREQ_XD_RAM_BASE), which rep requests read and
  *                   write through ->guest_rw() as server.c's reach the
@@ -39,6 +44,7 @@
 #include <linux/fs.h>
 #include <linux/jiffies.h>
 #include <linux/kfifo.h>
+#include <linux/log2.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
@@ -103,6 +109,8 @@ struct xd_vcpu {
  * @bad_to: the state after it
  * @vcpu_notifies: notifications per vcpu since creation
  * @vcpus: per-vcpu state, @iop.nr_vcpus in use
+ * @buf_send_lock: serializes IOREQ_XD_BUF_SEND, Xen's only writer of the
+ *	ring (Xen takes the server's bufioreq_lock)
  * @ram_lock: protects @ram
  * @ram: the guest's RAM, IOREQ_XD_RAM_SIZE bytes at IOREQ_XD_RAM_BASE
  */
@@ -120,6 +128,7 @@ struct xd_guest {
 	u32 bad_to;
 	u32 vcpu_notifies[IOREQ_XEN_MAX_VCPUS];
 	struct xd_vcpu vcpus[IOREQ_XEN_MAX_VCPUS];
+	struct mutex buf_send_lock;	/* one writer of the ring */
 	struct mutex ram_lock;	/* protects @ram */
 	u8 *ram;
 };
@@ -274,6 +283,14 @@ static void xd_complete(struct ioreq_guest *guest, u32 vcpu, u64 data,
 	ioreq_xen_page_complete(&xg->iop, vcpu, data, status);
 }
 
+/* A session read posted writes: the drain may go on. */
+static void xd_posted_room(struct ioreq_guest *guest)
+{
+	struct xd_guest *xg = ioreq_guest_priv(guest);
+
+	ioreq_xen_page_drain(&xg->iop);
+}
+
 static void xd_release(struct ioreq_guest *guest)
 {
 	struct xd_guest *xg = ioreq_guest_priv(guest);
@@ -283,6 +300,7 @@ static void xd_release(struct ioreq_guest *guest)
 	for (i = 0; i < IOREQ_XEN_MAX_VCPUS; i++)
 		flush_work(&xg->vcpus[i].rep_work);
 	kfree(xg->ram);
+	kfree(xg->iop.buf);
 	kfree(xg->iop.shared);
 	kvfree(xg);
 }
@@ -296,6 +314,7 @@ static const struct ioreq_provider_ops xd_ops = {
 	.get_guest = xd_get_guest,
 	.complete = xd_complete,
 	.release = xd_release,
+	.posted_room = xd_posted_room,
 };
 
 static struct ioreq_provider xd_provider = {
@@ -333,7 +352,8 @@ static int xd_create(struct file *file, struct ioreq_xd_create *arg)
 		return -ENOMEM;
 	xg->iop.shared = kzalloc(sizeof(*xg->iop.shared), GFP_KERNEL_ACCOUNT);
 	xg->ram = kzalloc(IOREQ_XD_RAM_SIZE, GFP_KERNEL_ACCOUNT);
-	if (!xg->iop.shared || !xg->ram) {
+	xg->iop.buf = kzalloc(sizeof(*xg->iop.buf), GFP_KERNEL_ACCOUNT);
+	if (!xg->iop.shared || !xg->ram || !xg->iop.buf) {
 		ret = -ENOMEM;
 		goto err_free;
 	}
@@ -341,6 +361,7 @@ static int xd_create(struct file *file, struct ioreq_xd_create *arg)
 	ioreq_xen_page_init(&xg->iop);
 	spin_lock_init(&xg->lock);
 	mutex_init(&xg->ram_lock);
+	mutex_init(&xg->buf_send_lock);
 	INIT_KFIFO(xg->kicks);
 	for (i = 0; i < IOREQ_XEN_MAX_VCPUS; i++) {
 		spin_lock_init(&xg->vcpus[i].event_lock);
@@ -397,9 +418,76 @@ err_unlock:
 	mutex_unlock(&xd_guests_lock);
 err_free:
 	kfree(xg->ram);
+	kfree(xg->iop.buf);
 	kfree(xg->iop.shared);
 	kvfree(xg);
 	return ret;
+}
+
+/* One write into the ring, as ioreq_send_buffered(); false if no room. */
+static bool xd_buf_put(struct ioreq_xen_buf_page *pg,
+		       const struct ioreq_xd_buf_write *w)
+{
+	u32 n = w->size == 8 ? 2 : 1, wr = pg->write_pointer;
+	u32 word = w->type | (u32)(ilog2(w->size) << 10) | w->addr << 12;
+	u64 old, new;
+
+	if (wr - READ_ONCE(pg->read_pointer) + n > IOREQ_XEN_BUF_SLOTS)
+		return false;
+	pg->slot[wr % IOREQ_XEN_BUF_SLOTS].word = word;
+	pg->slot[wr % IOREQ_XEN_BUF_SLOTS].data = (u32)w->data;
+	if (n == 2) {
+		pg->slot[(wr + 1) % IOREQ_XEN_BUF_SLOTS].word = word;
+		pg->slot[(wr + 1) % IOREQ_XEN_BUF_SLOTS].data = w->data >> 32;
+	}
+	/* The slots before the pointer: pairs with the drain's smp_rmb(). */
+	smp_wmb();
+	WRITE_ONCE(pg->write_pointer, wr + n);
+	/* HVM_IOREQSRV_BUFIOREQ_ATOMIC: rebase the pair in one go. */
+	for (;;) {
+		old = READ_ONCE(*(u64 *)pg);
+		if ((u32)old < IOREQ_XEN_BUF_SLOTS)
+			break;
+		new = old - ((u64)((u32)old / IOREQ_XEN_BUF_SLOTS *
+				   IOREQ_XEN_BUF_SLOTS) * 0x100000001ULL);
+		cmpxchg64((u64 *)pg, old, new);
+	}
+	return true;
+}
+
+static int xd_buf_send(struct file *file, struct ioreq_xd_buf_send *arg)
+{
+	struct xd_guest *xg = xd_file_guest(file);
+	struct ioreq_xd_buf_write __user *uw = u64_to_user_ptr(arg->writes);
+	struct ioreq_xd_buf_write w;
+	u32 i;
+
+	if (!xg)
+		return -ENXIO;
+	if (arg->flags & ~IOREQ_XD_BUF_NO_EVENT || arg->pad)
+		return -EINVAL;
+	mutex_lock(&xg->buf_send_lock);
+	for (i = 0; i < arg->nr; i++) {
+		if (copy_from_user(&w, &uw[i], sizeof(w))) {
+			mutex_unlock(&xg->buf_send_lock);
+			return -EFAULT;
+		}
+		if ((w.type != IOREQ_XEN_TYPE_PIO &&
+		     w.type != IOREQ_XEN_TYPE_COPY) || w.pad ||
+		    !is_power_of_2(w.size) || w.size > 8 || w.addr >> 20) {
+			mutex_unlock(&xg->buf_send_lock);
+			return -EINVAL;
+		}
+		if (!xd_buf_put(xg->iop.buf, &w))
+			break;
+	}
+	mutex_unlock(&xg->buf_send_lock);
+	arg->sent = i;
+	if (!(arg->flags & IOREQ_XD_BUF_NO_EVENT))
+		ioreq_xen_page_drain(&xg->iop);
+	arg->read_pointer = READ_ONCE(xg->iop.buf->read_pointer);
+	arg->write_pointer = READ_ONCE(xg->iop.buf->write_pointer);
+	return 0;
 }
 
 static int xd_ram(struct file *file, struct ioreq_xd_ram *arg)
@@ -778,6 +866,7 @@ static long xd_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		struct ioreq_xd_status status;
 		struct ioreq_xd_count count;
 		struct ioreq_xd_ram ram;
+		struct ioreq_xd_buf_send buf_send;
 	} buf;
 	unsigned int size = _IOC_SIZE(cmd);
 	int ret;
@@ -794,6 +883,7 @@ static long xd_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case IOREQ_XD_STATUS:
 	case IOREQ_XD_COUNT_VCPUS:
 	case IOREQ_XD_RAM:
+	case IOREQ_XD_BUF_SEND:
 		break;
 	default:
 		return -ENOTTY;
@@ -825,6 +915,9 @@ static long xd_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		break;
 	case IOREQ_XD_RAM:
 		ret = xd_ram(file, &buf.ram);
+		break;
+	case IOREQ_XD_BUF_SEND:
+		ret = xd_buf_send(file, &buf.buf_send);
 		break;
 	default:
 		ret = xd_count_vcpus(&buf.count);
@@ -914,6 +1007,7 @@ static void xd_abi_check(void)
 	BUILD_BUG_ON(IOREQ_XD_TYPE_PIO != IOREQ_XEN_TYPE_PIO);
 	BUILD_BUG_ON(IOREQ_XD_TYPE_COPY != IOREQ_XEN_TYPE_COPY);
 	BUILD_BUG_ON(IOREQ_XD_TYPE_PCI_CONFIG != IOREQ_XEN_TYPE_PCI_CONFIG);
+	BUILD_BUG_ON(IOREQ_XD_BUF_SLOTS != IOREQ_XEN_BUF_SLOTS);
 	BUILD_BUG_ON(IOREQ_XD_TYPE_TIMEOFFSET != IOREQ_XEN_TYPE_TIMEOFFSET);
 	BUILD_BUG_ON(IOREQ_XD_TYPE_INVALIDATE != IOREQ_XEN_TYPE_INVALIDATE);
 	BUILD_BUG_ON(IOREQ_XD_MAX_VCPUS != IOREQ_XEN_MAX_VCPUS);

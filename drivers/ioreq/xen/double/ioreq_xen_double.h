@@ -236,6 +236,47 @@ struct ioreq_xd_ram {
 };
 
 /**
+ * struct ioreq_xd_buf_write - one write for the buffered ring
+ * @type: IOREQ_XD_TYPE_PIO or IOREQ_XD_TYPE_COPY
+ * @size: 1, 2, 4 or 8 (8 takes two slots)
+ * @pad: 0
+ * @addr: address or port, below 1 MiB (the slot has 20 bits)
+ * @data: the value written
+ */
+struct ioreq_xd_buf_write {
+	__u8 type;
+	__u8 size;
+	__u16 pad;
+	__u32 addr;
+	__aligned_u64 data;
+};
+
+/**
+ * struct ioreq_xd_buf_send - IOREQ_XD_BUF_SEND: post writes to the
+ *	buffered ring as Xen's ioreq_send_buffered() does, then deliver the
+ *	ring's event (the provider drains it)
+ * @flags: IOREQ_XD_BUF_NO_EVENT: post only, a later call delivers
+ * @nr: writes at @writes; 0 just delivers the event
+ * @writes: user pointer to @nr struct ioreq_xd_buf_write
+ * @sent: out: writes that fitted in the ring (Xen sends the rest
+ *	synchronously: the test may retry them)
+ * @read_pointer: out: the ring's read pointer after the event
+ * @write_pointer: out: its write pointer
+ */
+struct ioreq_xd_buf_send {
+	__u32 flags;
+	__u32 nr;
+	__aligned_u64 writes;
+	__u32 sent;
+	__u32 read_pointer;
+	__u32 write_pointer;
+	__u32 pad;
+};
+
+#define IOREQ_XD_BUF_NO_EVENT	_BITUL(0)
+#define IOREQ_XD_BUF_SLOTS	511
+
+/**
  * struct ioreq_xd_kick - one notification of Xen, read() from the device
  * @vcpu: whose event channel was kicked
  * @state: the slot's state when it was
@@ -256,5 +297,6 @@ struct ioreq_xd_kick {
 #define IOREQ_XD_COUNT_VCPUS	_IOWR(IOREQ_XD_MAGIC, 0x87, struct ioreq_xd_count)
 #define IOREQ_XD_KILL		_IO(IOREQ_XD_MAGIC, 0x88)
 #define IOREQ_XD_RAM		_IOW(IOREQ_XD_MAGIC, 0x89, struct ioreq_xd_ram)
+#define IOREQ_XD_BUF_SEND	_IOWR(IOREQ_XD_MAGIC, 0x8a, struct ioreq_xd_buf_send)
 
 #endif /* _IOREQ_XEN_DOUBLE_H */
