@@ -15,7 +15,8 @@
 #             served by ioreq-backend (selftests/ioreq/kvm/kvm-vm.sh)
 #   xen       Xen 4.17 with the 6.1 kernel as PV dom0 and a PVH guest, one
 #             boot per scenario of selftests/ioreq/xen/scenarios, the guest
-#             served by the same ioreq-backend (selftests/ioreq/xen/xen-vm.sh)
+#             served by the same ioreq-backend (selftests/ioreq/xen/xen-vm.sh);
+#             then some scenarios again with a PVH dom0
 #
 # A failed stage counts as one failed case and the stages after it still
 # run where they can, so that one run shows every problem.  The last line
@@ -24,7 +25,8 @@
 #
 # Environment: VM_TIMEOUT (seconds per guest, default 1200),
 # IOREQ_KERNELS (default "61 612"), IOREQ_KVM=0 / IOREQ_XEN=0 to leave out
-# the KVM / Xen lane, XEN_SCENARIOS (default: all of them).
+# the KVM / Xen lane, XEN_SCENARIOS (default: all of them) and
+# XEN_PVH_SCENARIOS (default: scratch rep device; empty for none).
 set -euo pipefail
 
 IOREQ_STAGE=check
@@ -197,6 +199,7 @@ done
 # Xen 4.17 with a PV dom0 (selftests/ioreq/xen/xen-vm.sh, one boot per
 # scenario).  IOREQ_KVM=0 and IOREQ_XEN=0 leave them out.
 XEN_SCENARIOS=${XEN_SCENARIOS:-unclaimed scratch rep vcpus device kill release reattach}
+XEN_PVH_SCENARIOS=${XEN_PVH_SCENARIOS-scratch rep device}
 lane_tools=
 xen_retries=0
 if [[ " ${built[*]} " == *" 61 "* ]] &&
@@ -228,17 +231,27 @@ if [ -n "$lane_tools" ] && [ "${IOREQ_XEN:-1}" = 1 ]; then
 	dom0_tests=()
 	[ ! -x "$ksft_out/ioreq_xen_dom0_test" ] ||
 		dom0_tests=(--add "$ksft_out/ioreq_xen_dom0_test")
-	for s in $XEN_SCENARIOS; do
-		xen_out=$IOREQ_BUILD/xen/$s
+	# Each scenario on a PV dom0, then XEN_PVH_SCENARIOS again on a PVH
+	# dom0 (auto-translated, as on Arm: the provider's other mapping path).
+	runs=()
+	for s in $XEN_SCENARIOS; do runs+=("pv:$s"); done
+	for s in $XEN_PVH_SCENARIOS; do runs+=("pvh:$s"); done
+	for run in "${runs[@]}"; do
+		mode=${run%%:*}
+		s=${run#*:}
+		tag=$s
+		[ "$mode" = pv ] || tag=$mode-$s
+		xen_out=$IOREQ_BUILD/xen/$tag
 		for try in 1 2 3 4; do
-			log "scenario $s: booting Xen, dom0 and a PVH guest"
+			log "scenario $tag: booting Xen, a $mode dom0 and a PVH guest"
 			"$IOREQ_ROOT/selftests/ioreq/xen/xen-vm.sh" --scenario "$s" \
+				--dom0 "$mode" \
 				--kernel "$(kvar KIMG 61)" --kroot "$(kvar KROOT 61)" \
 				--module "$kb/drivers/ioreq/ioreq.ko" \
 				--module "$kb/drivers/ioreq/xen/ioreq_xen.ko" \
 				--add "$lane_tools/ioreq-backend" \
 				"${dom0_tests[@]}" \
-				--out "$xen_out" --name "xen-$s" || true
+				--out "$xen_out" --name "xen-$tag" || true
 			# Another boot (at most three), said out loud, only when
 			# the emulator broke: Xen saw the PVH guest triple-fault
 			# (about one boot in five here under TCG's nested SVM,
@@ -248,12 +261,12 @@ if [ -n "$lane_tools" ] && [ "${IOREQ_XEN:-1}" = 1 ]; then
 			# failure counts at once.
 			[ "$try" != 4 ] && ! grep -qs '^FAILED=0' "$xen_out/result" || break
 			if grep -qs 'Triple fault' "$xen_out/console.log"; then
-				log "scenario $s: the PVH guest triple-faulted" \
+				log "scenario $tag: the PVH guest triple-faulted" \
 				    "(QEMU TCG nested SVM): booting it again"
 				grep -h -A4 'Triple fault' "$xen_out/console.log" |
 					sed 's/^/    /' || true
 			elif [ -s "$xen_out/stalled" ]; then
-				log "scenario $s: $(cat "$xen_out/stalled"): booting it again"
+				log "scenario $tag: $(cat "$xen_out/stalled"): booting it again"
 			else
 				break
 			fi
@@ -261,7 +274,7 @@ if [ -n "$lane_tools" ] && [ "${IOREQ_XEN:-1}" = 1 ]; then
 			mv "$xen_out" "$xen_out.try$try"
 			xen_retries=$((xen_retries + 1))
 		done
-		add_result "$xen_out" "xen-$s"
+		add_result "$xen_out" "xen-$tag"
 	done
 	[ "$xen_retries" = 0 ] ||
 		log "$xen_retries scenario boot(s) repeated after an emulator failure"

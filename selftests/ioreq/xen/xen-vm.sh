@@ -32,6 +32,9 @@
 #   --timeout SECS     wall-clock limit for the whole machine (default 900)
 #   --append ARGS      extra dom0 kernel command line
 #   --xen-append ARGS  extra Xen command line
+#   --dom0 pv|pvh      dom0's mode (default pv); pvh boots Xen with
+#                      dom0=pvh and gives QEMU an AMD IOMMU (amd-iommu),
+#                      which a PVH dom0 needs: auto-translated, as on Arm
 #   --name NAME        label for the summary (default xen-SCENARIO)
 #   --out DIR          where the initramfses and logs go
 #                      (default: .build/xen/NAME)
@@ -101,6 +104,7 @@ guest_timeout=300
 timeout=900
 append=
 xen_append=
+dom0_mode=pv
 name=
 out=
 
@@ -123,6 +127,7 @@ while [ $# -gt 0 ]; do
 	--timeout)	timeout=$2; shift ;;
 	--append)	append=$2; shift ;;
 	--xen-append)	xen_append=$2; shift ;;
+	--dom0)		dom0_mode=$2; shift ;;
 	--name)		name=$2; shift ;;
 	--out)		out=$2; shift ;;
 	-h|--help)	usage ;;
@@ -382,6 +387,7 @@ EOF
 	echo "GUEST_SCENARIO='$scenario'"
 	echo "GUEST_TIMEOUT=$guest_timeout"
 	echo "GUEST_VCPUS=$vcpus"
+	echo "DOM0_MODE=$dom0_mode"
 	env_lines
 } > "$root/etc/ioreq-xen.conf"
 pack "$root" "$out/dom0-initramfs.cpio"
@@ -392,6 +398,13 @@ console=$out/console.log
 ktap=$out/ktap.log
 glog=$out/guest-console.log
 timings=$out/timings
+qemu_dom0=()
+case $dom0_mode in
+pv)	;;
+pvh)	xen_append="dom0=pvh $xen_append"
+	qemu_dom0=(-device amd-iommu) ;;
+*)	die "--dom0 is pv or pvh, not '$dom0_mode'" ;;
+esac
 xen_cmdline="console=com1 com1=115200,8n1 dom0_mem=$DOM0_MEM,max:$DOM0_MEM dom0_max_vcpus=1 $xen_append"
 dom0_cmdline="console=hvc0 earlyprintk=xen iomem=relaxed loglevel=7 panic=-1 oops=panic $append"
 case "$kernel$dom0_cmdline$out" in
@@ -459,12 +472,13 @@ stall_watch()
 }
 
 start=$EPOCHREALTIME
-echo "xen-vm: $name: booting Xen ($(basename "$xen")) + dom0 $(basename "$kernel"), guest scenario $scenario"
+echo "xen-vm: $name: booting Xen ($(basename "$xen")) + $dom0_mode dom0 $(basename "$kernel"), guest scenario $scenario"
 set +e
 rm -f "$out/qemu.pid" "$out/stalled"
 stall_watch &
 watch_pid=$!
 timeout -k 10 "$timeout" "$QEMU" -machine q35 -accel tcg -cpu "$VM_CPU" \
+	"${qemu_dom0[@]}" \
 	-smp "$VM_SMP" -m "$VM_MEM" -nographic -no-reboot -monitor none \
 	-nic none -kernel "$xen_elf" -append "$xen_cmdline" \
 	-initrd "$kernel $dom0_cmdline,$out/dom0-initramfs.cpio" \
