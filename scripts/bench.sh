@@ -84,7 +84,7 @@ rc=0
 # tools/ioreq-xen-native (libxen-dev); BENCH_XEN=0 leaves it out.
 xen_rows=
 xen_out=$IOREQ_BUILD/xen/bench
-xen_repeats=${BENCH_XEN_REPEATS:-3}
+xen_repeats=${BENCH_XEN_REPEATS:-5}
 if [ "${BENCH_XEN:-1}" = 1 ] && [ "$k" = 61 ] &&
    [ -x "$tools_out/ioreq-xen-native" ]; then
 	log "Xen: booting Xen 4.17, a PV dom0 and a PVH guest (2 vcpus)"
