@@ -18,6 +18,11 @@
  *             (ioreq read_poll_ns, ioreq_vmm poll_ns) set to -p ns
  *             (default 100000): each side spins that long for the other
  *             before it sleeps, as KVM's halt polling does
+ *  cost       where a round trip's time goes: one more run of each
+ *             round trip above under getrusage(): the CPU time both
+ *             threads spent in the kernel and in userspace, and their
+ *             context switches, per round trip; the rest of the wall
+ *             time is waiting (the wakeup latency)
  *  doorbell   a 4-byte guest write that an ioeventfd completes in the
  *             kernel (the backend thread waits on the eventfd), against
  *             the same write answered by a backend through read()/write()
@@ -41,6 +46,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -581,6 +587,45 @@ static void row(const char *key, const char *what, struct stat3 s,
 		fprintf(kv, "%s_ratio=%.3f\n", key, ratio);
 }
 
+static double tv_us(struct timeval a, struct timeval b)
+{
+	return (b.tv_sec - a.tv_sec) * 1e6 + (b.tv_usec - a.tv_usec);
+}
+
+/*
+ * One more run of @fn under getrusage(RUSAGE_SELF), which counts both of
+ * its threads: per round trip, kernel and user CPU time, voluntary and
+ * involuntary context switches, and the wall time they leave unexplained.
+ */
+static void cost_row(const char *key, const char *what, bench_fn fn)
+{
+	struct rusage a, b;
+	double wall, sys, user, vcs, ics;
+
+	getrusage(RUSAGE_SELF, &a);
+	wall = fn() / 1e3;
+	getrusage(RUSAGE_SELF, &b);
+	sys = tv_us(a.ru_stime, b.ru_stime) / iters;
+	user = tv_us(a.ru_utime, b.ru_utime) / iters;
+	vcs = (double)(b.ru_nvcsw - a.ru_nvcsw) / iters;
+	ics = (double)(b.ru_nivcsw - a.ru_nivcsw) / iters;
+	printf("%-34s %7.1f %7.1f %7.1f %6.2f %6.2f\n", what, wall, sys, user,
+	       vcs, ics);
+	fprintf(kv, "%s_wall_us=%.3f\n%s_sys_us=%.3f\n%s_user_us=%.3f\n"
+		"%s_vcsw=%.3f\n%s_ivcsw=%.3f\n", key, wall, key, sys, key, user,
+		key, vcs, key, ics);
+}
+
+static void cost_rows(void)
+{
+	printf("%-34s %7s %7s %7s %6s %6s\n", "per round trip (one more run)",
+	       "wall us", "sys us", "user us", "sleeps", "preempt");
+	cost_row("cost_eventfd", "  eventfd ping-pong", bench_eventfd);
+	cost_row("cost_socketpair", "  socketpair ping-pong", bench_socketpair);
+	cost_row("cost_pipe", "  pipe ping-pong", bench_pipe);
+	cost_row("cost_ioreq", "  ioreq read round trip", rt_one);
+}
+
 /* The doorbell rows: both variants measured here, one after the other. */
 static void doorbell_rows(void)
 {
@@ -664,6 +709,8 @@ int main(int argc, char **argv)
 		printf("%-34s %s\n", "  the same, polling",
 		       "not measured: no read_poll_ns/poll_ns parameters");
 	}
+	printf("\n");
+	cost_rows();
 
 	printf("\n");
 	base_rate = 1e9 / rt.median;
