@@ -34,6 +34,7 @@
 #include <linux/nospec.h>
 #include <linux/poll.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/stat.h>
 #include <linux/timekeeping.h>
 #include <linux/uaccess.h>
 
@@ -402,8 +403,9 @@ static int ioreq_read_posted(struct ioreq_session *session,
  *
  * For a wait that the other side usually ends within microseconds, as
  * KVM's halt polling does for a vcpu: a spin that sees @done saves a
- * sleep and a wakeup.  Gives up at once when another task wants the CPU
- * or a signal is pending; the caller then sleeps as usual.
+ * sleep and a wakeup.  Gives up at once when another task could use the
+ * CPU (as KVM's halt polling, it spins only while it is the only runnable
+ * task there) or a signal is pending; the caller then sleeps as usual.
  *
  * Context: process, no locks held.
  * Return: true if @done became true.
@@ -419,8 +421,8 @@ bool ioreq_poll_for(bool (*done)(void *arg), void *arg, unsigned int ns)
 		if (done(arg))
 			return true;
 		cpu_relax();
-	} while (!need_resched() && !signal_pending(current) &&
-		 ktime_get_ns() < end);
+	} while (single_task_running() && !need_resched() &&
+		 !signal_pending(current) && ktime_get_ns() < end);
 	return done(arg);
 }
 EXPORT_SYMBOL_GPL(ioreq_poll_for);

@@ -130,10 +130,14 @@ static void log_workers(struct __test_metadata *_metadata,
 /*
  * 4 vcpus x 10,000 accesses at once, answered in batches, reversed.  The
  * backend waits in poll() then read(), or (@blocking) in a blocking read()
- * alone, where the core's read_poll_ns window applies.
+ * alone, where the core's read_poll_ns window applies.  With @slow_us, 200
+ * accesses each, and every other run of 32 batches is answered @slow_us
+ * late: longer than any polling window, so the vcpus' windows shrink and
+ * grow again.
  */
 static void many_vcpus(struct __test_metadata *_metadata,
-		       FIXTURE_DATA(stress) *self, bool blocking)
+		       FIXTURE_DATA(stress) *self, bool blocking,
+		       unsigned int slow_us)
 {
 	struct worker w[NR_VCPUS];
 	pthread_t t[NR_VCPUS];
@@ -148,6 +152,8 @@ static void many_vcpus(struct __test_metadata *_metadata,
 
 	if (env && atoi(env) > 0)
 		iters = atoi(env);
+	if (slow_us)
+		iters = 200;
 	ioreq_claim(self->e.be, IOREQ_SPACE_MMIO, MMIO_BASE, MMIO_LEN, MMIO_UD,
 		    NULL);
 	ioreq_claim(self->e.be, IOREQ_SPACE_PIO, PIO_BASE, PIO_LEN, PIO_UD,
@@ -201,6 +207,8 @@ static void many_vcpus(struct __test_metadata *_metadata,
 			/* answer in the reverse order */
 			r[n - 1 - k] = c[k];
 		}
+		if (slow_us && (batches / 32) % 2)
+			usleep(slow_us);
 		ASSERT_RET(n * IOREQ_REC, __ioreq_write_cmds(self->e.be, r, n));
 		total += n;
 	}
@@ -219,7 +227,7 @@ static void many_vcpus(struct __test_metadata *_metadata,
 
 TEST_F_TIMEOUT(stress, many_vcpus, 180)
 {
-	many_vcpus(_metadata, self, false);
+	many_vcpus(_metadata, self, false, 0);
 }
 
 /* Write @val to a module parameter; 0 or -errno. */
@@ -254,9 +262,51 @@ TEST_F_TIMEOUT(stress, many_vcpus_polling, 180)
 	ASSERT_NE(~0UL, vm) TH_LOG("no ioreq_vmm poll_ns parameter");
 	ASSERT_ERRNO(0, set_param("ioreq", "read_poll_ns", 50000));
 	ASSERT_ERRNO(0, set_param("ioreq_vmm", "poll_ns", 50000));
-	many_vcpus(_metadata, self, true);
+	many_vcpus(_metadata, self, true, 0);
 	ASSERT_ERRNO(0, set_param("ioreq", "read_poll_ns", rd));
 	ASSERT_ERRNO(0, set_param("ioreq_vmm", "poll_ns", vm));
+}
+
+/* With no polling at all (ioreq_vmm polls by default): sleeps only. */
+TEST_F_TIMEOUT(stress, many_vcpus_no_polling, 180)
+{
+	unsigned long vm = ioreq_param("ioreq_vmm", "poll_ns", ~0UL);
+
+	ASSERT_NE(~0UL, vm) TH_LOG("no ioreq_vmm poll_ns parameter");
+	ASSERT_ERRNO(0, set_param("ioreq_vmm", "poll_ns", 0));
+	many_vcpus(_metadata, self, false, 0);
+	ASSERT_ERRNO(0, set_param("ioreq_vmm", "poll_ns", vm));
+}
+
+/*
+ * A backend that is slow by turns, with the vcpus' adaptive window at
+ * 20 us: every answer still the right one.  The backend waits in poll(),
+ * or in a blocking read() with its window open too.
+ */
+static void slow_backend(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(stress) *self, bool blocking)
+{
+	unsigned long rd = ioreq_param("ioreq", "read_poll_ns", ~0UL);
+	unsigned long vm = ioreq_param("ioreq_vmm", "poll_ns", ~0UL);
+
+	ASSERT_NE(~0UL, rd) TH_LOG("no ioreq read_poll_ns parameter");
+	ASSERT_NE(~0UL, vm) TH_LOG("no ioreq_vmm poll_ns parameter");
+	ASSERT_ERRNO(0, set_param("ioreq_vmm", "poll_ns", 20000));
+	if (blocking)
+		ASSERT_ERRNO(0, set_param("ioreq", "read_poll_ns", 20000));
+	many_vcpus(_metadata, self, blocking, 1000);
+	ASSERT_ERRNO(0, set_param("ioreq", "read_poll_ns", rd));
+	ASSERT_ERRNO(0, set_param("ioreq_vmm", "poll_ns", vm));
+}
+
+TEST_F_TIMEOUT(stress, polling_slow_backend, 60)
+{
+	slow_backend(_metadata, self, false);
+}
+
+TEST_F_TIMEOUT(stress, polling_slow_backend_blocking, 60)
+{
+	slow_backend(_metadata, self, true);
 }
 
 /* ---- regions released and claimed again under traffic ---------------- */

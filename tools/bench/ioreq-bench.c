@@ -14,10 +14,13 @@
  *             relative to 10
  *  allocs     kernel allocations per request (kmem tracepoints counted
  *             over a burst, less an idle interval of the same length)
- *  polling    the round trip again with the modules' polling windows
- *             (ioreq read_poll_ns, ioreq_vmm poll_ns) set to -p ns
- *             (default 100000): each side spins that long for the other
- *             before it sleeps, as KVM's halt polling does
+ *  polling    the round trip above runs with the modules' polling
+ *             windows as loaded (by default the vcpu's adaptive window of
+ *             ioreq_vmm poll_ns, none for the backend's read()); again
+ *             with neither side polling, and with both windows (ioreq
+ *             read_poll_ns, ioreq_vmm poll_ns) set to -p ns (default
+ *             100000): each side spins for the other before it sleeps,
+ *             as KVM's halt polling does
  *  cost       where a round trip's time goes: one more run of each
  *             round trip above under getrusage(): the CPU time both
  *             threads spent in the kernel and in userspace, and their
@@ -516,21 +519,40 @@ static const char *const poll_params[] = {
 	"/sys/module/ioreq_vmm/parameters/poll_ns",
 };
 
-/* Set both windows to @ns; false (and nothing set) if one is missing. */
-static bool set_polling(unsigned int ns)
+/* The windows as loaded: [0] the backend's read(), [1] the vcpu's. */
+static bool get_polling(unsigned int ns[2])
 {
+	unsigned int i;
+
+	for (i = 0; i < 2; i++) {
+		FILE *f = fopen(poll_params[i], "r");
+		bool ok = f && fscanf(f, "%u", &ns[i]) == 1;
+
+		if (f)
+			fclose(f);
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Set the backend's read() window to @read_ns and the vcpu's to @vcpu_ns;
+ * false if a parameter cannot be written.
+ */
+static bool set_polling(unsigned int read_ns, unsigned int vcpu_ns)
+{
+	unsigned int ns[2] = { read_ns, vcpu_ns };
 	unsigned int i;
 	char val[16];
 
-	snprintf(val, sizeof(val), "%u", ns);
-	for (i = 0; i < sizeof(poll_params) / sizeof(poll_params[0]); i++)
-		if (access(poll_params[i], W_OK))
-			return false;
-	for (i = 0; i < sizeof(poll_params) / sizeof(poll_params[0]); i++) {
+	for (i = 0; i < 2; i++) {
 		int fd = open(poll_params[i], O_WRONLY);
-		bool ok = fd >= 0 &&
-			  write(fd, val, strlen(val)) == (ssize_t)strlen(val);
+		bool ok;
 
+		snprintf(val, sizeof(val), "%u", ns[i]);
+		ok = fd >= 0 &&
+		     write(fd, val, strlen(val)) == (ssize_t)strlen(val);
 		if (fd >= 0)
 			close(fd);
 		if (!ok)
@@ -643,10 +665,11 @@ int main(int argc, char **argv)
 {
 	static const unsigned int batch[] = { 1, 2, 4, 8 };
 	static const unsigned int nregions[] = { 10, 1000, 10000 };
-	struct stat3 efd, sp, pi, rt, s;
+	struct stat3 efd, sp, pi, rt, s, nrt = { 0 };
 	const char *out = "ioreq-bench.txt";
 	double v[64], base_rate, r10 = 0;
-	unsigned int i;
+	unsigned int i, loaded[2];
+	bool polls;
 	int opt, j;
 
 	while ((opt = getopt(argc, argv, "n:r:o:p:")) != -1) {
@@ -690,23 +713,39 @@ int main(int argc, char **argv)
 	    "of socketpair", "goal <= 0.70x");
 	row("ioreq_rt_vs_pipe", "", s, "us", rt.median / pi.median,
 	    "of pipe", "");
-	if (poll_ns && set_polling(poll_ns)) {
-		struct stat3 prt = measure(rt_one);
+	polls = get_polling(loaded) && set_polling(0, 0);
+	if (polls) {
 		char what[64];
 
-		set_polling(0);
-		snprintf(what, sizeof(what), "  the same, polling %u us",
-			 poll_ns / 1000);
-		fprintf(kv, "poll_ns=%u\n", poll_ns);
-		s = us(prt);
-		row("ioreq_poll_rt_vs_eventfd", what, s, "us",
-		    prt.median / efd.median, "of eventfd", "goal <= 1.15x");
-		row("ioreq_poll_rt_vs_socketpair", "", s, "us",
-		    prt.median / sp.median, "of socketpair", "goal <= 0.70x");
-		row("ioreq_poll_rt_vs_plain", "", s, "us",
-		    prt.median / rt.median, "of not polling", "");
-	} else if (poll_ns) {
-		printf("%-34s %s\n", "  the same, polling",
+		nrt = measure(rt_one);
+
+		fprintf(kv, "read_poll_ns=%u\nvcpu_poll_ns=%u\n", loaded[0],
+			loaded[1]);
+		printf("%-34s ioreq read_poll_ns %u, ioreq_vmm poll_ns %u\n",
+		       "  (windows as loaded:", loaded[0], loaded[1]);
+		s = us(nrt);
+		row("ioreq_nopoll_rt_vs_eventfd", "  neither side polling", s,
+		    "us", nrt.median / efd.median, "of eventfd", "");
+		row("ioreq_nopoll_rt_vs_socketpair", "", s, "us",
+		    nrt.median / sp.median, "of socketpair", "");
+		row("ioreq_rt_vs_nopoll", "  (as loaded against that)", us(rt),
+		    "us", rt.median / nrt.median, "of not polling", "");
+		if (poll_ns && set_polling(poll_ns, poll_ns)) {
+			struct stat3 prt = measure(rt_one);
+
+			snprintf(what, sizeof(what),
+				 "  both sides polling %u us", poll_ns / 1000);
+			fprintf(kv, "poll_ns=%u\n", poll_ns);
+			s = us(prt);
+			row("ioreq_poll_rt_vs_eventfd", what, s, "us",
+			    prt.median / efd.median, "of eventfd", "");
+			row("ioreq_poll_rt_vs_socketpair", "", s, "us",
+			    prt.median / sp.median, "of socketpair", "");
+		}
+		if (!set_polling(loaded[0], loaded[1]))
+			die("restoring the polling windows");
+	} else {
+		printf("%-34s %s\n", "  other polling windows",
 		       "not measured: no read_poll_ns/poll_ns parameters");
 	}
 	printf("\n");
@@ -725,6 +764,17 @@ int main(int argc, char **argv)
 			 batch[i], batch[i] > 1 ? "s" : "");
 		row(key, what, us(s), "k/s", s.median / base_rate,
 		    "of 1/round trip", batch[i] == 8 ? "goal >= 4x" : "");
+	}
+	/* The same 8 vcpus with no polling, against that round trip. */
+	if (polls && set_polling(0, 0)) {
+		for (j = 0; j < repeats; j++)
+			v[j] = run_ioreq(8, 1, iters / 8, NULL);
+		if (!set_polling(loaded[0], loaded[1]))
+			die("restoring the polling windows");
+		s = summarize(v, repeats);
+		row("vcpus8_nopoll_rps", "8 vcpus, neither side polling", us(s),
+		    "k/s", s.median * nrt.median / 1e9,
+		    "of 1/not polling RT", "");
 	}
 
 	printf("\n");

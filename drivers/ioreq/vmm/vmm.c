@@ -21,6 +21,8 @@
 #include <linux/mm.h>
 #include <linux/poll.h>
 #include <linux/jiffies.h>
+#include <linux/ktime.h>
+#include <linux/minmax.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
@@ -40,14 +42,15 @@ static unsigned int default_timeout_ms = 10000;
 module_param(default_timeout_ms, uint, 0444);
 MODULE_PARM_DESC(default_timeout_ms, "Wait for a backend when an access gives no timeout (default 10000)");
 
-static unsigned int poll_ns;
+static unsigned int poll_ns = 200000;
 module_param(poll_ns, uint, 0644);
-MODULE_PARM_DESC(poll_ns, "An access polls this long for the backend's answer before it sleeps, in ns (default 0: never)");
+MODULE_PARM_DESC(poll_ns, "The longest an access polls for the backend's answer before it sleeps, in ns; each vcpu's window adapts below it (default 200000, 0: never)");
 
 #define VMM_VCPU_BUSY 0
 #define VMM_PIO_LAST 0xffffULL
 #define VMM_MAX_MEMORY 64	/* IOREQ_VMM_ADD_MEMORY ranges per guest */
 #define VMM_EVENTS 256		/* queued interrupt events per guest */
+#define VMM_POLL_START_NS 10000U	/* a vcpu's first window once it grows */
 
 /**
  * struct vmm_memory - guest RAM lent by the VMM
@@ -70,12 +73,15 @@ struct vmm_memory {
  *	@status hold the answer
  * @status: IOREQ_VMM_STATUS_*
  * @data: the value of a read
+ * @poll_ns: how long the next access polls before it sleeps, at most the
+ *	poll_ns parameter; only the thread in IOREQ_VMM_ACCESS touches it
  * @wait: the accessing thread sleeps here
  */
 struct vmm_vcpu {
 	unsigned long busy;
 	u8 done;
 	u8 status;
+	u32 poll_ns;
 	u64 data;
 	wait_queue_head_t wait;
 };
@@ -450,11 +456,32 @@ static bool vmm_vcpu_done_cb(void *v)
 	return vmm_vcpu_done(v);
 }
 
+/*
+ * After an access that waited @waited ns for its answer, set the vcpu's
+ * next window as KVM's halt polling does: keep it if the poll caught the
+ * answer, double it (from VMM_POLL_START_NS) if a longer poll within
+ * @limit would have, halve it if the answer took longer than @limit.
+ */
+static void vmm_poll_adapt(struct vmm_vcpu *v, u64 waited, unsigned int limit)
+{
+	unsigned int cur = min(v->poll_ns, limit);
+
+	if (waited > limit)
+		cur = cur / 2 < VMM_POLL_START_NS ? 0 : cur / 2;
+	else if (waited > cur && cur > limit / 2)
+		cur = limit;
+	else if (waited > cur)
+		cur = min(max(cur * 2, VMM_POLL_START_NS), limit);
+	v->poll_ns = cur;
+}
+
 static int vmm_access(struct file *file, struct ioreq_vmm_access *arg)
 {
 	struct vmm_guest *vg = vmm_file_guest(file);
+	unsigned int max_poll;
 	unsigned long timeout;
 	struct vmm_vcpu *v;
+	u64 start;
 	long left;
 	u64 last;
 	u32 vcpu;
@@ -499,12 +526,18 @@ static int vmm_access(struct file *file, struct ioreq_vmm_access *arg)
 	}
 
 	timeout = msecs_to_jiffies(arg->timeout_ms ?: default_timeout_ms);
-	/* poll_ns: a backend often answers within microseconds. */
-	if (ioreq_poll_for(vmm_vcpu_done_cb, v, READ_ONCE(poll_ns)))
+	/* A backend often answers within microseconds: poll for it first. */
+	max_poll = READ_ONCE(poll_ns);
+	start = max_poll ? ktime_get_ns() : 0;
+	if (ioreq_poll_for(vmm_vcpu_done_cb, v, min(v->poll_ns, max_poll)))
 		left = timeout;
 	else
 		left = wait_event_killable_timeout(v->wait, vmm_vcpu_done(v),
 						   timeout);
+	if (max_poll)
+		vmm_poll_adapt(v, ktime_get_ns() - start, max_poll);
+	else
+		v->poll_ns = 0;
 	if (left <= 0) {
 		/* Timed out or killed, unless the answer came meanwhile. */
 		if (ioreq_cancel(vg->guest, vcpu) != IOREQ_CANCEL_IDLE) {
