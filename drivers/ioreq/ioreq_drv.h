@@ -163,6 +163,8 @@ struct ioreq_session {
 	struct list_head queue;
 	struct list_head guest_node;
 	wait_queue_head_t wait;
+	/* a blocking read()'s polling window, see ioreq_poll_adapt() */
+	unsigned int poll_ns;
 	DECLARE_KFIFO_PTR(posted, struct ioreq_cmd);
 	struct ioreq_cmd *wbuf;
 	/* the irqfd list, also taken from eventfd wakeups */

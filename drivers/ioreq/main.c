@@ -30,9 +30,9 @@ unsigned int ioreq_max_regions = 16384;
 module_param_named(max_regions, ioreq_max_regions, uint, 0444);
 MODULE_PARM_DESC(max_regions, "Regions one session may claim (default 16384)");
 
-unsigned int ioreq_read_poll_ns;
+unsigned int ioreq_read_poll_ns = 200000;
 module_param_named(read_poll_ns, ioreq_read_poll_ns, uint, 0644);
-MODULE_PARM_DESC(read_poll_ns, "A blocking read() with nothing queued polls this long before it sleeps, in ns (default 0: never)");
+MODULE_PARM_DESC(read_poll_ns, "The longest a blocking read() with nothing queued polls before it sleeps, in ns; each session's window adapts below it (default 200000, 0: never)");
 
 static struct ioreq_guest *ioreq_session_guest(struct ioreq_session *session)
 {

@@ -30,7 +30,9 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/export.h>
+#include <linux/ktime.h>
 #include <linux/lockdep.h>
+#include <linux/minmax.h>
 #include <linux/nospec.h>
 #include <linux/poll.h>
 #include <linux/sched/signal.h>
@@ -427,9 +429,59 @@ bool ioreq_poll_for(bool (*done)(void *arg), void *arg, unsigned int ns)
 }
 EXPORT_SYMBOL_GPL(ioreq_poll_for);
 
+/**
+ * ioreq_poll_adapt() - the next polling window after a wait
+ * @cur: the window the wait polled for
+ * @waited: how long the wait lasted, in ns
+ * @limit: the longest window (a module parameter); 0 turns polling off
+ *
+ * Adapts a window as KVM adapts a vcpu's halt polling: keep @cur if the
+ * poll caught the event, double it (from IOREQ_POLL_START_NS) if a longer
+ * poll within @limit would have, halve it (to none below
+ * IOREQ_POLL_START_NS) if the event took longer than @limit.  A wait that
+ * usually ends quickly thus polls, one that usually does not, soon stops.
+ *
+ * Context: any.
+ * Return: the window for the next wait, at most @limit.
+ */
+unsigned int ioreq_poll_adapt(unsigned int cur, u64 waited,
+			      unsigned int limit)
+{
+	cur = min(cur, limit);
+	if (waited > limit)
+		return cur / 2 < IOREQ_POLL_START_NS ? 0 : cur / 2;
+	if (waited <= cur)
+		return cur;
+	if (cur > limit / 2)
+		return limit;
+	return min(max(cur * 2, IOREQ_POLL_START_NS), limit);
+}
+EXPORT_SYMBOL_GPL(ioreq_poll_adapt);
+
 static bool ioreq_readable_cb(void *session)
 {
 	return ioreq_readable(session);
+}
+
+/*
+ * Wait for a record: poll for it in the session's window first (a record
+ * is often a moment away), then sleep; adapt the window to the wait.
+ */
+static int ioreq_read_wait(struct ioreq_session *session)
+{
+	unsigned int limit = READ_ONCE(ioreq_read_poll_ns);
+	unsigned int win = min(READ_ONCE(session->poll_ns), limit);
+	u64 start = limit ? ktime_get_ns() : 0;
+	int ret = 0;
+
+	if (!ioreq_poll_for(ioreq_readable_cb, session, win))
+		ret = wait_event_interruptible(session->wait,
+					       ioreq_readable(session));
+	if (!ret)
+		WRITE_ONCE(session->poll_ns,
+			   limit ? ioreq_poll_adapt(win, ktime_get_ns() - start,
+						    limit) : 0);
+	return ret;
 }
 
 /**
@@ -483,12 +535,7 @@ ssize_t ioreq_session_read(struct ioreq_session *session, char __user *buf,
 				return -ENODEV;
 			if (nonblock)
 				return -EAGAIN;
-			/* read_poll_ns: a record may be a moment away. */
-			if (ioreq_poll_for(ioreq_readable_cb, session,
-					   READ_ONCE(ioreq_read_poll_ns)))
-				continue;
-			ret = wait_event_interruptible(session->wait,
-						       ioreq_readable(session));
+			ret = ioreq_read_wait(session);
 			if (ret)
 				return ret;
 			continue;

@@ -157,4 +157,8 @@ enum ioreq_cancel_result ioreq_cancel(struct ioreq_guest *guest, u32 vcpu);
 
 bool ioreq_poll_for(bool (*done)(void *arg), void *arg, unsigned int ns);
 
+#define IOREQ_POLL_START_NS 10000U	/* a window's first size once it grows */
+unsigned int ioreq_poll_adapt(unsigned int cur, u64 waited,
+			      unsigned int limit);
+
 #endif /* _LINUX_IOREQ_PROVIDER_H */

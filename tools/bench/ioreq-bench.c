@@ -15,12 +15,10 @@
  *  allocs     kernel allocations per request (kmem tracepoints counted
  *             over a burst, less an idle interval of the same length)
  *  polling    the round trip above runs with the modules' polling
- *             windows as loaded (by default the vcpu's adaptive window of
- *             ioreq_vmm poll_ns, none for the backend's read()); again
- *             with neither side polling, and with both windows (ioreq
- *             read_poll_ns, ioreq_vmm poll_ns) set to -p ns (default
- *             100000): each side spins for the other before it sleeps,
- *             as KVM's halt polling does
+ *             limits as loaded (by default both sides poll, in windows
+ *             that adapt below ioreq read_poll_ns and ioreq_vmm poll_ns,
+ *             as KVM's halt polling does); again with only the vcpu
+ *             polling, and with neither side polling
  *  cost       where a round trip's time goes: one more run of each
  *             round trip above under getrusage(): the CPU time both
  *             threads spent in the kernel and in userspace, and their
@@ -62,7 +60,6 @@
 
 static int iters = 20000;
 static int repeats = 7;
-static unsigned int poll_ns = 100000;	/* -p: the polling row's window */
 static FILE *kv;
 
 static double now_ns(void)
@@ -648,10 +645,13 @@ static void cost_rows(void)
 	cost_row("cost_ioreq", "  ioreq read round trip", rt_one);
 }
 
-/* The doorbell rows: both variants measured here, one after the other. */
-static void doorbell_rows(void)
+/*
+ * The doorbell rows: both variants measured here, one after the other,
+ * and the round trip once more with neither side polling if @polls.
+ */
+static void doorbell_rows(bool polls, const unsigned int loaded[2])
 {
-	struct stat3 wrt, db;
+	struct stat3 wrt, db, nwrt;
 
 	wrt = measure(bench_doorbell_roundtrip);
 	db = measure(bench_doorbell_ioeventfd);
@@ -659,6 +659,15 @@ static void doorbell_rows(void)
 	    "", "");
 	row("ioeventfd_doorbell_us", "ioeventfd doorbell write", us(db), "us",
 	    db.median / wrt.median, "of write round trip", "goal <= 0.20x");
+	if (!polls || !set_polling(0, 0))
+		return;
+	nwrt = measure(bench_doorbell_roundtrip);
+	if (!set_polling(loaded[0], loaded[1]))
+		die("restoring the polling windows");
+	row("write_nopoll_rt_us", "  write round trip, neither polling",
+	    us(nwrt), "us", 0, "", "");
+	row("ioeventfd_doorbell_vs_nopoll", "  doorbell against that", us(db),
+	    "us", db.median / nwrt.median, "of that round trip", "");
 }
 
 int main(int argc, char **argv)
@@ -672,14 +681,13 @@ int main(int argc, char **argv)
 	bool polls;
 	int opt, j;
 
-	while ((opt = getopt(argc, argv, "n:r:o:p:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:r:o:")) != -1) {
 		switch (opt) {
 		case 'n': iters = atoi(optarg); break;
-		case 'p': poll_ns = strtoul(optarg, NULL, 0); break;
 		case 'r': repeats = atoi(optarg); break;
 		case 'o': out = optarg; break;
 		default:
-			fprintf(stderr, "usage: %s [-n iterations] [-r repeats] [-o file] [-p poll_ns]\n", argv[0]);
+			fprintf(stderr, "usage: %s [-n iterations] [-r repeats] [-o file]\n", argv[0]);
 			return 2;
 		}
 	}
@@ -713,16 +721,26 @@ int main(int argc, char **argv)
 	    "of socketpair", "goal <= 0.70x");
 	row("ioreq_rt_vs_pipe", "", s, "us", rt.median / pi.median,
 	    "of pipe", "");
-	polls = get_polling(loaded) && set_polling(0, 0);
+	polls = get_polling(loaded) && set_polling(0, loaded[1]);
 	if (polls) {
-		char what[64];
+		struct stat3 vrt = measure(rt_one);
 
-		nrt = measure(rt_one);
-
+		polls = set_polling(0, 0);
+		if (polls)
+			nrt = measure(rt_one);
+		if (!set_polling(loaded[0], loaded[1]))
+			die("restoring the polling windows");
 		fprintf(kv, "read_poll_ns=%u\nvcpu_poll_ns=%u\n", loaded[0],
 			loaded[1]);
-		printf("%-34s ioreq read_poll_ns %u, ioreq_vmm poll_ns %u\n",
-		       "  (windows as loaded:", loaded[0], loaded[1]);
+		printf("%-34s ioreq read_poll_ns %u, ioreq_vmm poll_ns %u)\n",
+		       "  (polling limits as loaded:", loaded[0], loaded[1]);
+		s = us(vrt);
+		row("ioreq_vpoll_rt_vs_eventfd", "  only the vcpu polling", s,
+		    "us", vrt.median / efd.median, "of eventfd", "");
+		row("ioreq_vpoll_rt_vs_socketpair", "", s, "us",
+		    vrt.median / sp.median, "of socketpair", "");
+	}
+	if (polls) {
 		s = us(nrt);
 		row("ioreq_nopoll_rt_vs_eventfd", "  neither side polling", s,
 		    "us", nrt.median / efd.median, "of eventfd", "");
@@ -730,20 +748,6 @@ int main(int argc, char **argv)
 		    nrt.median / sp.median, "of socketpair", "");
 		row("ioreq_rt_vs_nopoll", "  (as loaded against that)", us(rt),
 		    "us", rt.median / nrt.median, "of not polling", "");
-		if (poll_ns && set_polling(poll_ns, poll_ns)) {
-			struct stat3 prt = measure(rt_one);
-
-			snprintf(what, sizeof(what),
-				 "  both sides polling %u us", poll_ns / 1000);
-			fprintf(kv, "poll_ns=%u\n", poll_ns);
-			s = us(prt);
-			row("ioreq_poll_rt_vs_eventfd", what, s, "us",
-			    prt.median / efd.median, "of eventfd", "");
-			row("ioreq_poll_rt_vs_socketpair", "", s, "us",
-			    prt.median / sp.median, "of socketpair", "");
-		}
-		if (!set_polling(loaded[0], loaded[1]))
-			die("restoring the polling windows");
 	} else {
 		printf("%-34s %s\n", "  other polling windows",
 		       "not measured: no read_poll_ns/poll_ns parameters");
@@ -793,7 +797,7 @@ int main(int argc, char **argv)
 	}
 
 	printf("\n");
-	doorbell_rows();
+	doorbell_rows(polls, loaded);
 
 	printf("\n");
 	{

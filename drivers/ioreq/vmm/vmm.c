@@ -22,7 +22,6 @@
 #include <linux/poll.h>
 #include <linux/jiffies.h>
 #include <linux/ktime.h>
-#include <linux/minmax.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
@@ -50,7 +49,6 @@ MODULE_PARM_DESC(poll_ns, "The longest an access polls for the backend's answer 
 #define VMM_PIO_LAST 0xffffULL
 #define VMM_MAX_MEMORY 64	/* IOREQ_VMM_ADD_MEMORY ranges per guest */
 #define VMM_EVENTS 256		/* queued interrupt events per guest */
-#define VMM_POLL_START_NS 10000U	/* a vcpu's first window once it grows */
 
 /**
  * struct vmm_memory - guest RAM lent by the VMM
@@ -456,25 +454,6 @@ static bool vmm_vcpu_done_cb(void *v)
 	return vmm_vcpu_done(v);
 }
 
-/*
- * After an access that waited @waited ns for its answer, set the vcpu's
- * next window as KVM's halt polling does: keep it if the poll caught the
- * answer, double it (from VMM_POLL_START_NS) if a longer poll within
- * @limit would have, halve it if the answer took longer than @limit.
- */
-static void vmm_poll_adapt(struct vmm_vcpu *v, u64 waited, unsigned int limit)
-{
-	unsigned int cur = min(v->poll_ns, limit);
-
-	if (waited > limit)
-		cur = cur / 2 < VMM_POLL_START_NS ? 0 : cur / 2;
-	else if (waited > cur && cur > limit / 2)
-		cur = limit;
-	else if (waited > cur)
-		cur = min(max(cur * 2, VMM_POLL_START_NS), limit);
-	v->poll_ns = cur;
-}
-
 static int vmm_access(struct file *file, struct ioreq_vmm_access *arg)
 {
 	struct vmm_guest *vg = vmm_file_guest(file);
@@ -534,10 +513,9 @@ static int vmm_access(struct file *file, struct ioreq_vmm_access *arg)
 	else
 		left = wait_event_killable_timeout(v->wait, vmm_vcpu_done(v),
 						   timeout);
-	if (max_poll)
-		vmm_poll_adapt(v, ktime_get_ns() - start, max_poll);
-	else
-		v->poll_ns = 0;
+	v->poll_ns = max_poll ? ioreq_poll_adapt(v->poll_ns,
+						 ktime_get_ns() - start,
+						 max_poll) : 0;
 	if (left <= 0) {
 		/* Timed out or killed, unless the answer came meanwhile. */
 		if (ioreq_cancel(vg->guest, vcpu) != IOREQ_CANCEL_IDLE) {
