@@ -802,6 +802,291 @@ TEST_F(dev, memory_outlives_close)
 	close(efd);
 }
 
+/* ---- accesses written to the guest's fd ---------------------------------- */
+
+/* Write @n access records to the guest's fd: bytes written or -errno. */
+static ssize_t hv_submit(int hvfd, const struct ioreq_vmm_access *a,
+			 unsigned int n)
+{
+	ssize_t ret = write(hvfd, a, n * sizeof(*a));
+
+	return ret < 0 ? -errno : ret;
+}
+
+#define ASSERT_SUBMIT(_hvfd, _a, _n) \
+	ASSERT_RET((long)((_n) * sizeof(*(_a))), hv_submit(_hvfd, _a, _n))
+
+/* The next event must be the end of @vcpu's access, with @status. */
+#define ASSERT_ENDED(_hvfd, _ev, _vcpu, _status) do {			\
+	ASSERT_ERRNO(0, next_event(_hvfd, _ev, IOREQ_WAIT_MS));		\
+	ASSERT_EQ((__u32)IOREQ_VMM_EVENT_DONE, (_ev)->type);		\
+	ASSERT_EQ((__u32)(_vcpu), (_ev)->done.vcpu);			\
+	ASSERT_EQ((__u8)(_status), (_ev)->done.status)			\
+		TH_LOG("status %s", ioreq_status_name((_ev)->done.status));\
+	ASSERT_EQ(0U, (_ev)->lost);					\
+} while (0)
+
+TEST_F(dev, written_accesses)
+{
+	struct ioreq_vmm_access a[2];
+	struct ioreq_vmm_event ev;
+	struct ioreq_cmd c[2];
+	unsigned int i;
+
+	/* A read on vcpu 0 and a write on vcpu 1, handed over at once. */
+	ioreq_access_init(&a[0], 0, IOREQ_SPACE_MMIO, IOREQ_OP_READ, 4,
+			  MMIO_BASE + 0x10, 0, 0);
+	ioreq_access_init(&a[1], 1, IOREQ_SPACE_PIO, IOREQ_OP_WRITE, 2,
+			  PIO_BASE + 2, 0xabcd1234, 0);
+	ASSERT_SUBMIT(self->e.hv.fd, a, 2);
+	ASSERT_RET(2, ioreq_read_n(self->e.be, c, 2, IOREQ_WAIT_MS));
+	for (i = 0; i < 2; i++) {
+		__u32 vcpu = IOREQ_CMD_VCPU(c[i].id);
+
+		if (vcpu == 0) {
+			ASSERT_CMD_MATCHES(&c[i], IOREQ_OP_READ, 4, 0, 1,
+					   0x10, 0);
+			c[i].data = 0x1122334455667788ULL;
+		} else {
+			ASSERT_CMD_MATCHES(&c[i], IOREQ_OP_WRITE, 2, 1, 2, 2,
+					   0x1234);
+		}
+	}
+	/* Nothing ends before its answer. */
+	ASSERT_NO_EVENT(self->e.hv.fd);
+	/* The write's answer first: the events come in the order they end. */
+	if (IOREQ_CMD_VCPU(c[0].id) == 0) {
+		struct ioreq_cmd t = c[0];
+
+		c[0] = c[1];
+		c[1] = t;
+	}
+	ioreq_respond(self->e.be, &c[0]);
+	ASSERT_ENDED(self->e.hv.fd, &ev, 1, IOREQ_VMM_STATUS_DONE);
+	ASSERT_EQ((__u8)IOREQ_SPACE_PIO, ev.done.space);
+	ASSERT_EQ((__u8)IOREQ_OP_WRITE, ev.done.op);
+	ASSERT_EQ(2, ev.done.len);
+	ASSERT_EQ(PIO_BASE + 2, ev.done.addr);
+	ASSERT_EQ(0xabcd1234ULL, ev.done.data);
+	ioreq_respond(self->e.be, &c[1]);
+	ASSERT_ENDED(self->e.hv.fd, &ev, 0, IOREQ_VMM_STATUS_DONE);
+	ASSERT_EQ((__u8)IOREQ_SPACE_MMIO, ev.done.space);
+	ASSERT_EQ((__u8)IOREQ_OP_READ, ev.done.op);
+	ASSERT_EQ(4, ev.done.len);
+	ASSERT_EQ(MMIO_BASE + 0x10, ev.done.addr);
+	ASSERT_EQ(0x55667788ULL, ev.done.data);
+	ASSERT_NO_EVENT(self->e.hv.fd);
+}
+
+TEST_F(dev, written_unclaimed_and_doorbell)
+{
+	int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	struct ioreq_vmm_access a[2];
+	struct ioreq_vmm_event ev;
+
+	ASSERT_LE(0, efd);
+	ASSERT_ERRNO(0, __ioeventfd(self->e.be, efd, 0, IOREQ_SPACE_MMIO,
+				    DOORBELL, 4, 0));
+	/* Neither needs the backend: each ends at once, in order. */
+	ioreq_access_init(&a[0], 0, IOREQ_SPACE_MMIO, IOREQ_OP_READ, 2,
+			  0xfee00000ULL, 0, 0);
+	ioreq_access_init(&a[1], 1, IOREQ_SPACE_MMIO, IOREQ_OP_WRITE, 4,
+			  DOORBELL, 7, 0);
+	ASSERT_SUBMIT(self->e.hv.fd, a, 2);
+	ASSERT_ENDED(self->e.hv.fd, &ev, 0, IOREQ_VMM_STATUS_UNCLAIMED);
+	ASSERT_EQ(0xffffULL, ev.done.data);
+	ASSERT_ENDED(self->e.hv.fd, &ev, 1, IOREQ_VMM_STATUS_DONE);
+	ASSERT_EQ(7ULL, ev.done.data);
+	ASSERT_EQ(1ULL, efd_count(efd));
+	ioreq_expect_none(self->e.be);
+	close(efd);
+}
+
+TEST_F(dev, written_vcpu_busy)
+{
+	struct ioreq_vmm_access a, s;
+	struct ioreq_vmm_event ev;
+	struct ioreq_cmd c;
+
+	ioreq_access_init(&a, 0, IOREQ_SPACE_MMIO, IOREQ_OP_READ, 4,
+			  MMIO_BASE, 0, 0);
+	ASSERT_SUBMIT(self->e.hv.fd, &a, 1);
+	/* One access per vcpu, written or not, until its end is read. */
+	ASSERT_ERRNO(EBUSY, hv_submit(self->e.hv.fd, &a, 1));
+	ASSERT_ERRNO(EBUSY, ioreq_hv_access(&self->e.hv, &s, 0,
+					    IOREQ_SPACE_MMIO, IOREQ_OP_READ,
+					    4, 0xfee00000ULL, 0, 0));
+	ioreq_expect_cmd(self->e.be, &c);
+	c.data = 9;
+	ioreq_respond(self->e.be, &c);
+	ASSERT_EQ(POLLIN, ioreq_poll(self->e.hv.fd, POLLIN, IOREQ_WAIT_MS));
+	ASSERT_ERRNO(EBUSY, hv_submit(self->e.hv.fd, &a, 1));
+	ASSERT_ENDED(self->e.hv.fd, &ev, 0, IOREQ_VMM_STATUS_DONE);
+	ASSERT_EQ(9ULL, ev.done.data);
+	/* Free again, for either way of accessing. */
+	ASSERT_ERRNO(0, ioreq_hv_access(&self->e.hv, &s, 0, IOREQ_SPACE_MMIO,
+					IOREQ_OP_READ, 4, 0xfee00000ULL, 0,
+					0));
+	ASSERT_EQ(IOREQ_VMM_STATUS_UNCLAIMED, s.status);
+	ASSERT_SUBMIT(self->e.hv.fd, &a, 1);
+	ioreq_expect_cmd(self->e.be, &c);
+	ioreq_respond(self->e.be, &c);
+	ASSERT_ENDED(self->e.hv.fd, &ev, 0, IOREQ_VMM_STATUS_DONE);
+}
+
+TEST_F(dev, written_bad)
+{
+	struct ioreq_vmm_access a[2], b;
+	struct ioreq_vmm_event ev;
+	struct ioreq_cmd c;
+	int i, raw;
+
+	ioreq_access_init(&a[0], 0, IOREQ_SPACE_MMIO, IOREQ_OP_READ, 4,
+			  0xfee00000ULL, 0, 0);
+	ASSERT_ERRNO(EINVAL, write(self->e.hv.fd, a, 0) < 0 ? -errno : 0);
+	ASSERT_ERRNO(EINVAL, hv_submit(self->e.hv.fd, a, 0));
+	ASSERT_ERRNO(EINVAL, write(self->e.hv.fd, a, sizeof(a[0]) - 1) < 0 ?
+			     -errno : 0);
+	ASSERT_ERRNO(EINVAL, write(self->e.hv.fd, a, sizeof(a[0]) + 8) < 0 ?
+			     -errno : 0);
+	ASSERT_ERRNO(EFAULT, write(self->e.hv.fd, (void *)8, sizeof(a[0])) < 0 ?
+			     -errno : 0);
+	/* Each field a record must not have, on its own. */
+	for (i = 0; i < 11; i++) {
+		b = a[0];
+		if (i == 0)
+			b.size = sizeof(b) - 8;
+		else if (i == 1)
+			b.size = sizeof(b) + 8;
+		else if (i == 2)
+			b.flags = 1;
+		else if (i == 3)
+			b.status = 1;
+		else if (i == 4)
+			b.timeout_ms = 100;	/* no timeout for these */
+		else if (i == 5)
+			b.__reserved = 1;
+		else if (i == 6)
+			b.vcpu = NR_VCPUS;
+		else if (i == 7)
+			b.space = IOREQ_SPACE_PIO + 1;
+		else if (i == 8)
+			b.op = IOREQ_OP_WRITE + 1;
+		else if (i == 9)
+			b.len = 3;
+		else
+			b.addr = ~0ULL - 1;	/* wraps */
+		ASSERT_ERRNO_MSG(EINVAL, hv_submit(self->e.hv.fd, &b, 1),
+				 "case %d", i);
+	}
+	ASSERT_NO_EVENT(self->e.hv.fd);
+	/* A refused record stops the write after those before it. */
+	ioreq_access_init(&a[0], 0, IOREQ_SPACE_MMIO, IOREQ_OP_READ, 4,
+			  MMIO_BASE, 0, 0);
+	a[1] = a[0];
+	a[1].vcpu = 5;
+	ASSERT_SUBMIT(self->e.hv.fd, a, 1);
+	ASSERT_ERRNO(EBUSY, hv_submit(self->e.hv.fd, a, 2));
+	ioreq_expect_cmd(self->e.be, &c);
+	ioreq_respond(self->e.be, &c);
+	ASSERT_ENDED(self->e.hv.fd, &ev, 0, IOREQ_VMM_STATUS_DONE);
+	a[0].vcpu = 1;
+	a[1].vcpu = NR_VCPUS;
+	ASSERT_RET((long)sizeof(a[0]), hv_submit(self->e.hv.fd, a, 2));
+	ioreq_expect_cmd(self->e.be, &c);
+	ioreq_expect_none(self->e.be);
+	ioreq_respond(self->e.be, &c);
+	ASSERT_ENDED(self->e.hv.fd, &ev, 1, IOREQ_VMM_STATUS_DONE);
+	/* A fd with no guest. */
+	raw = ioreq_open(IOREQ_VMM_DEV, O_RDWR);
+	ASSERT_LE(0, raw);
+	ASSERT_ERRNO(ENXIO, hv_submit(raw, a, 1));
+	close(raw);
+}
+
+TEST_F(dev, written_end_survives_efault)
+{
+	struct ioreq_vmm_access a;
+	struct ioreq_vmm_event ev;
+	struct ioreq_cmd c;
+
+	ioreq_access_init(&a, 1, IOREQ_SPACE_MMIO, IOREQ_OP_READ, 8,
+			  MMIO_BASE + 8, 0, 0);
+	ASSERT_SUBMIT(self->e.hv.fd, &a, 1);
+	ioreq_expect_cmd(self->e.be, &c);
+	c.data = 0x0102030405060708ULL;
+	ioreq_respond(self->e.be, &c);
+	ASSERT_EQ(POLLIN, ioreq_poll(self->e.hv.fd, POLLIN, IOREQ_WAIT_MS));
+	ASSERT_ERRNO(EFAULT, read(self->e.hv.fd, (void *)8, sizeof(ev)) < 0 ?
+			     -errno : 0);
+	ASSERT_ENDED(self->e.hv.fd, &ev, 1, IOREQ_VMM_STATUS_DONE);
+	ASSERT_EQ(0x0102030405060708ULL, ev.done.data);
+}
+
+TEST_F(dev, written_ends_before_interrupts)
+{
+	struct ioreq_vmm_access a;
+	struct ioreq_vmm_event ev[3];
+	struct ioreq_cmd c;
+
+	ioreq_access_init(&a, 0, IOREQ_SPACE_MMIO, IOREQ_OP_READ, 4,
+			  MMIO_BASE, 0, 0);
+	ASSERT_SUBMIT(self->e.hv.fd, &a, 1);
+	ioreq_expect_cmd(self->e.be, &c);
+	ASSERT_ERRNO(0, __inject(self->e.be, 1, &irq_line));
+	ioreq_respond(self->e.be, &c);
+	ASSERT_ERRNO(0, __inject(self->e.be, 0, &irq_line));
+	/* One read takes all three, the end of the access first. */
+	ASSERT_RET((long)sizeof(ev), read(self->e.hv.fd, ev, sizeof(ev)));
+	ASSERT_EQ((__u32)IOREQ_VMM_EVENT_DONE, ev[0].type);
+	ASSERT_EQ(0U, ev[0].done.vcpu);
+	ASSERT_EQ((__u32)IOREQ_VMM_EVENT_IRQ, ev[1].type);
+	ASSERT_EQ(1U, ev[1].level);
+	ASSERT_EQ((__u32)IOREQ_VMM_EVENT_IRQ, ev[2].type);
+	ASSERT_EQ(0U, ev[2].level);
+}
+
+TEST_F(dev, written_aborted)
+{
+	struct ioreq_vmm_access a[2];
+	struct ioreq_vmm_event ev;
+	struct ioreq_cmd c[2];
+
+	/* One read, never answered; one write in a region released. */
+	ioreq_access_init(&a[0], 0, IOREQ_SPACE_MMIO, IOREQ_OP_READ, 4,
+			  MMIO_BASE, 0, 0);
+	ioreq_access_init(&a[1], 1, IOREQ_SPACE_PIO, IOREQ_OP_WRITE, 1,
+			  PIO_BASE, 3, 0);
+	ASSERT_SUBMIT(self->e.hv.fd, a, 2);
+	ASSERT_RET(2, ioreq_read_n(self->e.be, c, 2, IOREQ_WAIT_MS));
+	ioreq_release(self->e.be, self->pio);
+	ASSERT_ENDED(self->e.hv.fd, &ev, 1, IOREQ_VMM_STATUS_ABORTED);
+	/* The backend dies with the read in hand. */
+	close(self->e.be);
+	self->e.be = -1;
+	ASSERT_ENDED(self->e.hv.fd, &ev, 0, IOREQ_VMM_STATUS_ABORTED);
+	ASSERT_EQ(0xffffffffULL, ev.done.data);
+	ASSERT_NO_EVENT(self->e.hv.fd);
+}
+
+TEST_F(dev, written_guest_closed)
+{
+	struct ioreq_vmm_access a[2];
+	struct ioreq_cmd c;
+
+	/* The VMM goes with two accesses out: nothing leaks or hangs. */
+	ioreq_access_init(&a[0], 0, IOREQ_SPACE_MMIO, IOREQ_OP_READ, 4,
+			  MMIO_BASE, 0, 0);
+	ioreq_access_init(&a[1], 1, IOREQ_SPACE_MMIO, IOREQ_OP_READ, 4,
+			  MMIO_BASE + 4, 0, 0);
+	ASSERT_SUBMIT(self->e.hv.fd, a, 2);
+	ioreq_expect_cmd(self->e.be, &c);
+	ioreq_hv_destroy(&self->e.hv);
+	self->e.hv.fd = -1;
+	/* The answer to a guest gone is refused, as for a vcpu's access. */
+	ASSERT_ERRNO(ENODEV, __ioreq_write_cmds(self->e.be, &c, 1));
+}
+
 int main(int argc, char **argv)
 {
 	ioreq_require_backend();

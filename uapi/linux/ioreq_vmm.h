@@ -86,6 +86,8 @@ struct ioreq_vmm_create {
  * Blocks until the backend answers, the request is aborted, or the
  * timeout passes; each outcome returns 0 with @status saying which.  Only a
  * fatal signal ends the wait early.  A vcpu carries one access at a time.
+ * The same struct is also the record that write() on the guest's fd takes
+ * to start accesses without waiting (see struct ioreq_vmm_done).
  * Errors: EBUSY (another thread is in an access on this vcpu), ENXIO (no
  * guest created on this fd), EINVAL (@vcpu, @space, @op or @len out of
  * range, an access that wraps the address space or a port access beyond
@@ -139,33 +141,81 @@ struct ioreq_vmm_memory {
 
 #define IOREQ_VMM_ADD_MEMORY _IO(IOREQ_MAGIC, IOREQ_VMM_CMD_ADD_MEMORY)
 
+/**
+ * struct ioreq_vmm_done - an access started with write() has ended
+ * @vcpu: the vcpu of the access
+ * @space: its @space
+ * @op: its @op
+ * @len: its @len
+ * @status: IOREQ_VMM_STATUS_DONE, _UNCLAIMED or _ABORTED
+ * @addr: its @addr
+ * @data: the value of a read (all ones unless @status is
+ *	IOREQ_VMM_STATUS_DONE), the value of a write
+ *
+ * write() on a guest's fd takes whole struct ioreq_vmm_access records and
+ * starts each access as IOREQ_VMM_ACCESS does, without waiting for it: a
+ * hypervisor thread that serves several vcpus hands over an access for
+ * each and collects the answers as they come.  Each record accepted ends
+ * in exactly one IOREQ_VMM_EVENT_DONE event carrying this struct, read()
+ * from the same fd; until the VMM has read it the vcpu stays busy.  Such
+ * an access has no timeout: it ends when the backend answers, when its
+ * region is released or its backend's session closes (aborted), or when
+ * the guest's fd is closed.  A record must have @size =
+ * sizeof(struct ioreq_vmm_access) and zero @flags, @status, @timeout_ms
+ * and @__reserved.  write() returns the bytes of the records it started,
+ * stopping before the first it refuses; it fails with that record's error
+ * only if it is the first: EINVAL (length not a multiple of the record,
+ * a bad field as for IOREQ_VMM_ACCESS), EBUSY (the vcpu carries an
+ * access), EFAULT, ENXIO (no guest created).
+ */
+struct ioreq_vmm_done {
+	__u32 vcpu;
+	__u8 space;
+	__u8 op;
+	__u8 len;
+	__u8 status;
+	__aligned_u64 addr;
+	__aligned_u64 data;
+};
+
 /* struct ioreq_vmm_event.type */
 #define IOREQ_VMM_EVENT_IRQ	1	/* a backend injects @irq at @level */
+#define IOREQ_VMM_EVENT_DONE	2	/* an access written ended: @done */
 
 /**
  * struct ioreq_vmm_event - what read() on a guest's fd returns
  * @type: IOREQ_VMM_EVENT_*
  * @level: IOREQ_VMM_EVENT_IRQ: 1 assert (or an MSI), 0 deassert
- * @lost: how many events were dropped before this one because the queue
- *	(256 events) was full: the VMM fell behind
+ * @lost: IOREQ_VMM_EVENT_IRQ: how many interrupt events were dropped
+ *	before this one because their queue (256 events) was full: the VMM
+ *	fell behind; 0 for other events
  * @__reserved: 0
- * @irq: the interrupt, as the backend described it (linux/ioreq.h)
+ * @irq: IOREQ_VMM_EVENT_IRQ: the interrupt, as the backend described it
+ *	(linux/ioreq.h)
+ * @done: IOREQ_VMM_EVENT_DONE: the access that ended
  *
  * Backends inject interrupts through /dev/ioreq (IOREQ_INJECT_IRQ and
  * IOREQ_IRQFD); this provider queues each one on the guest's fd, where the
  * VMM read()s it and delivers it its own way (KVM_IRQ_LINE,
  * KVM_SIGNAL_MSI, or the simulator's record).  read() takes whole events,
  * blocks unless O_NONBLOCK, and poll() reports EPOLLIN while some are
- * queued.  A full queue fails IOREQ_INJECT_IRQ with EAGAIN and drops an
- * irqfd's injection, counted in @lost.  read() errors: EINVAL (length not
- * a multiple of the event size), ENXIO (no guest created), EAGAIN.
+ * queued; while accesses started with write() are outstanding a blocking
+ * read() first polls for a while, as IOREQ_VMM_ACCESS does.  A read()
+ * returns the ended accesses queued before the interrupts.  A full
+ * interrupt queue fails IOREQ_INJECT_IRQ with EAGAIN and drops an irqfd's
+ * injection, counted in @lost; IOREQ_VMM_EVENT_DONE events are never
+ * dropped.  read() errors: EINVAL (length not a multiple of the event
+ * size), ENXIO (no guest created), EAGAIN, EFAULT.
  */
 struct ioreq_vmm_event {
 	__u32 type;
 	__u32 level;
 	__u32 lost;
 	__u32 __reserved;
-	struct ioreq_irq irq;
+	union {
+		struct ioreq_irq irq;
+		struct ioreq_vmm_done done;
+	};
 };
 
 #endif /* _UAPI_LINUX_IOREQ_VMM_H */

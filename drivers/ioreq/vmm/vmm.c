@@ -6,7 +6,9 @@
  * forwards each vcpu access with IOREQ_VMM_ACCESS: the simulator does it
  * for tests and the demo, a KVM VMM does it for its KVM_EXIT_MMIO and
  * KVM_EXIT_IO exits.  The calling thread is the vcpu: it sleeps until the
- * backend answers, the request is aborted, or its timeout passes.
+ * backend answers, the request is aborted, or its timeout passes.  A
+ * hypervisor thread serving several vcpus write()s their accesses to the
+ * guest's fd instead and read()s each one's end as an event.
  *
  * The VMM also lends its guest RAM (a memfd) with IOREQ_VMM_ADD_MEMORY,
  * which backends then map or copy through /dev/ioreq, and read()s the
@@ -66,21 +68,28 @@ struct vmm_memory {
 
 /**
  * struct vmm_vcpu - one vcpu's access in flight
- * @busy: VMM_VCPU_BUSY is set while a thread is in IOREQ_VMM_ACCESS on it
+ * @busy: VMM_VCPU_BUSY is set while a thread is in IOREQ_VMM_ACCESS on it,
+ *	or from the write() of an access until read() returned its end
  * @done: set with release semantics by vmm_complete() once @data and
  *	@status hold the answer
  * @status: IOREQ_VMM_STATUS_*
- * @data: the value of a read
+ * @async: the access was written: its end is queued on the guest's @ended
  * @poll_ns: how long the next access polls before it sleeps, at most the
  *	poll_ns parameter; only the thread in IOREQ_VMM_ACCESS touches it
+ * @data: the value of a read
+ * @acc: a written access, for its end's event
+ * @ended_node: entry in the guest's @ended, under its @events_lock
  * @wait: the accessing thread sleeps here
  */
 struct vmm_vcpu {
 	unsigned long busy;
 	u8 done;
 	u8 status;
+	bool async;
 	u32 poll_ns;
 	u64 data;
+	struct ioreq_vmm_done acc;
+	struct list_head ended_node;
 	wait_queue_head_t wait;
 };
 
@@ -91,9 +100,12 @@ struct vmm_vcpu {
  * @mem_lock: protects @mem and @nr_mem
  * @mem: guest RAM ranges, unordered, never removed before release
  * @nr_mem: entries in @mem
- * @events_lock: protects @events and @lost
+ * @events_lock: protects @events, @lost and @ended
  * @events: interrupt events for the VMM to read()
  * @lost: events dropped since the last one queued
+ * @ended: vcpus whose written access ended, oldest first, for read()
+ * @nr_async: written accesses not yet read back
+ * @read_poll_ns: how long the next read() polls for an access to end
  * @events_wait: the VMM's readers and pollers
  * @vcpus: per-vcpu wait state
  */
@@ -108,6 +120,9 @@ struct vmm_guest {
 	spinlock_t events_lock;
 	DECLARE_KFIFO(events, struct ioreq_vmm_event, VMM_EVENTS);
 	u32 lost;
+	struct list_head ended;
+	atomic_t nr_async;
+	u32 read_poll_ns;
 	wait_queue_head_t events_wait;
 	struct vmm_vcpu vcpus[];
 };
@@ -138,15 +153,35 @@ static struct ioreq_guest *vmm_get_guest(u64 guest_id)
 	return guest;
 }
 
+/* Queue the end of @v's written access for read(). Context: any. */
+static void vmm_end_async(struct vmm_guest *vg, struct vmm_vcpu *v, u64 data,
+			  u8 status)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&vg->events_lock, flags);
+	v->acc.status = status;
+	v->acc.data = data;
+	list_add_tail(&v->ended_node, &vg->ended);
+	spin_unlock_irqrestore(&vg->events_lock, flags);
+	wake_up_interruptible_poll(&vg->events_wait, EPOLLIN | EPOLLRDNORM);
+}
+
 static void vmm_complete(struct ioreq_guest *guest, u32 vcpu, u64 data,
 			 enum ioreq_status status)
 {
 	struct vmm_guest *vg = ioreq_guest_priv(guest);
 	struct vmm_vcpu *v = &vg->vcpus[vcpu];
+	u8 st = status == IOREQ_DONE ? IOREQ_VMM_STATUS_DONE :
+				       IOREQ_VMM_STATUS_ABORTED;
 
+	if (v->async) {
+		vmm_end_async(vg, v, v->acc.op == IOREQ_OP_READ ? data :
+							  v->acc.data, st);
+		return;
+	}
 	v->data = data;
-	v->status = status == IOREQ_DONE ? IOREQ_VMM_STATUS_DONE :
-					   IOREQ_VMM_STATUS_ABORTED;
+	v->status = st;
 	/* Pairs with smp_load_acquire() in vmm_access(). */
 	smp_store_release(&v->done, 1);
 	wake_up(&v->wait);
@@ -334,9 +369,13 @@ static int vmm_create_guest(struct file *file, struct ioreq_vmm_create *arg)
 	mutex_init(&vg->mem_lock);
 	spin_lock_init(&vg->events_lock);
 	INIT_KFIFO(vg->events);
+	INIT_LIST_HEAD(&vg->ended);
+	atomic_set(&vg->nr_async, 0);
 	init_waitqueue_head(&vg->events_wait);
-	for (i = 0; i < vg->nr_vcpus; i++)
+	for (i = 0; i < vg->nr_vcpus; i++) {
+		INIT_LIST_HEAD(&vg->vcpus[i].ended_node);
 		init_waitqueue_head(&vg->vcpus[i].wait);
+	}
 
 	mutex_lock(&vmm_guests_lock);
 	if (file->private_data) {
@@ -454,17 +493,12 @@ static bool vmm_vcpu_done_cb(void *v)
 	return vmm_vcpu_done(v);
 }
 
-static int vmm_access(struct file *file, struct ioreq_vmm_access *arg)
+/* Check @arg and claim its vcpu; return the vcpu's index or an errno. */
+static int vmm_access_begin(struct vmm_guest *vg,
+			    const struct ioreq_vmm_access *arg)
 {
-	struct vmm_guest *vg = vmm_file_guest(file);
-	unsigned int max_poll;
-	unsigned long timeout;
-	struct vmm_vcpu *v;
-	u64 start;
-	long left;
 	u64 last;
 	u32 vcpu;
-	int ret;
 
 	if (arg->flags || arg->__reserved || arg->status)
 		return -EINVAL;
@@ -481,11 +515,28 @@ static int vmm_access(struct file *file, struct ioreq_vmm_access *arg)
 	if (arg->vcpu >= vg->nr_vcpus)
 		return -EINVAL;
 	vcpu = array_index_nospec(arg->vcpu, vg->nr_vcpus);
-	v = &vg->vcpus[vcpu];
-
-	if (test_and_set_bit_lock(VMM_VCPU_BUSY, &v->busy))
+	if (test_and_set_bit_lock(VMM_VCPU_BUSY, &vg->vcpus[vcpu].busy))
 		return -EBUSY;
-	WRITE_ONCE(v->done, 0);
+	WRITE_ONCE(vg->vcpus[vcpu].done, 0);
+	return vcpu;
+}
+
+static int vmm_access(struct file *file, struct ioreq_vmm_access *arg)
+{
+	struct vmm_guest *vg = vmm_file_guest(file);
+	unsigned int max_poll;
+	unsigned long timeout;
+	struct vmm_vcpu *v;
+	u64 start;
+	long left;
+	u32 vcpu;
+	int ret;
+
+	ret = vmm_access_begin(vg, arg);
+	if (ret < 0)
+		return ret;
+	vcpu = ret;
+	v = &vg->vcpus[vcpu];
 
 	ret = ioreq_dispatch(vg->guest, vcpu, arg->space, arg->op, arg->len,
 			     arg->addr, arg->data);
@@ -544,6 +595,71 @@ out_idle:
 	return ret;
 }
 
+/* Start the access of a written record; its end is queued for read(). */
+static int vmm_access_async(struct vmm_guest *vg,
+			    const struct ioreq_vmm_access *arg)
+{
+	struct vmm_vcpu *v;
+	int ret;
+
+	if (arg->size != sizeof(*arg) || arg->timeout_ms)
+		return -EINVAL;
+	ret = vmm_access_begin(vg, arg);
+	if (ret < 0)
+		return ret;
+	v = &vg->vcpus[ret];
+	v->acc = (struct ioreq_vmm_done) {
+		.vcpu = ret,
+		.space = arg->space,
+		.op = arg->op,
+		.len = arg->len,
+		.addr = arg->addr,
+		.data = arg->data,
+	};
+	v->async = true;
+	atomic_inc(&vg->nr_async);
+
+	ret = ioreq_dispatch(vg->guest, v->acc.vcpu, arg->space, arg->op,
+			     arg->len, arg->addr, arg->data);
+	if (ret < 0) {
+		v->async = false;
+		atomic_dec(&vg->nr_async);
+		clear_bit_unlock(VMM_VCPU_BUSY, &v->busy);
+		return ret;
+	}
+	if (ret == IOREQ_HANDLED)
+		vmm_end_async(vg, v, arg->data, IOREQ_VMM_STATUS_DONE);
+	else if (ret == IOREQ_UNCLAIMED)
+		vmm_end_async(vg, v, arg->op == IOREQ_OP_READ ?
+				     vmm_ones(arg->len) : arg->data,
+			      IOREQ_VMM_STATUS_UNCLAIMED);
+	return 0;
+}
+
+static ssize_t vmm_write(struct file *file, const char __user *buf,
+			 size_t count, loff_t *ppos)
+{
+	struct vmm_guest *vg = vmm_file_guest(file);
+	struct ioreq_vmm_access acc;
+	size_t done;
+	int ret = 0;
+
+	if (!vg)
+		return -ENXIO;
+	if (!count || count % sizeof(acc))
+		return -EINVAL;
+	for (done = 0; done < count; done += sizeof(acc)) {
+		if (copy_from_user(&acc, buf + done, sizeof(acc))) {
+			ret = -EFAULT;
+			break;
+		}
+		ret = vmm_access_async(vg, &acc);
+		if (ret)
+			break;
+	}
+	return done ?: ret;
+}
+
 static long vmm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	void __user *uarg = u64_to_user_ptr((u64)arg);
@@ -600,7 +716,57 @@ static long vmm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 
 static bool vmm_events_ready(struct vmm_guest *vg)
 {
-	return !kfifo_is_empty(&vg->events);
+	return !kfifo_is_empty(&vg->events) || !list_empty(&vg->ended);
+}
+
+static bool vmm_events_ready_cb(void *vg)
+{
+	return vmm_events_ready(vg);
+}
+
+/* Sleep until an event is queued; poll first while accesses are out. */
+static int vmm_read_wait(struct vmm_guest *vg)
+{
+	unsigned int max_poll = READ_ONCE(poll_ns);
+	u32 cur = READ_ONCE(vg->read_poll_ns);
+	u64 start;
+	int ret = 0;
+
+	if (!max_poll || !atomic_read(&vg->nr_async))
+		return wait_event_interruptible(vg->events_wait,
+						vmm_events_ready(vg));
+	start = ktime_get_ns();
+	if (!ioreq_poll_for(vmm_events_ready_cb, vg, min(cur, max_poll)))
+		ret = wait_event_interruptible(vg->events_wait,
+					       vmm_events_ready(vg));
+	WRITE_ONCE(vg->read_poll_ns,
+		   ioreq_poll_adapt(cur, ktime_get_ns() - start, max_poll));
+	return ret;
+}
+
+/*
+ * Take the next event, an ended written access first, whose vcpu is
+ * returned: it stays busy until read() has handed the event over.
+ */
+static struct vmm_vcpu *vmm_read_next(struct vmm_guest *vg,
+				      struct ioreq_vmm_event *ev, bool *got)
+{
+	struct vmm_vcpu *v;
+	unsigned long flags;
+
+	memset(ev, 0, sizeof(*ev));
+	spin_lock_irqsave(&vg->events_lock, flags);
+	v = list_first_entry_or_null(&vg->ended, struct vmm_vcpu, ended_node);
+	if (v) {
+		list_del_init(&v->ended_node);
+		ev->type = IOREQ_VMM_EVENT_DONE;
+		ev->done = v->acc;
+		*got = true;
+	} else {
+		*got = kfifo_get(&vg->events, ev);
+	}
+	spin_unlock_irqrestore(&vg->events_lock, flags);
+	return v;
 }
 
 static ssize_t vmm_read(struct file *file, char __user *buf, size_t count,
@@ -609,7 +775,9 @@ static ssize_t vmm_read(struct file *file, char __user *buf, size_t count,
 	struct vmm_guest *vg = vmm_file_guest(file);
 	struct ioreq_vmm_event ev;
 	unsigned long flags;
+	struct vmm_vcpu *v;
 	size_t done = 0;
+	bool got;
 	int ret;
 
 	if (!vg)
@@ -617,26 +785,31 @@ static ssize_t vmm_read(struct file *file, char __user *buf, size_t count,
 	if (!count || count % sizeof(ev))
 		return -EINVAL;
 	while (done < count) {
-		spin_lock_irqsave(&vg->events_lock, flags);
-		ret = kfifo_get(&vg->events, &ev);
-		spin_unlock_irqrestore(&vg->events_lock, flags);
-		if (!ret) {
+		v = vmm_read_next(vg, &ev, &got);
+		if (!got) {
 			if (done)
 				break;
 			if (file->f_flags & O_NONBLOCK)
 				return -EAGAIN;
-			ret = wait_event_interruptible(vg->events_wait,
-						       vmm_events_ready(vg));
+			ret = vmm_read_wait(vg);
 			if (ret)
 				return ret;
 			continue;
 		}
 		if (copy_to_user(buf + done, &ev, sizeof(ev))) {
-			/* The event is lost to a bad buffer: say so. */
 			spin_lock_irqsave(&vg->events_lock, flags);
-			vg->lost++;
+			if (v)	/* the end stays queued, first */
+				list_add(&v->ended_node, &vg->ended);
+			else	/* the event is lost to a bad buffer: say so */
+				vg->lost++;
 			spin_unlock_irqrestore(&vg->events_lock, flags);
 			return done ?: -EFAULT;
+		}
+		if (v) {
+			/* The vcpu is free for its next access. */
+			v->async = false;
+			atomic_dec(&vg->nr_async);
+			clear_bit_unlock(VMM_VCPU_BUSY, &v->busy);
 		}
 		done += sizeof(ev);
 	}
@@ -681,6 +854,7 @@ static const struct file_operations vmm_fops = {
 	.open = vmm_open,
 	.release = vmm_release_file,
 	.read = vmm_read,
+	.write = vmm_write,
 	.poll = vmm_poll,
 	.unlocked_ioctl = vmm_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
