@@ -30,14 +30,13 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/export.h>
-#include <linux/ktime.h>
 #include <linux/lockdep.h>
 #include <linux/minmax.h>
 #include <linux/nospec.h>
 #include <linux/poll.h>
+#include <linux/sched/clock.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/stat.h>
-#include <linux/timekeeping.h>
 #include <linux/uaccess.h>
 
 #include "ioreq_drv.h"
@@ -408,6 +407,10 @@ static int ioreq_read_posted(struct ioreq_session *session,
  * sleep and a wakeup.  Gives up at once when another task could use the
  * CPU (as KVM's halt polling, it spins only while it is the only runnable
  * task there) or a signal is pending; the caller then sleeps as usual.
+ * Time is local_clock()'s, the scheduler's clock, which costs little
+ * even where timekeeping reads a slow clocksource (an HPET under
+ * emulation: one read there cost more than a round trip); callers that
+ * time a wait for ioreq_poll_adapt() use it too.
  *
  * Context: process, no locks held.
  * Return: true if @done became true.
@@ -418,13 +421,13 @@ bool ioreq_poll_for(bool (*done)(void *arg), void *arg, unsigned int ns)
 
 	if (!ns)
 		return false;
-	end = ktime_get_ns() + ns;
+	end = local_clock() + ns;
 	do {
 		if (done(arg))
 			return true;
 		cpu_relax();
 	} while (single_task_running() && !need_resched() &&
-		 !signal_pending(current) && ktime_get_ns() < end);
+		 !signal_pending(current) && local_clock() < end);
 	return done(arg);
 }
 EXPORT_SYMBOL_GPL(ioreq_poll_for);
@@ -471,7 +474,7 @@ static int ioreq_read_wait(struct ioreq_session *session)
 {
 	unsigned int limit = READ_ONCE(ioreq_read_poll_ns);
 	unsigned int win = min(READ_ONCE(session->poll_ns), limit);
-	u64 start = limit ? ktime_get_ns() : 0;
+	u64 start = limit ? local_clock() : 0;
 	int ret = 0;
 
 	if (!ioreq_poll_for(ioreq_readable_cb, session, win))
@@ -479,7 +482,7 @@ static int ioreq_read_wait(struct ioreq_session *session)
 					       ioreq_readable(session));
 	if (!ret)
 		WRITE_ONCE(session->poll_ns,
-			   limit ? ioreq_poll_adapt(win, ktime_get_ns() - start,
+			   limit ? ioreq_poll_adapt(win, local_clock() - start,
 						    limit) : 0);
 	return ret;
 }

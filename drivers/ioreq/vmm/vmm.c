@@ -23,11 +23,11 @@
 #include <linux/mm.h>
 #include <linux/poll.h>
 #include <linux/jiffies.h>
-#include <linux/ktime.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/nospec.h>
+#include <linux/sched/clock.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/wait.h>
@@ -558,14 +558,14 @@ static int vmm_access(struct file *file, struct ioreq_vmm_access *arg)
 	timeout = msecs_to_jiffies(arg->timeout_ms ?: default_timeout_ms);
 	/* A backend often answers within microseconds: poll for it first. */
 	max_poll = READ_ONCE(poll_ns);
-	start = max_poll ? ktime_get_ns() : 0;
+	start = max_poll ? local_clock() : 0;
 	if (ioreq_poll_for(vmm_vcpu_done_cb, v, min(v->poll_ns, max_poll)))
 		left = timeout;
 	else
 		left = wait_event_killable_timeout(v->wait, vmm_vcpu_done(v),
 						   timeout);
 	v->poll_ns = max_poll ? ioreq_poll_adapt(v->poll_ns,
-						 ktime_get_ns() - start,
+						 local_clock() - start,
 						 max_poll) : 0;
 	if (left <= 0) {
 		/* Timed out or killed, unless the answer came meanwhile. */
@@ -735,12 +735,12 @@ static int vmm_read_wait(struct vmm_guest *vg)
 	if (!max_poll || !atomic_read(&vg->nr_async))
 		return wait_event_interruptible(vg->events_wait,
 						vmm_events_ready(vg));
-	start = ktime_get_ns();
+	start = local_clock();
 	if (!ioreq_poll_for(vmm_events_ready_cb, vg, min(cur, max_poll)))
 		ret = wait_event_interruptible(vg->events_wait,
 					       vmm_events_ready(vg));
 	WRITE_ONCE(vg->read_poll_ns,
-		   ioreq_poll_adapt(cur, ktime_get_ns() - start, max_poll));
+		   ioreq_poll_adapt(cur, local_clock() - start, max_poll));
 	return ret;
 }
 
