@@ -9,7 +9,12 @@
  *             threads on the same two CPUs
  *  batch      1, 2, 4 and 8 vcpus at once against one backend thread that
  *             reads and writes records in batches: requests per second
- *             relative to the single round-trip rate
+ *             relative to the single round-trip rate; once with a thread
+ *             per vcpu in IOREQ_VMM_ACCESS (as a KVM VMM), once with one
+ *             hypervisor thread that write()s an access per vcpu to the
+ *             guest's fd and read()s their ends (as a hypervisor whose
+ *             vcpus do not run on the backend's CPUs hands over theirs);
+ *             -w runs only the latter, for profiling
  *  regions    the round trip with 10, 1,000 and 10,000 claimed regions,
  *             relative to 10
  *  allocs     kernel allocations per request (kmem tracepoints counted
@@ -315,6 +320,84 @@ static double run_ioreq(unsigned int nr_vcpus, unsigned int regions, int n,
 	if (rt_ns)
 		*rt_ns = v[0].ns / n;
 	return nr_vcpus * (double)n / (wall / 1e9);
+}
+
+/*
+ * The hypervisor as one thread serving @nr_vcpus vcpus: it write()s one
+ * access per vcpu to the guest's fd, read()s their ends as they come and
+ * writes the next access of each vcpu that has more, @n each.
+ */
+struct written {
+	unsigned int nr_vcpus;
+	int n;
+	double ns;
+};
+
+static void *written_hv(void *p)
+{
+	struct ioreq_vmm_access acc[MAX_VCPUS], next[MAX_VCPUS];
+	struct ioreq_vmm_event ev[MAX_VCPUS];
+	struct written *w = p;
+	unsigned int i, m, k;
+	int left[MAX_VCPUS];
+	long todo = (long)w->nr_vcpus * w->n;
+	pthread_t bt;
+	struct rig r;
+	double t0;
+	ssize_t got;
+
+	pin(0);
+	rig_open(&r, w->nr_vcpus, 1);
+	pthread_create(&bt, NULL, backend, &r);
+	for (i = 0; i < w->nr_vcpus; i++) {
+		acc[i] = (struct ioreq_vmm_access){
+			.size = sizeof(acc[i]), .vcpu = i,
+			.space = IOREQ_SPACE_MMIO, .op = IOREQ_OP_READ,
+			.len = 4, .addr = MMIO_BASE + 4 * i,
+		};
+		left[i] = w->n - 1;
+	}
+	t0 = now_ns();
+	if (write(r.vmm, acc, w->nr_vcpus * sizeof(acc[0])) !=
+	    (ssize_t)(w->nr_vcpus * sizeof(acc[0])))
+		die("write accesses");
+	while (todo > 0) {
+		got = read(r.vmm, ev, sizeof(ev));
+		if (got <= 0)
+			die("read ends");
+		m = 0;
+		for (k = 0; k < got / sizeof(ev[0]); k++) {
+			i = ev[k].done.vcpu;
+			if (ev[k].type != IOREQ_VMM_EVENT_DONE ||
+			    i >= w->nr_vcpus ||
+			    ev[k].done.status != IOREQ_VMM_STATUS_DONE ||
+			    ev[k].done.data != ((4 * i) ^ 0x5a5a5a5aU))
+				die("written access");
+			todo--;
+			if (left[i]-- > 0)
+				next[m++] = acc[i];
+		}
+		if (m && write(r.vmm, next, m * sizeof(next[0])) !=
+			 (ssize_t)(m * sizeof(next[0])))
+			die("write accesses");
+	}
+	w->ns = now_ns() - t0;
+	atomic_store(&r.stop, 1);
+	close(r.vmm);
+	pthread_join(bt, NULL);
+	close(r.be);
+	return NULL;
+}
+
+/* Requests per second of @nr_vcpus vcpus served by one thread. */
+static double run_written(unsigned int nr_vcpus, int n)
+{
+	struct written w = { nr_vcpus, n, 0 };
+	pthread_t t;
+
+	pthread_create(&t, NULL, written_hv, &w);
+	pthread_join(t, NULL);
+	return nr_vcpus * (double)n / (w.ns / 1e9);
 }
 
 static double bench_ioreq_rt(unsigned int regions)
@@ -670,6 +753,30 @@ static void doorbell_rows(bool polls, const unsigned int loaded[2])
 	    "us", db.median / nwrt.median, "of that round trip", "");
 }
 
+/* 1, 2, 4 and 8 vcpus served by one thread, against @base_rate. */
+static void written_rows(double base_rate)
+{
+	static const unsigned int batch[] = { 1, 2, 4, 8 };
+	struct stat3 s;
+	double v[64];
+	unsigned int i;
+	int j;
+
+	printf("%-34s\n", "  one hypervisor thread, accesses written:");
+	for (i = 0; i < sizeof(batch) / sizeof(batch[0]); i++) {
+		char key[32], what[64];
+
+		for (j = 0; j < repeats; j++)
+			v[j] = run_written(batch[i], iters / batch[i]);
+		s = summarize(v, repeats);
+		snprintf(key, sizeof(key), "written%u_rps", batch[i]);
+		snprintf(what, sizeof(what), "  %u vcpu%s", batch[i],
+			 batch[i] > 1 ? "s" : "");
+		row(key, what, us(s), "k/s", s.median / base_rate,
+		    "of 1/round trip", batch[i] == 8 ? "goal >= 4x" : "");
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static const unsigned int batch[] = { 1, 2, 4, 8 };
@@ -678,16 +785,17 @@ int main(int argc, char **argv)
 	const char *out = "ioreq-bench.txt";
 	double v[64], base_rate, r10 = 0;
 	unsigned int i, loaded[2];
-	bool polls;
+	bool polls, only_written = false;
 	int opt, j;
 
-	while ((opt = getopt(argc, argv, "n:r:o:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:r:o:w")) != -1) {
 		switch (opt) {
+		case 'w': only_written = true; break;
 		case 'n': iters = atoi(optarg); break;
 		case 'r': repeats = atoi(optarg); break;
 		case 'o': out = optarg; break;
 		default:
-			fprintf(stderr, "usage: %s [-n iterations] [-r repeats] [-o file]\n", argv[0]);
+			fprintf(stderr, "usage: %s [-n iterations] [-r repeats] [-o file] [-w: only the written rows]\n", argv[0]);
 			return 2;
 		}
 	}
@@ -704,6 +812,13 @@ int main(int argc, char **argv)
 	printf("%-34s %10s %-5s %-13s %s\n", "what", "median", "unit",
 	       "(spread)", "ratio");
 
+	if (only_written) {
+		/* For profiling: the written rows alone, against the round trip. */
+		rt = measure(rt_one);
+		written_rows(1e9 / rt.median);
+		fclose(kv);
+		return 0;
+	}
 	efd = measure(bench_eventfd);
 	sp = measure(bench_socketpair);
 	pi = measure(bench_pipe);
@@ -764,11 +879,12 @@ int main(int argc, char **argv)
 			v[j] = run_ioreq(batch[i], 1, iters / batch[i], NULL);
 		s = summarize(v, repeats);
 		snprintf(key, sizeof(key), "vcpus%u_rps", batch[i]);
-		snprintf(what, sizeof(what), "%u vcpu%s, one backend thread",
+		snprintf(what, sizeof(what), "%u vcpu thread%s",
 			 batch[i], batch[i] > 1 ? "s" : "");
 		row(key, what, us(s), "k/s", s.median / base_rate,
-		    "of 1/round trip", batch[i] == 8 ? "goal >= 4x" : "");
+		    "of 1/round trip", "");
 	}
+	written_rows(base_rate);
 	/* The same 8 vcpus with no polling, against that round trip. */
 	if (polls && set_polling(0, 0)) {
 		for (j = 0; j < repeats; j++)
