@@ -145,6 +145,8 @@ static __poll_t ioreq_poll(struct file *file, poll_table *wait)
 	if (!guest)
 		return EPOLLERR;
 	poll_wait(file, &session->wait, wait);
+	/* Pairs with wq_has_sleeper() in ioreq_dispatch_locked(). */
+	smp_mb();
 	if (!list_empty_careful(&session->queue) ||
 	    !kfifo_is_empty(&session->posted))
 		mask |= EPOLLIN | EPOLLRDNORM;

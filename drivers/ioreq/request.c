@@ -125,6 +125,56 @@ static bool ioreq_post_locked(struct ioreq_guest *guest,
 	return true;
 }
 
+static int ioreq_dispatch_locked(struct ioreq_guest *guest, u32 vcpu,
+				 u32 space, u32 op, u32 size, u64 addr,
+				 u64 data)
+	__must_hold(&guest->lock)
+{
+	struct ioreq_session *session;
+	struct ioreq_range *range;
+	struct ioreq_slot *slot;
+
+	lockdep_assert_held(&guest->lock);
+	if (vcpu >= guest->nr_vcpus || space >= IOREQ_NR_SPACES ||
+	    op > IOREQ_OP_WRITE || !ioreq_size_valid(size))
+		return -EINVAL;
+	slot = &guest->slots[array_index_nospec(vcpu, guest->nr_vcpus)];
+	if (guest->dead)
+		return -ENODEV;
+	if (slot->state != IOREQ_SLOT_IDLE)
+		return -EBUSY;
+	range = ioreq_range_find(guest, space, addr, size);
+	if (!range)
+		return IOREQ_UNCLAIMED;
+
+	if (op == IOREQ_OP_WRITE && !list_empty(&range->ioeventfds) &&
+	    ioreq_ioeventfd_signal(range, addr, size,
+				   data & ioreq_size_mask(size)))
+		return IOREQ_HANDLED;
+	if (op == IOREQ_OP_WRITE &&
+	    (range->flags & IOREQ_REGION_POSTED_WRITES) &&
+	    ioreq_post_locked(guest, range, vcpu, size, addr, data))
+		return IOREQ_HANDLED;
+
+	session = range->session;
+	slot->seq++;
+	slot->cmd.op = op;
+	slot->cmd.size = size;
+	slot->cmd.flags = 0;
+	slot->cmd.id = vcpu | (u32)slot->seq << IOREQ_ID_SEQ_SHIFT;
+	slot->cmd.user_data = range->user_data;
+	slot->cmd.offset = addr - range->start;
+	slot->cmd.data = op == IOREQ_OP_WRITE ? data & ioreq_size_mask(size) : 0;
+	slot->session = session;
+	slot->range = range;
+	slot->state = IOREQ_SLOT_QUEUED;
+	list_add_tail(&slot->node, &session->queue);
+	/* Under the lock: the session cannot be freed while it is queued on. */
+	if (wq_has_sleeper(&session->wait))
+		wake_up_interruptible_poll(&session->wait, EPOLLIN | EPOLLRDNORM);
+	return IOREQ_QUEUED;
+}
+
 /**
  * ioreq_dispatch() - hand a vcpu's access to the backend that claims it
  * @guest: the guest
@@ -150,65 +200,52 @@ static bool ioreq_post_locked(struct ioreq_guest *guest,
 int ioreq_dispatch(struct ioreq_guest *guest, u32 vcpu, u32 space, u32 op,
 		   u32 size, u64 addr, u64 data)
 {
-	struct ioreq_session *session;
-	struct ioreq_range *range;
-	struct ioreq_slot *slot;
 	unsigned long flags;
-	int ret = IOREQ_QUEUED;
-
-	if (vcpu >= guest->nr_vcpus || space >= IOREQ_NR_SPACES ||
-	    op > IOREQ_OP_WRITE || !ioreq_size_valid(size))
-		return -EINVAL;
-	slot = &guest->slots[array_index_nospec(vcpu, guest->nr_vcpus)];
+	int ret;
 
 	spin_lock_irqsave(&guest->lock, flags);
-	if (guest->dead) {
-		ret = -ENODEV;
-		goto out_unlock;
-	}
-	if (slot->state != IOREQ_SLOT_IDLE) {
-		ret = -EBUSY;
-		goto out_unlock;
-	}
-	range = ioreq_range_find(guest, space, addr, size);
-	if (!range) {
-		ret = IOREQ_UNCLAIMED;
-		goto out_unlock;
-	}
-
-	if (op == IOREQ_OP_WRITE && !list_empty(&range->ioeventfds) &&
-	    ioreq_ioeventfd_signal(range, addr, size,
-				   data & ioreq_size_mask(size))) {
-		ret = IOREQ_HANDLED;
-		goto out_unlock;
-	}
-	if (op == IOREQ_OP_WRITE &&
-	    (range->flags & IOREQ_REGION_POSTED_WRITES) &&
-	    ioreq_post_locked(guest, range, vcpu, size, addr, data)) {
-		ret = IOREQ_HANDLED;
-		goto out_unlock;
-	}
-
-	session = range->session;
-	slot->seq++;
-	slot->cmd.op = op;
-	slot->cmd.size = size;
-	slot->cmd.flags = 0;
-	slot->cmd.id = vcpu | (u32)slot->seq << IOREQ_ID_SEQ_SHIFT;
-	slot->cmd.user_data = range->user_data;
-	slot->cmd.offset = addr - range->start;
-	slot->cmd.data = op == IOREQ_OP_WRITE ? data & ioreq_size_mask(size) : 0;
-	slot->session = session;
-	slot->range = range;
-	slot->state = IOREQ_SLOT_QUEUED;
-	list_add_tail(&slot->node, &session->queue);
-	/* Under the lock: the session cannot be freed while it is queued on. */
-	wake_up_interruptible_poll(&session->wait, EPOLLIN | EPOLLRDNORM);
-out_unlock:
+	ret = ioreq_dispatch_locked(guest, vcpu, space, op, size, addr, data);
 	spin_unlock_irqrestore(&guest->lock, flags);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(ioreq_dispatch);
+
+/**
+ * ioreq_dispatch_many() - hand several vcpus' accesses over at once
+ * @guest: the guest
+ * @acc: the accesses, each of another vcpu; ->ret is set on return
+ * @n: entries in @acc
+ *
+ * Dispatches each access as ioreq_dispatch() does, in order, under one
+ * hold of the guest's lock: a backend reading meanwhile gets them
+ * together, in one read(), and a provider that has several at hand (a
+ * hypervisor thread serving several vcpus) pays for one lock.  Stops at
+ * the first access that fails: the ones after it are left untouched.
+ *
+ * Context: any; does not sleep or allocate.
+ * Return: how many accesses were dispatched, each ->ret an enum
+ * ioreq_dispatch_result; if fewer than @n, the next one's ->ret holds the
+ * error of ioreq_dispatch().
+ */
+unsigned int ioreq_dispatch_many(struct ioreq_guest *guest,
+				 struct ioreq_access *acc, unsigned int n)
+{
+	unsigned long flags;
+	unsigned int i;
+
+	spin_lock_irqsave(&guest->lock, flags);
+	for (i = 0; i < n; i++) {
+		acc[i].ret = ioreq_dispatch_locked(guest, acc[i].vcpu,
+						   acc[i].space, acc[i].op,
+						   acc[i].size, acc[i].addr,
+						   acc[i].data);
+		if (acc[i].ret < 0)
+			break;
+	}
+	spin_unlock_irqrestore(&guest->lock, flags);
+	return i;
+}
+EXPORT_SYMBOL_GPL(ioreq_dispatch_many);
 
 /**
  * ioreq_dispatch_posted() - hand a write the hypervisor posted to a backend

@@ -137,6 +137,29 @@ enum ioreq_dispatch_result {
 
 int ioreq_dispatch(struct ioreq_guest *guest, u32 vcpu, u32 space, u32 op,
 		   u32 size, u64 addr, u64 data);
+
+/**
+ * struct ioreq_access - one access for ioreq_dispatch_many()
+ * @vcpu: the accessing vcpu
+ * @space: IOREQ_SPACE_*
+ * @op: IOREQ_OP_READ or IOREQ_OP_WRITE
+ * @size: 1, 2, 4 or 8
+ * @addr: guest address or port
+ * @data: the value of a write
+ * @ret: out: what ioreq_dispatch() would have returned
+ */
+struct ioreq_access {
+	u32 vcpu;
+	u32 space;
+	u32 op;
+	u32 size;
+	u64 addr;
+	u64 data;
+	int ret;
+};
+
+unsigned int ioreq_dispatch_many(struct ioreq_guest *guest,
+				 struct ioreq_access *acc, unsigned int n);
 int ioreq_dispatch_posted(struct ioreq_guest *guest, u32 space, u32 size,
 			  u64 addr, u64 data);
 

@@ -1087,6 +1087,85 @@ TEST_F(dev, written_guest_closed)
 	ASSERT_ERRNO(ENODEV, __ioreq_write_cmds(self->e.be, &c, 1));
 }
 
+/*
+ * More accesses than the kernel takes at once (8), both ways, and buffers
+ * that fault part way: the records before the fault are started, the
+ * events before it returned, and nothing after it is lost.
+ */
+TEST(written_many_and_faults)
+{
+	enum { N = 20 };
+	const long pg = sysconf(_SC_PAGESIZE);
+	struct ioreq_vmm_access a[N], *edge;
+	struct ioreq_vmm_event ev[N], *evedge;
+	struct ioreq_cmd c[N];
+	struct ioreq_env e;
+	unsigned int i, got;
+	bool seen[N] = { false };
+	__u8 *two;
+	__u32 id;
+	int n;
+
+	ioreq_env_setup(&e, &ioreq_hv_vmm, N);
+	ioreq_claim(e.be, IOREQ_SPACE_MMIO, MMIO_BASE, MMIO_LEN, 1, &id);
+	for (i = 0; i < N; i++)
+		ioreq_access_init(&a[i], i, IOREQ_SPACE_MMIO, IOREQ_OP_READ, 4,
+				  MMIO_BASE + 4 * i, 0, 0);
+	ASSERT_SUBMIT(e.hv.fd, a, N);
+	ASSERT_RET(N, ioreq_read_n(e.be, c, N, IOREQ_WAIT_MS));
+	for (i = 0; i < N; i++)
+		c[i].data = c[i].offset * 3;
+	ASSERT_RET((long)(N * IOREQ_REC), __ioreq_write_cmds(e.be, c, N));
+	for (got = 0; got < N; got += n) {
+		ASSERT_EQ(POLLIN, ioreq_poll(e.hv.fd, POLLIN, IOREQ_WAIT_MS));
+		n = read(e.hv.fd, ev, sizeof(ev));
+		ASSERT_LT(0, n);
+		ASSERT_EQ(0, n % (int)sizeof(ev[0]));
+		n /= sizeof(ev[0]);
+		for (i = 0; i < (unsigned int)n; i++) {
+			ASSERT_EQ((__u32)IOREQ_VMM_EVENT_DONE, ev[i].type);
+			ASSERT_GT(N, ev[i].done.vcpu);
+			ASSERT_FALSE(seen[ev[i].done.vcpu]);
+			seen[ev[i].done.vcpu] = true;
+			ASSERT_EQ(IOREQ_VMM_STATUS_DONE, ev[i].done.status);
+			ASSERT_EQ(ev[i].done.vcpu * 4ULL * 3, ev[i].done.data);
+		}
+	}
+	ASSERT_EQ(N, got);
+
+	/* Three records, the third across the end of the mapping. */
+	two = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, two);
+	ASSERT_EQ(0, munmap(two + pg, pg));
+	edge = (struct ioreq_vmm_access *)(two + pg - 2 * sizeof(*a) - 8);
+	memcpy(edge, a, 2 * sizeof(*edge));
+	memcpy(edge + 2, &a[2], 8);	/* what fits of the third */
+	ASSERT_EQ((ssize_t)(2 * sizeof(*a)),
+		  write(e.hv.fd, edge, 3 * sizeof(*edge)));
+	ASSERT_RET(2, ioreq_read_n(e.be, c, 2, IOREQ_WAIT_MS));
+	ioreq_expect_none(e.be);
+	/* The third's vcpu was never taken. */
+	ASSERT_SUBMIT(e.hv.fd, &a[2], 1);
+	ASSERT_RET(1, ioreq_read_n(e.be, c + 2, 1, IOREQ_WAIT_MS));
+	ASSERT_RET((long)(3 * IOREQ_REC), __ioreq_write_cmds(e.be, c, 3));
+
+	/* Three ends, room for two before the fault: the third stays. */
+	evedge = (struct ioreq_vmm_event *)(two + pg) - 2;
+	for (got = 0; got < 2;) {
+		ASSERT_EQ(POLLIN, ioreq_poll(e.hv.fd, POLLIN, IOREQ_WAIT_MS));
+		n = read(e.hv.fd, evedge + got, (3 - got) * sizeof(*ev));
+		ASSERT_LT(0, n) TH_LOG("read: %s", strerror(errno));
+		got += n / sizeof(*ev);
+	}
+	ASSERT_EQ(2U, got);
+	ASSERT_EQ(POLLIN, ioreq_poll(e.hv.fd, POLLIN, IOREQ_WAIT_MS));
+	ASSERT_EQ((long)sizeof(ev[0]), read(e.hv.fd, ev, sizeof(ev)));
+	ASSERT_EQ((__u32)IOREQ_VMM_EVENT_DONE, ev[0].type);
+	ASSERT_EQ(0, munmap(two, pg));
+	ioreq_env_teardown(&e);
+}
+
 int main(int argc, char **argv)
 {
 	ioreq_require_backend();

@@ -164,7 +164,8 @@ static void vmm_end_async(struct vmm_guest *vg, struct vmm_vcpu *v, u64 data,
 	v->acc.data = data;
 	list_add_tail(&v->ended_node, &vg->ended);
 	spin_unlock_irqrestore(&vg->events_lock, flags);
-	wake_up_interruptible_poll(&vg->events_wait, EPOLLIN | EPOLLRDNORM);
+	if (wq_has_sleeper(&vg->events_wait))
+		wake_up_interruptible_poll(&vg->events_wait, EPOLLIN | EPOLLRDNORM);
 }
 
 static void vmm_complete(struct ioreq_guest *guest, u32 vcpu, u64 data,
@@ -595,9 +596,13 @@ out_idle:
 	return ret;
 }
 
-/* Start the access of a written record; its end is queued for read(). */
-static int vmm_access_async(struct vmm_guest *vg,
-			    const struct ioreq_vmm_access *arg)
+/*
+ * Claim the vcpu of a written record and fill @acc for dispatching it;
+ * its end is queued for read() from then on.
+ */
+static int vmm_async_begin(struct vmm_guest *vg,
+			   const struct ioreq_vmm_access *arg,
+			   struct ioreq_access *acc)
 {
 	struct vmm_vcpu *v;
 	int ret;
@@ -618,43 +623,88 @@ static int vmm_access_async(struct vmm_guest *vg,
 	};
 	v->async = true;
 	atomic_inc(&vg->nr_async);
-
-	ret = ioreq_dispatch(vg->guest, v->acc.vcpu, arg->space, arg->op,
-			     arg->len, arg->addr, arg->data);
-	if (ret < 0) {
-		v->async = false;
-		atomic_dec(&vg->nr_async);
-		clear_bit_unlock(VMM_VCPU_BUSY, &v->busy);
-		return ret;
-	}
-	if (ret == IOREQ_HANDLED)
-		vmm_end_async(vg, v, arg->data, IOREQ_VMM_STATUS_DONE);
-	else if (ret == IOREQ_UNCLAIMED)
-		vmm_end_async(vg, v, arg->op == IOREQ_OP_READ ?
-				     vmm_ones(arg->len) : arg->data,
-			      IOREQ_VMM_STATUS_UNCLAIMED);
+	*acc = (struct ioreq_access) {
+		.vcpu = ret,
+		.space = arg->space,
+		.op = arg->op,
+		.size = arg->len,
+		.addr = arg->addr,
+		.data = arg->data,
+	};
 	return 0;
 }
 
+/* A written access that was not dispatched: free its vcpu again. */
+static void vmm_async_undo(struct vmm_guest *vg, u32 vcpu)
+{
+	struct vmm_vcpu *v = &vg->vcpus[vcpu];
+
+	v->async = false;
+	atomic_dec(&vg->nr_async);
+	clear_bit_unlock(VMM_VCPU_BUSY, &v->busy);
+}
+
+/* A written access was dispatched: end it now if no backend will. */
+static void vmm_async_started(struct vmm_guest *vg,
+			      const struct ioreq_access *acc)
+{
+	struct vmm_vcpu *v = &vg->vcpus[acc->vcpu];
+
+	if (acc->ret == IOREQ_HANDLED)
+		vmm_end_async(vg, v, acc->data, IOREQ_VMM_STATUS_DONE);
+	else if (acc->ret == IOREQ_UNCLAIMED)
+		vmm_end_async(vg, v, acc->op == IOREQ_OP_READ ?
+				     vmm_ones(acc->size) : acc->data,
+			      IOREQ_VMM_STATUS_UNCLAIMED);
+}
+
+#define VMM_WRITE_BATCH 8	/* records a write() hands over at once */
+
+/*
+ * Start the written accesses, VMM_WRITE_BATCH at a time: each batch goes
+ * to the core in one ioreq_dispatch_many(), so that a backend reads it
+ * whole.  Stops at the first record refused.
+ */
 static ssize_t vmm_write(struct file *file, const char __user *buf,
 			 size_t count, loff_t *ppos)
 {
 	struct vmm_guest *vg = vmm_file_guest(file);
-	struct ioreq_vmm_access acc;
-	size_t done;
+	struct ioreq_vmm_access rec[VMM_WRITE_BATCH];
+	struct ioreq_access acc[VMM_WRITE_BATCH];
+	unsigned int m, k, i, started;
+	size_t done = 0;
+	unsigned long left;
 	int ret = 0;
 
 	if (!vg)
 		return -ENXIO;
-	if (!count || count % sizeof(acc))
+	if (!count || count % sizeof(rec[0]))
 		return -EINVAL;
-	for (done = 0; done < count; done += sizeof(acc)) {
-		if (copy_from_user(&acc, buf + done, sizeof(acc))) {
-			ret = -EFAULT;
-			break;
+	while (done < count) {
+		m = min_t(size_t, (count - done) / sizeof(rec[0]),
+			  VMM_WRITE_BATCH);
+		left = copy_from_user(rec, buf + done, m * sizeof(rec[0]));
+		k = m - DIV_ROUND_UP(left, sizeof(rec[0]));
+		/* Each error below is of an earlier record than the last. */
+		ret = left ? -EFAULT : 0;
+		for (i = 0; i < k; i++) {
+			int err = vmm_async_begin(vg, &rec[i], &acc[i]);
+
+			if (err) {
+				ret = err;
+				break;
+			}
 		}
-		ret = vmm_access_async(vg, &acc);
-		if (ret)
+		started = ioreq_dispatch_many(vg->guest, acc, i);
+		for (k = 0; k < started; k++)
+			vmm_async_started(vg, &acc[k]);
+		if (started < i) {
+			ret = acc[started].ret;
+			for (k = started; k < i; k++)
+				vmm_async_undo(vg, acc[k].vcpu);
+		}
+		done += started * sizeof(rec[0]);
+		if (started < m)
 			break;
 	}
 	return done ?: ret;
@@ -744,49 +794,75 @@ static int vmm_read_wait(struct vmm_guest *vg)
 	return ret;
 }
 
+#define VMM_READ_BATCH 8	/* events a read() takes per hold of the lock */
+
 /*
- * Take the next event, an ended written access first, whose vcpu is
- * returned: it stays busy until read() has handed the event over.
+ * Take up to @max events, the ends of written accesses first, oldest
+ * first; @ends[i] is the vcpu of an end (it stays busy until read() has
+ * handed the end over), NULL for an interrupt.  Return: events taken.
  */
-static struct vmm_vcpu *vmm_read_next(struct vmm_guest *vg,
-				      struct ioreq_vmm_event *ev, bool *got)
+static unsigned int vmm_read_take(struct vmm_guest *vg,
+				  struct ioreq_vmm_event *ev,
+				  struct vmm_vcpu **ends, unsigned int max)
 {
 	struct vmm_vcpu *v;
 	unsigned long flags;
+	unsigned int n = 0;
 
-	memset(ev, 0, sizeof(*ev));
+	memset(ev, 0, max * sizeof(*ev));
 	spin_lock_irqsave(&vg->events_lock, flags);
-	v = list_first_entry_or_null(&vg->ended, struct vmm_vcpu, ended_node);
-	if (v) {
+	while (n < max) {
+		v = list_first_entry_or_null(&vg->ended, struct vmm_vcpu,
+					     ended_node);
+		if (!v)
+			break;
 		list_del_init(&v->ended_node);
-		ev->type = IOREQ_VMM_EVENT_DONE;
-		ev->done = v->acc;
-		*got = true;
-	} else {
-		*got = kfifo_get(&vg->events, ev);
+		ev[n].type = IOREQ_VMM_EVENT_DONE;
+		ev[n].done = v->acc;
+		ends[n++] = v;
+	}
+	while (n < max && kfifo_get(&vg->events, &ev[n]))
+		ends[n++] = NULL;
+	spin_unlock_irqrestore(&vg->events_lock, flags);
+	return n;
+}
+
+/* Events taken but not copied: ends go back first, interrupts are lost. */
+static void vmm_read_untake(struct vmm_guest *vg, struct vmm_vcpu **ends,
+			    unsigned int n)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&vg->events_lock, flags);
+	while (n--) {
+		if (ends[n])
+			list_add(&ends[n]->ended_node, &vg->ended);
+		else
+			vg->lost++;
 	}
 	spin_unlock_irqrestore(&vg->events_lock, flags);
-	return v;
 }
 
 static ssize_t vmm_read(struct file *file, char __user *buf, size_t count,
 			loff_t *ppos)
 {
 	struct vmm_guest *vg = vmm_file_guest(file);
-	struct ioreq_vmm_event ev;
-	unsigned long flags;
-	struct vmm_vcpu *v;
+	struct ioreq_vmm_event ev[VMM_READ_BATCH];
+	struct vmm_vcpu *ends[VMM_READ_BATCH];
+	unsigned int i, m, n, copied;
+	unsigned long left;
 	size_t done = 0;
-	bool got;
 	int ret;
 
 	if (!vg)
 		return -ENXIO;
-	if (!count || count % sizeof(ev))
+	if (!count || count % sizeof(ev[0]))
 		return -EINVAL;
 	while (done < count) {
-		v = vmm_read_next(vg, &ev, &got);
-		if (!got) {
+		m = min_t(size_t, (count - done) / sizeof(ev[0]),
+			  VMM_READ_BATCH);
+		n = vmm_read_take(vg, ev, ends, m);
+		if (!n) {
 			if (done)
 				break;
 			if (file->f_flags & O_NONBLOCK)
@@ -796,22 +872,23 @@ static ssize_t vmm_read(struct file *file, char __user *buf, size_t count,
 				return ret;
 			continue;
 		}
-		if (copy_to_user(buf + done, &ev, sizeof(ev))) {
-			spin_lock_irqsave(&vg->events_lock, flags);
-			if (v)	/* the end stays queued, first */
-				list_add(&v->ended_node, &vg->ended);
-			else	/* the event is lost to a bad buffer: say so */
-				vg->lost++;
-			spin_unlock_irqrestore(&vg->events_lock, flags);
+		left = copy_to_user(buf + done, ev, n * sizeof(ev[0]));
+		copied = n - DIV_ROUND_UP(left, sizeof(ev[0]));
+		for (i = 0; i < copied; i++) {
+			if (!ends[i])
+				continue;
+			/* The vcpu is free for its next access. */
+			ends[i]->async = false;
+			atomic_dec(&vg->nr_async);
+			clear_bit_unlock(VMM_VCPU_BUSY, &ends[i]->busy);
+		}
+		done += copied * sizeof(ev[0]);
+		if (left) {
+			vmm_read_untake(vg, ends + copied, n - copied);
 			return done ?: -EFAULT;
 		}
-		if (v) {
-			/* The vcpu is free for its next access. */
-			v->async = false;
-			atomic_dec(&vg->nr_async);
-			clear_bit_unlock(VMM_VCPU_BUSY, &v->busy);
-		}
-		done += sizeof(ev);
+		if (n < m)
+			break;
 	}
 	return done;
 }
@@ -823,6 +900,8 @@ static __poll_t vmm_poll(struct file *file, poll_table *wait)
 	if (!vg)
 		return EPOLLERR;
 	poll_wait(file, &vg->events_wait, wait);
+	/* Pairs with wq_has_sleeper() in vmm_end_async(). */
+	smp_mb();
 	return vmm_events_ready(vg) ? EPOLLIN | EPOLLRDNORM : 0;
 }
 
