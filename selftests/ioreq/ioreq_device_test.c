@@ -826,6 +826,15 @@ static ssize_t hv_submit(int hvfd, const struct ioreq_vmm_access *a,
 	ASSERT_EQ(0U, (_ev)->lost);					\
 } while (0)
 
+/* ... and carry the access it ended, with @data. */
+#define ASSERT_ENDED_AS(_ev, _space, _op, _len, _addr, _data) do {	\
+	ASSERT_EQ((__u8)(_space), (_ev)->done.space);			\
+	ASSERT_EQ((__u8)(_op), (_ev)->done.op);				\
+	ASSERT_EQ((__u8)(_len), (_ev)->done.len);			\
+	ASSERT_EQ((__u64)(_addr), (_ev)->done.addr);			\
+	ASSERT_EQ((__u64)(_data), (_ev)->done.data);			\
+} while (0)
+
 TEST_F(dev, written_accesses)
 {
 	struct ioreq_vmm_access a[2];
@@ -863,18 +872,12 @@ TEST_F(dev, written_accesses)
 	}
 	ioreq_respond(self->e.be, &c[0]);
 	ASSERT_ENDED(self->e.hv.fd, &ev, 1, IOREQ_VMM_STATUS_DONE);
-	ASSERT_EQ((__u8)IOREQ_SPACE_PIO, ev.done.space);
-	ASSERT_EQ((__u8)IOREQ_OP_WRITE, ev.done.op);
-	ASSERT_EQ(2, ev.done.len);
-	ASSERT_EQ(PIO_BASE + 2, ev.done.addr);
-	ASSERT_EQ(0xabcd1234ULL, ev.done.data);
+	ASSERT_ENDED_AS(&ev, IOREQ_SPACE_PIO, IOREQ_OP_WRITE, 2, PIO_BASE + 2,
+			0xabcd1234ULL);
 	ioreq_respond(self->e.be, &c[1]);
 	ASSERT_ENDED(self->e.hv.fd, &ev, 0, IOREQ_VMM_STATUS_DONE);
-	ASSERT_EQ((__u8)IOREQ_SPACE_MMIO, ev.done.space);
-	ASSERT_EQ((__u8)IOREQ_OP_READ, ev.done.op);
-	ASSERT_EQ(4, ev.done.len);
-	ASSERT_EQ(MMIO_BASE + 0x10, ev.done.addr);
-	ASSERT_EQ(0x55667788ULL, ev.done.data);
+	ASSERT_ENDED_AS(&ev, IOREQ_SPACE_MMIO, IOREQ_OP_READ, 4,
+			MMIO_BASE + 0x10, 0x55667788ULL);
 	ASSERT_NO_EVENT(self->e.hv.fd);
 }
 
