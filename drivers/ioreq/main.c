@@ -20,6 +20,23 @@
 #include "ioreq_drv.h"
 
 /*
+ * The uapi's layouts are ABI: the same on 32- and 64-bit userspace (every
+ * u64 is __aligned_u64), and a record's size is what read() and write()
+ * count in.
+ */
+static_assert(sizeof(struct ioreq_info) == 40);
+static_assert(sizeof(struct ioreq_attach) == 40);
+static_assert(sizeof(struct ioreq_region) == 48);
+static_assert(sizeof(struct ioreq_release) == 16);
+static_assert(sizeof(struct ioreq_cmd) == 32);
+static_assert(offsetof(struct ioreq_cmd, data) == 24);
+static_assert(sizeof(struct ioreq_irq) == 32);
+static_assert(sizeof(struct ioreq_inject) == 48);
+static_assert(sizeof(struct ioreq_irqfd) == 48);
+static_assert(sizeof(struct ioreq_ioeventfd) == 40);
+static_assert(sizeof(struct ioreq_guest_rw) == 32);
+
+/*
  * Sessions and regions have caches of their own so that tests can count
  * them in /sys/kernel/slab, and a leak shows when the module unloads.
  */

@@ -35,6 +35,14 @@
 #include <linux/ioreq_provider.h>
 #include <linux/ioreq_vmm.h>
 
+/* ABI: a write() record, a read() event, as on 32-bit userspace too. */
+static_assert(sizeof(struct ioreq_vmm_create) == 24);
+static_assert(sizeof(struct ioreq_vmm_access) == 40);
+static_assert(sizeof(struct ioreq_vmm_memory) == 40);
+static_assert(sizeof(struct ioreq_vmm_done) == 24);
+static_assert(sizeof(struct ioreq_vmm_event) == 48);
+static_assert(offsetof(struct ioreq_vmm_event, done) == 16);
+
 static unsigned int max_vcpus = 64;
 module_param(max_vcpus, uint, 0444);
 MODULE_PARM_DESC(max_vcpus, "Most vcpus a guest may have (default 64, at most 4096)");
