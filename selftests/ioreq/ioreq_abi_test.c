@@ -409,7 +409,7 @@ TEST_F(session, unknown_ioctl)
 	union { struct ioreq_info info; __u8 b[256]; } buf;
 	int i;
 	const unsigned long bad[] = {
-		_IO(IOREQ_MAGIC, IOREQ_CMD_WRITE_GUEST + 1),
+		_IO(IOREQ_MAGIC, IOREQ_CMD_SERVE + 1),
 		_IO(IOREQ_MAGIC, 0x3f),
 		_IO(IOREQ_MAGIC, IOREQ_VMM_CMD_CREATE_GUEST),
 		_IO(IOREQ_MAGIC, IOREQ_VMM_CMD_ACCESS),
@@ -938,6 +938,141 @@ TEST_F(backend, write_stale)
 	ASSERT_RET(IOREQ_REC, __ioreq_write_cmds(self->e.be, batch, 2));
 	ASSERT_VCPU_RESULT(&v1, IOREQ_VMM_STATUS_DONE, 0xc1);
 	ASSERT_ERRNO(ENOENT, __ioreq_write_cmds(self->e.be, &c1, 1));
+}
+
+/* IOREQ_SERVE: @na answers from @ans, room for @max records at @rec. */
+static int __serve(int fd, struct ioreq_serve *sv, struct ioreq_cmd *ans,
+		   __u32 na, struct ioreq_cmd *rec, __u32 max)
+{
+	memset(sv, 0xa5, sizeof(*sv));	/* the counts must be written */
+	sv->size = sizeof(*sv);
+	sv->flags = 0;
+	sv->answers = (__u64)(uintptr_t)ans;
+	sv->nr_answers = na;
+	sv->records = (__u64)(uintptr_t)rec;
+	sv->max_records = max;
+	return __ioreq_ioctl(fd, IOREQ_SERVE, sv);
+}
+
+TEST_F(backend, serve_answers_then_reads)
+{
+	struct ioreq_vcpu v[2];
+	struct ioreq_serve sv;
+	struct ioreq_cmd c[4];
+
+	/* Only read: the first record. */
+	ioreq_vcpu_run(&v[0], &self->e.hv, 0, IOREQ_SPACE_MMIO, IOREQ_OP_READ,
+		       4, MMIO_BASE + 0x10, 0, 0);
+	ASSERT_EQ(POLLIN, ioreq_poll(self->e.be, POLLIN, IOREQ_WAIT_MS) &
+			  POLLIN);
+	ASSERT_ERRNO(0, __serve(self->e.be, &sv, NULL, 0, c, 4));
+	ASSERT_EQ(0U, sv.answered);
+	ASSERT_EQ(1U, sv.nr_records);
+	ASSERT_CMD_MATCHES(&c[0], IOREQ_OP_READ, 4, 0, MMIO_UD, 0x10, 0);
+	/* Answer it and read the next one in the same call. */
+	ioreq_vcpu_run(&v[1], &self->e.hv, 1, IOREQ_SPACE_MMIO, IOREQ_OP_READ,
+		       4, MMIO_BASE + 0x20, 0, 0);
+	c[0].data = 0x1234;
+	ASSERT_ERRNO(0, __serve(self->e.be, &sv, c, 1, c + 1, 3));
+	ASSERT_EQ(1U, sv.answered);
+	ASSERT_EQ(1U, sv.nr_records);
+	ASSERT_CMD_MATCHES(&c[1], IOREQ_OP_READ, 4, 1, MMIO_UD, 0x20, 0);
+	ASSERT_VCPU_RESULT(&v[0], IOREQ_VMM_STATUS_DONE, 0x1234);
+	/* Only answer. */
+	c[1].data = 0x5678;
+	ASSERT_ERRNO(0, __serve(self->e.be, &sv, c + 1, 1, NULL, 0));
+	ASSERT_EQ(1U, sv.answered);
+	ASSERT_EQ(0U, sv.nr_records);
+	ASSERT_VCPU_RESULT(&v[1], IOREQ_VMM_STATUS_DONE, 0x5678);
+	ioreq_expect_none(self->e.be);
+}
+
+TEST_F(backend, serve_bad)
+{
+	struct ioreq_vcpu v, v2;
+	struct ioreq_serve sv;
+	struct ioreq_cmd c, bad, rec[4];
+	struct guard g;
+	int raw;
+
+	ASSERT_ERRNO(0, guard_map(&g));
+	ioreq_vcpu_run(&v, &self->e.hv, 2, IOREQ_SPACE_MMIO, IOREQ_OP_READ, 4,
+		       MMIO_BASE + 8, 0, 0);
+	ASSERT_EQ(POLLIN, ioreq_poll(self->e.be, POLLIN, IOREQ_WAIT_MS) &
+			  POLLIN);
+	/* Refused before anything happens: the record stays queued. */
+	ASSERT_ERRNO(EINVAL, __serve(self->e.be, &sv, NULL, 0, NULL, 0));
+	ASSERT_EQ(0U, sv.answered);
+	ASSERT_EQ(0U, sv.nr_records);
+	ASSERT_ERRNO_MSG(EINVAL, __serve(self->e.be, &sv, rec, 5, rec, 4),
+			 "more answers than vcpus");
+	sv.flags = 1;
+	ASSERT_ERRNO(EINVAL, __ioreq_ioctl(self->e.be, IOREQ_SERVE, &sv));
+	sv.flags = 0;
+	sv.size = offsetofend(struct ioreq_serve, nr_records) - 4;
+	ASSERT_ERRNO(EINVAL, __ioreq_ioctl(self->e.be, IOREQ_SERVE, &sv));
+	ASSERT_ERRNO(EFAULT, __ioreq_ioctl(self->e.be, IOREQ_SERVE, g.none));
+	/* Bad answers fail the call and read nothing. */
+	ASSERT_ERRNO(EFAULT, __serve(self->e.be, &sv,
+				     (struct ioreq_cmd *)g.none, 1, rec, 4));
+	ASSERT_EQ(0U, sv.nr_records);
+	memset(&bad, 0, sizeof(bad));
+	bad.op = 7;
+	ASSERT_ERRNO(EINVAL, __serve(self->e.be, &sv, &bad, 1, rec, 4));
+	ASSERT_EQ(0U, sv.nr_records);
+	bad.op = IOREQ_OP_READ;
+	bad.size = 4;
+	ASSERT_ERRNO_MSG(ENOENT, __serve(self->e.be, &sv, &bad, 1, rec, 4),
+			 "a stale first answer");
+	ASSERT_EQ(0U, sv.nr_records);
+	/* A read that faults keeps the record. */
+	ASSERT_ERRNO(EFAULT, __serve(self->e.be, &sv, NULL, 0,
+				     (struct ioreq_cmd *)g.none, 4));
+	ASSERT_EQ(0U, sv.nr_records);
+	ASSERT_ERRNO(0, __serve(self->e.be, &sv, NULL, 0, &c, 1));
+	ASSERT_EQ(1U, sv.nr_records);
+	ASSERT_CMD_MATCHES(&c, IOREQ_OP_READ, 4, 2, MMIO_UD, 8, 0);
+	/* Answered, then a read that faults: the answer counts. */
+	ioreq_vcpu_run(&v2, &self->e.hv, 3, IOREQ_SPACE_MMIO, IOREQ_OP_READ,
+		       4, MMIO_BASE + 12, 0, 0);
+	ASSERT_EQ(POLLIN, ioreq_poll(self->e.be, POLLIN, IOREQ_WAIT_MS) &
+			  POLLIN);
+	c.data = 0x77;
+	ASSERT_ERRNO(EFAULT, __serve(self->e.be, &sv, &c, 1,
+				     (struct ioreq_cmd *)g.none, 4));
+	ASSERT_EQ(1U, sv.answered);
+	ASSERT_EQ(0U, sv.nr_records);
+	ASSERT_VCPU_RESULT(&v, IOREQ_VMM_STATUS_DONE, 0x77);
+	/* ... and the record it could not copy is still there. */
+	ioreq_expect_cmd(self->e.be, &c);
+	ASSERT_CMD_MATCHES(&c, IOREQ_OP_READ, 4, 3, MMIO_UD, 12, 0);
+	ioreq_respond(self->e.be, &c);
+	ASSERT_VCPU_STATUS(&v2, IOREQ_VMM_STATUS_DONE);
+	/* A session not attached. */
+	raw = ioreq_backend_open();
+	ASSERT_LE(0, raw);
+	ASSERT_ERRNO(ENOTCONN, __serve(raw, &sv, NULL, 0, rec, 4));
+	close(raw);
+}
+
+TEST_F(backend, serve_nonblock_keeps_answers)
+{
+	struct ioreq_vcpu v;
+	struct ioreq_serve sv;
+	struct ioreq_cmd c, rec[4];
+	int fl = fcntl(self->e.be, F_GETFL);
+
+	PENDING_READ(&v, 3, 0x30, &c);
+	c.data = 0x99;
+	ASSERT_EQ(0, fcntl(self->e.be, F_SETFL, fl | O_NONBLOCK));
+	/* Nothing to read after the answer: EAGAIN, the answer counted. */
+	ASSERT_ERRNO(EAGAIN, __serve(self->e.be, &sv, &c, 1, rec, 4));
+	ASSERT_EQ(1U, sv.answered);
+	ASSERT_EQ(0U, sv.nr_records);
+	ASSERT_VCPU_RESULT(&v, IOREQ_VMM_STATUS_DONE, 0x99);
+	/* Answering it again: stale, so nothing read, whatever is queued. */
+	ASSERT_ERRNO(ENOENT, __serve(self->e.be, &sv, &c, 1, rec, 4));
+	ASSERT_EQ(0, fcntl(self->e.be, F_SETFL, fl));
 }
 
 TEST_F(backend, unknown_ioctl_attached)
