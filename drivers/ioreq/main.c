@@ -35,7 +35,6 @@ static_assert(sizeof(struct ioreq_inject) == 48);
 static_assert(sizeof(struct ioreq_irqfd) == 48);
 static_assert(sizeof(struct ioreq_ioeventfd) == 40);
 static_assert(sizeof(struct ioreq_guest_rw) == 32);
-static_assert(sizeof(struct ioreq_serve) == 40);
 
 /*
  * Sessions and regions have caches of their own so that tests can count
@@ -299,44 +298,6 @@ static void ioreq_claim_undo(struct ioreq_session *session, void *karg)
 	mutex_unlock(&session->lock);
 }
 
-/*
- * IOREQ_SERVE: write() of the answers, then read() of the next records.
- * An error of the answers stops the call before the read; the counts
- * are written back whenever the answers were taken (copy_out_errors).
- */
-static int ioreq_serve(struct file *file, struct ioreq_session *session,
-		       void *karg)
-{
-	struct ioreq_guest *guest = ioreq_session_guest(session);
-	struct ioreq_serve *arg = karg;
-	u32 nr_vcpus = ioreq_guest_nr_vcpus(guest);
-	ssize_t n;
-
-	arg->answered = 0;
-	arg->nr_records = 0;
-	if (arg->flags || (!arg->nr_answers && !arg->max_records) ||
-	    arg->nr_answers > nr_vcpus)
-		return -EINVAL;
-	if (arg->nr_answers) {
-		n = ioreq_session_write(session, u64_to_user_ptr(arg->answers),
-					arg->nr_answers *
-					sizeof(struct ioreq_cmd));
-		if (n < 0)
-			return n;
-		arg->answered = n / sizeof(struct ioreq_cmd);
-	}
-	if (!arg->max_records)
-		return 0;
-	n = ioreq_session_read(session, u64_to_user_ptr(arg->records),
-			       min(arg->max_records, nr_vcpus) *
-			       sizeof(struct ioreq_cmd),
-			       file->f_flags & O_NONBLOCK);
-	if (n < 0)
-		return n;
-	arg->nr_records = n / sizeof(struct ioreq_cmd);
-	return 0;
-}
-
 union ioreq_ioctl_buf {
 	struct ioreq_info info;
 	struct ioreq_attach attach;
@@ -346,7 +307,6 @@ union ioreq_ioctl_buf {
 	struct ioreq_irqfd irqfd;
 	struct ioreq_ioeventfd ioeventfd;
 	struct ioreq_guest_rw guest_rw;
-	struct ioreq_serve serve;
 };
 
 /**
@@ -357,9 +317,7 @@ union ioreq_ioctl_buf {
  * @undo: reverts @fn if its answer cannot be copied out, or NULL.  Without
  *	one (IOREQ_ATTACH), a copy-out that fails because userspace unmapped
  *	the struct meanwhile returns -EFAULT with the work done.
- * @fn_file: a handler that needs the file (its O_NONBLOCK), instead of @fn
  * @copy_out: the struct has output members
- * @copy_out_errors: they are copied out when @fn fails, too
  * @attached: the session must be attached (else ENOTCONN)
  */
 struct ioreq_ioctl_op {
@@ -367,10 +325,7 @@ struct ioreq_ioctl_op {
 	unsigned int min_size;
 	int (*fn)(struct ioreq_session *session, void *karg);
 	void (*undo)(struct ioreq_session *session, void *karg);
-	int (*fn_file)(struct file *file, struct ioreq_session *session,
-		       void *karg);
 	bool copy_out;
-	bool copy_out_errors;
 	bool attached;
 };
 
@@ -429,14 +384,6 @@ static const struct ioreq_ioctl_op ioreq_ioctl_ops[] = {
 		.fn = ioreq_write_guest,
 		.attached = true,
 	},
-	[IOREQ_CMD_SERVE] = {
-		.size = sizeof(struct ioreq_serve),
-		.min_size = offsetofend(struct ioreq_serve, nr_records),
-		.fn_file = ioreq_serve,
-		.copy_out = true,
-		.copy_out_errors = true,
-		.attached = true,
-	},
 };
 
 static long ioreq_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
@@ -452,7 +399,7 @@ static long ioreq_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	if (cmd != _IO(IOREQ_MAGIC, nr) || nr >= ARRAY_SIZE(ioreq_ioctl_ops))
 		return -ENOTTY;
 	op = &ioreq_ioctl_ops[array_index_nospec(nr, ARRAY_SIZE(ioreq_ioctl_ops))];
-	if (!op->fn && !op->fn_file)
+	if (!op->fn)
 		return -ENOTTY;
 
 	if (get_user(usize, (u32 __user *)uarg))
@@ -472,16 +419,15 @@ static long ioreq_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	if (op->attached && !ioreq_session_guest(session))
 		return -ENOTCONN;
 
-	ret = op->fn_file ? op->fn_file(file, session, &buf) :
-			    op->fn(session, &buf);
-	if (!op->copy_out || (ret && !op->copy_out_errors))
+	ret = op->fn(session, &buf);
+	if (ret || !op->copy_out)
 		return ret;
 	if (copy_to_user(uarg, &buf, op->size)) {
-		if (!ret && op->undo)
+		if (op->undo)
 			op->undo(session, &buf);
 		return -EFAULT;
 	}
-	return ret;
+	return 0;
 }
 
 static const struct file_operations ioreq_fops = {

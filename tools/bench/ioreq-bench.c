@@ -75,9 +75,6 @@ static double now_ns(void)
 	return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 
-/* Backends answer and read in one IOREQ_SERVE call (-R: read(), write()). */
-static bool use_serve = true;
-
 static void pin(int cpu)
 {
 	cpu_set_t set;
@@ -238,43 +235,6 @@ static void rig_open(struct rig *r, unsigned int nr_vcpus, unsigned int regions)
 	}
 }
 
-/*
- * The backend with IOREQ_SERVE: one call answers the last batch and reads
- * the next.  Returns false if the kernel has no IOREQ_SERVE.
- */
-static bool backend_serve(struct rig *r)
-{
-	struct ioreq_cmd ans[MAX_VCPUS], cmd[MAX_VCPUS];
-	struct ioreq_serve sv = {
-		.size = sizeof(sv),
-		.answers = (uintptr_t)ans,
-		.records = (uintptr_t)cmd,
-		.max_records = MAX_VCPUS,
-	};
-	unsigned int i;
-	int ret;
-
-	while (!atomic_load_explicit(&r->stop, memory_order_relaxed)) {
-		ret = ioctl(r->be, IOREQ_SERVE, &sv);
-		atomic_fetch_add_explicit(&r->served, sv.answered,
-					  memory_order_relaxed);
-		if (ret && errno == ENOTTY && !sv.nr_answers)
-			return false;
-		if (ret && errno == EINTR) {
-			sv.nr_answers = 0;	/* they completed */
-			continue;
-		}
-		if (ret)
-			break;	/* ENODEV: the rig is closing */
-		for (i = 0; i < sv.nr_records; i++) {
-			ans[i] = cmd[i];
-			ans[i].data = cmd[i].offset ^ 0x5a5a5a5a;
-		}
-		sv.nr_answers = sv.nr_records;
-	}
-	return true;
-}
-
 /* The backend: read a batch, answer it whole. */
 static void *backend(void *p)
 {
@@ -284,8 +244,6 @@ static void *backend(void *p)
 	int i;
 
 	pin(1);
-	if (use_serve && backend_serve(r))
-		return NULL;
 	while (!atomic_load_explicit(&r->stop, memory_order_relaxed)) {
 		n = read(r->be, cmd, sizeof(cmd));
 		if (n < 0) {
@@ -830,9 +788,8 @@ int main(int argc, char **argv)
 	bool polls, only_written = false;
 	int opt, j;
 
-	while ((opt = getopt(argc, argv, "n:r:o:wR")) != -1) {
+	while ((opt = getopt(argc, argv, "n:r:o:w")) != -1) {
 		switch (opt) {
-		case 'R': use_serve = false; break;
 		case 'w': only_written = true; break;
 		case 'n': iters = atoi(optarg); break;
 		case 'r': repeats = atoi(optarg); break;

@@ -660,7 +660,6 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ioreq_serve_stats stats = { 0 };
-	struct ioreq_server srv;
 	struct backend b = { .irqfd = -1, .doorbell_fd = -1 };
 	struct ioreq_attach at;
 	struct sigaction sa;
@@ -867,9 +866,8 @@ int main(int argc, char **argv)
 	/* Scripts wait for this line: every region is claimed. */
 	info("serving; stop with SIGTERM or by ending the guest");
 
-	/* One IOREQ_SERVE a batch: it answers the last and reads the next. */
-	ioreq_server_init(&srv, fd);
 	for (;;) {
+		struct ioreq_cmd buf[IOREQ_BATCH_MAX];
 		uint64_t before = b.vcpus_seen;
 
 		if (stop) {
@@ -878,19 +876,18 @@ int main(int argc, char **argv)
 		}
 		if (release_now) {
 			release_now = 0;
-			/* The answers held go first: the vcpus are waiting. */
-			ioreq_server_flush(&srv, &stats);
 			release_all(&b);
 		}
 		b.vcpus_seen = 0;
-		ret = ioreq_serve_next(&srv, handle, &b, &stats);
+		ret = ioreq_serve_batch(fd, buf, IOREQ_BATCH_MAX, handle, &b,
+					&stats);
 		if (ret > 1 && b.verbose) {
 			unsigned int v, nv = 0;
 
 			for (v = 0; v < 64; v++)
 				nv += !!(b.vcpus_seen & (1ULL << v));
-			info("that was one batch of %d records from %u"
-			     " vcpu%s, answered at once", ret, nv,
+			info("that was one read() of %d records from %u"
+			     " vcpu%s, answered with one write()", ret, nv,
 			     nv == 1 ? "" : "s");
 		}
 		b.vcpus_seen |= before;
@@ -899,9 +896,6 @@ int main(int argc, char **argv)
 		break;
 	}
 
-	/* A signal: answer what was handled (the guest being gone: moot). */
-	if (ret != -ENODEV && ioreq_server_flush(&srv, &stats) == -ENODEV)
-		ret = -ENODEV;
 	if (ret == -ENODEV) {
 		char why[96];
 

@@ -78,7 +78,6 @@
  * @IOREQ_CMD_IOEVENTFD: IOREQ_IOEVENTFD, struct ioreq_ioeventfd
  * @IOREQ_CMD_READ_GUEST: IOREQ_READ_GUEST, struct ioreq_guest_rw
  * @IOREQ_CMD_WRITE_GUEST: IOREQ_WRITE_GUEST, struct ioreq_guest_rw
- * @IOREQ_CMD_SERVE: IOREQ_SERVE, struct ioreq_serve
  */
 enum ioreq_ioctl_nr {
 	IOREQ_CMD_GET_INFO = 0x00,
@@ -90,7 +89,6 @@ enum ioreq_ioctl_nr {
 	IOREQ_CMD_IOEVENTFD = 0x06,
 	IOREQ_CMD_READ_GUEST = 0x07,
 	IOREQ_CMD_WRITE_GUEST = 0x08,
-	IOREQ_CMD_SERVE = 0x09,
 };
 
 /* Providers (struct ioreq_attach.provider, struct ioreq_info.provider) */
@@ -443,43 +441,5 @@ struct ioreq_guest_rw {
 
 #define IOREQ_READ_GUEST _IO(IOREQ_MAGIC, IOREQ_CMD_READ_GUEST)
 #define IOREQ_WRITE_GUEST _IO(IOREQ_MAGIC, IOREQ_CMD_WRITE_GUEST)
-
-/**
- * struct ioreq_serve - IOREQ_SERVE: answer records, then read the next ones
- * @size: sizeof(struct ioreq_serve)
- * @flags: must be 0
- * @answers: user address of @nr_answers struct ioreq_cmd answers
- * @nr_answers: answers at @answers, at most the guest's vcpu count; 0:
- *	only read
- * @answered: out: how many answers completed
- * @records: user address of room for @max_records struct ioreq_cmd
- * @max_records: room at @records; 0: only answer
- * @nr_records: out: how many records were read
- *
- * A backend's loop in one system call a batch, as binder's
- * BINDER_WRITE_READ: the answers complete as write() of them does, then
- * records are read as read() reads them (blocking unless the file is
- * O_NONBLOCK).  Returns 0 with @answered and @nr_records set.  If the
- * answers fail, as write() would (EINVAL: a malformed or mismatched
- * answer, too many; ENOENT: the first one is stale; EFAULT; ENODEV),
- * nothing is read and the call fails with that error.  A stale answer
- * after the first stops the answers there (@answered says how many
- * completed) and the read goes on.  If the read then fails (EAGAIN,
- * EINTR, EFAULT, ENODEV), so does the call, and @answered still says
- * what completed: the struct is written back whether the call succeeds
- * or fails.  EINVAL also for non-zero @flags or both counts 0.
- */
-struct ioreq_serve {
-	__u32 size;
-	__u32 flags;
-	__aligned_u64 answers;
-	__u32 nr_answers;
-	__u32 answered;
-	__aligned_u64 records;
-	__u32 max_records;
-	__u32 nr_records;
-};
-
-#define IOREQ_SERVE _IO(IOREQ_MAGIC, IOREQ_CMD_SERVE)
 
 #endif /* _UAPI_LINUX_IOREQ_H */

@@ -96,10 +96,9 @@ static void op_done(void)
 /* Is @err an errno the uapi documents for this kind of call? */
 static bool allowed(const char *kind, int err)
 {
-	/* EAGAIN: IOREQ_SERVE reads, and these files are O_NONBLOCK. */
 	static const int ioctl_errs[] = { EINVAL, E2BIG, EFAULT, ENOTTY,
 		ENOTCONN, ENODEV, EEXIST, ENOSPC, ENOENT, EOPNOTSUPP, EBUSY,
-		ESRCH, EBADF, EAGAIN, 0 };
+		ESRCH, EBADF, 0 };
 	static const int read_errs[] = { EINVAL, EAGAIN, ENODEV, ENOTCONN,
 		EFAULT, EBADF, 0 };
 	static const int write_errs[] = { EINVAL, ENOENT, ENODEV, ENOTCONN,

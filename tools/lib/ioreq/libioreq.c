@@ -116,21 +116,26 @@ int ioreq_respond(int fd, const struct ioreq_cmd *cmds, size_t n,
 	return (int)accepted;
 }
 
-/*
- * Hand @n records read to @fn, counting them, and gather the answers at
- * @out (which may be @buf).  *@err gets the first handler error: the
- * records after it are not handled.  Return: answers at @out.
- */
-static size_t handle_batch(struct ioreq_cmd *buf, size_t n,
-			   struct ioreq_cmd *out, ioreq_handler_t fn,
-			   void *priv, struct ioreq_serve_stats *stats,
-			   int *err)
+int ioreq_serve_batch(int fd, struct ioreq_cmd *buf, size_t max,
+		      ioreq_handler_t fn, void *priv,
+		      struct ioreq_serve_stats *stats)
 {
-	size_t i, nresp = 0;
+	size_t n, i, nresp = 0;
 	uint32_t first_vcpu = 0;
-	int multi = 0, ret;
+	int multi = 0, err = 0, ret;
+	ssize_t len;
 
-	*err = 0;
+	if (!max)
+		return -EINVAL;
+	len = read(fd, buf, max * sizeof(*buf));
+	if (len < 0)
+		return -errno;
+	if (len == 0)
+		return -ENODEV;	/* not expected: treat as end of guest */
+	if (len % sizeof(*buf))
+		return -EIO;
+	n = len / sizeof(*buf);
+
 	for (i = 0; i < n; i++) {
 		struct ioreq_cmd *cmd = &buf[i];
 		int posted = cmd->flags & IOREQ_CMD_POSTED;
@@ -149,22 +154,22 @@ static size_t handle_batch(struct ioreq_cmd *buf, size_t n,
 				stats->posted++;
 		}
 
-		ret = *err ? IOREQ_NO_RESPONSE : fn(cmd, priv);
+		ret = err ? IOREQ_NO_RESPONSE : fn(cmd, priv);
 		if (ret < 0) {
 			/* stop after this batch; still answer what we did */
-			*err = ret;
+			err = ret;
 			ret = IOREQ_NO_RESPONSE;
 		}
 		if (posted)
 			continue;
 		if (ret == IOREQ_NO_RESPONSE) {
-			if (stats && !*err)
+			if (stats && !err)
 				stats->unanswered++;
 			continue;
 		}
-		/* compact the responses at the front of out */
-		if (&out[nresp] != cmd)
-			out[nresp] = *cmd;
+		/* compact the responses at the front of buf */
+		if (nresp != i)
+			buf[nresp] = *cmd;
 		nresp++;
 	}
 
@@ -175,29 +180,7 @@ static size_t handle_batch(struct ioreq_cmd *buf, size_t n,
 		if (multi)
 			stats->multi_vcpu_batches++;
 	}
-	return nresp;
-}
 
-int ioreq_serve_batch(int fd, struct ioreq_cmd *buf, size_t max,
-		      ioreq_handler_t fn, void *priv,
-		      struct ioreq_serve_stats *stats)
-{
-	size_t n, nresp;
-	int err, ret;
-	ssize_t len;
-
-	if (!max)
-		return -EINVAL;
-	len = read(fd, buf, max * sizeof(*buf));
-	if (len < 0)
-		return -errno;
-	if (len == 0)
-		return -ENODEV;	/* not expected: treat as end of guest */
-	if (len % sizeof(*buf))
-		return -EIO;
-	n = len / sizeof(*buf);
-
-	nresp = handle_batch(buf, n, buf, fn, priv, stats, &err);
 	if (nresp) {
 		ret = ioreq_respond(fd, buf, nresp, stats ? &stats->stale : NULL);
 		if (ret < 0)
@@ -208,98 +191,23 @@ int ioreq_serve_batch(int fd, struct ioreq_cmd *buf, size_t max,
 	return err ? err : (int)n;
 }
 
-void ioreq_server_init(struct ioreq_server *srv, int fd)
-{
-	memset(srv, 0, sizeof(*srv));
-	srv->fd = fd;
-}
-
-int ioreq_server_flush(struct ioreq_server *srv,
-		       struct ioreq_serve_stats *stats)
-{
-	int ret = 0;
-
-	if (srv->nr_answers)
-		ret = ioreq_respond(srv->fd, srv->answers, srv->nr_answers,
-				    stats ? &stats->stale : NULL);
-	srv->nr_answers = 0;
-	if (ret > 0 && stats)
-		stats->responses += ret;
-	return ret;
-}
-
-int ioreq_serve_next(struct ioreq_server *srv, ioreq_handler_t fn,
-		     void *priv, struct ioreq_serve_stats *stats)
-{
-	struct ioreq_cmd buf[IOREQ_BATCH_MAX];
-	struct ioreq_serve sv;
-	int ret, err;
-
-	if (srv->mode < 0)
-		return ioreq_serve_batch(srv->fd, buf, IOREQ_BATCH_MAX, fn,
-					 priv, stats);
-	for (;;) {
-		memset(&sv, 0, sizeof(sv));
-		sv.size = sizeof(sv);
-		sv.answers = (uintptr_t)srv->answers;
-		sv.nr_answers = srv->nr_answers;
-		sv.records = (uintptr_t)buf;
-		sv.max_records = IOREQ_BATCH_MAX;
-		ret = ioctl(srv->fd, IOREQ_SERVE, &sv) ? -errno : 0;
-		if (ret == -ENOTTY && !srv->mode && !srv->nr_answers) {
-			srv->mode = -1;	/* an older kernel */
-			return ioreq_serve_batch(srv->fd, buf, IOREQ_BATCH_MAX,
-						 fn, priv, stats);
-		}
-		srv->mode = 1;
-		if (stats)
-			stats->responses += sv.answered;
-		if (sv.answered < srv->nr_answers) {
-			/*
-			 * A stale answer stopped them (or the first one was:
-			 * -ENOENT, nothing read): the rest, one by one.
-			 */
-			memmove(srv->answers, srv->answers + sv.answered,
-				(srv->nr_answers - sv.answered) *
-				sizeof(srv->answers[0]));
-			srv->nr_answers -= sv.answered;
-			err = ioreq_server_flush(srv, stats);
-			if (err < 0)
-				return err;
-		}
-		srv->nr_answers = 0;
-		if (ret == -ENOENT && !sv.answered)
-			continue;	/* nothing was read */
-		if (ret)
-			return ret;
-		break;
-	}
-	srv->nr_answers = handle_batch(buf, sv.nr_records, srv->answers, fn,
-				       priv, stats, &err);
-	if (err) {
-		ret = ioreq_server_flush(srv, stats);
-		return ret < 0 ? ret : err;
-	}
-	return (int)sv.nr_records;
-}
-
 int ioreq_serve(int fd, ioreq_handler_t fn, void *priv,
 		volatile sig_atomic_t *stop, struct ioreq_serve_stats *stats)
 {
-	struct ioreq_server srv;
+	struct ioreq_cmd buf[IOREQ_BATCH_MAX];
 	int ret;
 
-	ioreq_server_init(&srv, fd);
 	for (;;) {
-		if (stop && *stop) {
-			ret = ioreq_server_flush(&srv, stats);
-			return ret < 0 ? ret : -EINTR;
-		}
-		ret = ioreq_serve_next(&srv, fn, priv, stats);
-		if (ret > 0 || ret == -EINTR)
-			continue;	/* *stop is checked at the top */
+		if (stop && *stop)
+			return -EINTR;
+		ret = ioreq_serve_batch(fd, buf, IOREQ_BATCH_MAX, fn, priv,
+					stats);
+		if (ret > 0)
+			continue;
 		if (ret == -ENODEV)
 			return 0;
+		if (ret == -EINTR)
+			continue;	/* *stop is checked at the top */
 		return ret;
 	}
 }

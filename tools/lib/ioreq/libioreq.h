@@ -175,57 +175,6 @@ int ioreq_serve_batch(int fd, struct ioreq_cmd *buf, size_t max,
 		      struct ioreq_serve_stats *stats);
 
 /**
- * struct ioreq_server - a record loop's state between ioreq_serve_next()s
- * @fd: the session
- * @mode: 0 not known yet, 1 IOREQ_SERVE, -1 read() and write() (a kernel
- *	without IOREQ_SERVE)
- * @nr_answers: answers in @answers, sent by the next call
- * @answers: the last batch's answers
- */
-struct ioreq_server {
-	int fd;
-	int mode;
-	size_t nr_answers;
-	struct ioreq_cmd answers[IOREQ_BATCH_MAX];
-};
-
-/**
- * ioreq_server_init() - start a record loop on @fd
- * @srv: its state
- * @fd: session, attached and with regions claimed
- */
-void ioreq_server_init(struct ioreq_server *srv, int fd);
-
-/**
- * ioreq_serve_next() - answer the last batch, read and handle the next
- * @srv: the loop's state
- * @fn: handler, called once per record in the order read
- * @priv: passed to @fn
- * @stats: counters to update, or NULL
- *
- * With IOREQ_SERVE, one system call answers the batch handled by the
- * previous call and reads the next (blocking unless the fd is
- * O_NONBLOCK); this batch's answers wait for the next call, or for
- * ioreq_server_flush().  Without it, as ioreq_serve_batch().
- *
- * Return: records read (> 0), or -errno: -ENODEV once the guest is gone,
- * -EINTR if a signal interrupted the read, -EAGAIN for O_NONBLOCK, or a
- * handler's error (its batch's answers then sent).
- */
-int ioreq_serve_next(struct ioreq_server *srv, ioreq_handler_t fn,
-		     void *priv, struct ioreq_serve_stats *stats);
-
-/**
- * ioreq_server_flush() - send the answers ioreq_serve_next() holds
- * @srv: the loop's state
- * @stats: counters to update, or NULL
- *
- * Return: answers the kernel accepted, or -errno.
- */
-int ioreq_server_flush(struct ioreq_server *srv,
-		       struct ioreq_serve_stats *stats);
-
-/**
  * ioreq_serve() - the record loop
  * @fd: session, attached and with regions claimed
  * @fn: handler
