@@ -145,7 +145,7 @@ if [ -n "$xen_rows" ]; then
 	echo
 	echo "Xen 4.17 (PV dom0, PVH guest), guest-visible time of one 4-byte MMIO access,"
 	echo "${BENCH_XEN_ROUNDS:-2000} per vcpu per turn, mean over the vcpus; median [min-max] of"
-	echo "$xen_repeats alternating turns each$([ "$xen_try" = 1 ] || echo " (second boot: the first stalled)"):"
+	echo "$xen_repeats alternating turns each$([ "$xen_try" = 1 ] || echo " (boot $xen_try: the emulator broke the ones before)"):"
 	for v in 1 2; do
 		for op in read write; do
 			n=$(xen_stat native "$v" "$op")
