@@ -169,7 +169,11 @@ static int ioreq_dispatch_locked(struct ioreq_guest *guest, u32 vcpu,
 	slot->range = range;
 	slot->state = IOREQ_SLOT_QUEUED;
 	list_add_tail(&slot->node, &session->queue);
-	/* Under the lock: the session cannot be freed while it is queued on. */
+	/*
+	 * Under the lock: the session cannot be freed while it is queued on.
+	 * wq_has_sleeper()'s barrier pairs with the one set_current_state()
+	 * gives a sleeping reader, and with the smp_mb() in ioreq_poll().
+	 */
 	if (wq_has_sleeper(&session->wait))
 		wake_up_interruptible_poll(&session->wait, EPOLLIN | EPOLLRDNORM);
 	return IOREQ_QUEUED;

@@ -172,6 +172,7 @@ static void vmm_end_async(struct vmm_guest *vg, struct vmm_vcpu *v, u64 data,
 	v->acc.data = data;
 	list_add_tail(&v->ended_node, &vg->ended);
 	spin_unlock_irqrestore(&vg->events_lock, flags);
+	/* Its barrier pairs with a reader's sleep and vmm_poll()'s smp_mb(). */
 	if (wq_has_sleeper(&vg->events_wait))
 		wake_up_interruptible_poll(&vg->events_wait, EPOLLIN | EPOLLRDNORM);
 }
