@@ -680,7 +680,7 @@ static ssize_t vmm_write(struct file *file, const char __user *buf,
 	struct vmm_guest *vg = vmm_file_guest(file);
 	struct ioreq_vmm_access rec[VMM_WRITE_BATCH];
 	struct ioreq_access acc[VMM_WRITE_BATCH];
-	unsigned int m, k, i, started;
+	unsigned int m, copied, i, j, started;
 	size_t done = 0;
 	unsigned long left;
 	int ret = 0;
@@ -693,10 +693,10 @@ static ssize_t vmm_write(struct file *file, const char __user *buf,
 		m = min_t(size_t, (count - done) / sizeof(rec[0]),
 			  VMM_WRITE_BATCH);
 		left = copy_from_user(rec, buf + done, m * sizeof(rec[0]));
-		k = m - DIV_ROUND_UP(left, sizeof(rec[0]));
+		copied = m - DIV_ROUND_UP(left, sizeof(rec[0]));
 		/* Each error below is of an earlier record than the last. */
 		ret = left ? -EFAULT : 0;
-		for (i = 0; i < k; i++) {
+		for (i = 0; i < copied; i++) {
 			int err = vmm_async_begin(vg, &rec[i], &acc[i]);
 
 			if (err) {
@@ -705,12 +705,12 @@ static ssize_t vmm_write(struct file *file, const char __user *buf,
 			}
 		}
 		started = ioreq_dispatch_many(vg->guest, acc, i);
-		for (k = 0; k < started; k++)
-			vmm_async_started(vg, &acc[k]);
+		for (j = 0; j < started; j++)
+			vmm_async_started(vg, &acc[j]);
 		if (started < i) {
 			ret = acc[started].ret;
-			for (k = started; k < i; k++)
-				vmm_async_undo(vg, acc[k].vcpu);
+			for (j = started; j < i; j++)
+				vmm_async_undo(vg, acc[j].vcpu);
 		}
 		done += started * sizeof(rec[0]);
 		if (started < m)
