@@ -94,7 +94,7 @@ if [ "${BENCH_XEN:-1}" = 1 ] && [ "$k" = 61 ] &&
 	# boots too; here 4 of 11 bench boots in one afternoon), or it stops
 	# with QEMU idle (xen-vm.sh kills it after 60 s).  Such a
 	# boot is tried again, three boots at most, and the results say so.
-	# A whole run takes 40-150 s.
+	# A whole run takes 40-150 s (about 270 s on a slower host).
 	xen_try=1
 	while :; do
 		log "Xen: booting Xen 4.17, a PV dom0 and a PVH guest (2 vcpus), try $xen_try"
