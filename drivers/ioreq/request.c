@@ -550,7 +550,7 @@ ssize_t ioreq_session_read(struct ioreq_session *session, char __user *buf,
 	struct ioreq_cmd batch[IOREQ_READ_BATCH];
 	size_t max = min_t(size_t, count / sizeof(struct ioreq_cmd),
 			   guest->nr_vcpus);
-	unsigned int n, copied;
+	unsigned int n, want, copied;
 	unsigned long left;
 	size_t done = 0;
 	bool dead;
@@ -567,9 +567,8 @@ ssize_t ioreq_session_read(struct ioreq_session *session, char __user *buf,
 		done += ret;
 		if (done == max)
 			break;
-		n = ioreq_take(guest, session, batch,
-			       min_t(size_t, max - done, IOREQ_READ_BATCH),
-			       &dead);
+		want = min_t(size_t, max - done, IOREQ_READ_BATCH);
+		n = ioreq_take(guest, session, batch, want, &dead);
 		if (!n) {
 			if (ret)
 				continue;
@@ -596,6 +595,9 @@ ssize_t ioreq_session_read(struct ioreq_session *session, char __user *buf,
 			return done ? done * sizeof(*batch) : -EFAULT;
 		}
 		done += n;
+		/* The queue ran dry: no second look under the lock. */
+		if (n < want)
+			break;
 	}
 	return done * sizeof(struct ioreq_cmd);
 }
