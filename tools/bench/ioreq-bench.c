@@ -6,7 +6,9 @@
  *  roundtrip  one 4-byte read from a vcpu thread answered by a backend
  *             thread through the userspace-hypervisor provider, against
  *             eventfd, 32-byte socketpair and pipe ping-pong between two
- *             threads on the same two CPUs
+ *             threads on the same two CPUs; and the floor under any
+ *             handoff between those CPUs, a ping-pong through one shared
+ *             word with both threads spinning in userspace
  *  batch      1, 2, 4 and 8 vcpus at once against one backend thread that
  *             reads and writes records in batches: requests per second
  *             relative to the single round-trip rate; once with a thread
@@ -14,7 +16,10 @@
  *             hypervisor thread that write()s an access per vcpu to the
  *             guest's fd and read()s their ends (as a hypervisor whose
  *             vcpus do not run on the backend's CPUs hands over theirs);
- *             -w runs only the latter, for profiling
+ *             then each side of the latter alone, one thread making all
+ *             four system calls of 1 or 8 accesses with nothing to wait
+ *             for: the rate two CPUs could reach if handing a batch over
+ *             cost nothing; -w runs only these rows, for profiling
  *  regions    the round trip with 10, 1,000 and 10,000 claimed regions,
  *             relative to 10
  *  allocs     kernel allocations per request (kmem tracepoints counted
@@ -57,6 +62,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+#define bench_ticks() __rdtsc()
+#define bench_pause() _mm_pause()
+#else
+#define bench_ticks() ((unsigned long long)now_ns())
+#define bench_pause() do { } while (0)
+#endif
+
 #include <linux/ioreq.h>
 #include <linux/ioreq_vmm.h>
 
@@ -88,6 +102,11 @@ static void die(const char *what)
 {
 	fprintf(stderr, "ioreq-bench: %s: %s\n", what, strerror(errno));
 	exit(1);
+}
+
+static double dmax(double a, double b)
+{
+	return a > b ? a : b;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -194,6 +213,67 @@ static double bench_pipe(void)
 	close(pp.a[0]); close(pp.a[1]);
 	close(pp.b[0]); close(pp.b[1]);
 	return r;
+}
+
+/*
+ * The floor under every handoff between the two CPUs: a ping-pong
+ * through one shared word, both threads spinning in userspace with no
+ * system call, with a pause instruction in the spin (as the kernel's
+ * polling loops have, cpu_relax()) or without.
+ */
+struct spin {
+	atomic_int turn;
+	int n;
+	bool pause;
+};
+
+static void spin_wait(struct spin *s, int want)
+{
+	while (atomic_load_explicit(&s->turn, memory_order_acquire) != want)
+		if (s->pause)
+			bench_pause();
+}
+
+static void *spin_pong(void *p)
+{
+	struct spin *s = p;
+	int i;
+
+	pin(1);
+	for (i = 0; i < s->n; i++) {
+		spin_wait(s, 1);
+		atomic_store_explicit(&s->turn, 0, memory_order_release);
+	}
+	return NULL;
+}
+
+static double spin_pingpong(bool pause)
+{
+	struct spin s = { .n = iters, .pause = pause };
+	pthread_t t;
+	double t0;
+	int i;
+
+	pin(0);
+	pthread_create(&t, NULL, spin_pong, &s);
+	t0 = now_ns();
+	for (i = 0; i < s.n; i++) {
+		atomic_store_explicit(&s.turn, 1, memory_order_release);
+		spin_wait(&s, 0);
+	}
+	t0 = now_ns() - t0;
+	pthread_join(t, NULL);
+	return t0 / s.n;
+}
+
+static double bench_spin(void)
+{
+	return spin_pingpong(false);
+}
+
+static double bench_spin_pause(void)
+{
+	return spin_pingpong(true);
 }
 
 /* ---- ioreq ---- */
@@ -398,6 +478,73 @@ static double run_written(unsigned int nr_vcpus, int n)
 	pthread_create(&t, NULL, written_hv, &w);
 	pthread_join(t, NULL);
 	return nr_vcpus * (double)n / (w.ns / 1e9);
+}
+
+/*
+ * The pipeline's ceiling: one thread plays both sides of @b accesses at
+ * a time with nothing to wait for (write() the accesses to the guest's
+ * fd, read() the records, write() the answers, read() the ends), so each
+ * side's system calls are timed alone, without handoffs.  With each side
+ * on a CPU of its own, no batching of up to @b vcpus can serve requests
+ * faster than the slower side's cost per request: the best rate is
+ * 1 / max(backend, hypervisor).  Each side is timed with the TSC and
+ * converted against CLOCK_MONOTONIC over the whole run.
+ */
+struct serial {
+	double be_ns, hv_ns;	/* per request */
+};
+
+static struct serial serial_cost(unsigned int b, int n)
+{
+	struct ioreq_vmm_access acc[MAX_VCPUS];
+	struct ioreq_vmm_event ev[MAX_VCPUS];
+	struct ioreq_cmd cmd[MAX_VCPUS];
+	unsigned long long t0, t1, t2, be = 0, hv = 0;
+	ssize_t len = b * sizeof(cmd[0]);
+	double w0, ns_per_tick;
+	unsigned int i;
+	struct rig r;
+	int k;
+
+	pin(0);
+	rig_open(&r, b, 1);
+	for (i = 0; i < b; i++)
+		acc[i] = (struct ioreq_vmm_access){
+			.size = sizeof(acc[i]), .vcpu = i,
+			.space = IOREQ_SPACE_MMIO, .op = IOREQ_OP_READ,
+			.len = 4, .addr = MMIO_BASE + 4 * i,
+		};
+	w0 = now_ns();
+	t0 = bench_ticks();
+	for (k = 0; k < n; k++) {
+		t1 = bench_ticks();
+		if (write(r.vmm, acc, b * sizeof(acc[0])) !=
+		    (ssize_t)(b * sizeof(acc[0])))
+			die("serial: write accesses");
+		t2 = bench_ticks();
+		hv += t2 - t1;
+		if (read(r.be, cmd, sizeof(cmd)) != len)
+			die("serial: read records");
+		for (i = 0; i < b; i++)
+			cmd[i].data = cmd[i].offset ^ 0x5a5a5a5a;
+		if (write(r.be, cmd, len) != len)
+			die("serial: write answers");
+		t1 = bench_ticks();
+		be += t1 - t2;
+		if (read(r.vmm, ev, sizeof(ev)) != (ssize_t)(b * sizeof(ev[0])))
+			die("serial: read ends");
+		hv += bench_ticks() - t1;
+		for (i = 0; i < b; i++)
+			if (ev[i].type != IOREQ_VMM_EVENT_DONE ||
+			    ev[i].done.status != IOREQ_VMM_STATUS_DONE ||
+			    ev[i].done.data != ((4 * ev[i].done.vcpu) ^ 0x5a5a5a5aU))
+				die("serial: end");
+	}
+	ns_per_tick = (now_ns() - w0) / (double)(bench_ticks() - t0);
+	close(r.vmm);
+	close(r.be);
+	return (struct serial){ be * ns_per_tick / ((double)n * b),
+				hv * ns_per_tick / ((double)n * b) };
 }
 
 static double bench_ioreq_rt(unsigned int regions)
@@ -753,6 +900,48 @@ static void doorbell_rows(bool polls, const unsigned int loaded[2])
 	    "us", db.median / nwrt.median, "of that round trip", "");
 }
 
+/*
+ * What the written rows can reach: each side's cost per request with
+ * nothing to wait for (serial_cost()), for 1 and 8 vcpus, and the best
+ * rate of 8 vcpus with each side on its own CPU, against @rt_ns.
+ */
+static void serial_rows(double rt_ns)
+{
+	static const unsigned int batch[] = { 1, 8 };
+	double be[64], hv[64];
+	struct stat3 sb, sh;
+	unsigned int i;
+	int j;
+
+	printf("%-34s\n", "  each side alone, per request:");
+	for (i = 0; i < sizeof(batch) / sizeof(batch[0]); i++) {
+		char key[32], what[64];
+
+		for (j = 0; j < repeats; j++) {
+			struct serial c = serial_cost(batch[i],
+						      iters / batch[i]);
+
+			be[j] = c.be_ns;
+			hv[j] = c.hv_ns;
+		}
+		sb = summarize(be, repeats);
+		sh = summarize(hv, repeats);
+		snprintf(key, sizeof(key), "serial%u_backend_us", batch[i]);
+		snprintf(what, sizeof(what), "    %u at a time, backend", batch[i]);
+		row(key, what, us(sb), "us", 0, "", "");
+		snprintf(key, sizeof(key), "serial%u_hypervisor_us", batch[i]);
+		snprintf(what, sizeof(what), "    %u at a time, hypervisor",
+			 batch[i]);
+		row(key, what, us(sh), "us", 0, "", "");
+	}
+	/* sb and sh are the 8-vcpu figures now. */
+	row("written8_ceiling", "  8 vcpus, the slower side's bound",
+	    (struct stat3){ 1e6 / dmax(sb.median, sh.median),
+			    1e6 / dmax(sb.max, sh.max),
+			    1e6 / dmax(sb.min, sh.min) }, "k/s",
+	    rt_ns / dmax(sb.median, sh.median), "of 1/round trip", "");
+}
+
 /* 1, 2, 4 and 8 vcpus served by one thread, against @base_rate. */
 static void written_rows(double base_rate)
 {
@@ -775,6 +964,7 @@ static void written_rows(double base_rate)
 		row(key, what, us(s), "k/s", s.median / base_rate,
 		    "of 1/round trip", batch[i] == 8 ? "goal >= 4x" : "");
 	}
+	serial_rows(1e9 / base_rate);
 }
 
 int main(int argc, char **argv)
@@ -815,6 +1005,10 @@ int main(int argc, char **argv)
 	if (only_written) {
 		/* For profiling: the written rows alone, against the round trip. */
 		rt = measure(rt_one);
+		row("spin_rt_us", "shared-word spin ping-pong",
+		    us(measure(bench_spin)), "us", 0, "", "");
+		row("spin_pause_rt_us", "  with a pause in the spin",
+		    us(measure(bench_spin_pause)), "us", 0, "", "");
 		written_rows(1e9 / rt.median);
 		fclose(kv);
 		return 0;
@@ -828,6 +1022,10 @@ int main(int argc, char **argv)
 	row("socketpair_rt_us", "socketpair 32 B ping-pong", us(sp), "us", 0,
 	    "", "");
 	row("pipe_rt_us", "pipe ping-pong round trip", us(pi), "us", 0, "", "");
+	row("spin_rt_us", "shared-word spin ping-pong", us(measure(bench_spin)),
+	    "us", 0, "", "");
+	row("spin_pause_rt_us", "  with a pause in the spin",
+	    us(measure(bench_spin_pause)), "us", 0, "", "");
 	printf("\n");
 	s = us(rt);
 	row("ioreq_rt_vs_eventfd", "ioreq 4-byte read round trip", s, "us",
