@@ -89,7 +89,10 @@ enum ioreq_slot_state {
  * @range: the region that claimed it
  * @node: entry in @session's queue while QUEUED
  *
- * Every member is protected by the guest's lock.
+ * Every member is protected by the guest's lock.  Each slot has a cache
+ * line of its own: a provider fills one vcpu's slot on one CPU while a
+ * backend takes or answers another's on another CPU, and slots sharing a
+ * line would move it between them at every step.
  */
 struct ioreq_slot {
 	u8 state;
@@ -98,7 +101,7 @@ struct ioreq_slot {
 	struct ioreq_session *session;
 	struct ioreq_range *range;
 	struct list_head node;
-};
+} ____cacheline_aligned_in_smp;
 
 /**
  * struct ioreq_guest - a guest as the core sees it

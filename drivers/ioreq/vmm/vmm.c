@@ -88,6 +88,9 @@ struct vmm_memory {
  * @acc: a written access, for its end's event
  * @ended_node: entry in the guest's @ended, under its @events_lock
  * @wait: the accessing thread sleeps here
+ *
+ * One cache line each, as struct ioreq_slot: a vcpu's access starts on the
+ * hypervisor's CPU while another vcpu's ends on the backend's.
  */
 struct vmm_vcpu {
 	unsigned long busy;
@@ -99,7 +102,7 @@ struct vmm_vcpu {
 	struct ioreq_vmm_done acc;
 	struct list_head ended_node;
 	wait_queue_head_t wait;
-};
+} ____cacheline_aligned_in_smp;
 
 /**
  * struct vmm_guest - a guest created through /dev/ioreq-vmm
