@@ -108,33 +108,37 @@ struct vmm_vcpu {
  * struct vmm_guest - a guest created through /dev/ioreq-vmm
  * @guest: the core's guest; this struct is its priv and is freed with it
  * @nr_vcpus: entries in @vcpus
+ * @nr_async: written accesses not yet read back
+ * @read_poll_ns: how long the next read() polls for an access to end
  * @mem_lock: protects @mem and @nr_mem
  * @mem: guest RAM ranges, unordered, never removed before release
  * @nr_mem: entries in @mem
  * @events_lock: protects @events, @lost and @ended
- * @events: interrupt events for the VMM to read()
  * @lost: events dropped since the last one queued
  * @ended: vcpus whose written access ended, oldest first, for read()
- * @nr_async: written accesses not yet read back
- * @read_poll_ns: how long the next read() polls for an access to end
  * @events_wait: the VMM's readers and pollers
+ * @events: interrupt events for the VMM to read()
  * @vcpus: per-vcpu wait state
+ *
+ * What the backend's CPU touches when an access ends (@events_lock,
+ * @ended, @events_wait) shares a cache line with nothing that only the
+ * VMM's side writes (@nr_async, @read_poll_ns).
  */
 struct vmm_guest {
 	struct ioreq_guest *guest;
 	u32 nr_vcpus;
+	atomic_t nr_async;
+	u32 read_poll_ns;
 	/* the memory ranges */
 	struct mutex mem_lock;
 	struct vmm_memory mem[VMM_MAX_MEMORY];
 	unsigned int nr_mem;
 	/* the event queue, filled from any context */
-	spinlock_t events_lock;
-	DECLARE_KFIFO(events, struct ioreq_vmm_event, VMM_EVENTS);
+	spinlock_t events_lock ____cacheline_aligned_in_smp;
 	u32 lost;
 	struct list_head ended;
-	atomic_t nr_async;
-	u32 read_poll_ns;
 	wait_queue_head_t events_wait;
+	DECLARE_KFIFO(events, struct ioreq_vmm_event, VMM_EVENTS);
 	struct vmm_vcpu vcpus[];
 };
 
