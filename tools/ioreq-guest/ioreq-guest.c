@@ -53,6 +53,9 @@
  * mean over the threads of each thread's time per access).  With
  * --wait-gone it then prints "IOREQ-BENCH-DONE NAME" and waits (120 s at
  * most) until the register reads all ones: the next backend's turn.
+ * With --doorbell ADDR (inside the region) the threads time only 4-byte
+ * writes, all to ADDR, which the backend completes with an ioeventfd in
+ * the kernel: what an access costs when no backend process takes part.
  *
  * "rep" runs string instructions against a fresh scratch backend: rep
  * movsb between a buffer of ours and MMIO both ways (and downwards with
@@ -920,6 +923,7 @@ static int cmd_loop(void)
 
 /* --- time: make bench's loop -------------------------------------------- */
 
+static uint64_t doorbell_addr;	/* --doorbell: a scratch MMIO address */
 static const char *time_label = "ioreq";
 static int time_wait_gone;
 
@@ -944,10 +948,12 @@ static void *timer_main(void *arg)
 	t->cpu_ok = !pthread_setaffinity_np(pthread_self(), sizeof(set), &set) &&
 		    sched_getcpu() == (int)t->id;
 	t0 = now_s();
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n && !doorbell_addr; i++)
 		if (region_read(r, 0, 4) != SCRATCH_ID)
 			t->wrong++;
 	t->read_us = (now_s() - t0) * 1e6 / (double)n;
+	if (doorbell_addr)
+		off = doorbell_addr - r->addr;
 	t0 = now_s();
 	for (i = 0; i < n; i++)
 		region_write(r, off, 4, i);
@@ -982,6 +988,11 @@ static int cmd_time(void)
 			SLICE_BASE + nr_threads * SLICE_LEN);
 		return USAGE_ERR;
 	}
+	if (doorbell_addr && (doorbell_addr < r->addr ||
+			      doorbell_addr - r->addr > r->len - 4)) {
+		fprintf(stderr, "ioreq-guest: time: --doorbell must be inside the region\n");
+		return USAGE_ERR;
+	}
 	if (!loop_rounds)
 		loop_rounds = 2000;
 	if (setup_regions())
@@ -1005,12 +1016,14 @@ static int cmd_time(void)
 		result(i < started && !t->wrong && t->cpu_ok,
 		       "%s: vcpu %u: %" PRIu64 " reads %.2f us each (%" PRIu64
 		       " wrong), %" PRIu64 " writes %.2f us each", time_label,
-		       i, loop_rounds, t->read_us, t->wrong, loop_rounds,
-		       t->write_us);
+		       i, doorbell_addr ? 0 : loop_rounds, t->read_us,
+		       t->wrong, loop_rounds, t->write_us);
 		rd += t->read_us / nr_threads;
 		wr += t->write_us / nr_threads;
 	}
-	diag("bench: %s_vcpus%u_read_us=%.3f", time_label, nr_threads, rd);
+	if (!doorbell_addr)
+		diag("bench: %s_vcpus%u_read_us=%.3f", time_label, nr_threads,
+		     rd);
 	diag("bench: %s_vcpus%u_write_us=%.3f", time_label, nr_threads, wr);
 	if (time_wait_gone) {
 		printf("IOREQ-BENCH-DONE %s\n", time_label);
@@ -1024,7 +1037,6 @@ static int cmd_time(void)
 /* --- mailbox: guest memory and interrupts (scratch_dev.h) --------------- */
 
 static const char *irq_row;	/* --irq-row: /proc/interrupts row to count */
-static uint64_t doorbell_addr;	/* --doorbell: a scratch MMIO address */
 #define DOORBELL_WRITES	8
 
 /* The guest-physical address of @p, from /proc/self/pagemap; 0 if unknown. */

@@ -5,27 +5,37 @@
 # the same timed MMIO loop (ioreq-guest time) against the native
 # libxendevicemodel server and against ioreq-backend through /dev/ioreq,
 # both serving at once on their own pages (bench.dom0.sh), in alternating
-# turns: IOREQ_BENCH_REPEATS pairs of turns on 1 and then on 2 vcpus.
+# turns: IOREQ_BENCH_REPEATS rounds of turns on 1 and then on 2 vcpus.
+# Each round ends with a third turn, "doorbell": writes only, to the
+# address where ioreq-backend's ioeventfd completes them in dom0's kernel
+# (bench.dom0.sh), the path of an access without the server's process.
 # Each turn prints "bench: WHO_vcpusN_{read,write}_us=..." lines.
 
 IOREQ_MMIO="${IOREQ_MMIO:-0xe0000000}:0x1000"
 NATIVE_MMIO="${IOREQ_NATIVE_MMIO:-0xe0001000}:0x1000"
+DOORBELL=${IOREQ_DOORBELL:-0xe0000800}
 ROUNDS=${IOREQ_BENCH_ROUNDS:-2000}
 REPEATS=${IOREQ_BENCH_REPEATS:-3}
 
 echo "TAP version 13"
-echo "1..$((4 * REPEATS))"
+echo "1..$((6 * REPEATS))"
 n=0
 rc=0
 for v in 1 2; do
 	r=0
 	while [ "$r" -lt "$REPEATS" ]; do
 		r=$((r + 1))
-		for who in native ioreq; do
+		for who in native ioreq doorbell; do
 			n=$((n + 1))
-			if [ "$who" = native ]; then mmio=$NATIVE_MMIO; else mmio=$IOREQ_MMIO; fi
+			mmio=$IOREQ_MMIO
+			db=
+			case $who in
+			native)		mmio=$NATIVE_MMIO ;;
+			doorbell)	db="--doorbell $DOORBELL" ;;
+			esac
+			# shellcheck disable=SC2086 # $db: no words or two
 			ioreq-guest time --mmio "$mmio" --vcpus "$v" --rounds "$ROUNDS" \
-				--label "$who" > /tmp/time.log 2>&1
+				--label "$who" $db > /tmp/time.log 2>&1
 			trc=$?
 			grep -v '^TAP version\|^1\.\.' /tmp/time.log | sed 's/^/# /'
 			if [ "$trc" = 0 ]; then
