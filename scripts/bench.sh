@@ -87,7 +87,7 @@ rc=0
 #
 # Two boots: dom0's ioreq.read_poll_ns raised to BENCH_XEN_POLL_NS
 # (default 3 ms), then at the module's default (200 us).  Under the
-# emulator a vcpu's next access reaches dom0 0.3-1.5 ms after the last
+# emulator a vcpu's next access reaches dom0 0.3-0.9 ms after the last
 # answer (the doorbell rows), beyond the default window, so with the
 # default a dom0 backend never polls; on hardware those gaps are
 # microseconds.  The first boot shows what polling gives in that time

@@ -16,7 +16,7 @@
  *                     [--seconds S | --rounds N] [--gone fail|stay|back]
  *                     [--expect-gone] [--expect-back]
  *   ioreq-guest time  [--mmio ADDR:LEN] [--vcpus N] [--rounds N]
- *                     [--label NAME] [--wait-gone]
+ *                     [--label NAME] [--wait-gone] [--doorbell ADDR]
  *   ioreq-guest mailbox --mmio ADDR [--irq-row ROW] [--doorbell ADDR]
  *   ioreq-guest rep   [--mmio ADDR:LEN] [--pio PORT:LEN]
  *
@@ -1403,7 +1403,7 @@ static void usage(void)
 	      "                         [--seconds S | --rounds N] [--gone fail|stay|back]\n"
 	      "                         [--expect-gone] [--expect-back]\n"
 	      "       ioreq-guest time  [--mmio ADDR:LEN] [--vcpus N] [--rounds N]\n"
-	      "                         [--label NAME] [--wait-gone]\n"
+	      "                         [--label NAME] [--wait-gone] [--doorbell ADDR]\n"
 	      "       ioreq-guest mailbox --mmio ADDR [--irq-row ROW] [--doorbell ADDR]\n"
 	      "       ioreq-guest rep   [--mmio ADDR:LEN] [--pio PORT:LEN]\n"
 	      "Defaults: --mmio 0xe0000000:0x1000 --pio 0x5000:0x100, 2 vcpus, 10 s.\n",
