@@ -29,9 +29,10 @@ BACKPORTS_LIST=/etc/apt/sources.list.d/bookworm-backports.list
 # Xen's hypervisor and tools are not run on this machine: make check boots
 # them under QEMU (selftests/ioreq/xen/xen-vm.sh copies them into dom0).
 # libxen-dev builds make bench's native Xen baseline (tools/xen-native).
+# qemu-system-xen is the device model of the lane's HVM guests.
 BASE_PKGS="gcc make bc flex bison libelf-dev libssl-dev libc6-dev kmod cpio
 	busybox-static qemu-system-x86 sparse xz-utils perl python3
-	xen-hypervisor-4.17-amd64 xen-utils-4.17 libxen-dev"
+	xen-hypervisor-4.17-amd64 xen-utils-4.17 libxen-dev qemu-system-xen"
 
 export DEBIAN_FRONTEND=noninteractive
 APT_INSTALL=(apt-get install -y -q=2 --no-install-recommends

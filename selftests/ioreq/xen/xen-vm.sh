@@ -27,7 +27,14 @@
 #   --env NAME=VALUE   setting for the hook and the guest scenario
 #                      (repeatable; IOREQ_MMIO and IOREQ_PIO are preset)
 #   --vcpus N          guest vcpus (default 2)
-#   --guest-mem MB     guest memory (default 128)
+#   --guest-mem MB     guest memory (default 128; 256 for an HVM guest)
+#   --guest-type pvh|hvm  the guest's mode (default pvh); hvm runs Debian's
+#                      qemu-xen (qemu-system-xen) in dom0 as the device
+#                      model for the rest of the platform, hvmloader and
+#                      SeaBIOS boot the guest's kernel (console ttyS0)
+#   --guest-kmod NAME  a module of the kernel package for the guest, with
+#                      what it depends on, loaded in order by the guest's
+#                      /init before the scenario (repeatable)
 #   --guest-timeout S  limit from unpause to the guest's poweroff (default 300)
 #   --timeout SECS     wall-clock limit for the whole machine (default 900)
 #   --append ARGS      extra dom0 kernel command line
@@ -59,13 +66,19 @@ IOREQ_CACHE=${IOREQ_CACHE:-/var/cache/ioreq}
 IOREQ_ENV=${IOREQ_ENV:-$IOREQ_CACHE/env.mk}
 QEMU=${QEMU:-qemu-system-x86_64}
 VM_SMP=${VM_SMP:-2}
-VM_MEM=${VM_MEM:-2048}
+VM_MEM=${VM_MEM:-}
 VM_CPU=${VM_CPU:-qemu64,+svm,+npt}
-DOM0_MEM=${DOM0_MEM:-768M}
+DOM0_MEM=${DOM0_MEM:-}
 BUSYBOX=${BUSYBOX:-/bin/busybox}
 XEN_BIN=${XEN_BIN:-/usr/lib/xen-4.17/bin}
 XEN_TOOLS="xenstored xen-init-dom0 xenconsoled xl libxl-save-helper"
 XEN_KMODS="xen-evtchn xen-privcmd xen-gntdev xen-gntalloc xenfs"
+# An HVM guest's device model and firmware, at the paths libxl expects.
+XEN_DM=${XEN_DM:-/usr/libexec/xen-qemu-system-i386}
+XEN_HVMLOADER=${XEN_HVMLOADER:-/usr/lib/xen-4.17/boot/hvmloader}
+XEN_DM_FILES="/usr/share/seabios/bios-256k.bin /usr/share/seabios/bios.bin
+	/usr/share/qemu/linuxboot_dma.bin /usr/share/qemu/linuxboot.bin
+	/usr/share/qemu/kvmvapic.bin /usr/share/qemu/keymaps/en-us"
 
 # Kernel messages that fail a run whatever the tests said (as vmtest.sh).
 SPLATS='WARNING:|BUG:|Oops|general protection fault|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|trying to register non-static key|turning off the locking correctness validator|INFO: rcu|rcu_sched self-detected stall|blocked for more than|KASAN:|UBSAN:|ODEBUG:|unreferenced object|suspected memory leak|Call Trace:|Kernel panic'
@@ -99,7 +112,9 @@ adds=()
 guest_adds=()
 envs=("IOREQ_MMIO=0xe0000000" "IOREQ_PIO=0x5000")
 vcpus=2
-guest_mem=128
+guest_mem=
+guest_type=pvh
+guest_kmods=()
 guest_timeout=300
 timeout=900
 append=
@@ -123,6 +138,8 @@ while [ $# -gt 0 ]; do
 	--env)		envs+=("$2"); shift ;;
 	--vcpus)	vcpus=$2; shift ;;
 	--guest-mem)	guest_mem=$2; shift ;;
+	--guest-type)	guest_type=$2; shift ;;
+	--guest-kmod)	guest_kmods+=("$2"); shift ;;
 	--guest-timeout) guest_timeout=$2; shift ;;
 	--timeout)	timeout=$2; shift ;;
 	--append)	append=$2; shift ;;
@@ -150,6 +167,18 @@ fi
 [ -x "$XEN_BIN/xl" ] || die "no $XEN_BIN/xl (apt-get install xen-utils-4.17)"
 [ -x "$BUSYBOX" ] || die "$BUSYBOX missing (apt-get install busybox-static)"
 command -v "$QEMU" >/dev/null || die "$QEMU missing (apt-get install qemu-system-x86)"
+case $guest_type in
+pvh)	guest_mem=${guest_mem:-128}
+	DOM0_MEM=${DOM0_MEM:-768M}
+	VM_MEM=${VM_MEM:-2048} ;;
+hvm)	guest_mem=${guest_mem:-256}
+	# qemu-xen runs in dom0 beside the backends.
+	DOM0_MEM=${DOM0_MEM:-1024M}
+	VM_MEM=${VM_MEM:-3072}
+	[ -x "$XEN_DM" ] || die "no $XEN_DM (apt-get install qemu-system-xen)"
+	[ -f "$XEN_HVMLOADER" ] || die "no $XEN_HVMLOADER (xen-utils-4.17)" ;;
+*)	die "--guest-type is pvh or hvm, not '$guest_type'" ;;
+esac
 for v in "$vcpus" "$guest_mem" "$guest_timeout" "$timeout"; do
 	case $v in ''|*[!0-9]*) die "not a number: $v" ;; esac
 done
@@ -295,9 +324,21 @@ cp "$guest_bin" "$groot/usr/bin/ioreq-guest"
 for a in "${guest_adds[@]}"; do
 	add_spec "$groot" "$a"
 done
+guest_kos=()
+for m in "${guest_kmods[@]}"; do
+	mkdir -p "$groot/lib/guest-mods"
+	for path in $(modprobe -d "$kroot" -S "$abi" --show-depends "$m" |
+		      awk '$1 == "insmod" { print $2 }'); do
+		base=$(unpack_ko "$path" "$groot/lib/guest-mods")
+		case " ${guest_kos[*]} " in *" /lib/guest-mods/$base "*) continue ;; esac
+		guest_kos+=("/lib/guest-mods/$base")
+	done
+done
 {
 	env_lines
 	echo "GUEST_VCPUS=$vcpus"
+	echo "GUEST_TYPE=$guest_type"
+	echo "GUEST_KOS='${guest_kos[*]}'"
 } > "$groot/etc/ioreq-xen.conf"
 pack "$groot" "$out/guest-initramfs.cpio"
 
@@ -365,18 +406,37 @@ install -m 644 "$here/scenarios/lib-dom0.sh" "$root/lib-dom0.sh"
 
 cp "$kernel" "$root/guest/vmlinuz"
 cp "$out/guest-initramfs.cpio" "$root/guest/initramfs.cpio"
+guest_dev=
+guest_console=hvc0
+if [ "$guest_type" = hvm ]; then
+	add_file "$root" "$XEN_DM" "$XEN_DM"
+	add_file "$root" "$XEN_HVMLOADER" "$XEN_HVMLOADER"
+	for f in $XEN_DM_FILES; do
+		add_file "$root" "$f" "$f"
+	done
+	# No display and no network: QEMU's serial port is the guest's
+	# console, written straight to the log dom0 reads.
+	guest_dev="device_model_version = \"qemu-xen\"
+device_model_override = \"$XEN_DM\"
+serial = \"file:/var/log/xen/console/hvm-serial.log\"
+vga = \"none\"
+vnc = 0
+sdl = 0"
+	guest_console=ttyS0
+fi
 cat > "$root/guest/guest.cfg" <<EOF
 name = "guest"
-type = "pvh"
+type = "$guest_type"
 kernel = "/guest/vmlinuz"
 ramdisk = "/guest/initramfs.cpio"
-extra = "console=hvc0 iomem=relaxed"
+extra = "console=$guest_console iomem=relaxed"
 memory = $guest_mem
 vcpus = $vcpus
 tsc_mode = "native"
 on_poweroff = "destroy"
 on_reboot = "destroy"
 on_crash = "destroy"
+$guest_dev
 EOF
 
 {
@@ -388,6 +448,9 @@ EOF
 	echo "GUEST_TIMEOUT=$guest_timeout"
 	echo "GUEST_VCPUS=$vcpus"
 	echo "DOM0_MODE=$dom0_mode"
+	echo "GUEST_TYPE=$guest_type"
+	[ "$guest_type" != hvm ] ||
+		echo "GUEST_LOG=/var/log/xen/console/hvm-serial.log"
 	env_lines
 } > "$root/etc/ioreq-xen.conf"
 pack "$root" "$out/dom0-initramfs.cpio"
