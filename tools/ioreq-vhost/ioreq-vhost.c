@@ -35,7 +35,6 @@
 
 #include "libioreq.h"
 #include "vhost_user.h"
-#include "gmem_compat.h"
 
 /* ---- virtio-pci modern layout (virtio 1.2, 4.1) ------------------------ */
 
