@@ -453,6 +453,36 @@ static void call_fired(struct dev *d, unsigned int i)
 	set_intx(d);
 }
 
+/*
+ * The device configuration changed (a daemon restarted with a resized
+ * disk): the configuration vector, or the ISR's configuration bit with
+ * INTx.  A message for a masked vector is dropped: the driver rereads
+ * config_generation anyway when it next looks.
+ */
+static void config_irq(struct dev *d)
+{
+	struct ioreq_inject in = { .size = sizeof(in), .level = 1 };
+	const struct msix_entry *e;
+
+	if (!(d->status & ST_DRIVER_OK))
+		return;
+	d->isr |= 2;
+	if (!(d->msix_ctrl & MSIX_CTRL_ENABLE)) {
+		set_intx(d);
+		return;
+	}
+	if ((d->msix_ctrl & MSIX_CTRL_MASKALL) || d->msix_config >= d->nvec)
+		return;
+	e = &d->msix[d->msix_config];
+	if (e->ctrl & MSIX_ENTRY_MASKED)
+		return;
+	in.irq.kind = IOREQ_IRQ_MSI;
+	in.irq.msi_addr = (uint64_t)e->addr_hi << 32 | e->addr_lo;
+	in.irq.msi_data = e->data;
+	if (ioctl(d->fd, IOREQ_INJECT_IRQ, &in))
+		err("configuration interrupt: %s", strerror(errno));
+}
+
 /* ---- vhost-user: start, stop, reconnect -------------------------------- */
 
 static int get_ram(struct dev *d)
@@ -685,9 +715,15 @@ static int vhost_connect(struct dev *d)
 		ret = vu_get_config(&d->vu, cfg, sizeof(cfg));
 		if (!ret) {
 			put16(cfg, BLK_NUM_QUEUES, d->nq ? d->nq : 1);
-			if (d->nq && memcmp(cfg, d->devcfg, sizeof(cfg)))
-				d->generation++;
+			int changed = d->nq &&
+				      memcmp(cfg, d->devcfg, sizeof(cfg));
+
 			memcpy(d->devcfg, cfg, sizeof(cfg));
+			if (changed) {
+				d->generation++;
+				info("the daemon's configuration changed");
+				config_irq(d);
+			}
 		}
 	}
 	if (ret) {
