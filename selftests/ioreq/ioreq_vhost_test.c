@@ -48,16 +48,25 @@
 #define FE_LOG		DIR "/frontend.log"
 #define DISK_SIZE	(8u << 20)
 
-#define SBDF		(5u << 3)		/* 0000:00:05.0 */
-#define CFG(reg)	((uint64_t)SBDF << 32 | (reg))
-#define BAR_ADDR	0xe0000000u
+#define SBDF_BLK	(5u << 3)		/* 0000:00:05.0 */
+#define SBDF_FS		(6u << 3)		/* 0000:00:06.0 */
+#define BAR_BLK		0xe0000000u
+#define BAR_FS		0xe0004000u
+#define CFG(reg)	((uint64_t)cur_sbdf << 32 | (reg))
+#define BAR_ADDR	cur_bar
+#define VFS_SOCK	DIR "/vfs.sock"
+#define VFS_LOG		DIR "/virtiofsd.log"
+#define FE_FS_LOG	DIR "/frontend-fs.log"
+#define SHARE		DIR "/share"
+#define FS_TAG		"ioreqfs"
+#define HELLO		"hello from the host\n"
 
 #define RAM0		0x0ULL			/* rings, headers */
 #define RAM1		0x100000000ULL		/* data buffers */
 #define RAM_LEN		(16u << 20)
-#define DESC_GPA	(RAM0 + 0x10000)
-#define AVAIL_GPA	(RAM0 + 0x11000)
-#define USED_GPA	(RAM0 + 0x12000)
+#define DESC_GPA	(ring_gpa)
+#define AVAIL_GPA	(ring_gpa + 0x1000)
+#define USED_GPA	(ring_gpa + 0x2000)
 #define HDR_GPA		(RAM0 + 0x20000)	/* 64 bytes per request */
 #define DATA_GPA	(RAM1 + 0x100000)	/* 4 KiB per request */
 #define QSIZE		64
@@ -87,9 +96,12 @@ struct blk_hdr {
 	uint64_t sector;
 };
 
+static uint32_t cur_sbdf = SBDF_BLK, cur_bar = BAR_BLK;
+static uint64_t ring_gpa = RAM0 + 0x10000;
+static unsigned int cur_q;		/* the queue the driver sets up */
 static int vmm = -1;
 static uint8_t *ram0, *ram1;
-static pid_t qsd_pid, fe_pid;
+static pid_t qsd_pid, fe_pid, vfs_pid, fe_fs_pid;
 static uint64_t guest_id;
 /* where the driver found the structures, BAR0 offsets */
 static uint32_t common_off, notify_off, isr_off, devcfg_off, notify_mult;
@@ -265,6 +277,10 @@ static void cleanup(void)
 		kill(fe_pid, SIGKILL);
 	if (qsd_pid > 0)
 		kill(qsd_pid, SIGKILL);
+	if (fe_fs_pid > 0)
+		kill(fe_fs_pid, SIGKILL);
+	if (vfs_pid > 0)
+		kill(vfs_pid, SIGKILL);
 }
 
 static pid_t start_qsd(void)
@@ -422,7 +438,7 @@ static int driver_init(int msix, uint64_t features)
 
 	memset(g2h(DESC_GPA), 0, 0x3000);
 	avail_idx = used_seen = 0;
-	com_wr(C_QSEL, 2, 0);
+	com_wr(C_QSEL, 2, cur_q);
 	if (com_rd(C_QSIZE, 2) < QSIZE)
 		return -4;
 	com_wr(C_QSIZE, 2, QSIZE);
@@ -499,7 +515,10 @@ static int same(unsigned int slot, unsigned int seed)
 	return 1;
 }
 
-/* Wait until the used index reaches avail_idx; count MSIs meanwhile. */
+/*
+ * Wait until the used index reaches avail_idx; with @msis, take the
+ * interrupts meanwhile, count them and check they are the queue's MSI.
+ */
 static int wait_used(double secs, unsigned int *msis, int *msi_ok)
 {
 	double t0 = now_s();
@@ -507,7 +526,10 @@ static int wait_used(double secs, unsigned int *msis, int *msi_ok)
 	uint32_t level;
 
 	while (now_s() - t0 < secs) {
-		if (!next_irq(&irq, &level, 20) && msis) {
+		if (!msis) {
+			/* leave the interrupts to the caller */
+			usleep(2000);
+		} else if (!next_irq(&irq, &level, 20)) {
 			(*msis)++;
 			if (irq.kind != IOREQ_IRQ_MSI ||
 			    irq.msi_addr != MSI_ADDR_Q ||
@@ -529,6 +551,160 @@ static int do_io(int write, uint64_t sector, unsigned int *msis, int *msi_ok)
 	if (wait_used(30, msis, msi_ok))
 		return -2;
 	return req_status(0);
+}
+
+/* ---- virtio-fs: FUSE requests on the request queue ------------------------ */
+
+#define FUSE_LOOKUP	1
+#define FUSE_INIT	26
+#define FUSE_REQ_GPA	(RAM0 + 0x60000)	/* request, 4 KiB */
+#define FUSE_REPLY_GPA	(RAM1 + 0x200000)	/* reply, 4 KiB */
+
+struct fuse_in_header {
+	uint32_t len, opcode;
+	uint64_t unique, nodeid;
+	uint32_t uid, gid, pid;
+	uint16_t total_extlen, padding;
+};
+
+struct fuse_out_header {
+	uint32_t len;
+	int32_t error;
+	uint64_t unique;
+};
+
+/*
+ * One FUSE request: @arg (@arg_len bytes) after the header, the reply into
+ * FUSE_REPLY_GPA.  Return: the reply's error, or -1000 if none came.
+ */
+static int fuse_call(uint32_t opcode, uint64_t nodeid, const void *arg,
+		     uint32_t arg_len, uint64_t unique)
+{
+	struct fuse_in_header *in = g2h(FUSE_REQ_GPA);
+	struct fuse_out_header *out = g2h(FUSE_REPLY_GPA);
+	volatile uint16_t *avail = g2h(AVAIL_GPA);
+	struct desc *d = g2h(DESC_GPA);
+
+	memset(in, 0, sizeof(*in));
+	in->len = sizeof(*in) + arg_len;
+	in->opcode = opcode;
+	in->unique = unique;
+	in->nodeid = nodeid;
+	memcpy(in + 1, arg, arg_len);
+	memset(out, 0, 4096);
+	d[0] = (struct desc){ FUSE_REQ_GPA, in->len, 1, 1 };
+	d[1] = (struct desc){ FUSE_REPLY_GPA, 4096, 2, 0 };
+	avail[2 + avail_idx % QSIZE] = 0;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	avail[1] = ++avail_idx;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (kick() != IOREQ_VMM_STATUS_DONE || wait_used(30, NULL, NULL))
+		return -1000;
+	if (out->unique != unique || out->len < sizeof(*out))
+		return -1001;
+	return out->error;
+}
+
+static pid_t start_virtiofsd(void)
+{
+	char *argv[] = {
+		"/usr/lib/qemu/virtiofsd", "--socket-path=" VFS_SOCK,
+		"-o", "source=" SHARE, "-o", "cache=none",
+		"-o", "sandbox=chroot", NULL,
+	};
+	double t0 = now_s();
+	struct stat st;
+	pid_t pid;
+	FILE *f;
+
+	mkdir(SHARE, 0755);
+	f = fopen(SHARE "/hello.txt", "w");
+	if (!f)
+		return -1;
+	fputs(HELLO, f);
+	fclose(f);
+	unlink(VFS_SOCK);
+	pid = spawn(argv, VFS_LOG);
+	while (now_s() - t0 < 60) {
+		if (!stat(VFS_SOCK, &st))
+			return pid;
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			return -1;
+		usleep(20000);
+	}
+	return -1;
+}
+
+static void fs_tests(const char *fe_path, const char *guest_arg)
+{
+	char *argv[] = { (char *)fe_path, "--guest", (char *)guest_arg,
+			 "--type", "fs", "--tag", FS_TAG, "--socket", VFS_SOCK,
+			 "--sbdf", "0000:00:06.0", "--bar", "0xe0004000", NULL };
+	uint32_t init_in[4] = { 7, 31, 0, 0 };	/* major, minor, ... */
+	char tag[37] = "";
+	int ret, st, wst;
+	unsigned int i;
+	uint32_t v;
+
+	if (access("/usr/lib/qemu/virtiofsd", X_OK)) {
+		for (i = 0; i < 4; i++)
+			ksft_test_result_skip("virtio-fs: no"
+					      " /usr/lib/qemu/virtiofsd\n");
+		return;
+	}
+	vfs_pid = start_virtiofsd();
+	if (vfs_pid < 0) {
+		check(0, "virtio-fs: virtiofsd did not start (see below)");
+		system("sed 's/^/# virtiofsd: /' " VFS_LOG);
+		return;
+	}
+	fe_fs_pid = spawn(argv, FE_FS_LOG);
+	cur_sbdf = SBDF_FS;
+	cur_bar = BAR_FS;
+	for (i = 0; i < 600 && cfg_rd(0, 4) == 0xffffffffu; i++)
+		usleep(50000);
+	v = cfg_rd(0, 4);
+	ret = find_caps();
+	cfg_wr(0x04, 2, 0x6);
+	for (i = 0; i < 36; i++)
+		tag[i] = bar_rd(devcfg_off + i, 1);
+	check(v == 0x105a1af4 && !ret && !strcmp(tag, FS_TAG) &&
+	      bar_rd(devcfg_off + 36, 4) == 1 && com_rd(C_NUMQ, 2) == 2,
+	      "virtio-fs at 00:06.0 (BAR0 preset): ids 0x%08x, tag \"%s\","
+	      " 1 request queue", v, tag);
+
+	/* the request queue (1) only; hiprio stays off */
+	cur_q = 1;
+	ring_gpa = RAM0 + 0x40000;
+	st = driver_init(1, 1ULL << 32);
+	usleep(300000);
+	drain_irqs();
+	ret = fuse_call(FUSE_INIT, 0, init_in, sizeof(init_in), 1);
+	check(st == 0xf && !ret && ((uint32_t *)g2h(FUSE_REPLY_GPA))[4] == 7,
+	      "virtio-fs: FUSE_INIT through virtiofsd: error %d, major %u",
+	      ret, ((uint32_t *)g2h(FUSE_REPLY_GPA))[4]);
+	ret = fuse_call(FUSE_LOOKUP, 1, "hello.txt", 10, 2);
+	check(!ret && *(uint64_t *)((uint8_t *)g2h(FUSE_REPLY_GPA) + 16 +
+				    48) == strlen(HELLO),
+	      "virtio-fs: FUSE_LOOKUP of the host's hello.txt: error %d,"
+	      " size %" PRIu64, ret, *(uint64_t *)((uint8_t *)
+		g2h(FUSE_REPLY_GPA) + 16 + 48));
+
+	com_wr(C_STATUS, 1, 0);
+	kill(fe_fs_pid, SIGTERM);
+	ret = waitpid(fe_fs_pid, &wst, 0);
+	fe_fs_pid = 0;
+	check(ret > 0 && WIFEXITED(wst) && !WEXITSTATUS(wst) &&
+	      com_rd(C_STATUS, 1) == 0xff,
+	      "virtio-fs: reset, frontend exits 0, its function is gone");
+	cur_sbdf = SBDF_BLK;
+	cur_bar = BAR_BLK;
+	cur_q = 0;
+	ring_gpa = RAM0 + 0x10000;
+	find_caps();
+	if (failures)
+		system("sed 's/^/# frontend-fs: /' " FE_FS_LOG "; "
+		       "sed 's/^/# virtiofsd: /' " VFS_LOG);
 }
 
 static int setup_guest(void)
@@ -611,7 +787,7 @@ int main(void)
 			       " fds (caps 0x%llx)\n",
 			       (unsigned long long)info.caps);
 	close(ioreq);
-	ksft_set_plan(17);
+	ksft_set_plan(21);
 	atexit(cleanup);
 
 	mkdir(DIR, 0755);
@@ -715,14 +891,20 @@ int main(void)
 
 	/* 11: INTx when MSI-X is off */
 	st = driver_init(0, 1ULL << 32);
-	usleep(300000);
-	bar_rd(isr_off, 1);
+	/*
+	 * The daemon signals each call fd it is given: that first interrupt
+	 * is acknowledged before the request.
+	 */
+	if (!next_irq(&irq, &level, 3000)) {
+		bar_rd(isr_off, 1);
+		next_irq(&irq, &level, 3000);
+	}
 	drain_irqs();
 	queue_req(0, 0, 8);
 	kick();
 	ret = wait_used(30, NULL, NULL);
-	ret |= next_irq(&irq, &level, 5000);
-	ret |= irq.kind != IOREQ_IRQ_PCI_INTX || level != 1;
+	st = next_irq(&irq, &level, 5000);
+	ret |= st || irq.kind != IOREQ_IRQ_PCI_INTX || level != 1;
 	v = bar_rd(isr_off, 1);
 	st = next_irq(&irq, &level, 5000);
 	check(!ret && !st && v == 1 && irq.kind == IOREQ_IRQ_PCI_INTX &&
@@ -774,7 +956,10 @@ int main(void)
 	com_wr(C_STATUS, 1, 0);
 	check(com_rd(C_STATUS, 1) == 0, "reset after the reconnect");
 
-	/* 17: the frontend's counters and exit */
+	/* 17-20: virtio-fs, served by virtiofsd */
+	fs_tests(fe_path, guest_arg);
+
+	/* 21: the frontend's counters and exit */
 	fe_stats(&rec1, &run1);
 	kill(fe_pid, SIGTERM);
 	ret = waitpid(fe_pid, &wst, 0);
