@@ -369,13 +369,19 @@ static int find_caps(void)
 			if (cfg_rd(pos + 4, 1) != 0)
 				return -1;	/* we expect BAR0 */
 			switch (type) {
-			case 1: common_off = off; break;
+			case 1:
+				common_off = off;
+				break;
 			case 2:
 				notify_off = off;
 				notify_mult = cfg_rd(pos + 16, 4);
 				break;
-			case 3: isr_off = off; break;
-			case 4: devcfg_off = off; break;
+			case 3:
+				isr_off = off;
+				break;
+			case 4:
+				devcfg_off = off;
+				break;
 			}
 			if (type >= 1 && type <= 5)
 				found |= 1 << type;

@@ -199,7 +199,7 @@ struct dev {
 	uint64_t intx_irqs, binds, unbinds, notify_records;
 };
 
-static volatile int running = 1;
+static int running = 1;	/* signals arrive through a signalfd */
 
 static void info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void info(const char *fmt, ...)
@@ -1367,8 +1367,10 @@ static int loop(struct dev *d, int sfd)
 					return 1;
 				}
 			} else if (tag == TAG_SOCKET) {
-				/* no back-end requests were negotiated:
-				 * anything readable is EOF or an error */
+				/*
+				 * No back-end requests were negotiated:
+				 * anything readable is EOF or an error.
+				 */
 				disconnected(d, ev[i].events & EPOLLHUP ?
 					     "hang-up" : "unexpected data");
 			} else if (tag == TAG_TIMER) {
