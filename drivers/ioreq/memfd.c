@@ -197,9 +197,16 @@ static struct file *ioreq_memfd_file(struct ioreq_guest *guest, u64 gpa,
 	}
 	/* fstat()'s st_size; st_blksize is the pseudo fs's PAGE_SIZE. */
 	inode->i_size = len;
+	/*
+	 * The file's last fput() puts its fops' owner, which
+	 * alloc_file_pseudo() does not take: this module, live in an ioctl
+	 * of its own.
+	 */
+	__module_get(THIS_MODULE);
 	file = alloc_file_pseudo(inode, ioreq_memfs_mnt, "ioreq-guest-memory",
 				 O_RDWR, &ioreq_memfd_fops);
 	if (IS_ERR(file)) {
+		module_put(THIS_MODULE);
 		iput(inode);
 		goto err_free;
 	}
