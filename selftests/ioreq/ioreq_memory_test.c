@@ -37,20 +37,6 @@ FIXTURE(mem) {
 IOREQ_FIXTURE_VARIANT(mem);
 IOREQ_VMM_VARIANT(mem);
 
-static int __add_memory(int hvfd, int memfd, __u64 gpa, __u64 len,
-			__u64 offset)
-{
-	struct ioreq_vmm_memory m = {
-		.size = sizeof(m),
-		.fd = memfd,
-		.gpa = gpa,
-		.len = len,
-		.offset = offset,
-	};
-
-	return __ioreq_ioctl(hvfd, IOREQ_VMM_ADD_MEMORY, &m);
-}
-
 static int memfd_of(size_t len)
 {
 	int fd = memfd_create("ioreq-test-ram", MFD_CLOEXEC);
@@ -108,6 +94,33 @@ static int map_errno(int fd, size_t len, off_t off, int flags)
 	return 0;
 }
 
+/*
+ * What every ioctl refuses of a struct @good of @len bytes that would be
+ * accepted: flags, the reserved u32 at @reserved, a short size, non-zero
+ * bytes past it, no struct at all.
+ */
+static void __bad_struct(struct __test_metadata *_metadata, int be,
+			 unsigned long cmd, const void *good, size_t len,
+			 size_t reserved)
+{
+	__u8 buf[64];
+
+	ASSERT_GE(sizeof(buf), len);
+	memcpy(buf, good, len);
+	buf[4] = 1;	/* flags */
+	EXPECT_ERRNO(EINVAL, __ioreq_ioctl_sized(be, cmd, buf, len, len, 0));
+	memcpy(buf, good, len);
+	buf[reserved] = 1;
+	EXPECT_ERRNO(EINVAL, __ioreq_ioctl_sized(be, cmd, buf, len, len, 0));
+	memcpy(buf, good, len);
+	EXPECT_ERRNO(EINVAL, __ioreq_ioctl_sized(be, cmd, buf, len, 8, 0));
+	EXPECT_ERRNO(E2BIG, __ioreq_ioctl_sized(be, cmd, buf, len, len + 8,
+						0x5a));
+	EXPECT_ERRNO(EFAULT, __ioreq_ioctl(be, cmd, NULL));
+}
+
+#define bad_struct(...) __bad_struct(_metadata, __VA_ARGS__)
+
 FIXTURE_SETUP(mem)
 {
 	self->ram = self->ram2 = self->low = -1;
@@ -147,15 +160,15 @@ static void __setup_ram(struct __test_metadata *_metadata,
 	ASSERT_NE(MAP_FAILED, self->guest);
 	for (i = 0; i < len; i++)
 		self->guest[i] = (__u8)(i * 7 + i / self->pg);
-	ASSERT_ERRNO(0, __add_memory(self->e.hv.fd, self->ram, RAM_GPA, len,
+	ASSERT_ERRNO(0, __ioreq_vmm_add_memory(self->e.hv.fd, self->ram, RAM_GPA, len,
 				     0));
 	self->ram2 = memfd_of((RAM2_PAGES + 2) * self->pg);
 	ASSERT_LE(0, self->ram2);
-	ASSERT_ERRNO(0, __add_memory(self->e.hv.fd, self->ram2, RAM_GPA + len,
+	ASSERT_ERRNO(0, __ioreq_vmm_add_memory(self->e.hv.fd, self->ram2, RAM_GPA + len,
 				     RAM2_PAGES * self->pg, 2 * self->pg));
 	self->low = memfd_of(LOW_PAGES * self->pg);
 	ASSERT_LE(0, self->low);
-	ASSERT_ERRNO(0, __add_memory(self->e.hv.fd, self->low, LOW_GPA,
+	ASSERT_ERRNO(0, __ioreq_vmm_add_memory(self->e.hv.fd, self->low, LOW_GPA,
 				     LOW_PAGES * self->pg, 0));
 }
 
@@ -191,20 +204,8 @@ TEST_F(mem, memory_fd_bad)
 	memset(&a, 0, sizeof(a));
 	a.gpa = RAM_GPA;
 	a.len = pg;
-	a.flags = 1;
-	EXPECT_ERRNO(EINVAL, __ioreq_ioctl_sized(be, IOREQ_GUEST_MEMORY_FD,
-						 &a, sizeof(a), sizeof(a), 0));
-	a.flags = 0;
-	a.__reserved = 1;
-	EXPECT_ERRNO(EINVAL, __ioreq_ioctl_sized(be, IOREQ_GUEST_MEMORY_FD,
-						 &a, sizeof(a), sizeof(a), 0));
-	a.__reserved = 0;
-	EXPECT_ERRNO(EINVAL, __ioreq_ioctl_sized(be, IOREQ_GUEST_MEMORY_FD,
-						 &a, sizeof(a), 8, 0));
-	EXPECT_ERRNO(E2BIG, __ioreq_ioctl_sized(be, IOREQ_GUEST_MEMORY_FD,
-						&a, sizeof(a),
-						sizeof(a) + 8, 0x5a));
-	EXPECT_ERRNO(EFAULT, __ioreq_ioctl(be, IOREQ_GUEST_MEMORY_FD, NULL));
+	bad_struct(be, IOREQ_GUEST_MEMORY_FD, &a, sizeof(a),
+		   offsetof(typeof(a), __reserved));
 
 	EXPECT_ERRNO(EINVAL, __memory_fd(be, RAM_GPA + 1, pg));
 	EXPECT_ERRNO(EINVAL, __memory_fd(be, RAM_GPA, pg + 1));
@@ -526,23 +527,12 @@ TEST_F(mem, memory_map)
 
 	memset(&m, 0, sizeof(m));
 	m.nr_ranges = 1;
-	m.flags = 1;
-	EXPECT_ERRNO(EINVAL, __ioreq_ioctl_sized(be, IOREQ_GET_MEMORY_MAP,
-						 &m, sizeof(m), sizeof(m), 0));
-	m.flags = 0;
-	m.__reserved = 1;
-	EXPECT_ERRNO(EINVAL, __ioreq_ioctl_sized(be, IOREQ_GET_MEMORY_MAP,
-						 &m, sizeof(m), sizeof(m), 0));
-	m.__reserved = 0;
-	EXPECT_ERRNO(EINVAL, __ioreq_ioctl_sized(be, IOREQ_GET_MEMORY_MAP,
-						 &m, sizeof(m), 16, 0));
-	EXPECT_ERRNO(E2BIG, __ioreq_ioctl_sized(be, IOREQ_GET_MEMORY_MAP,
-						&m, sizeof(m),
-						sizeof(m) + 8, 1));
+	m.ranges = (__u64)(uintptr_t)r;
+	bad_struct(be, IOREQ_GET_MEMORY_MAP, &m, sizeof(m),
+		   offsetof(typeof(m), __reserved));
 	m.ranges = 8;
 	EXPECT_ERRNO(EFAULT, __ioreq_ioctl_sized(be, IOREQ_GET_MEMORY_MAP,
 						 &m, sizeof(m), sizeof(m), 0));
-	EXPECT_ERRNO(EFAULT, __ioreq_ioctl(be, IOREQ_GET_MEMORY_MAP, NULL));
 
 	fd = ioreq_backend_open();
 	ASSERT_LE(0, fd);
@@ -569,7 +559,7 @@ TEST_F(mem, add_memory_shmem_only)
 	EXPECT_LE(0, fd);
 	if (fd >= 0) {
 		EXPECT_EQ(0, ftruncate(fd, pg));
-		EXPECT_ERRNO(EINVAL, __add_memory(self->e.hv.fd, fd, RAM_GPA,
+		EXPECT_ERRNO(EINVAL, __ioreq_vmm_add_memory(self->e.hv.fd, fd, RAM_GPA,
 						  pg, 0));
 		close(fd);
 	}
@@ -577,7 +567,7 @@ TEST_F(mem, add_memory_shmem_only)
 	fd = open("/dev/shm", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	if (fd >= 0) {
 		EXPECT_EQ(0, ftruncate(fd, pg));
-		EXPECT_ERRNO(0, __add_memory(self->e.hv.fd, fd, RAM_GPA, pg,
+		EXPECT_ERRNO(0, __ioreq_vmm_add_memory(self->e.hv.fd, fd, RAM_GPA, pg,
 					     0));
 		close(fd);
 	} else {
@@ -592,7 +582,15 @@ TEST_F(mem, add_memory_shmem_only)
 
 TEST_F(mem, pci_config)
 {
+	static const struct {
+		__u32 reg;
+		__u8 len;
+	} bad[] = {
+		{ 0x1000, 4 }, { 0x80000000, 4 }, { 0x10, 8 }, { 0x13, 2 },
+		{ 0x12, 4 }, { 0xfff, 2 },
+	};
 	struct ioreq_vmm_access a;
+	unsigned int i;
 	struct ioreq_vcpu v;
 	struct ioreq_cmd c;
 	__u32 id;
@@ -645,26 +643,14 @@ TEST_F(mem, pci_config)
 	}
 
 	/* Register 4096 and up, 8 bytes, across a dword: refused. */
-	ASSERT_ERRNO(EINVAL, ioreq_hv_access(&self->e.hv, &a, 0,
-					     IOREQ_SPACE_PCI_CONFIG,
-					     IOREQ_OP_READ, 4,
-					     PCI_CFG(SBDF, 0x1000), 0, 0));
-	ASSERT_ERRNO(EINVAL, ioreq_hv_access(&self->e.hv, &a, 0,
-					     IOREQ_SPACE_PCI_CONFIG,
-					     IOREQ_OP_READ, 4,
-					     PCI_CFG(SBDF, 0x80000000), 0, 0));
-	ASSERT_ERRNO(EINVAL, ioreq_hv_access(&self->e.hv, &a, 0,
-					     IOREQ_SPACE_PCI_CONFIG,
-					     IOREQ_OP_READ, 8,
-					     PCI_CFG(SBDF, 0x10), 0, 0));
-	ASSERT_ERRNO(EINVAL, ioreq_hv_access(&self->e.hv, &a, 0,
-					     IOREQ_SPACE_PCI_CONFIG,
-					     IOREQ_OP_READ, 2,
-					     PCI_CFG(SBDF, 0x13), 0, 0));
-	ASSERT_ERRNO(EINVAL, ioreq_hv_access(&self->e.hv, &a, 0,
-					     IOREQ_SPACE_PCI_CONFIG,
-					     IOREQ_OP_WRITE, 4,
-					     PCI_CFG(SBDF, 0x12), 0, 0));
+	for (i = 0; i < ARRAY_SIZE(bad); i++)
+		ASSERT_ERRNO_MSG(EINVAL,
+				 ioreq_hv_access(&self->e.hv, &a, 0,
+						 IOREQ_SPACE_PCI_CONFIG,
+						 IOREQ_OP_READ, bad[i].len,
+						 PCI_CFG(SBDF, bad[i].reg), 0, 0),
+				 "register %#x, %u bytes", bad[i].reg,
+				 bad[i].len);
 	ioreq_access_init(&a, 1, IOREQ_SPACE_PCI_CONFIG, IOREQ_OP_WRITE, 4,
 			  PCI_CFG(SBDF, 0xffe), 0, 0);
 	ASSERT_EQ(-1, write(hv, &a, sizeof(a)));
