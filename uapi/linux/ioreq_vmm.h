@@ -125,18 +125,21 @@ struct ioreq_vmm_access {
  * struct ioreq_vmm_memory - IOREQ_VMM_ADD_MEMORY: lend guest RAM to backends
  * @size: sizeof(struct ioreq_vmm_memory)
  * @flags: must be 0
- * @fd: a memfd (memfd_create()) opened for reading and writing: the
- *	guest's RAM, as the VMM maps it for itself and for KVM
+ * @fd: a shmem file (memfd_create() without MFD_HUGETLB, or a tmpfs
+ *	file) opened for reading and writing: the guest's RAM, as the VMM
+ *	maps it for itself and for KVM
  * @__reserved: must be 0
  * @gpa: guest-physical address of the first byte, page aligned
  * @len: length in bytes, page aligned, not 0
  * @offset: offset of @gpa's page in @fd, page aligned
  *
  * Backends attached to this guest can then mmap() the range from their
- * /dev/ioreq file and copy to and from it (IOREQ_CAP_GUEST_MEMORY).  The
- * provider keeps a reference to the memfd until this fd is closed.  At
- * most 64 ranges per guest; ranges never overlap and are never removed.
- * Errors: EBADF (@fd), EINVAL (not a memfd, not opened read-write,
+ * /dev/ioreq file and copy to and from it (IOREQ_CAP_GUEST_MEMORY), or
+ * map it through an IOREQ_GUEST_MEMORY_FD file; IOREQ_GET_MEMORY_MAP
+ * lists the ranges.  The provider keeps a reference to the memfd until
+ * the guest is freed.  At most 64 ranges per guest; ranges never overlap
+ * and are never removed.
+ * Errors: EBADF (@fd), EINVAL (not a shmem file, not opened read-write,
  * alignment, a range that wraps), EEXIST (overlaps a range already added),
  * ENOSPC (64 ranges), ENXIO (no guest created on this fd).
  */
