@@ -578,6 +578,37 @@ TEST_F(mem, add_memory_shmem_only)
 	rmdir(dir);
 }
 
+/* Copies past the memfd's end fail, and a write does not grow it. */
+TEST_F(mem, add_memory_short_file)
+{
+	const long pg = self->pg;
+	struct ioreq_guest_rw rw = {
+		.size = sizeof(rw),
+		.addr = RAM_GPA + 3 * pg,
+		.len = 8,
+	};
+	__u64 v = 0x1122334455667788ULL;
+	struct stat st;
+	int fd;
+
+	fd = memfd_of(2 * pg);
+	ASSERT_LE(0, fd);
+	ASSERT_ERRNO(0, __ioreq_vmm_add_memory(self->e.hv.fd, fd, RAM_GPA,
+					       4 * pg, 0));
+	rw.buf = (__u64)(uintptr_t)&v;
+	EXPECT_ERRNO(ENXIO, __ioreq_ioctl(self->e.be, IOREQ_WRITE_GUEST, &rw));
+	EXPECT_ERRNO(ENXIO, __ioreq_ioctl(self->e.be, IOREQ_READ_GUEST, &rw));
+	ASSERT_EQ(0, fstat(fd, &st));
+	EXPECT_EQ(2 * pg, st.st_size);
+	/* Inside the file, both work. */
+	rw.addr = RAM_GPA + pg;
+	EXPECT_ERRNO(0, __ioreq_ioctl(self->e.be, IOREQ_WRITE_GUEST, &rw));
+	v = 0;
+	EXPECT_ERRNO(0, __ioreq_ioctl(self->e.be, IOREQ_READ_GUEST, &rw));
+	EXPECT_EQ(0x1122334455667788ULL, v);
+	close(fd);
+}
+
 /* ---- PCI configuration space ------------------------------------------ */
 
 TEST_F(mem, pci_config)

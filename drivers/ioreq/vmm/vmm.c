@@ -364,6 +364,15 @@ static int vmm_guest_rw(struct ioreq_guest *guest, u64 gpa, void *buf,
 	mutex_unlock(&vg->mem_lock);
 	if (!file)
 		return -ENXIO;
+	/*
+	 * Past the memfd's end a mapping gets SIGBUS: a write must not grow
+	 * the VMM's file there instead.  A VMM that resizes the file while
+	 * its guest runs races with itself only.
+	 */
+	if (write && pos + len > i_size_read(file_inode(file))) {
+		fput(file);
+		return -ENXIO;
+	}
 	if (write)
 		done = kernel_write(file, buf, len, &pos);
 	else
