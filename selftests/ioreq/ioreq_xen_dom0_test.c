@@ -183,6 +183,51 @@ TEST_F(xen, mapping_outlives_the_file)
 	munmap((void *)p, pg);
 }
 
+/* IOREQ_GUEST_MEMORY_FD: foreign mappings through a file of their own. */
+TEST_F(xen, memory_fd)
+{
+	const long pg = sysconf(_SC_PAGESIZE);
+	struct ioreq_guest_memory_fd a = {
+		.size = sizeof(a), .gpa = GUEST_RAM, .len = 4 * pg,
+	};
+	struct ioreq_memory_map m = { .size = sizeof(m) };
+	volatile __u8 *p;
+	struct stat st;
+	__u8 byte;
+
+	ASSERT_NE(0ULL, self->at.caps & IOREQ_CAP_GUEST_MEMORY_FD);
+	/* Xen tells a dom0 no memory map. */
+	EXPECT_ERRNO(EOPNOTSUPP, __ioreq_ioctl(self->fd, IOREQ_GET_MEMORY_MAP,
+					       &m));
+	ASSERT_ERRNO(0, __ioreq_ioctl(self->fd, IOREQ_GUEST_MEMORY_FD, &a));
+	ASSERT_EQ(0, fstat(a.fd, &st));
+	EXPECT_EQ(4 * pg, st.st_size);
+	ASSERT_ERRNO(0, __guest_rw(self->fd, IOREQ_READ_GUEST,
+				   GUEST_RAM + 2 * pg + 5, 1, &byte));
+	/* The session may go: the file maps on its own, at offset 0 = gpa. */
+	close(self->fd);
+	self->fd = -1;
+	p = mmap(NULL, 2 * pg, PROT_READ, MAP_SHARED, a.fd, pg);
+	ASSERT_NE(MAP_FAILED, (void *)p);
+	EXPECT_EQ(byte, p[pg + 5]);
+	munmap((void *)p, 2 * pg);
+	EXPECT_ERRNO(ENXIO, try_mmap(a.fd, 0, 5 * pg, MAP_SHARED));
+	EXPECT_ERRNO(EINVAL, try_mmap(a.fd, 0, pg, MAP_PRIVATE));
+	close(a.fd);
+}
+
+TEST_F(xen, memory_fd_bad)
+{
+	struct ioreq_guest_memory_fd a = {
+		.size = sizeof(a), .gpa = NOT_RAM, .len = 0x1000,
+	};
+
+	EXPECT_ERRNO(ENXIO, __ioreq_ioctl(self->fd, IOREQ_GUEST_MEMORY_FD, &a));
+	a.gpa = GUEST_RAM + 1;
+	EXPECT_ERRNO(EINVAL, __ioreq_ioctl(self->fd, IOREQ_GUEST_MEMORY_FD,
+					   &a));
+}
+
 TEST_F(xen, inject_bad)
 {
 	struct ioreq_irq isa16 = { .kind = IOREQ_IRQ_LINE, .line = 16 };
