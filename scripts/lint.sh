@@ -10,6 +10,10 @@
 #   2. checkpatch.pl --strict on every .c and .h file under drivers/,
 #      include/ and uapi/ (generated *.mod.c excluded).  Any ERROR,
 #      WARNING or CHECK fails.
+#   3. scripts/kernel-doc over the same files, headers included (W=1 runs
+#      it on .c files only): the one of linux-source ($LINUX_SRC) and, when
+#      the 6.12 headers ship theirs, that one with -Wall (it knows more
+#      warnings).  Any warning fails.
 #
 # Exit status 0 when everything is clean.
 set -euo pipefail
@@ -80,6 +84,33 @@ else
 		status=1
 	else
 		log "checkpatch: clean"
+	fi
+fi
+
+# kernel-doc: the comments a kernel's htmldocs would render, and what W=1
+# checks in .c files only.
+kdoc_log=$IOREQ_BUILD/lint/kernel-doc.log
+mkdir -p "$(dirname "$kdoc_log")"
+: > "$kdoc_log"
+kdocs="$LINUX_SRC/scripts/kernel-doc"
+kdir612=$(kvar KDIR 612)
+if [ -n "$kdir612" ] && [ -x "$kdir612/scripts/kernel-doc" ]; then
+	kdocs="$kdocs $kdir612/scripts/kernel-doc:-Wall"
+fi
+if [ -n "$files" ]; then
+	for kd in $kdocs; do
+		flags=
+		case $kd in *:*) flags=${kd#*:}; kd=${kd%%:*} ;; esac
+		# shellcheck disable=SC2086
+		perl "$kd" -none $flags $files >> "$kdoc_log" 2>&1 || true
+	done
+	issues=$(grep -cE 'warning|error' "$kdoc_log" || true)
+	if [ "$issues" -gt 0 ]; then
+		log "kernel-doc: $issues warning(s):"
+		LC_ALL=C sort -u "$kdoc_log" | sed 's/^/    /'
+		status=1
+	else
+		log "kernel-doc: clean ($(printf '%s\n' $kdocs | wc -l) versions, $n files)"
 	fi
 fi
 
