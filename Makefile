@@ -9,8 +9,10 @@
 #
 # Development, as root on Debian 12 (each installs what it needs):
 #   make deps    packages, 6.1 and 6.12 headers, guest kernels, linux-source
-#   make lint    W=1 + sparse builds for 6.1 and 6.12, checkpatch --strict
-#   make check   deps, lint, builds, selftests in QEMU guests (6.1, 6.12)
+#   make lint    W=1 + sparse builds for 6.1 and 6.12, checkpatch --strict,
+#                kernel-doc
+#   make intree  drivers/ioreq/ built inside linux-source-6.1 (Kconfig), W=1
+#   make check   deps, lint, intree, builds, selftests in QEMU guests
 #   make demo    the modules and tools/ at work in a QEMU guest
 #
 # Cached downloads and unpacked kernels live in /var/cache/ioreq
@@ -53,6 +55,9 @@ deps:
 lint:
 	@scripts/lint.sh
 
+intree:
+	@scripts/intree.sh
+
 check:
 	@scripts/check.sh
 
@@ -66,4 +71,4 @@ demo:
 bench:
 	@scripts/bench.sh
 
-.PHONY: all modules modules_install clean deps lint check check-debug demo bench
+.PHONY: all modules modules_install clean deps lint intree check check-debug demo bench

@@ -4,7 +4,10 @@
 # check.sh: everything `make check` does, in order:
 #
 #   deps      scripts/deps.sh (packages, headers, guest kernels)
-#   lint      scripts/lint.sh (W=1 + sparse for each kernel, checkpatch)
+#   lint      scripts/lint.sh (W=1 + sparse for each kernel, checkpatch,
+#             kernel-doc)
+#   intree    scripts/intree.sh: the tree copied into linux-source-6.1 and
+#             drivers/ioreq/ built there with W=1 (IOREQ_INTREE=0: not)
 #   build     the modules for each kernel, each in its own copy of the
 #             tree under .build/kbuild/KVER/
 #   selftests make -C selftests/ioreq (static programs) into
@@ -25,7 +28,7 @@
 #
 # Environment: VM_TIMEOUT (seconds per guest, default 1200),
 # IOREQ_KERNELS (default "61 612"), IOREQ_KVM=0 / IOREQ_XEN=0 to leave out
-# the KVM / Xen lane, XEN_SCENARIOS (default: all of them) and
+# the KVM / Xen lane, IOREQ_INTREE=0 the in-tree build, XEN_SCENARIOS (default: all of them) and
 # XEN_PVH_SCENARIOS (default: scratch rep device; empty for none).
 set -euo pipefail
 
@@ -50,6 +53,9 @@ stage_failed()
 load_env
 
 "$IOREQ_ROOT/scripts/lint.sh" || stage_failed "lint"
+if [ "${IOREQ_INTREE:-1}" = 1 ]; then
+	"$IOREQ_ROOT/scripts/intree.sh" || stage_failed "in-tree build"
+fi
 
 # The debug lane: a KASAN + lockdep + kmemleak kernel built from
 # linux-source-6.1 (cached by scripts/debug-kernel.sh), tested like the

@@ -10,6 +10,15 @@
 #   2. checkpatch.pl --strict on every .c and .h file under drivers/,
 #      include/ and uapi/ (generated *.mod.c excluded).  Any ERROR,
 #      WARNING or CHECK fails.
+#   3. scripts/kernel-doc over the same files, headers included (W=1 runs
+#      it on .c files only): the one of linux-source ($LINUX_SRC) and, when
+#      the 6.12 headers ship theirs, that one with -Wall (it knows more
+#      warnings).  Any warning fails.
+#   4. The documentation's structure, as a kernel's Documentation/ tree
+#      would include it: every page of Documentation/virt/ioreq/ is in its
+#      index.rst's toctree and every toctree entry exists; every
+#      Documentation/ path named in the docs, README, sources and scripts
+#      exists here or in linux-source.
 #
 # Exit status 0 when everything is clean.
 set -euo pipefail
@@ -81,6 +90,64 @@ else
 	else
 		log "checkpatch: clean"
 	fi
+fi
+
+# kernel-doc: the comments a kernel's htmldocs would render, and what W=1
+# checks in .c files only.
+kdoc_log=$IOREQ_BUILD/lint/kernel-doc.log
+mkdir -p "$(dirname "$kdoc_log")"
+: > "$kdoc_log"
+kdocs="$LINUX_SRC/scripts/kernel-doc"
+kdir612=$(kvar KDIR 612)
+if [ -n "$kdir612" ] && [ -x "$kdir612/scripts/kernel-doc" ]; then
+	kdocs="$kdocs $kdir612/scripts/kernel-doc:-Wall"
+fi
+if [ -n "$files" ]; then
+	for kd in $kdocs; do
+		flags=
+		case $kd in *:*) flags=${kd#*:}; kd=${kd%%:*} ;; esac
+		# shellcheck disable=SC2086
+		perl "$kd" -none $flags $files >> "$kdoc_log" 2>&1 || true
+	done
+	issues=$(LC_ALL=C sort -u "$kdoc_log" | grep -cE 'warning|error' || true)
+	if [ "$issues" -gt 0 ]; then
+		log "kernel-doc: $issues warning(s):"
+		LC_ALL=C sort -u "$kdoc_log" | grep -E 'warning|error' | sed 's/^/    /'
+		status=1
+	else
+		log "kernel-doc: clean ($(printf '%s\n' $kdocs | wc -l) versions, $n files)"
+	fi
+fi
+
+# Documentation structure.
+cd "$IOREQ_ROOT"
+doc_issues=()
+idx=Documentation/virt/ioreq/index.rst
+entries=$(awk '/^\.\. toctree::/ { t = 1; next }
+	t && /^   [a-z]/ { print $1; next }
+	t && /^[^ ]/ { t = 0 }' "$idx")
+for e in $entries; do
+	[ -f "Documentation/virt/ioreq/$e.rst" ] ||
+		doc_issues+=("$idx: toctree entry $e has no $e.rst")
+done
+for f in Documentation/virt/ioreq/*.rst; do
+	b=$(basename "$f" .rst)
+	[ "$b" = index ] || printf '%s\n' $entries | grep -qx "$b" ||
+		doc_issues+=("$f: not in $idx's toctree")
+done
+refs=$(grep -rhoE 'Documentation/[A-Za-z0-9_./-]*[A-Za-z0-9_]' README \
+	Documentation drivers include uapi tools selftests scripts 2>/dev/null |
+	LC_ALL=C sort -u || true)
+for r in $refs; do
+	[ -e "$r" ] || [ -e "$LINUX_SRC/$r" ] ||
+		doc_issues+=("$r is named but exists neither here nor in linux-source")
+done
+if [ ${#doc_issues[@]} -gt 0 ]; then
+	log "docs: ${#doc_issues[@]} issue(s):"
+	printf '    %s\n' "${doc_issues[@]}"
+	status=1
+else
+	log "docs: clean ($(printf '%s\n' $entries | wc -l) pages in the index, $(printf '%s\n' $refs | wc -l) paths named)"
 fi
 
 if [ "$status" = 0 ]; then

@@ -20,6 +20,7 @@
 #include <linux/lockdep.h>
 #include <linux/slab.h>
 
+#include "compat.h"
 #include "ioreq_drv.h"
 
 #define IOREQ_MAX_IOEVENTFDS	1024	/* per session */
@@ -43,15 +44,6 @@ struct ioreq_kioeventfd {
 	u32 len;
 	bool match;
 };
-
-static void ioreq_eventfd_signal(struct eventfd_ctx *eventfd)
-{
-#ifdef IOREQ_EVENTFD_SIGNAL_NO_COUNT
-	eventfd_signal(eventfd);
-#else
-	eventfd_signal(eventfd, 1);
-#endif
-}
 
 /**
  * ioreq_ioeventfd_signal() - complete a write through a binding

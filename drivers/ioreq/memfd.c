@@ -27,6 +27,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
+#include "compat.h"
 #include "ioreq_drv.h"
 
 #define IOREQ_MEMFS_MAGIC	0x696f6d66	/* "iomf" */
@@ -94,11 +95,7 @@ static int ioreq_memfd_mmap(struct file *file, struct vm_area_struct *vma)
 	 * provider made it a mapping of the VMM's memfd, its pages past the
 	 * range would follow.
 	 */
-#ifdef IOREQ_HAVE_VM_FLAGS_SET
-	vm_flags_set(vma, VM_DONTEXPAND);
-#else
-	vma->vm_flags |= VM_DONTEXPAND;
-#endif
+	ioreq_vm_flags_set(vma, VM_DONTEXPAND);
 	vma->vm_pgoff += mf->gpa >> PAGE_SHIFT;
 	return guest->provider->ops->mmap(guest, vma);
 }

@@ -59,12 +59,13 @@
  *   same batch, cancelled by the hypervisor side, or completed because its
  *   region was released).  A later stale record ends the write early:
  *   write() returns the bytes of the records before it, which completed.
- *
- * read() returns at most one record per vcpu of the guest, so whatever one
- * read() returned can be answered by one write().  write() of 0 bytes
- * returns 0.
- * - EAGAIN: O_NONBLOCK and no record is ready.
+ * - EAGAIN: (read) O_NONBLOCK and no record is ready.
  * - ENOTCONN, ENODEV: as above.
+ *
+ * read() returns at most as many records as the guest has vcpus, posted
+ * records included, so whatever one read() returned can be answered by
+ * one write() (rarely two records of one vcpu, see
+ * Documentation/userspace-api/ioreq.rst).  write() of 0 bytes returns 0.
  */
 
 /**

@@ -36,6 +36,8 @@
 #include <linux/ioreq_provider.h>
 #include <linux/ioreq_vmm.h>
 
+#include "../compat.h"
+
 /* ABI: a write() record, a read() event, as on 32-bit userspace too. */
 static_assert(sizeof(struct ioreq_vmm_create) == 24);
 static_assert(sizeof(struct ioreq_vmm_access) == 40);
@@ -61,13 +63,6 @@ MODULE_PARM_DESC(poll_ns, "The longest an access polls for the backend's answer 
 #define VMM_PCI_CONFIG_SIZE 4096	/* registers of one PCIe function */
 #define VMM_MAX_MEMORY 64	/* IOREQ_VMM_ADD_MEMORY ranges per guest */
 #define VMM_EVENTS 256		/* queued interrupt events per guest */
-
-/* Kernels after 6.12 name the f_op->mmap call of a stacked mapping so. */
-#ifdef IOREQ_HAVE_VFS_MMAP
-#define vmm_call_mmap vfs_mmap
-#else
-#define vmm_call_mmap call_mmap
-#endif
 
 /**
  * struct vmm_memory - guest RAM lent by the VMM
@@ -288,7 +283,7 @@ static int vmm_mmap(struct ioreq_guest *guest, struct vm_area_struct *vma)
 		file = m->file;
 		vma->vm_pgoff = (m->offset + gpa - m->gpa) >> PAGE_SHIFT;
 		vma_set_file(vma, file);
-		ret = vmm_call_mmap(file, vma);
+		ret = ioreq_call_mmap(file, vma);
 	}
 	mutex_unlock(&vg->mem_lock);
 	return ret;

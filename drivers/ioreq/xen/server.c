@@ -77,6 +77,7 @@
 #include <asm/xen/hypercall.h>
 #include <asm/xen/page.h>
 
+#include "../compat.h"
 #include "ioreq_xen.h"
 
 /**
@@ -968,13 +969,8 @@ static int ioreq_xen_mmap(struct ioreq_guest *guest,
 	}
 
 	/* xen_remap_pfn() insists on VM_IO | VM_PFNMAP. */
-#ifdef IOREQ_HAVE_VM_FLAGS_SET
-	vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTCOPY | VM_DONTEXPAND |
-			  VM_DONTDUMP);
-#else
-	vma->vm_flags |= VM_IO | VM_PFNMAP | VM_DONTCOPY | VM_DONTEXPAND |
-			 VM_DONTDUMP;
-#endif
+	ioreq_vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTCOPY | VM_DONTEXPAND |
+			   VM_DONTDUMP);
 	vma->vm_ops = &ioreq_xen_vm_ops;
 	vma->vm_private_data = xvma;
 
