@@ -416,6 +416,12 @@ struct ioreq_ioeventfd {
  *
  * For small accesses IOREQ_READ_GUEST and IOREQ_WRITE_GUEST copy bytes at
  * any guest-physical address, without a mapping.
+ *
+ * A mapping is made once and stays one piece: on the Xen provider
+ * munmap() or mprotect() of part of it and mremap() that shrinks it fail
+ * with EINVAL, mremap() that moves it (MREMAP_MAYMOVE, MREMAP_FIXED,
+ * MREMAP_DONTUNMAP) with EINVAL, one that grows it with EFAULT; fork()
+ * does not pass it to the child and MADV_DOFORK fails with EINVAL.
  */
 
 /**
