@@ -9,6 +9,7 @@
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/overflow.h>
+#include <linux/poll.h>
 #include <linux/slab.h>
 
 #include "ioreq_drv.h"
@@ -221,6 +222,31 @@ void ioreq_guest_kill(struct ioreq_guest *guest)
 	spin_unlock_irqrestore(&guest->lock, flags);
 }
 EXPORT_SYMBOL_GPL(ioreq_guest_kill);
+
+/**
+ * ioreq_guest_invalidate() - guest memory went away
+ * @guest: the guest
+ *
+ * The hypervisor says that frames of the guest that backends may have
+ * mapped are no longer the guest's (Xen: IOREQ_TYPE_INVALIDATE).  Counts
+ * it in the number IOREQ_GET_INFO returns and wakes the attached
+ * sessions: their poll() reports EPOLLPRI until each reads the count.
+ *
+ * Context: any.
+ */
+void ioreq_guest_invalidate(struct ioreq_guest *guest)
+{
+	struct ioreq_session *session;
+	unsigned long flags;
+
+	spin_lock_irqsave(&guest->lock, flags);
+	WRITE_ONCE(guest->invalidations, guest->invalidations + 1);
+	/* The waitqueue's lock orders the count before a poller's check. */
+	list_for_each_entry(session, &guest->sessions, guest_node)
+		wake_up_interruptible_poll(&session->wait, EPOLLPRI);
+	spin_unlock_irqrestore(&guest->lock, flags);
+}
+EXPORT_SYMBOL_GPL(ioreq_guest_invalidate);
 
 /**
  * ioreq_guest_priv() - the provider's data of a guest

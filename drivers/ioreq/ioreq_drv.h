@@ -115,6 +115,8 @@ struct ioreq_slot {
  * @trees: claimed regions, one interval tree per IOREQ_SPACE_*
  * @sessions: attached sessions (struct ioreq_session.guest_node)
  * @dead: set by ioreq_guest_kill(); no request is dispatched after it
+ * @invalidations: ioreq_guest_invalidate() calls, under @lock (read
+ *	locklessly with READ_ONCE())
  * @slots: one per vcpu
  */
 struct ioreq_guest {
@@ -128,6 +130,7 @@ struct ioreq_guest {
 	struct rb_root_cached trees[IOREQ_NR_SPACES];
 	struct list_head sessions;
 	bool dead;
+	u32 invalidations;
 	struct ioreq_slot slots[];
 };
 
@@ -152,6 +155,8 @@ struct ioreq_guest {
  * @irqfds: the session's irqfds (irq.c)
  * @nr_irqfds: entries in @irqfds
  * @nr_ioeventfds: ioeventfds on the session's regions, under @lock
+ * @invalidations_seen: the guest's @invalidations as IOREQ_GET_INFO last
+ *	returned it; poll() reports EPOLLPRI while they differ
  */
 struct ioreq_session {
 	/* attach state and regions */
@@ -175,6 +180,7 @@ struct ioreq_session {
 	struct list_head irqfds;
 	unsigned int nr_irqfds;
 	unsigned int nr_ioeventfds;
+	u32 invalidations_seen;
 };
 
 /**

@@ -24,7 +24,7 @@
  * u64 is __aligned_u64), and a record's size is what read() and write()
  * count in.
  */
-static_assert(sizeof(struct ioreq_info) == 40);
+static_assert(sizeof(struct ioreq_info) == 48);
 static_assert(sizeof(struct ioreq_attach) == 40);
 static_assert(sizeof(struct ioreq_region) == 48);
 static_assert(sizeof(struct ioreq_release) == 16);
@@ -170,6 +170,9 @@ static __poll_t ioreq_poll(struct file *file, poll_table *wait)
 	if (!list_empty_careful(&session->queue) ||
 	    !kfifo_is_empty(&session->posted))
 		mask |= EPOLLIN | EPOLLRDNORM;
+	if (READ_ONCE(guest->invalidations) !=
+	    READ_ONCE(session->invalidations_seen))
+		mask |= EPOLLPRI;
 	if (READ_ONCE(guest->dead))
 		mask |= EPOLLHUP | EPOLLERR;
 	else
@@ -197,6 +200,10 @@ static int ioreq_get_info(struct ioreq_session *session, void *karg)
 	arg->nr_vcpus = guest->nr_vcpus;
 	arg->caps = guest->provider->ops->caps;
 	arg->guest_id = guest->id;
+	arg->invalidations = READ_ONCE(guest->invalidations);
+	/* Read, so acknowledged: poll() stops reporting EPOLLPRI. */
+	if (arg->size >= offsetofend(struct ioreq_info, invalidations))
+		WRITE_ONCE(session->invalidations_seen, arg->invalidations);
 	return 0;
 }
 
@@ -235,10 +242,13 @@ static int ioreq_attach(struct ioreq_session *session, void *karg)
 	}
 
 	spin_lock_irqsave(&guest->lock, flags);
-	if (guest->dead)
+	if (guest->dead) {
 		ret = -ENODEV;
-	else
+	} else {
 		list_add_tail(&session->guest_node, &guest->sessions);
+		/* Mappings made from now on are newer than these. */
+		session->invalidations_seen = guest->invalidations;
+	}
 	spin_unlock_irqrestore(&guest->lock, flags);
 	if (ret)
 		goto err_free;

@@ -127,6 +127,7 @@ struct ioreq_guest *ioreq_guest_create(struct ioreq_provider *provider,
 void ioreq_guest_get(struct ioreq_guest *guest);
 void ioreq_guest_put(struct ioreq_guest *guest);
 void ioreq_guest_kill(struct ioreq_guest *guest);
+void ioreq_guest_invalidate(struct ioreq_guest *guest);
 void *ioreq_guest_priv(struct ioreq_guest *guest);
 u64 ioreq_guest_id(struct ioreq_guest *guest);
 u32 ioreq_guest_nr_vcpus(struct ioreq_guest *guest);

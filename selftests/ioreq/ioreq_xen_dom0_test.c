@@ -7,8 +7,11 @@
  * and skips everywhere else.  Nothing here injects an interrupt into the
  * guest: the scenario's guest side checks delivery.
  */
+#define _GNU_SOURCE
+#include <signal.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 
 #include "ioreq_util.h"
 
@@ -226,6 +229,138 @@ TEST_F(xen, memory_fd_bad)
 	a.gpa = GUEST_RAM + 1;
 	EXPECT_ERRNO(EINVAL, __ioreq_ioctl(self->fd, IOREQ_GUEST_MEMORY_FD,
 					   &a));
+}
+
+/* The guest's byte at @gpa, through the copy interface. */
+static int guest_byte(int fd, __u64 gpa, __u8 *byte)
+{
+	return __guest_rw(fd, IOREQ_READ_GUEST, gpa, 1, byte);
+}
+
+/* -errno of mremap(), or 0 if it gave @old back (nothing moved). */
+static int try_mremap(void *old, size_t old_len, size_t new_len, int flags,
+		      void *new)
+{
+	void *p = mremap(old, old_len, new_len, flags, new);
+
+	if (p == MAP_FAILED)
+		return -errno;
+	return p == old ? 0 : -EEXIST;
+}
+
+/*
+ * A mapping is one piece that never moves: mremap() is refused in every
+ * form, before the kernel touches a page table entry (on a PV dom0 a
+ * moved foreign PTE is refused by Xen, a WARN; on a PVH dom0 the moved
+ * vma outlived the frames behind it), and so are a partial munmap() and
+ * mprotect().  After all that the mapping still shows the guest's bytes,
+ * both ways, and goes cleanly.
+ */
+TEST_F(xen, mapping_is_one_piece)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	volatile __u8 *p;
+	__u8 byte, flip;
+	void *spare;
+
+	p = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd,
+		 (off_t)GUEST_RAM);
+	ASSERT_NE(MAP_FAILED, (void *)p);
+	/* Somewhere to move to: a reservation of our own. */
+	spare = mmap(NULL, 4 * pg, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+		     -1, 0);
+	ASSERT_NE(MAP_FAILED, spare);
+
+	/* Move: to a fixed address, keeping the old one. */
+	EXPECT_ERRNO(EINVAL, try_mremap((void *)p, 2 * pg, 2 * pg,
+					MREMAP_MAYMOVE | MREMAP_FIXED, spare));
+	EXPECT_ERRNO(EINVAL, try_mremap((void *)p, 2 * pg, 2 * pg,
+					MREMAP_MAYMOVE | MREMAP_DONTUNMAP,
+					NULL));
+	/* May move but need not: the same size stays where it is. */
+	EXPECT_ERRNO(0, try_mremap((void *)p, 2 * pg, 2 * pg,
+				   MREMAP_MAYMOVE, NULL));
+	/* Part of it, to a fixed address: refused too. */
+	EXPECT_ERRNO(EINVAL, try_mremap((void *)p, pg, pg,
+					MREMAP_MAYMOVE | MREMAP_FIXED, spare));
+	/* Grow, in place or moving, and a second copy (old_len 0). */
+	EXPECT_ERRNO(EFAULT, try_mremap((void *)p, 2 * pg, 3 * pg, 0, NULL));
+	EXPECT_ERRNO(EFAULT, try_mremap((void *)p, 2 * pg, 3 * pg,
+					MREMAP_MAYMOVE, NULL));
+	EXPECT_ERRNO(EFAULT, try_mremap((void *)p, 0, 2 * pg,
+					MREMAP_MAYMOVE, NULL));
+	/* Shrink, in place or moving. */
+	EXPECT_ERRNO(EINVAL, try_mremap((void *)p, 2 * pg, pg, 0, NULL));
+	EXPECT_ERRNO(EINVAL, try_mremap((void *)p, 2 * pg, pg,
+					MREMAP_MAYMOVE | MREMAP_FIXED, spare));
+	/* The same size in place is no change at all. */
+	EXPECT_ERRNO(0, try_mremap((void *)p, 2 * pg, 2 * pg, 0, NULL));
+	/* Part of it. */
+	EXPECT_EQ(-1, munmap((void *)(p + pg), pg));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, mprotect((void *)p, pg, PROT_READ));
+	EXPECT_EQ(EINVAL, errno);
+
+	/* Still the guest's bytes, and still shared with the guest. */
+	ASSERT_ERRNO(0, guest_byte(self->fd, GUEST_RAM, &byte));
+	EXPECT_EQ(byte, p[0]);
+	ASSERT_ERRNO(0, guest_byte(self->fd, GUEST_RAM + pg, &byte));
+	EXPECT_EQ(byte, p[pg]);
+	p[pg] = byte ^ 0x5a;
+	ASSERT_ERRNO(0, guest_byte(self->fd, GUEST_RAM + pg, &flip));
+	EXPECT_EQ((__u8)(byte ^ 0x5a), flip);
+	/* The guest is paused and has not run: put its byte back. */
+	p[pg] = byte;
+
+	EXPECT_EQ(0, munmap((void *)p, 2 * pg));
+	EXPECT_EQ(0, munmap(spare, 4 * pg));
+}
+
+#define CHILD_SEGV	42
+
+static void child_segv(int sig __attribute__((unused)))
+{
+	_exit(CHILD_SEGV);
+}
+
+/*
+ * fork(): the child does not inherit the mapping (touching it is a
+ * SIGSEGV), madvise(MADV_DOFORK) cannot change that, and the parent's
+ * mapping is as it was.
+ */
+TEST_F(xen, mapping_not_inherited)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	volatile __u8 *p;
+	int status;
+	__u8 byte;
+	pid_t pid;
+
+	p = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd,
+		 (off_t)GUEST_RAM);
+	ASSERT_NE(MAP_FAILED, (void *)p);
+	EXPECT_EQ(-1, madvise((void *)p, pg, MADV_DOFORK));
+	EXPECT_EQ(EINVAL, errno);
+
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		/*
+		 * Caught, so that the kernel logs no "segfault" line (the
+		 * lane counts those as a crash); the exit status tells.
+		 */
+		signal(SIGSEGV, child_segv);
+		(void)p[0];
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(CHILD_SEGV, WEXITSTATUS(status))
+		TH_LOG("the child read the parent's mapping");
+
+	ASSERT_ERRNO(0, guest_byte(self->fd, GUEST_RAM, &byte));
+	EXPECT_EQ(byte, p[0]);
+	EXPECT_EQ(0, munmap((void *)p, pg));
 }
 
 TEST_F(xen, inject_bad)

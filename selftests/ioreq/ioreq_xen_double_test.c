@@ -117,6 +117,64 @@ TEST_F(xd, invalidate_and_timeoffset)
 	ioreq_expect_none(self->e.be);
 }
 
+/* EPOLLPRI (and whatever else) poll() reports now on @fd. */
+static short poll_now(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN | POLLPRI };
+
+	return poll(&pfd, 1, 0) < 0 ? -1 : pfd.revents;
+}
+
+/*
+ * An INVALIDATE (the guest gave memory back) is still answered at once,
+ * and now reaches the backends: IOREQ_GET_INFO counts it, poll() reports
+ * EPOLLPRI until the session has read the count with a struct that holds
+ * it, and a session attached afterwards starts with nothing to see.
+ */
+TEST_F(xd, invalidate_reaches_backends)
+{
+	struct ioreq_xd_slot r = slot(IOREQ_XD_TYPE_INVALIDATE, 0, 0, 8, 0,
+				      0);
+	struct ioreq_info info, old;
+	struct ioreq_xd_send s;
+	struct ioreq_xd_wait w;
+	__u32 before;
+	int late;
+
+	EXPECT_TRUE(self->e.att.caps & IOREQ_CAP_INVALIDATE);
+	ASSERT_ERRNO(0, __ioreq_get_info(self->e.be, &info));
+	before = info.invalidations;
+	EXPECT_EQ(0, poll_now(self->e.be) & POLLPRI);
+
+	ASSERT_ERRNO(0, xd_send(self->e.hv.fd, 1, &r, 0, &s));
+	ASSERT_EQ(1U, s.taken);
+	ASSERT_ERRNO(0, xd_wait(self->e.hv.fd, 1, IOREQ_WAIT_MS, &w));
+	ASSERT_EQ((__u32)IOREQ_XD_ANSWERED, w.result);
+	ASSERT_EQ(1U, w.notifies);
+	ASSERT_ERRNO(0, xd_send(self->e.hv.fd, 2, &r, 0, &s));
+	ASSERT_ERRNO(0, xd_wait(self->e.hv.fd, 2, IOREQ_WAIT_MS, &w));
+	ASSERT_EQ((__u32)IOREQ_XD_ANSWERED, w.result);
+
+	EXPECT_EQ(POLLPRI, poll_now(self->e.be) & (POLLPRI | POLLIN));
+	/* A struct without the count does not acknowledge it. */
+	memset(&old, 0, sizeof(old));
+	old.size = offsetofend(struct ioreq_info, __reserved);
+	ASSERT_ERRNO(0, __ioreq_ioctl(self->e.be, IOREQ_GET_INFO, &old));
+	EXPECT_EQ(POLLPRI, poll_now(self->e.be) & POLLPRI);
+
+	late = ioreq_env_session(&self->e);
+	EXPECT_EQ(0, poll_now(late) & POLLPRI);
+
+	ASSERT_ERRNO(0, __ioreq_get_info(self->e.be, &info));
+	EXPECT_EQ(before + 2, info.invalidations);
+	EXPECT_EQ(0U, info.__reserved2);
+	EXPECT_EQ(0, poll_now(self->e.be) & POLLPRI);
+	ASSERT_ERRNO(0, __ioreq_get_info(late, &info));
+	EXPECT_EQ(before + 2, info.invalidations);
+	close(late);
+	ioreq_expect_none(self->e.be);
+}
+
 static int xd_ram(int fd, __u64 gpa, void *buf, __u32 len, int write)
 {
 	struct ioreq_xd_ram r = {

@@ -114,6 +114,7 @@ enum ioreq_ioctl_nr {
 #define IOREQ_CAP_IOEVENTFD	_BITULL(8)	/* IOREQ_IOEVENTFD */
 #define IOREQ_CAP_GUEST_MEMORY	_BITULL(9)	/* mmap(), IOREQ_{READ,WRITE}_GUEST */
 #define IOREQ_CAP_GUEST_MEMORY_FD _BITULL(10)	/* IOREQ_GUEST_MEMORY_FD */
+#define IOREQ_CAP_INVALIDATE	_BITULL(11)	/* ioreq_info.invalidations, EPOLLPRI */
 
 /**
  * struct ioreq_info - IOREQ_GET_INFO: what this session can do
@@ -127,9 +128,18 @@ enum ioreq_ioctl_nr {
  * @guest_id: out: the attached guest's id
  * @max_regions: out: how many regions one session may claim
  * @__reserved: out: 0
+ * @invalidations: out: how many times the hypervisor said that guest
+ *	memory went away (IOREQ_CAP_INVALIDATE), since the provider first
+ *	knew the guest; 0 before attach.  Wraps at 2^32.
+ * @__reserved2: out: 0
  *
  * Valid before and after IOREQ_ATTACH.  Later features add IOREQ_CAP_*
  * bits: a backend discovers them here rather than guessing.
+ *
+ * Reading @invalidations (a @size that covers it) also acknowledges it:
+ * poll() on the session reports EPOLLPRI while the guest's count differs
+ * from the one this session last read (or found at IOREQ_ATTACH).  See "Guest memory" below for
+ * what a backend does then.
  */
 struct ioreq_info {
 	__u32 size;
@@ -140,6 +150,8 @@ struct ioreq_info {
 	__aligned_u64 guest_id;
 	__u32 max_regions;
 	__u32 __reserved;
+	__u32 invalidations;
+	__u32 __reserved2;
 };
 
 #define IOREQ_GET_INFO _IO(IOREQ_MAGIC, IOREQ_CMD_GET_INFO)
@@ -423,6 +435,24 @@ struct ioreq_ioeventfd {
  *
  * For small accesses IOREQ_READ_GUEST and IOREQ_WRITE_GUEST copy bytes at
  * any guest-physical address, without a mapping.
+ *
+ * A mapping is made once and stays one piece: on the Xen provider
+ * munmap() or mprotect() of part of it and mremap() that shrinks it fail
+ * with EINVAL, mremap() that moves it (MREMAP_MAYMOVE, MREMAP_FIXED,
+ * MREMAP_DONTUNMAP) with EINVAL, one that grows it with EFAULT; fork()
+ * does not pass it to the child and MADV_DOFORK fails with EINVAL.
+ *
+ * Invalidation (IOREQ_CAP_INVALIDATE, Xen): when the guest gives memory
+ * back to the hypervisor (a balloon driver), a mapping of it keeps the
+ * old frame: the guest no longer sees what the backend writes there, and
+ * a frame the guest later gets back at that address is a different one.
+ * The hypervisor does not say which addresses went.  The provider counts
+ * these events in struct ioreq_info.invalidations and poll() reports
+ * EPOLLPRI; the guest is not held meanwhile.  A backend then calls
+ * IOREQ_GET_INFO (which acknowledges), munmap()s every mapping of guest
+ * memory it holds and mmap()s again what it still needs, as QEMU flushes
+ * its map cache.  Copies through IOREQ_READ_GUEST and IOREQ_WRITE_GUEST
+ * always reach the guest's current frames.
  */
 
 /**

@@ -42,12 +42,15 @@
  * @IOREQ_XEN_ACK: answer it at once and leave data as it is
  * @IOREQ_XEN_ONES: answer it at once; a read returns all ones
  * @IOREQ_XEN_REP: a rep request: ioreq_xen_page_rep() carries it out
+ * @IOREQ_XEN_INVALIDATE: guest memory went away: tell the backends
+ *	(ioreq_guest_invalidate()), then answer it as for @IOREQ_XEN_ACK
  */
 enum ioreq_xen_action {
 	IOREQ_XEN_DISPATCH,
 	IOREQ_XEN_ACK,
 	IOREQ_XEN_ONES,
 	IOREQ_XEN_REP,
+	IOREQ_XEN_INVALIDATE,
 };
 
 /**
@@ -96,8 +99,12 @@ ioreq_xen_translate(u8 flags, u8 type, u32 count, u32 size, u64 addr,
 		acc->space = IOREQ_SPACE_PCI_CONFIG;
 		break;
 	case IOREQ_XEN_TYPE_INVALIDATE:
-		/* We keep no mapcache: nothing to invalidate. */
-		return IOREQ_XEN_ACK;
+		/*
+		 * The guest gave memory back (XENMEM_decrease_reservation)
+		 * and Xen asks every server to drop its mappings, as QEMU
+		 * flushes its map cache.  We keep none, but backends do.
+		 */
+		return IOREQ_XEN_INVALIDATE;
 	case IOREQ_XEN_TYPE_TIMEOFFSET:
 		/* The guest's RTC offset changed: nothing of ours to adjust. */
 		return IOREQ_XEN_ACK;
@@ -217,6 +224,12 @@ bool ioreq_xen_page_event(struct ioreq_xen_page *iop, u32 vcpu)
 		rep->req.type = type;
 		/* The slot stays INPROCESS: Xen waits, the vcpu is blocked. */
 		iop->ops->queue_rep(iop, vcpu);
+		return true;
+	}
+	if (action == IOREQ_XEN_INVALIDATE) {
+		/* Counted before the vcpu goes on to its next access. */
+		ioreq_guest_invalidate(iop->guest);
+		ioreq_xen_respond(iop, vcpu, 0, false);
 		return true;
 	}
 	if (action == IOREQ_XEN_ACK) {

@@ -56,9 +56,12 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
 #include <linux/interrupt.h>
 #include <linux/mm.h>
 #include <linux/overflow.h>
+#include <linux/refcount.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/slab.h>
@@ -875,45 +878,105 @@ static int ioreq_xen_inject_irq(struct ioreq_guest *guest,
  * reference on the guest's pages: a guest that dies while one lives stays
  * a zombie until it is unmapped.
  *
+ * Units: the file offset and the vma are in Linux pages, Xen frames are
+ * XEN_PAGE_SIZE (4 KiB).  With 64 KiB pages (arm64) one page covers
+ * XEN_PFN_PER_PAGE consecutive guest frames: the mapping asks Xen for
+ * len >> XEN_PAGE_SHIFT frames starting at frame pgoff <<
+ * (PAGE_SHIFT - XEN_PAGE_SHIFT), placed at vma_pages() unpopulated pages.
+ *
+ * The vma is one piece, whatever the dom0: the PTEs, and on an
+ * auto-translated dom0 the physmap entries behind them, must go away
+ * together, and nothing else may ever see them.
+ *
+ * - Split (partial munmap(), mprotect(), a shrinking mremap()): refused
+ *   by ->may_split with EINVAL.
+ * - Grow (mremap() to a larger size, also the old_len 0 "duplicate"):
+ *   refused by the mm with EFAULT (VM_DONTEXPAND | VM_PFNMAP).
+ * - Move (mremap() with MREMAP_MAYMOVE, MREMAP_FIXED, MREMAP_DONTUNMAP):
+ *   must be refused before the mm touches a PTE.  move_page_tables()
+ *   would move the PTEs and only then ask ->mremap: on a PV dom0 Xen
+ *   refuses to write a foreign PTE that is not made by an mmu_update
+ *   naming the foreign domain (a WARN in xen_mc_flush() and a mapping
+ *   lost), and on an auto-translated one the copy of the vma shares
+ *   vm_private_data with its source, freed by the first ->close.  The
+ *   only hook that runs earlier is the file's ->get_unmapped_area, which
+ *   mremap() calls for every move: ioreq_xen_mmap() therefore gives the
+ *   vma a file of its own (an anonymous inode, as dma-buf moves a vma to
+ *   its buffer's file), whose ->get_unmapped_area says EINVAL.  The file
+ *   also keeps this module in memory for as long as the vma's ops are
+ *   ours.  DONTUNMAP is refused by the mm first (EINVAL).  ->mremap and
+ *   a reference count taken by ->open stay as a second line: should a
+ *   copy of the vma ever be made, the frames go with the last of them.
+ * - fork(): VM_DONTCOPY, so the child does not inherit the vma, and
+ *   madvise(MADV_DOFORK) is refused with EINVAL because of VM_IO.
+ *
  * The copy interface maps one guest frame at a time at the server's
  * @rw_page, the way the ioreq page is mapped (by gfn instead of machine
  * frame), copies, and unmaps it.
  */
 
 /**
- * struct ioreq_xen_vma - an auto-translated dom0's mapping of guest frames
- * @nr: pages in the vma
- * @pages: the unpopulated pages the frames are mapped at
+ * struct ioreq_xen_vma - a mapping of guest frames (vm_private_data)
+ * @ref: vmas sharing it (->open, ->close)
+ * @nr_gfns: guest frames mapped, XEN_PAGE_SIZE each
+ * @nr_pages: entries of @pages, PAGE_SIZE each
+ * @pages: on an auto-translated dom0 the unpopulated pages the frames are
+ *	mapped at; none on a PV dom0 (@nr_pages 0)
  */
 struct ioreq_xen_vma {
-	unsigned long nr;
+	refcount_t ref;
+	unsigned long nr_gfns;
+	unsigned long nr_pages;
 	struct page *pages[];
 };
 
 static void ioreq_xen_vma_free(struct vm_area_struct *vma,
 			       struct ioreq_xen_vma *xvma)
 {
-	if (xen_xlate_unmap_gfn_range(vma, xvma->nr, xvma->pages)) {
-		/* Never give back pages that may still map guest frames. */
-		pr_warn("cannot unmap %lu guest frames: leaking them\n",
-			xvma->nr);
-	} else {
-		xen_free_unpopulated_pages(xvma->nr, xvma->pages);
+	if (xvma->nr_pages) {
+		if (xen_unmap_domain_gfn_range(vma, xvma->nr_gfns,
+					       xvma->pages))
+			/* Never give back pages that may map guest frames. */
+			pr_warn("cannot unmap %lu guest frames: leaking them\n",
+				xvma->nr_gfns);
+		else
+			xen_free_unpopulated_pages(xvma->nr_pages,
+						   xvma->pages);
 	}
 	kvfree(xvma);
 }
 
-static void ioreq_xen_vma_close(struct vm_area_struct *vma)
+static void ioreq_xen_vma_open(struct vm_area_struct *vma)
 {
-	if (vma->vm_private_data)
-		ioreq_xen_vma_free(vma, vma->vm_private_data);
+	struct ioreq_xen_vma *xvma = vma->vm_private_data;
+
+	refcount_inc(&xvma->ref);
 }
 
-/* The pages array covers the whole vma: it cannot be split. */
+/*
+ * The last vma of a mapping is gone, and with it every PTE of the
+ * mapping (the mm zaps them before ->close): only now may the physmap
+ * entries and the pages behind them go.
+ */
+static void ioreq_xen_vma_close(struct vm_area_struct *vma)
+{
+	struct ioreq_xen_vma *xvma = vma->vm_private_data;
+
+	if (refcount_dec_and_test(&xvma->ref))
+		ioreq_xen_vma_free(vma, xvma);
+}
+
+/* One piece: see above. */
 static int ioreq_xen_vma_may_split(struct vm_area_struct *vma,
 				   unsigned long addr)
 {
-	return vma->vm_private_data ? -EINVAL : 0;
+	return -EINVAL;
+}
+
+/* Refused earlier by ioreq_xen_mem_get_unmapped_area(); should it not be. */
+static int ioreq_xen_vma_mremap(struct vm_area_struct *vma)
+{
+	return -EINVAL;
 }
 
 /* Every page is mapped at mmap() time; nothing is there to fault in. */
@@ -923,9 +986,27 @@ static vm_fault_t ioreq_xen_vma_fault(struct vm_fault *vmf)
 }
 
 static const struct vm_operations_struct ioreq_xen_vm_ops = {
+	.open = ioreq_xen_vma_open,
 	.close = ioreq_xen_vma_close,
 	.may_split = ioreq_xen_vma_may_split,
+	.mremap = ioreq_xen_vma_mremap,
 	.fault = ioreq_xen_vma_fault,
+};
+
+/* mremap() asks for a place to move the vma to: there is none. */
+static unsigned long
+ioreq_xen_mem_get_unmapped_area(struct file *file, unsigned long addr,
+				unsigned long len, unsigned long pgoff,
+				unsigned long flags)
+{
+	return -EINVAL;
+}
+
+/* The file of every mapping: only the mm ever sees it. */
+static const struct file_operations ioreq_xen_mem_fops = {
+	.owner = THIS_MODULE,
+	.get_unmapped_area = ioreq_xen_mem_get_unmapped_area,
+	.llseek = noop_llseek,
 };
 
 static int ioreq_xen_mmap(struct ioreq_guest *guest,
@@ -933,68 +1014,84 @@ static int ioreq_xen_mmap(struct ioreq_guest *guest,
 {
 	struct ioreq_xen_server *srv = ioreq_guest_priv(guest);
 	bool xlate = xen_feature(XENFEAT_auto_translated_physmap);
-	unsigned long i, nr = vma_pages(vma);
-	struct ioreq_xen_vma *xvma = NULL;
-	xen_pfn_t *gfns;
+	unsigned long i, nr_gfns, nr_pages = vma_pages(vma);
+	struct ioreq_xen_vma *xvma;
+	xen_pfn_t first, *gfns;
+	struct file *file;
 	int *errs;
 	int ret;
 
 	/* A private copy-on-write view of foreign frames makes no sense. */
 	if (!(vma->vm_flags & VM_SHARED))
 		return -EINVAL;
-	if (nr > INT_MAX)
+	nr_gfns = (vma->vm_end - vma->vm_start) >> XEN_PAGE_SHIFT;
+	/* The core checked that the range fits 64 bits of guest-physical. */
+	first = (xen_pfn_t)vma->vm_pgoff << (PAGE_SHIFT - XEN_PAGE_SHIFT);
+	if (nr_gfns > INT_MAX)
 		return -ENOMEM;
-	gfns = kvmalloc_array(nr, sizeof(*gfns), GFP_KERNEL_ACCOUNT);
-	errs = kvmalloc_array(nr, sizeof(*errs), GFP_KERNEL_ACCOUNT);
-	if (!gfns || !errs) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	for (i = 0; i < nr; i++)
-		gfns[i] = vma->vm_pgoff + i;
 
+	gfns = kvmalloc_array(nr_gfns, sizeof(*gfns), GFP_KERNEL_ACCOUNT);
+	errs = kvmalloc_array(nr_gfns, sizeof(*errs), GFP_KERNEL_ACCOUNT);
+	xvma = kvzalloc(struct_size(xvma, pages, xlate ? nr_pages : 0),
+			GFP_KERNEL_ACCOUNT);
+	if (!gfns || !errs || !xvma) {
+		ret = -ENOMEM;
+		goto err_free;
+	}
+	for (i = 0; i < nr_gfns; i++)
+		gfns[i] = first + i;
+	refcount_set(&xvma->ref, 1);
+	xvma->nr_gfns = nr_gfns;
+
+	file = anon_inode_getfile("[ioreq-xen-mem]", &ioreq_xen_mem_fops,
+				  NULL, O_RDWR);
+	if (IS_ERR(file)) {
+		ret = PTR_ERR(file);
+		goto err_free;
+	}
 	if (xlate) {
-		xvma = kvzalloc(struct_size(xvma, pages, nr),
-				GFP_KERNEL_ACCOUNT);
-		if (!xvma) {
-			ret = -ENOMEM;
-			goto out;
-		}
-		ret = xen_alloc_unpopulated_pages(nr, xvma->pages);
-		if (ret) {
-			kvfree(xvma);
-			goto out;
-		}
-		xvma->nr = nr;
+		ret = xen_alloc_unpopulated_pages(nr_pages, xvma->pages);
+		if (ret)
+			goto err_fput;
+		xvma->nr_pages = nr_pages;
 	}
 
 	/* xen_remap_pfn() insists on VM_IO | VM_PFNMAP. */
 	ioreq_vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTCOPY | VM_DONTEXPAND |
 			   VM_DONTDUMP);
+
+	ret = xen_remap_domain_gfn_array(vma, vma->vm_start, gfns, nr_gfns,
+					 errs, vma->vm_page_prot, srv->domid,
+					 xlate ? xvma->pages : NULL);
+	if (ret != nr_gfns) {
+		for (i = 0; i < nr_gfns && !errs[i]; i++)
+			;
+		pr_debug("d%u: mapping gfn %#llx failed (%d)\n", srv->domid,
+			 (u64)first + i, i < nr_gfns ? errs[i] : ret);
+		/*
+		 * mmap() fails and does not call ->close(): the PTEs, then
+		 * the physmap entries behind them, are ours to undo.
+		 */
+		zap_vma_ptes(vma, vma->vm_start, vma->vm_end - vma->vm_start);
+		ioreq_xen_vma_free(vma, xvma);
+		xvma = NULL;
+		ret = -ENXIO;
+		goto err_fput;
+	}
+
+	/* Takes its own reference to @file and drops the session's. */
+	vma_set_file(vma, file);
+	fput(file);
 	vma->vm_ops = &ioreq_xen_vm_ops;
 	vma->vm_private_data = xvma;
+	kvfree(errs);
+	kvfree(gfns);
+	return 0;
 
-	ret = xen_remap_domain_gfn_array(vma, vma->vm_start, gfns, nr, errs,
-					 vma->vm_page_prot, srv->domid,
-					 xvma ? xvma->pages : NULL);
-	if (ret == nr) {
-		ret = 0;
-		goto out;
-	}
-	for (i = 0; i < nr && !errs[i]; i++)
-		;
-	pr_debug("d%u: mapping gfn %#lx failed (%d)\n", srv->domid,
-		 vma->vm_pgoff + i, i < nr ? errs[i] : ret);
-	/*
-	 * mmap() fails: the kernel zaps what was mapped, but does not call
-	 * ->close(), so the physmap entries are ours to undo.
-	 */
-	if (xvma) {
-		vma->vm_private_data = NULL;
-		ioreq_xen_vma_free(vma, xvma);
-	}
-	ret = -ENXIO;
-out:
+err_fput:
+	fput(file);
+err_free:
+	kvfree(xvma);
 	kvfree(errs);
 	kvfree(gfns);
 	return ret;
@@ -1134,7 +1231,7 @@ static const struct ioreq_provider_ops ioreq_xen_ops = {
 		IOREQ_CAP_POSTED_WRITES | IOREQ_CAP_IRQ_LINE |
 		IOREQ_CAP_IRQ_PCI_INTX | IOREQ_CAP_IRQ_MSI | IOREQ_CAP_IRQFD |
 		IOREQ_CAP_IOEVENTFD | IOREQ_CAP_GUEST_MEMORY |
-		IOREQ_CAP_GUEST_MEMORY_FD,
+		IOREQ_CAP_GUEST_MEMORY_FD | IOREQ_CAP_INVALIDATE,
 	.get_guest = ioreq_xen_get_guest,
 	.map_range = ioreq_xen_map_range,
 	.unmap_range = ioreq_xen_unmap_range,

@@ -310,7 +310,7 @@ static const struct ioreq_provider_ops xd_ops = {
 	.name = "xen-double",
 	.id = IOREQ_PROVIDER_XEN,
 	.caps = IOREQ_CAP_MMIO | IOREQ_CAP_PIO | IOREQ_CAP_PCI_CONFIG |
-		IOREQ_CAP_POSTED_WRITES,
+		IOREQ_CAP_POSTED_WRITES | IOREQ_CAP_INVALIDATE,
 	.get_guest = xd_get_guest,
 	.complete = xd_complete,
 	.release = xd_release,
