@@ -28,7 +28,9 @@
  * ``__u32 size`` (set by userspace to sizeof() the struct it was compiled
  * with) and ``__u32 flags``.  The kernel accepts a smaller size down to the
  * first version of the struct and a larger one whose extra bytes are zero,
- * like copy_struct_from_user().  Reserved members must be zero.
+ * like copy_struct_from_user().  Reserved members must be zero.  Results
+ * are written back into the first min(size, kernel's sizeof()) bytes
+ * only: never past the caller's struct.
  *
  * Errors common to every ioctl:
  *

@@ -735,7 +735,7 @@ static long vmm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		struct ioreq_vmm_memory memory;
 	} buf;
 	unsigned int size, min_size;
-	u32 usize;
+	u32 usize, osize;
 	int ret;
 
 	switch (cmd) {
@@ -762,8 +762,10 @@ static long vmm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	ret = copy_struct_from_user(&buf, size, uarg, usize);
 	if (ret)
 		return ret;
+	/* Never write beyond the caller's struct, nor beyond the kernel's. */
+	osize = min(usize, size);
 	/* Refuse a struct that cannot take the results before acting. */
-	if (copy_to_user(uarg, &buf, size))
+	if (copy_to_user(uarg, &buf, osize))
 		return -EFAULT;
 
 	if (cmd == IOREQ_VMM_CREATE_GUEST)
@@ -775,7 +777,7 @@ static long vmm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	if (ret)
 		return ret;
 	/* A guest whose id cannot be reported still lives until close. */
-	if (copy_to_user(uarg, &buf, size))
+	if (copy_to_user(uarg, &buf, osize))
 		return -EFAULT;
 	return 0;
 }
