@@ -107,19 +107,22 @@ static bool ioreq_post_locked(struct ioreq_guest *guest,
 	__must_hold(&guest->lock)
 {
 	struct ioreq_session *session = range->session;
-	struct ioreq_cmd cmd = {
-		.op = IOREQ_OP_WRITE,
-		.size = size,
-		.flags = IOREQ_CMD_POSTED,
-		.id = vcpu,
-		.user_data = range->user_data,
-		.offset = addr - range->start,
-		.data = data & ioreq_size_mask(size),
+	struct ioreq_posted rec = {
+		.cmd = {
+			.op = IOREQ_OP_WRITE,
+			.size = size,
+			.flags = IOREQ_CMD_POSTED,
+			.id = vcpu,
+			.user_data = range->user_data,
+			.offset = addr - range->start,
+			.data = data & ioreq_size_mask(size),
+		},
+		.region = range->id,
 	};
 
 	lockdep_assert_held(&guest->lock);
 	if (!kfifo_initialized(&session->posted) ||
-	    !kfifo_put(&session->posted, cmd))
+	    !kfifo_put(&session->posted, rec))
 		return false;
 	wake_up_interruptible_poll(&session->wait, EPOLLIN | EPOLLRDNORM);
 	return true;
@@ -396,6 +399,55 @@ static bool ioreq_readable(struct ioreq_session *session)
 	       READ_ONCE(session->guest->dead);
 }
 
+/**
+ * ioreq_session_purge_posted() - drop a released region's unread posted writes
+ * @session: the session that claimed the region
+ * @range: the region, already out of the guest's tree: nothing is posted
+ *	to it any more
+ *
+ * Backends often keep a pointer in a region's user_data, so no record of
+ * the region may reach read() once IOREQ_RELEASE_REGION has returned.  The
+ * fifo is rotated once under the guest's lock: the other regions' records
+ * go back in their order, this one's are dropped.  Nothing allocates.
+ *
+ * Context: process, @session->lock held; takes @session->rlock and the
+ * guest's lock.
+ */
+void ioreq_session_purge_posted(struct ioreq_session *session,
+				struct ioreq_range *range)
+	__must_hold(&session->lock)
+{
+	struct ioreq_guest *guest = session->guest;
+	const struct ioreq_provider_ops *ops = guest->provider->ops;
+	struct ioreq_posted rec;
+	bool was_full, dropped = false;
+	unsigned long flags;
+	unsigned int n;
+
+	lockdep_assert_held(&session->lock);
+	/* None of the region's can be added: an empty fifo stays clean. */
+	if (!kfifo_initialized(&session->posted) ||
+	    kfifo_is_empty(&session->posted))
+		return;
+	/* No reader is between its peek and its skip meanwhile. */
+	mutex_lock(&session->rlock);
+	spin_lock_irqsave(&guest->lock, flags);
+	was_full = kfifo_is_full(&session->posted);
+	for (n = kfifo_len(&session->posted); n; n--) {
+		if (!kfifo_get(&session->posted, &rec))
+			break;
+		if (rec.region == range->id)
+			dropped = true;
+		else
+			kfifo_put(&session->posted, rec);
+	}
+	spin_unlock_irqrestore(&guest->lock, flags);
+	mutex_unlock(&session->rlock);
+	/* A hypervisor that could not post may go on now. */
+	if (dropped && was_full && ops->posted_room)
+		ops->posted_room(guest);
+}
+
 /*
  * Copy up to @max posted records to @ubuf and only then take them out of
  * the fifo, so that a fault loses none.  Return: records copied, or
@@ -406,7 +458,7 @@ static int ioreq_read_posted(struct ioreq_session *session,
 {
 	struct ioreq_guest *guest = session->guest;
 	const struct ioreq_provider_ops *ops = guest->provider->ops;
-	struct ioreq_cmd batch[IOREQ_READ_BATCH];
+	struct ioreq_posted batch[IOREQ_READ_BATCH];
 	unsigned long flags;
 	unsigned int n, i;
 	bool was_full;
@@ -415,13 +467,18 @@ static int ioreq_read_posted(struct ioreq_session *session,
 	if (!kfifo_initialized(&session->posted) ||
 	    kfifo_is_empty(&session->posted))
 		return 0;
+	/* The peeked records stay first in the fifo until skipped below. */
 	mutex_lock(&session->rlock);
 	spin_lock_irqsave(&guest->lock, flags);
 	n = kfifo_out_peek(&session->posted, batch,
 			   min_t(size_t, max, IOREQ_READ_BATCH));
 	spin_unlock_irqrestore(&guest->lock, flags);
+	for (i = 0; i < n; i++)
+		if (copy_to_user(ubuf + i * sizeof(batch[i].cmd),
+				 &batch[i].cmd, sizeof(batch[i].cmd)))
+			break;
 	ret = n;
-	if (n && copy_to_user(ubuf, batch, n * sizeof(*batch))) {
+	if (i < n) {
 		ret = -EFAULT;
 		n = 0;
 	}

@@ -68,8 +68,10 @@ enum ioreq_status {
  *	range lies within one page and passed @guest_mem_check.  Context:
  *	process, may sleep.
  * @posted_room: a session that made ioreq_dispatch_posted() fail with
- *	-EAGAIN has room again.  Optional.  Context: process, no lock of
- *	the core held.
+ *	-EAGAIN has room again (a backend read posted records, or released
+ *	a region whose unread ones were dropped).  Optional.  Context:
+ *	process; no spinlock of the core held, but possibly the session's
+ *	mutex: must not wait for a backend.
  *
  * The ops struct is const and lives as long as the provider is registered.
  */

@@ -161,6 +161,166 @@ TEST(copy_out_within_size)
 	ioreq_hv_destroy(&hv);
 }
 
+/* ---- posted records do not outlive their region ----------------------- */
+
+FIXTURE(posted) {
+	struct ioreq_env e;
+	__u32 a, b;	/* region ids */
+};
+
+IOREQ_FIXTURE_VARIANT(posted);
+IOREQ_PROVIDER_VARIANTS(posted);
+
+FIXTURE_SETUP(posted)
+{
+	ioreq_env_setup(&self->e, variant->hv, NR_VCPUS);
+	if (!(self->e.att.caps & IOREQ_CAP_POSTED_WRITES))
+		SETUP_SKIP("%s provider has no IOREQ_CAP_POSTED_WRITES",
+			   variant->hv->name);
+	ASSERT_ERRNO(0, __ioreq_claim(self->e.be, IOREQ_SPACE_MMIO, REG_A,
+				      REG_LEN, UD_A,
+				      IOREQ_REGION_POSTED_WRITES, &self->a));
+	ASSERT_ERRNO(0, __ioreq_claim(self->e.be, IOREQ_SPACE_MMIO, REG_B,
+				      REG_LEN, UD_B,
+				      IOREQ_REGION_POSTED_WRITES, &self->b));
+}
+
+FIXTURE_TEARDOWN(posted)
+{
+	ioreq_env_teardown(&self->e);
+}
+
+/* A vcpu's posted write of @data at @addr: it returns at once. */
+static void vcpu_post(struct __test_metadata *_metadata, struct ioreq_hv *hv,
+		      __u32 vcpu, __u64 addr, __u64 data)
+{
+	struct ioreq_vcpu v;
+
+	ioreq_vcpu_run(&v, hv, vcpu, IOREQ_SPACE_MMIO, IOREQ_OP_WRITE, 4,
+		       addr, data, 0);
+	ASSERT_VCPU_STATUS(&v, IOREQ_VMM_STATUS_DONE);
+}
+
+/* Read every record there is; expect exactly @n, all posted, of @ud. */
+static void expect_only(struct __test_metadata *_metadata, int be,
+			__u64 ud, const __u64 *data, unsigned int n)
+{
+	struct ioreq_cmd c[NR_VCPUS];
+	unsigned int seen = 0;
+	int got, i;
+
+	while (seen < n) {
+		got = ioreq_read_cmds(be, c, NR_VCPUS, IOREQ_WAIT_MS);
+		ASSERT_LT(0, got) TH_LOG("after %u of %u records: %s", seen,
+					 n, ioreq_errname(got));
+		for (i = 0; i < got; i++, seen++) {
+			ASSERT_LT(seen, n) TH_LOG("extra record, user_data %#llx",
+						  (unsigned long long)c[i].user_data);
+			ASSERT_EQ(ud, c[i].user_data)
+				TH_LOG("record %u: user_data %#llx", seen,
+				       (unsigned long long)c[i].user_data);
+			ASSERT_EQ(IOREQ_CMD_POSTED, c[i].flags);
+			ASSERT_EQ(data[seen], c[i].data)
+				TH_LOG("record %u", seen);
+		}
+	}
+	ioreq_expect_none(be);
+}
+
+/*
+ * Posted writes queued unread for a region are gone once
+ * IOREQ_RELEASE_REGION returns, even when a new region takes the old one's
+ * id; another region's records survive, in their order.
+ */
+TEST_F(posted, release_drops_unread)
+{
+	static const __u64 b_data[] = { 2, 4, 6 }, c_data[] = { 7 };
+	__u32 c;
+
+	vcpu_post(_metadata, &self->e.hv, 0, REG_A + 0x10, 1);
+	vcpu_post(_metadata, &self->e.hv, 1, REG_B + 0x10, 2);
+	vcpu_post(_metadata, &self->e.hv, 2, REG_A + 0x20, 3);
+	vcpu_post(_metadata, &self->e.hv, 0, REG_B + 0x20, 4);
+	vcpu_post(_metadata, &self->e.hv, 3, REG_A + 0x30, 5);
+	ioreq_release(self->e.be, self->a);
+	/* Whatever id the new claim gets, A's records are not its own. */
+	ASSERT_ERRNO(0, __ioreq_claim(self->e.be, IOREQ_SPACE_MMIO, REG_A,
+				      REG_LEN, UD_C,
+				      IOREQ_REGION_POSTED_WRITES, &c));
+	vcpu_post(_metadata, &self->e.hv, 1, REG_B + 0x30, 6);
+	expect_only(_metadata, self->e.be, UD_B, b_data, 3);
+
+	/* The new region works as any other. */
+	vcpu_post(_metadata, &self->e.hv, 2, REG_A + 0x40, 7);
+	expect_only(_metadata, self->e.be, UD_C, c_data, 1);
+}
+
+/* Release with nothing unread, and the last region: nothing to purge. */
+TEST_F(posted, release_all_then_close)
+{
+	static const __u64 b_data[] = { 8 };
+
+	vcpu_post(_metadata, &self->e.hv, 0, REG_B, 8);
+	vcpu_post(_metadata, &self->e.hv, 0, REG_A, 9);
+	ioreq_release(self->e.be, self->a);
+	expect_only(_metadata, self->e.be, UD_B, b_data, 1);
+	vcpu_post(_metadata, &self->e.hv, 0, REG_B, 10);
+	ioreq_release(self->e.be, self->b);
+	ioreq_expect_none(self->e.be);
+	/* Unread posted records of a closing session go with it. */
+	ioreq_claim(self->e.be, IOREQ_SPACE_MMIO, REG_B, REG_LEN, UD_B, NULL);
+	ASSERT_ERRNO(0, __ioreq_claim(self->e.be, IOREQ_SPACE_MMIO, REG_A,
+				      REG_LEN, UD_A,
+				      IOREQ_REGION_POSTED_WRITES, NULL));
+	vcpu_post(_metadata, &self->e.hv, 0, REG_A, 11);
+	close(self->e.be);
+	self->e.be = -1;
+}
+
+static struct ioreq_xd_buf_write buf_write(__u64 addr, __u64 data)
+{
+	struct ioreq_xd_buf_write w = {
+		.type = IOREQ_XD_TYPE_COPY, .size = 4,
+		.addr = (__u32)addr, .data = data,
+	};
+
+	return w;
+}
+
+/*
+ * Xen's own posted writes (the buffered ring, vcpu 0xffff): those handed
+ * to the session are dropped with their region; those left in the ring
+ * because the session was full are routed again once the release made
+ * room, and find the region gone.
+ */
+TEST_F(posted, release_drops_buffered)
+{
+	enum { NA = 128 + 6, NB = 3 };
+	struct ioreq_xd_buf_write w[NA + NB];
+	struct ioreq_xd_buf_send s;
+	__u64 b_data[NB];
+	unsigned int i;
+
+	if (variant->hv->provider != IOREQ_PROVIDER_XEN)
+		SKIP(return, "%s: no buffered ring", variant->hv->name);
+	/* 128 for A fill the session; the rest wait in the ring. */
+	for (i = 0; i < NA; i++)
+		w[i] = buf_write(REG_A + 4 * (i % 0x400), 0x1000 + i);
+	for (i = 0; i < NB; i++) {
+		w[NA + i] = buf_write(REG_B + 4 * i, 0xb000 + i);
+		b_data[i] = 0xb000 + i;
+	}
+	memset(&s, 0, sizeof(s));
+	s.nr = NA + NB;
+	s.writes = (__u64)(uintptr_t)w;
+	ASSERT_ERRNO(0, __ioreq_ioctl(self->e.hv.fd, IOREQ_XD_BUF_SEND, &s));
+	ASSERT_EQ((__u32)(NA + NB), s.sent);
+	/* The drain stopped with the session full: not all were taken. */
+	ASSERT_NE(s.read_pointer, s.write_pointer);
+	ioreq_release(self->e.be, self->a);
+	expect_only(_metadata, self->e.be, UD_B, b_data, NB);
+}
+
 int main(int argc, char **argv)
 {
 	ioreq_require_backend();

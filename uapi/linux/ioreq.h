@@ -219,7 +219,9 @@ struct ioreq_region {
  * @__reserved: must be 0
  *
  * Requests in the region that are still pending complete as if nothing
- * claimed the address: reads return all ones, writes are dropped.
+ * claimed the address: reads return all ones, writes are dropped.  Posted
+ * writes of the region not yet read are discarded before this returns:
+ * read() never returns a record of a released region.
  * Errors: ENOENT (no region with this id in this session).
  */
 struct ioreq_release {
