@@ -667,6 +667,29 @@ static bool ioreq_response_valid(struct ioreq_guest *guest,
 	       !rec->flags && IOREQ_CMD_VCPU(rec->id) < guest->nr_vcpus;
 }
 
+/* The slot a well-formed response names. */
+static struct ioreq_slot *ioreq_response_slot(struct ioreq_guest *guest,
+					      const struct ioreq_cmd *rec)
+{
+	return &guest->slots[array_index_nospec(IOREQ_CMD_VCPU(rec->id),
+						guest->nr_vcpus)];
+}
+
+/*
+ * Does @rec answer @slot's request, pending in @session (delivered, or
+ * claimed earlier in the same batch), with another op or size?
+ */
+static bool ioreq_response_mismatch(struct ioreq_session *session,
+				    const struct ioreq_slot *slot,
+				    const struct ioreq_cmd *rec)
+{
+	if ((slot->state != IOREQ_SLOT_DELIVERED &&
+	     slot->state != IOREQ_SLOT_ANSWERING) ||
+	    slot->session != session || slot->cmd.id != rec->id)
+		return false;
+	return slot->cmd.op != rec->op || slot->cmd.size != rec->size;
+}
+
 /**
  * ioreq_session_write() - write() of responses on an attached session
  * @session: the session
@@ -674,9 +697,12 @@ static bool ioreq_response_valid(struct ioreq_guest *guest,
  * @count: its length, a multiple of the record size, at most one record
  *	per vcpu of the guest
  *
- * All records are checked before any completes: a malformed one fails the
- * whole write with -EINVAL.  Records then complete in order up to the first
- * one whose request is no longer pending in this session.
+ * All records are checked before any completes: a malformed one (bad
+ * fields, or an op or size other than those of the request it names while
+ * that request is pending in this session) fails the whole write with
+ * -EINVAL, wherever it stands in the batch.  Records then complete in
+ * order up to the first one whose request is no longer pending in this
+ * session.
  *
  * Context: process.
  * Return: bytes of the records completed, -ENOENT if the first record is
@@ -717,27 +743,23 @@ ssize_t ioreq_session_write(struct ioreq_session *session,
 	 * batch whole.
 	 */
 	for (done = 0; done < n; done++) {
-		u32 vcpu = array_index_nospec(IOREQ_CMD_VCPU(rec[done].id),
-					      guest->nr_vcpus);
-		struct ioreq_slot *slot = &guest->slots[vcpu];
+		struct ioreq_slot *slot = ioreq_response_slot(guest, &rec[done]);
 
 		if (slot->state != IOREQ_SLOT_DELIVERED ||
 		    slot->session != session || slot->cmd.id != rec[done].id)
 			break;
-		if (slot->cmd.op != rec[done].op ||
-		    slot->cmd.size != rec[done].size) {
-			for (i = 0; i < done; i++)
-				guest->slots[IOREQ_CMD_VCPU(rec[i].id)].state =
-					IOREQ_SLOT_DELIVERED;
-			spin_unlock_irqrestore(&guest->lock, flags);
-			ret = -EINVAL;
-			goto out_unlock;
-		}
+		if (ioreq_response_mismatch(session, slot, &rec[done]))
+			goto err_refuse;
 		slot->state = IOREQ_SLOT_ANSWERING;
 	}
+	/* So does one behind a stale record, which ends the prefix. */
+	for (i = done; i < n; i++)
+		if (ioreq_response_mismatch(session,
+					    ioreq_response_slot(guest, &rec[i]),
+					    &rec[i]))
+			goto err_refuse;
 	for (i = 0; i < done; i++)
-		ioreq_slot_complete(guest,
-				    &guest->slots[IOREQ_CMD_VCPU(rec[i].id)],
+		ioreq_slot_complete(guest, ioreq_response_slot(guest, &rec[i]),
 				    rec[i].data, IOREQ_DONE);
 	ret = guest->dead ? -ENODEV : -ENOENT;
 	spin_unlock_irqrestore(&guest->lock, flags);
@@ -746,4 +768,12 @@ ssize_t ioreq_session_write(struct ioreq_session *session,
 out_unlock:
 	mutex_unlock(&session->wlock);
 	return ret;
+
+err_refuse:
+	for (i = 0; i < done; i++)
+		ioreq_response_slot(guest, &rec[i])->state =
+			IOREQ_SLOT_DELIVERED;
+	spin_unlock_irqrestore(&guest->lock, flags);
+	mutex_unlock(&session->wlock);
+	return -EINVAL;
 }

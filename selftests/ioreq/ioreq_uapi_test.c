@@ -321,6 +321,81 @@ TEST_F(posted, release_drops_buffered)
 	expect_only(_metadata, self->e.be, UD_B, b_data, NB);
 }
 
+/* ---- write(): a malformed record anywhere refuses the batch ------------ */
+
+FIXTURE(batch) {
+	struct ioreq_env e;
+};
+
+IOREQ_FIXTURE_VARIANT(batch);
+IOREQ_PROVIDER_VARIANTS(batch);
+
+FIXTURE_SETUP(batch)
+{
+	ioreq_env_setup(&self->e, variant->hv, NR_VCPUS);
+	ioreq_claim(self->e.be, IOREQ_SPACE_MMIO, REG_A, REG_LEN, UD_A, NULL);
+}
+
+FIXTURE_TEARDOWN(batch)
+{
+	ioreq_env_teardown(&self->e);
+}
+
+/*
+ * [pending, stale, pending with the wrong size]: the size mismatch is
+ * found although a stale record comes first, and nothing completes.
+ */
+TEST_F(batch, mismatch_after_stale_refuses_all)
+{
+	struct ioreq_cmd c[3], old, b[3];
+	struct ioreq_vcpu v[3];
+	unsigned int i, got = 0;
+	int n;
+
+	ioreq_vcpu_run(&v[0], &self->e.hv, 0, IOREQ_SPACE_MMIO, IOREQ_OP_READ,
+		       4, REG_A, 0, 0);
+	ioreq_vcpu_blocked(&v[0]);
+	ioreq_expect_cmd(self->e.be, &old);
+	old.data = 0x11;
+	ioreq_respond(self->e.be, &old);		/* old is stale now */
+	ASSERT_VCPU_RESULT(&v[0], IOREQ_VMM_STATUS_DONE, 0x11);
+
+	for (i = 0; i < 3; i++)
+		ioreq_vcpu_run(&v[i], &self->e.hv, i + 1, IOREQ_SPACE_MMIO,
+			       IOREQ_OP_READ, 4, REG_A + 4 * i, 0, 0);
+	for (i = 0; i < 3; i++)
+		ioreq_vcpu_blocked(&v[i]);
+	while (got < 3) {
+		n = ioreq_read_cmds(self->e.be, c + got, 3 - got,
+				    IOREQ_WAIT_MS);
+		ASSERT_LT(0, n);
+		got += n;
+	}
+	for (i = 0; i < 3; i++)
+		c[i].data = 0x100 + IOREQ_CMD_VCPU(c[i].id);
+
+	b[0] = c[0];
+	b[1] = old;
+	b[2] = c[1];
+	b[2].size = 2;
+	ASSERT_ERRNO(EINVAL, __ioreq_write_cmds(self->e.be, b, 3));
+	b[2].size = 4;
+	b[2].op = IOREQ_OP_WRITE;
+	ASSERT_ERRNO(EINVAL, __ioreq_write_cmds(self->e.be, b, 3));
+	/* Nothing was answered: every vcpu still waits. */
+	ioreq_msleep(20);
+	for (i = 0; i < 3; i++)
+		ASSERT_FALSE(ioreq_vcpu_done(&v[i]));
+
+	/* A well-formed batch with a stale record: the prefix completes. */
+	b[2] = c[1];
+	ASSERT_RET(IOREQ_REC, __ioreq_write_cmds(self->e.be, b, 3));
+	ASSERT_RET(2 * IOREQ_REC, __ioreq_write_cmds(self->e.be, c + 1, 2));
+	for (i = 0; i < 3; i++)
+		ASSERT_VCPU_RESULT(&v[i], IOREQ_VMM_STATUS_DONE,
+				   0x100 + i + 1);
+}
+
 int main(int argc, char **argv)
 {
 	ioreq_require_backend();

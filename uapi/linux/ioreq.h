@@ -55,7 +55,8 @@
  *   records than the guest has vcpus, or a malformed record: unknown op,
  *   non-zero flags, a size other than 1/2/4/8, an id that names no vcpu of
  *   the guest, or an op or size that differs from the pending request's.
- *   A batch with a malformed record completes nothing.
+ *   A batch with a malformed record completes nothing, wherever the
+ *   record stands in it (behind a stale one too).
  * - ENOENT: (write) the first record names a request that is no longer
  *   pending in this session (it was already answered, even earlier in the
  *   same batch, cancelled by the hypervisor side, or completed because its
