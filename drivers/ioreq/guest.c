@@ -23,7 +23,8 @@ static LIST_HEAD(ioreq_providers);
  *
  * Context: process.
  * Return: 0, -EINVAL if @provider->ops lacks an id or a mandatory
- * operation, or -EEXIST if a provider with the same id is registered.
+ * operation, or offers IOREQ_CAP_IRQFD without @inject_atomic, or -EEXIST
+ * if a provider with the same id is registered.
  */
 int ioreq_provider_register(struct ioreq_provider *provider)
 {
@@ -33,6 +34,9 @@ int ioreq_provider_register(struct ioreq_provider *provider)
 
 	if (!ops || ops->id == IOREQ_PROVIDER_ANY || !ops->get_guest ||
 	    !ops->complete)
+		return -EINVAL;
+	/* An irqfd injects from its eventfd's wakeup, in atomic context. */
+	if ((ops->caps & IOREQ_CAP_IRQFD) && !ops->inject_atomic)
 		return -EINVAL;
 
 	mutex_lock(&ioreq_providers_lock);

@@ -56,7 +56,7 @@ enum ioreq_status {
  *	negative errno.  Optional (no IOREQ_CAP_IRQ_*).  Context: process,
  *	or any context if @inject_atomic.
  * @inject_atomic: @inject_irq never sleeps: an irqfd calls it straight
- *	from its eventfd's wakeup instead of from a work item
+ *	from its eventfd's wakeup.  Required with IOREQ_CAP_IRQFD.
  * @nr_irq_lines: IOREQ_IRQ_LINE numbers below this are the only ones the
  *	hypervisor takes (Xen x86: the 16 ISA IRQs); 0 if it decides alone
  * @mmap: map guest-physical frames vma->vm_pgoff .. + vma_pages(vma) into

@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * ioreq uapi contract tests: what the kernel may write into a caller's
- * struct, what read() may still return after IOREQ_RELEASE_REGION, and
- * how write() treats a batch with a malformed record behind a stale one.
+ * struct, what read() may still return after IOREQ_RELEASE_REGION, how
+ * write() treats a batch with a malformed record behind a stale one, and
+ * the irqfd limit under racing assigns.
  */
 #define _GNU_SOURCE
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+
 #include "ioreq_util.h"
 
 #define NR_VCPUS	4U
@@ -394,6 +398,110 @@ TEST_F(batch, mismatch_after_stale_refuses_all)
 	for (i = 0; i < 3; i++)
 		ASSERT_VCPU_RESULT(&v[i], IOREQ_VMM_STATUS_DONE,
 				   0x100 + i + 1);
+}
+
+/* ---- irqfd: the per-session limit holds under racing assigns --------- */
+
+#define MAX_IRQFDS	1024	/* IOREQ_MAX_IRQFDS, irq.c */
+#define RACERS		8
+#define PER_RACER	(MAX_IRQFDS / RACERS + 24)
+
+struct racer {
+	int be;
+	int efd[PER_RACER];
+	int ok, nospc, other;
+	volatile int *go;
+};
+
+static void *racer_fn(void *arg)
+{
+	struct racer *r = arg;
+	struct ioreq_irqfd a = {
+		.size = sizeof(a),
+		.irq = { .kind = IOREQ_IRQ_MSI, .msi_addr = 0xfee00000 },
+	};
+	int i, ret;
+
+	while (!*r->go)
+		;
+	for (i = 0; i < PER_RACER; i++) {
+		a.fd = r->efd[i];
+		ret = __ioreq_ioctl(r->be, IOREQ_IRQFD, &a);
+		if (!ret)
+			r->ok++;
+		else if (ret == -ENOSPC)
+			r->nospc++;
+		else
+			r->other++;
+	}
+	return NULL;
+}
+
+/*
+ * RACERS threads bind more eventfds to one session than it may hold, all
+ * at once: exactly MAX_IRQFDS succeed and the rest fail with ENOSPC.  The
+ * count is checked again where a binding is listed, so racing assigns
+ * that all passed the first check cannot go past it.  Several rounds, as
+ * the race is a matter of timing.
+ */
+TEST(irqfd_limit_racing)
+{
+	static struct racer r[RACERS];
+	pthread_t t[RACERS];
+	struct ioreq_hv hv = { .fd = -1 };
+	struct rlimit rl;
+	volatile int go;
+	int round, i, j, ok, nospc, be;
+
+	if (ioreq_vmm_unavailable())
+		SKIP(return, "%s", ioreq_vmm_unavailable());
+	rl.rlim_cur = rl.rlim_max = RACERS * PER_RACER + 64;
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl))
+		TH_LOG("setrlimit: %s", strerror(errno));
+	ASSERT_ERRNO(0, ioreq_hv_create(&hv, &ioreq_hv_vmm, 1, 0));
+	for (i = 0; i < RACERS; i++)
+		for (j = 0; j < PER_RACER; j++) {
+			r[i].efd[j] = eventfd(0, EFD_CLOEXEC);
+			ASSERT_LE(0, r[i].efd[j]);
+		}
+	for (round = 0; round < 4; round++) {
+		be = ioreq_backend_open();
+		ASSERT_LE(0, be);
+		ioreq_attach(be, IOREQ_PROVIDER_VMM, hv.guest_id);
+		if (!round) {
+			struct ioreq_info info;
+
+			ASSERT_ERRNO(0, __ioreq_get_info(be, &info));
+			if (!(info.caps & IOREQ_CAP_IRQFD)) {
+				close(be);
+				ioreq_hv_destroy(&hv);
+				SKIP(return, "no IOREQ_CAP_IRQFD");
+			}
+		}
+		go = 0;
+		for (i = 0; i < RACERS; i++) {
+			r[i].be = be;
+			r[i].ok = r[i].nospc = r[i].other = 0;
+			r[i].go = &go;
+			ASSERT_EQ(0, pthread_create(&t[i], NULL, racer_fn,
+						    &r[i]));
+		}
+		go = 1;
+		ok = nospc = 0;
+		for (i = 0; i < RACERS; i++) {
+			pthread_join(t[i], NULL);
+			ASSERT_EQ(0, r[i].other) TH_LOG("racer %d", i);
+			ok += r[i].ok;
+			nospc += r[i].nospc;
+		}
+		ASSERT_EQ(MAX_IRQFDS, ok) TH_LOG("round %d", round);
+		ASSERT_EQ(RACERS * PER_RACER - MAX_IRQFDS, nospc);
+		close(be);
+	}
+	for (i = 0; i < RACERS; i++)
+		for (j = 0; j < PER_RACER; j++)
+			close(r[i].efd[j]);
+	ioreq_hv_destroy(&hv);
 }
 
 int main(int argc, char **argv)
