@@ -38,6 +38,17 @@ static int sized_call(int fd, unsigned long cmd, const void *proto,
 	return __ioreq_ioctl(fd, cmd, buf);
 }
 
+/* The first byte of @buf[@from, @to) that is not @val, or -1. */
+static int first_not(const __u8 *buf, size_t from, size_t to, __u8 val)
+{
+	size_t i;
+
+	for (i = from; i < to; i++)
+		if (buf[i] != val)
+			return i;
+	return -1;
+}
+
 /*
  * For every size from 8 to 32 bytes past the kernel's struct: a size the
  * kernel refuses must leave everything alone (the size check comes before
@@ -55,8 +66,8 @@ static void check_copy_out(struct __test_metadata *_metadata, const char *name,
 {
 	__u8 buf[256] __attribute__((aligned(8)));
 	unsigned int accepted = 0, smaller = 0;
-	__u32 usize, i;
-	int ret, f;
+	int ret, f, bad;
+	__u32 usize;
 
 	ASSERT_LT(ksize + 32, sizeof(buf));
 	for (usize = 8; usize <= ksize + 32; usize++) {
@@ -65,16 +76,15 @@ static void check_copy_out(struct __test_metadata *_metadata, const char *name,
 		ret = sized_call(f, cmd, proto, ksize, usize, buf, sizeof(buf));
 		if (done)
 			done(f);
-		for (i = usize; i < sizeof(buf); i++)
-			ASSERT_EQ(CANARY, buf[i])
-				TH_LOG("%s: size %u (kernel %zu): byte %u written (%s)",
-				       name, usize, ksize, i,
-				       ioreq_errname(ret));
+		bad = first_not(buf, usize, sizeof(buf), CANARY);
+		ASSERT_EQ(-1, bad)
+			TH_LOG("%s: size %u (kernel %zu): byte %d written (%s)",
+			       name, usize, ksize, bad, ioreq_errname(ret));
 		/* The caller's own bytes past the kernel's struct stay 0. */
-		for (i = ksize; i < usize; i++)
-			ASSERT_EQ(0, buf[i])
-				TH_LOG("%s: size %u: byte %u changed", name,
-				       usize, i);
+		bad = first_not(buf, ksize, usize, 0);
+		ASSERT_EQ(-1, bad)
+			TH_LOG("%s: size %u: byte %d changed", name, usize,
+			       bad);
 		ASSERT_EQ(usize, *(__u32 *)buf);
 		if (ret == -EINVAL && usize < ksize)
 			continue;
@@ -120,8 +130,8 @@ TEST(copy_out_within_size)
 	struct ioreq_vmm_memory mem = { .fd = -1, .len = 4096 };
 	__u8 buf[256] __attribute__((aligned(8)));
 	struct ioreq_hv hv = { .fd = -1 };
-	__u32 usize, i;
-	int be, ret;
+	int be, ret, bad;
+	__u32 usize;
 
 	be = ioreq_backend_open();
 	ASSERT_LE(0, be);
@@ -145,10 +155,10 @@ TEST(copy_out_within_size)
 		reg.addr += 0x10;
 		ret = sized_call(be, IOREQ_CLAIM_REGION, &reg, sizeof(reg),
 				 usize, buf, sizeof(buf));
-		for (i = usize; i < sizeof(buf); i++)
-			ASSERT_EQ(CANARY, buf[i])
-				TH_LOG("IOREQ_CLAIM_REGION: size %u: byte %u written (%s)",
-				       usize, i, ioreq_errname(ret));
+		bad = first_not(buf, usize, sizeof(buf), CANARY);
+		ASSERT_EQ(-1, bad)
+			TH_LOG("IOREQ_CLAIM_REGION: size %u: byte %d written (%s)",
+			       usize, bad, ioreq_errname(ret));
 		if (usize >= sizeof(reg))
 			ASSERT_ERRNO_MSG(0, ret, "size %u", usize);
 	}
