@@ -144,8 +144,9 @@ struct ioreq_guest *ioreq_guest_create(struct ioreq_provider *provider,
 	if (!nr_vcpus || nr_vcpus > IOREQ_MAX_VCPUS)
 		return ERR_PTR(-EINVAL);
 
-	guest = kzalloc(struct_size(guest, slots, nr_vcpus),
-			GFP_KERNEL_ACCOUNT);
+	/* Up to 4096 cache lines: vmalloc where kmalloc would need order 7. */
+	guest = kvzalloc(struct_size(guest, slots, nr_vcpus),
+			 GFP_KERNEL_ACCOUNT);
 	if (!guest)
 		return ERR_PTR(-ENOMEM);
 
@@ -182,7 +183,7 @@ static void ioreq_guest_free(struct kref *ref)
 
 	if (guest->provider->ops->release)
 		guest->provider->ops->release(guest);
-	kfree(guest);
+	kvfree(guest);
 }
 
 /**

@@ -212,7 +212,7 @@ static void vmm_release(struct ioreq_guest *guest)
 	for (i = 0; i < vg->nr_mem; i++)
 		fput(vg->mem[i].file);
 	mutex_destroy(&vg->mem_lock);
-	kfree(vg);
+	kvfree(vg);
 }
 
 /* Context: any; the core checked @irq. */
@@ -379,7 +379,8 @@ static int vmm_create_guest(struct file *file, struct ioreq_vmm_create *arg)
 	if (arg->guest_id > U32_MAX)
 		return -EINVAL;
 
-	vg = kzalloc(struct_size(vg, vcpus, arg->nr_vcpus), GFP_KERNEL_ACCOUNT);
+	/* Large for thousands of vcpus: vmalloc rather than a high order. */
+	vg = kvzalloc(struct_size(vg, vcpus, arg->nr_vcpus), GFP_KERNEL_ACCOUNT);
 	if (!vg)
 		return -ENOMEM;
 	vg->nr_vcpus = arg->nr_vcpus;
@@ -430,7 +431,7 @@ err_erase:
 err_unlock:
 	mutex_unlock(&vmm_guests_lock);
 	mutex_destroy(&vg->mem_lock);
-	kfree(vg);
+	kvfree(vg);
 	return ret;
 }
 
