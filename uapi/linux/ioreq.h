@@ -19,6 +19,11 @@
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
+/*
+ * The ioctl type of this header and linux/ioreq_vmm.h, registered in
+ * Documentation/userspace-api/ioctl/ioctl-number.rst as code 0xBC,
+ * numbers 00-3F for this side and 40-7F for the hypervisor side.
+ */
 #define IOREQ_MAGIC 0xBC
 
 /**
@@ -99,7 +104,11 @@ enum ioreq_ioctl_nr {
 #define IOREQ_PROVIDER_XEN	1	/* Xen IOREQ server, guest id is a domid */
 #define IOREQ_PROVIDER_VMM	2	/* userspace hypervisor (linux/ioreq_vmm.h) */
 
-/* Capabilities (struct ioreq_info.caps) */
+/*
+ * Capabilities (struct ioreq_info.caps), a __u64.  The flags of the __u32
+ * and __u16 members below are unsigned int constants, no wider than their
+ * member on any ABI.
+ */
 #define IOREQ_CAP_MMIO		_BITULL(0)	/* IOREQ_SPACE_MMIO regions */
 #define IOREQ_CAP_PIO		_BITULL(1)	/* IOREQ_SPACE_PIO regions */
 #define IOREQ_CAP_PCI_CONFIG	_BITULL(2)	/* IOREQ_SPACE_PCI_CONFIG */
@@ -176,7 +185,7 @@ struct ioreq_attach {
 #define IOREQ_SPACE_PCI_CONFIG	2	/* addr = SBDF << 32 | register */
 
 /* struct ioreq_region.flags */
-#define IOREQ_REGION_POSTED_WRITES _BITUL(0)	/* writes need no response */
+#define IOREQ_REGION_POSTED_WRITES 0x1U	/* writes need no response */
 
 /**
  * struct ioreq_region - IOREQ_CLAIM_REGION: claim a range of guest accesses
@@ -239,7 +248,7 @@ struct ioreq_release {
 #define IOREQ_OP_WRITE	1
 
 /* struct ioreq_cmd.flags */
-#define IOREQ_CMD_POSTED _BITUL(0)	/* a posted write: do not respond */
+#define IOREQ_CMD_POSTED 0x1U	/* a posted write: do not respond */
 
 /**
  * struct ioreq_cmd - one guest access (read()) or its response (write())
@@ -332,7 +341,7 @@ struct ioreq_inject {
 #define IOREQ_INJECT_IRQ _IO(IOREQ_MAGIC, IOREQ_CMD_INJECT_IRQ)
 
 /* struct ioreq_irqfd.flags */
-#define IOREQ_IRQFD_DEASSIGN	_BITUL(0)	/* remove the binding */
+#define IOREQ_IRQFD_DEASSIGN	0x1U	/* remove the binding */
 
 /**
  * struct ioreq_irqfd - IOREQ_IRQFD: inject an interrupt on an eventfd signal
@@ -365,8 +374,8 @@ struct ioreq_irqfd {
 #define IOREQ_IRQFD _IO(IOREQ_MAGIC, IOREQ_CMD_IRQFD)
 
 /* struct ioreq_ioeventfd.flags */
-#define IOREQ_IOEVENTFD_DEASSIGN	_BITUL(0)	/* remove the binding */
-#define IOREQ_IOEVENTFD_DATAMATCH	_BITUL(1)	/* only writes of @datamatch */
+#define IOREQ_IOEVENTFD_DEASSIGN	0x1U	/* remove the binding */
+#define IOREQ_IOEVENTFD_DATAMATCH	0x2U	/* only writes of @datamatch */
 
 /**
  * struct ioreq_ioeventfd - IOREQ_IOEVENTFD: complete writes in the kernel
