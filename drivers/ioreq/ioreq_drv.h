@@ -160,6 +160,9 @@ struct ioreq_posted {
  * @guest_node: entry in the guest's session list, under the guest's lock
  * @wait: readers and pollers wait here for @queue, @posted or the guest's
  *	death
+ * @poll_ns: how long a blocking read() polls before it sleeps, adapted
+ *	after each wait (ioreq_poll_adapt()); read and written locklessly
+ *	with READ_ONCE()/WRITE_ONCE() by the session's readers
  * @posted: posted writes not yet read, oldest first, under the guest's
  *	lock; allocated at attach if the provider has IOREQ_CAP_POSTED_WRITES.
  *	Holds no record of a released region.

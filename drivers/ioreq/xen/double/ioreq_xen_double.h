@@ -187,6 +187,7 @@ struct ioreq_xd_slot_io {
  * @bad_vcpu: out: the vcpu of the first violation
  * @bad_from: out: the state before it (or the field, see below)
  * @bad_to: out: the state it moved to
+ * @pad: 0
  *
  * A changed field other than data and the state shows up with
  * @bad_from = @bad_to = IOREQ_XD_BAD_FIELD.
@@ -262,6 +263,7 @@ struct ioreq_xd_buf_write {
  *	synchronously: the test may retry them)
  * @read_pointer: out: the ring's read pointer after the event
  * @write_pointer: out: its write pointer
+ * @pad: 0
  */
 struct ioreq_xd_buf_send {
 	__u32 flags;
