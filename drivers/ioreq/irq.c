@@ -21,7 +21,7 @@
  * the end of its assignment until one path takes it off; that path alone
  * tears it down.  The wakeup callback nests session->irqfds_lock inside
  * the eventfd's lock, so the list lock is never held around an eventfd
- * operation.
+ * operation.  The provider's ->inject_irq() may run under either lock.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -272,21 +272,19 @@ static int ioreq_irqfd_assign(struct ioreq_session *session,
 	if (!ret) {
 		list_add_tail(&irqfd->node, &session->irqfds);
 		session->nr_irqfds++;
+		/*
+		 * A signal already pending injects once, only for a binding
+		 * that stays, and under the lock so that a deassign by
+		 * another thread returns after it (->inject_atomic).
+		 */
+		if (events & EPOLLIN)
+			ioreq_irq_pulse(guest, &irqfd->irq);
 	}
 	spin_unlock_irqrestore(&session->irqfds_lock, flags);
 	fdput(f);
-	if (ret) {
+	if (ret)
 		ioreq_irqfd_destroy(irqfd);
-		return ret;
-	}
-	/*
-	 * A signal already pending injects once, only for a binding that
-	 * stays.  @irqfd may be gone already (deassigned by another thread):
-	 * use the caller's copy of the interrupt.
-	 */
-	if (events & EPOLLIN)
-		ioreq_irq_pulse(guest, &arg->irq);
-	return 0;
+	return ret;
 
 err_put:
 	eventfd_ctx_put(eventfd);
