@@ -24,7 +24,8 @@ static LIST_HEAD(ioreq_providers);
  *
  * Context: process.
  * Return: 0, -EINVAL if @provider->ops lacks an id or a mandatory
- * operation, or -EEXIST if a provider with the same id is registered.
+ * operation, or offers IOREQ_CAP_IRQFD without @inject_atomic, or -EEXIST
+ * if a provider with the same id is registered.
  */
 int ioreq_provider_register(struct ioreq_provider *provider)
 {
@@ -34,6 +35,9 @@ int ioreq_provider_register(struct ioreq_provider *provider)
 
 	if (!ops || ops->id == IOREQ_PROVIDER_ANY || !ops->get_guest ||
 	    !ops->complete)
+		return -EINVAL;
+	/* An irqfd injects from its eventfd's wakeup, in atomic context. */
+	if ((ops->caps & IOREQ_CAP_IRQFD) && !ops->inject_atomic)
 		return -EINVAL;
 
 	mutex_lock(&ioreq_providers_lock);
@@ -141,8 +145,9 @@ struct ioreq_guest *ioreq_guest_create(struct ioreq_provider *provider,
 	if (!nr_vcpus || nr_vcpus > IOREQ_MAX_VCPUS)
 		return ERR_PTR(-EINVAL);
 
-	guest = kzalloc(struct_size(guest, slots, nr_vcpus),
-			GFP_KERNEL_ACCOUNT);
+	/* Up to 4096 cache lines: vmalloc where kmalloc would need order 7. */
+	guest = kvzalloc(struct_size(guest, slots, nr_vcpus),
+			 GFP_KERNEL_ACCOUNT);
 	if (!guest)
 		return ERR_PTR(-ENOMEM);
 
@@ -179,7 +184,7 @@ static void ioreq_guest_free(struct kref *ref)
 
 	if (guest->provider->ops->release)
 		guest->provider->ops->release(guest);
-	kfree(guest);
+	kvfree(guest);
 }
 
 /**

@@ -22,6 +22,10 @@
  *                          taken inside an eventfd's wait queue lock by
  *                          the irqfd wakeup, so never held around an
  *                          eventfd operation.
+ *   session->rlock (mutex) the readers of the session's posted fifo;
+ *                          taken inside session->lock when a released
+ *                          region's records are purged, and around
+ *                          guest->lock.
  *   session->wlock (mutex) the session's write() staging buffer; never
  *                          held with session->lock.  A session is only
  *                          detached by release(), when no write() runs,
@@ -135,12 +139,23 @@ struct ioreq_guest {
 };
 
 /**
+ * struct ioreq_posted - a posted write waiting in its session's fifo
+ * @cmd: the record read() hands out
+ * @region: the id of the region that claimed the write, so that releasing
+ *	the region takes its unread records back
+ */
+struct ioreq_posted {
+	struct ioreq_cmd cmd;
+	u32 region;
+};
+
+/**
  * struct ioreq_session - one open /dev/ioreq
  * @lock: serializes attach and region changes; protects @guest (set once),
  *	@regions and @nr_regions
  * @wlock: protects @wbuf
- * @rlock: serializes readers of @posted (a record leaves it only once
- *	copied out)
+ * @rlock: serializes the readers of @posted (a record leaves it only once
+ *	copied out) and the purge of a released region's records from it
  * @guest: the attached guest, NULL before IOREQ_ATTACH
  * @regions: claimed regions by id
  * @nr_regions: number of entries in @regions
@@ -148,8 +163,12 @@ struct ioreq_guest {
  * @guest_node: entry in the guest's session list, under the guest's lock
  * @wait: readers and pollers wait here for @queue, @posted or the guest's
  *	death
+ * @poll_ns: how long a blocking read() polls before it sleeps, adapted
+ *	after each wait (ioreq_poll_adapt()); read and written locklessly
+ *	with READ_ONCE()/WRITE_ONCE() by the session's readers
  * @posted: posted writes not yet read, oldest first, under the guest's
- *	lock; allocated at attach if the provider has IOREQ_CAP_POSTED_WRITES
+ *	lock; allocated at attach if the provider has IOREQ_CAP_POSTED_WRITES.
+ *	Holds no record of a released region.
  * @wbuf: staging for write(): room for one response per vcpu
  * @irqfds_lock: protects @irqfds and @nr_irqfds
  * @irqfds: the session's irqfds (irq.c)
@@ -163,7 +182,7 @@ struct ioreq_session {
 	struct mutex lock;
 	/* the write() staging buffer */
 	struct mutex wlock;
-	/* readers of @posted */
+	/* readers of @posted, and a released region's purge of it */
 	struct mutex rlock;
 	struct ioreq_guest *guest;
 	struct xarray regions;
@@ -173,7 +192,7 @@ struct ioreq_session {
 	wait_queue_head_t wait;
 	/* a blocking read()'s polling window, see ioreq_poll_adapt() */
 	unsigned int poll_ns;
-	DECLARE_KFIFO_PTR(posted, struct ioreq_cmd);
+	DECLARE_KFIFO_PTR(posted, struct ioreq_posted);
 	struct ioreq_cmd *wbuf;
 	/* the irqfd list, also taken from eventfd wakeups */
 	spinlock_t irqfds_lock;
@@ -264,6 +283,8 @@ void ioreq_memfd_exit(void);
 /* request.c */
 void ioreq_session_abort_locked(struct ioreq_guest *guest,
 				struct ioreq_session *session,
+				struct ioreq_range *range);
+void ioreq_session_purge_posted(struct ioreq_session *session,
 				struct ioreq_range *range);
 ssize_t ioreq_session_read(struct ioreq_session *session, char __user *buf,
 			   size_t count, bool nonblock);

@@ -10,16 +10,18 @@
  * this device.
  *
  * An irqfd waits on its eventfd's wait queue.  The wakeup callback runs
- * with the eventfd's lock held and interrupts off: it injects directly
- * when the provider allows it in atomic context (->inject_atomic), and
- * otherwise queues a work item.  EPOLLHUP (the eventfd's last file is
- * closed), IOREQ_IRQFD_DEASSIGN and closing the session end the binding.
+ * with the eventfd's lock held and interrupts off and injects right there:
+ * only a provider whose ->inject_irq() never sleeps (->inject_atomic) gets
+ * irqfds, as both in-tree ones are (a hypercall, a queue under a
+ * spinlock), so no injection waits on a work item.  EPOLLHUP (the
+ * eventfd's last file is closed), IOREQ_IRQFD_DEASSIGN and closing the
+ * session end the binding.
  *
  * An irqfd is on its session's list, under session->irqfds_lock, from
  * the end of its assignment until one path takes it off; that path alone
  * tears it down.  The wakeup callback nests session->irqfds_lock inside
  * the eventfd's lock, so the list lock is never held around an eventfd
- * operation.
+ * operation.  The provider's ->inject_irq() may run under either lock.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -42,7 +44,6 @@ static struct workqueue_struct *ioreq_irqfd_wq;
  * @irq: the interrupt, checked at assignment
  * @wait: entry in the eventfd's wait queue
  * @pt: registers @wait through vfs_poll()
- * @inject: injects from process context, for providers that sleep
  * @shutdown: tears the irqfd down after EPOLLHUP
  * @node: entry in @session's irqfds, under its irqfds_lock
  */
@@ -52,7 +53,6 @@ struct ioreq_kirqfd {
 	struct ioreq_irq irq;
 	wait_queue_entry_t wait;
 	poll_table pt;
-	struct work_struct inject;
 	struct work_struct shutdown;
 	struct list_head node;
 };
@@ -139,14 +139,6 @@ int ioreq_inject_irq(struct ioreq_session *session, void *karg)
 	return guest->provider->ops->inject_irq(guest, &arg->irq, arg->level);
 }
 
-static void ioreq_irqfd_inject_work(struct work_struct *work)
-{
-	struct ioreq_kirqfd *irqfd = container_of(work, struct ioreq_kirqfd,
-						 inject);
-
-	ioreq_irq_pulse(irqfd->session->guest, &irqfd->irq);
-}
-
 /* Tear down an irqfd that is off its session's list. */
 static void ioreq_irqfd_destroy(struct ioreq_kirqfd *irqfd)
 {
@@ -154,7 +146,6 @@ static void ioreq_irqfd_destroy(struct ioreq_kirqfd *irqfd)
 
 	/* No wakeup runs or starts once this returns. */
 	eventfd_ctx_remove_wait_queue(irqfd->eventfd, &irqfd->wait, &cnt);
-	flush_work(&irqfd->inject);
 	eventfd_ctx_put(irqfd->eventfd);
 	kfree(irqfd);
 }
@@ -177,10 +168,7 @@ static int ioreq_irqfd_wakeup(wait_queue_entry_t *wait, unsigned int mode,
 
 	if (events & EPOLLIN) {
 		eventfd_ctx_do_read(irqfd->eventfd, &cnt);
-		if (session->guest->provider->ops->inject_atomic)
-			ioreq_irq_pulse(session->guest, &irqfd->irq);
-		else
-			queue_work(ioreq_irqfd_wq, &irqfd->inject);
+		ioreq_irq_pulse(session->guest, &irqfd->irq);
 	}
 	if (events & EPOLLHUP) {
 		/* The eventfd is being freed: whoever unlists tears down. */
@@ -240,7 +228,6 @@ static int ioreq_irqfd_assign(struct ioreq_session *session,
 	irqfd->session = session;
 	irqfd->irq = arg->irq;
 	INIT_LIST_HEAD(&irqfd->node);
-	INIT_WORK(&irqfd->inject, ioreq_irqfd_inject_work);
 	INIT_WORK(&irqfd->shutdown, ioreq_irqfd_shutdown_work);
 	init_waitqueue_func_entry(&irqfd->wait, ioreq_irqfd_wakeup);
 	init_poll_funcptr(&irqfd->pt, ioreq_irqfd_ptable);
@@ -269,19 +256,29 @@ static int ioreq_irqfd_assign(struct ioreq_session *session,
 	/*
 	 * Not listed yet: a hangup seen meanwhile is ignored (the binding
 	 * then lives until deassigned or the session closes) and nobody
-	 * else can free the irqfd.  A signal already pending injects once.
+	 * else can free the irqfd.
 	 */
 	events = vfs_poll(fd_file(f), &irqfd->pt);
-	if (events & EPOLLIN)
-		ioreq_irqfd_inject_work(&irqfd->inject);
 
 	spin_lock_irqsave(&session->irqfds_lock, flags);
-	/* A racing assign of the same binding may have won. */
-	if (ioreq_irqfd_find(session, eventfd, &arg->irq)) {
+	/*
+	 * A racing assign of the same binding may have won, or racing
+	 * assigns of others may have taken the last places: check again.
+	 */
+	if (ioreq_irqfd_find(session, eventfd, &arg->irq))
 		ret = -EEXIST;
-	} else {
+	else if (session->nr_irqfds >= IOREQ_MAX_IRQFDS)
+		ret = -ENOSPC;
+	if (!ret) {
 		list_add_tail(&irqfd->node, &session->irqfds);
 		session->nr_irqfds++;
+		/*
+		 * A signal already pending injects once, only for a binding
+		 * that stays, and under the lock so that a deassign by
+		 * another thread returns after it (->inject_atomic).
+		 */
+		if (events & EPOLLIN)
+			ioreq_irq_pulse(guest, &irqfd->irq);
 	}
 	spin_unlock_irqrestore(&session->irqfds_lock, flags);
 	fdput(f);

@@ -427,7 +427,7 @@ static long ioreq_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	const struct ioreq_ioctl_op *op;
 	union ioreq_ioctl_buf buf;
 	unsigned int nr = _IOC_NR(cmd);
-	u32 usize;
+	u32 usize, osize;
 	int ret;
 
 	if (cmd != _IO(IOREQ_MAGIC, nr) || nr >= ARRAY_SIZE(ioreq_ioctl_ops))
@@ -444,11 +444,17 @@ static long ioreq_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	if (ret)
 		return ret;
 	/*
+	 * Write back no more than the caller passed: a program built with an
+	 * older, smaller struct keeps its own data right after it.  Beyond
+	 * the kernel's struct there is nothing to write.
+	 */
+	osize = min(usize, op->size);
+	/*
 	 * Results are copied out after the fact; refuse a struct that cannot
 	 * take them before anything happens.  Writing the input back changes
 	 * nothing.
 	 */
-	if (op->copy_out && copy_to_user(uarg, &buf, op->size))
+	if (op->copy_out && copy_to_user(uarg, &buf, osize))
 		return -EFAULT;
 	if (op->attached && !ioreq_session_guest(session))
 		return -ENOTCONN;
@@ -456,7 +462,7 @@ static long ioreq_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	ret = op->fn(session, &buf);
 	if (ret || !op->copy_out)
 		return ret;
-	if (copy_to_user(uarg, &buf, op->size)) {
+	if (copy_to_user(uarg, &buf, osize)) {
 		if (op->undo)
 			op->undo(session, &buf);
 		return -EFAULT;

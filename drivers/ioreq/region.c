@@ -82,9 +82,13 @@ static int ioreq_region_check(struct ioreq_guest *guest,
 	return 0;
 }
 
-/* Take @range out of the guest's tree and abort the requests it holds. */
+/*
+ * Take @range out of the guest's tree, abort the requests it holds and
+ * drop its posted writes nobody read: nothing of it reaches read() after.
+ */
 static void ioreq_range_unlink(struct ioreq_guest *guest,
 			       struct ioreq_range *range)
+	__must_hold(&range->session->lock)
 {
 	unsigned long flags;
 
@@ -92,6 +96,7 @@ static void ioreq_range_unlink(struct ioreq_guest *guest,
 	ioreq_itree_remove(range, &guest->trees[range->space]);
 	ioreq_session_abort_locked(guest, range->session, range);
 	spin_unlock_irqrestore(&guest->lock, flags);
+	ioreq_session_purge_posted(range->session, range);
 }
 
 /**

@@ -107,19 +107,22 @@ static bool ioreq_post_locked(struct ioreq_guest *guest,
 	__must_hold(&guest->lock)
 {
 	struct ioreq_session *session = range->session;
-	struct ioreq_cmd cmd = {
-		.op = IOREQ_OP_WRITE,
-		.size = size,
-		.flags = IOREQ_CMD_POSTED,
-		.id = vcpu,
-		.user_data = range->user_data,
-		.offset = addr - range->start,
-		.data = data & ioreq_size_mask(size),
+	struct ioreq_posted rec = {
+		.cmd = {
+			.op = IOREQ_OP_WRITE,
+			.size = size,
+			.flags = IOREQ_CMD_POSTED,
+			.id = vcpu,
+			.user_data = range->user_data,
+			.offset = addr - range->start,
+			.data = data & ioreq_size_mask(size),
+		},
+		.region = range->id,
 	};
 
 	lockdep_assert_held(&guest->lock);
 	if (!kfifo_initialized(&session->posted) ||
-	    !kfifo_put(&session->posted, cmd))
+	    !kfifo_put(&session->posted, rec))
 		return false;
 	wake_up_interruptible_poll(&session->wait, EPOLLIN | EPOLLRDNORM);
 	return true;
@@ -396,6 +399,55 @@ static bool ioreq_readable(struct ioreq_session *session)
 	       READ_ONCE(session->guest->dead);
 }
 
+/**
+ * ioreq_session_purge_posted() - drop a released region's unread posted writes
+ * @session: the session that claimed the region
+ * @range: the region, already out of the guest's tree: nothing is posted
+ *	to it any more
+ *
+ * Backends often keep a pointer in a region's user_data, so no record of
+ * the region may reach read() once IOREQ_RELEASE_REGION has returned.  The
+ * fifo is rotated once under the guest's lock: the other regions' records
+ * go back in their order, this one's are dropped.  Nothing allocates.
+ *
+ * Context: process, @session->lock held; takes @session->rlock and the
+ * guest's lock.
+ */
+void ioreq_session_purge_posted(struct ioreq_session *session,
+				struct ioreq_range *range)
+	__must_hold(&session->lock)
+{
+	struct ioreq_guest *guest = session->guest;
+	const struct ioreq_provider_ops *ops = guest->provider->ops;
+	struct ioreq_posted rec;
+	bool was_full, dropped = false;
+	unsigned long flags;
+	unsigned int n;
+
+	lockdep_assert_held(&session->lock);
+	/* None of the region's can be added: an empty fifo stays clean. */
+	if (!kfifo_initialized(&session->posted) ||
+	    kfifo_is_empty(&session->posted))
+		return;
+	/* No reader is between its peek and its skip meanwhile. */
+	mutex_lock(&session->rlock);
+	spin_lock_irqsave(&guest->lock, flags);
+	was_full = kfifo_is_full(&session->posted);
+	for (n = kfifo_len(&session->posted); n; n--) {
+		if (!kfifo_get(&session->posted, &rec))
+			break;
+		if (rec.region == range->id)
+			dropped = true;
+		else
+			kfifo_put(&session->posted, rec);
+	}
+	spin_unlock_irqrestore(&guest->lock, flags);
+	mutex_unlock(&session->rlock);
+	/* A hypervisor that could not post may go on now. */
+	if (dropped && was_full && ops->posted_room)
+		ops->posted_room(guest);
+}
+
 /*
  * Copy up to @max posted records to @ubuf and only then take them out of
  * the fifo, so that a fault loses none.  Return: records copied, or
@@ -406,7 +458,7 @@ static int ioreq_read_posted(struct ioreq_session *session,
 {
 	struct ioreq_guest *guest = session->guest;
 	const struct ioreq_provider_ops *ops = guest->provider->ops;
-	struct ioreq_cmd batch[IOREQ_READ_BATCH];
+	struct ioreq_posted batch[IOREQ_READ_BATCH];
 	unsigned long flags;
 	unsigned int n, i;
 	bool was_full;
@@ -415,13 +467,18 @@ static int ioreq_read_posted(struct ioreq_session *session,
 	if (!kfifo_initialized(&session->posted) ||
 	    kfifo_is_empty(&session->posted))
 		return 0;
+	/* The peeked records stay first in the fifo until skipped below. */
 	mutex_lock(&session->rlock);
 	spin_lock_irqsave(&guest->lock, flags);
 	n = kfifo_out_peek(&session->posted, batch,
 			   min_t(size_t, max, IOREQ_READ_BATCH));
 	spin_unlock_irqrestore(&guest->lock, flags);
+	for (i = 0; i < n; i++)
+		if (copy_to_user(ubuf + i * sizeof(batch[i].cmd),
+				 &batch[i].cmd, sizeof(batch[i].cmd)))
+			break;
 	ret = n;
-	if (n && copy_to_user(ubuf, batch, n * sizeof(*batch))) {
+	if (i < n) {
 		ret = -EFAULT;
 		n = 0;
 	}
@@ -610,6 +667,29 @@ static bool ioreq_response_valid(struct ioreq_guest *guest,
 	       !rec->flags && IOREQ_CMD_VCPU(rec->id) < guest->nr_vcpus;
 }
 
+/* The slot a well-formed response names. */
+static struct ioreq_slot *ioreq_response_slot(struct ioreq_guest *guest,
+					      const struct ioreq_cmd *rec)
+{
+	return &guest->slots[array_index_nospec(IOREQ_CMD_VCPU(rec->id),
+						guest->nr_vcpus)];
+}
+
+/*
+ * Does @rec answer @slot's request, pending in @session (delivered, or
+ * claimed earlier in the same batch), with another op or size?
+ */
+static bool ioreq_response_mismatch(struct ioreq_session *session,
+				    const struct ioreq_slot *slot,
+				    const struct ioreq_cmd *rec)
+{
+	if ((slot->state != IOREQ_SLOT_DELIVERED &&
+	     slot->state != IOREQ_SLOT_ANSWERING) ||
+	    slot->session != session || slot->cmd.id != rec->id)
+		return false;
+	return slot->cmd.op != rec->op || slot->cmd.size != rec->size;
+}
+
 /**
  * ioreq_session_write() - write() of responses on an attached session
  * @session: the session
@@ -617,9 +697,12 @@ static bool ioreq_response_valid(struct ioreq_guest *guest,
  * @count: its length, a multiple of the record size, at most one record
  *	per vcpu of the guest
  *
- * All records are checked before any completes: a malformed one fails the
- * whole write with -EINVAL.  Records then complete in order up to the first
- * one whose request is no longer pending in this session.
+ * All records are checked before any completes: a malformed one (bad
+ * fields, or an op or size other than those of the request it names while
+ * that request is pending in this session) fails the whole write with
+ * -EINVAL, wherever it stands in the batch.  Records then complete in
+ * order up to the first one whose request is no longer pending in this
+ * session.
  *
  * Context: process.
  * Return: bytes of the records completed, -ENOENT if the first record is
@@ -660,27 +743,23 @@ ssize_t ioreq_session_write(struct ioreq_session *session,
 	 * batch whole.
 	 */
 	for (done = 0; done < n; done++) {
-		u32 vcpu = array_index_nospec(IOREQ_CMD_VCPU(rec[done].id),
-					      guest->nr_vcpus);
-		struct ioreq_slot *slot = &guest->slots[vcpu];
+		struct ioreq_slot *slot = ioreq_response_slot(guest, &rec[done]);
 
 		if (slot->state != IOREQ_SLOT_DELIVERED ||
 		    slot->session != session || slot->cmd.id != rec[done].id)
 			break;
-		if (slot->cmd.op != rec[done].op ||
-		    slot->cmd.size != rec[done].size) {
-			for (i = 0; i < done; i++)
-				guest->slots[IOREQ_CMD_VCPU(rec[i].id)].state =
-					IOREQ_SLOT_DELIVERED;
-			spin_unlock_irqrestore(&guest->lock, flags);
-			ret = -EINVAL;
-			goto out_unlock;
-		}
+		if (ioreq_response_mismatch(session, slot, &rec[done]))
+			goto err_refuse;
 		slot->state = IOREQ_SLOT_ANSWERING;
 	}
+	/* So does one behind a stale record, which ends the prefix. */
+	for (i = done; i < n; i++)
+		if (ioreq_response_mismatch(session,
+					    ioreq_response_slot(guest, &rec[i]),
+					    &rec[i]))
+			goto err_refuse;
 	for (i = 0; i < done; i++)
-		ioreq_slot_complete(guest,
-				    &guest->slots[IOREQ_CMD_VCPU(rec[i].id)],
+		ioreq_slot_complete(guest, ioreq_response_slot(guest, &rec[i]),
 				    rec[i].data, IOREQ_DONE);
 	ret = guest->dead ? -ENODEV : -ENOENT;
 	spin_unlock_irqrestore(&guest->lock, flags);
@@ -689,4 +768,12 @@ ssize_t ioreq_session_write(struct ioreq_session *session,
 out_unlock:
 	mutex_unlock(&session->wlock);
 	return ret;
+
+err_refuse:
+	for (i = 0; i < done; i++)
+		ioreq_response_slot(guest, &rec[i])->state =
+			IOREQ_SLOT_DELIVERED;
+	spin_unlock_irqrestore(&guest->lock, flags);
+	mutex_unlock(&session->wlock);
+	return -EINVAL;
 }

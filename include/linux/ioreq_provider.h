@@ -57,7 +57,7 @@ enum ioreq_status {
  *	negative errno.  Optional (no IOREQ_CAP_IRQ_*).  Context: process,
  *	or any context if @inject_atomic.
  * @inject_atomic: @inject_irq never sleeps: an irqfd calls it straight
- *	from its eventfd's wakeup instead of from a work item
+ *	from its eventfd's wakeup.  Required with IOREQ_CAP_IRQFD.
  * @nr_irq_lines: IOREQ_IRQ_LINE numbers below this are the only ones the
  *	hypervisor takes (Xen x86: the 16 ISA IRQs); 0 if it decides alone
  * @mmap: map guest-physical frames vma->vm_pgoff .. + vma_pages(vma) into
@@ -77,8 +77,10 @@ enum ioreq_status {
  *	range lies within one page and passed @guest_mem_check.  Context:
  *	process, may sleep.
  * @posted_room: a session that made ioreq_dispatch_posted() fail with
- *	-EAGAIN has room again.  Optional.  Context: process, no lock of
- *	the core held.
+ *	-EAGAIN has room again (a backend read posted records, or released
+ *	a region whose unread ones were dropped).  Optional.  Context:
+ *	process; no spinlock of the core held, but possibly the session's
+ *	mutex: must not wait for a backend.
  *
  * The ops struct is const and lives as long as the provider is registered.
  */

@@ -19,6 +19,11 @@
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
+/*
+ * The ioctl type of this header and linux/ioreq_vmm.h, registered in
+ * Documentation/userspace-api/ioctl/ioctl-number.rst as code 0xBC,
+ * numbers 00-3F for this side and 40-7F for the hypervisor side.
+ */
 #define IOREQ_MAGIC 0xBC
 
 /**
@@ -28,7 +33,9 @@
  * ``__u32 size`` (set by userspace to sizeof() the struct it was compiled
  * with) and ``__u32 flags``.  The kernel accepts a smaller size down to the
  * first version of the struct and a larger one whose extra bytes are zero,
- * like copy_struct_from_user().  Reserved members must be zero.
+ * like copy_struct_from_user().  Reserved members must be zero.  Results
+ * are written back into the first min(size, kernel's sizeof()) bytes
+ * only: never past the caller's struct.
  *
  * Errors common to every ioctl:
  *
@@ -53,7 +60,8 @@
  *   records than the guest has vcpus, or a malformed record: unknown op,
  *   non-zero flags, a size other than 1/2/4/8, an id that names no vcpu of
  *   the guest, or an op or size that differs from the pending request's.
- *   A batch with a malformed record completes nothing.
+ *   A batch with a malformed record completes nothing, wherever the
+ *   record stands in it (behind a stale one too).
  * - ENOENT: (write) the first record names a request that is no longer
  *   pending in this session (it was already answered, even earlier in the
  *   same batch, cancelled by the hypervisor side, or completed because its
@@ -102,7 +110,11 @@ enum ioreq_ioctl_nr {
 #define IOREQ_PROVIDER_XEN	1	/* Xen IOREQ server, guest id is a domid */
 #define IOREQ_PROVIDER_VMM	2	/* userspace hypervisor (linux/ioreq_vmm.h) */
 
-/* Capabilities (struct ioreq_info.caps) */
+/*
+ * Capabilities (struct ioreq_info.caps), a __u64.  The flags of the __u32
+ * and __u16 members below are unsigned int constants, no wider than their
+ * member on any ABI.
+ */
 #define IOREQ_CAP_MMIO		_BITULL(0)	/* IOREQ_SPACE_MMIO regions */
 #define IOREQ_CAP_PIO		_BITULL(1)	/* IOREQ_SPACE_PIO regions */
 #define IOREQ_CAP_PCI_CONFIG	_BITULL(2)	/* IOREQ_SPACE_PCI_CONFIG */
@@ -192,7 +204,7 @@ struct ioreq_attach {
 #define IOREQ_SPACE_PCI_CONFIG	2	/* addr = SBDF << 32 | register */
 
 /* struct ioreq_region.flags */
-#define IOREQ_REGION_POSTED_WRITES _BITUL(0)	/* writes need no response */
+#define IOREQ_REGION_POSTED_WRITES 0x1U	/* writes need no response */
 
 /**
  * struct ioreq_region - IOREQ_CLAIM_REGION: claim a range of guest accesses
@@ -236,7 +248,9 @@ struct ioreq_region {
  * @__reserved: must be 0
  *
  * Requests in the region that are still pending complete as if nothing
- * claimed the address: reads return all ones, writes are dropped.
+ * claimed the address: reads return all ones, writes are dropped.  Posted
+ * writes of the region not yet read are discarded before this returns:
+ * read() never returns a record of a released region.
  * Errors: ENOENT (no region with this id in this session).
  */
 struct ioreq_release {
@@ -253,7 +267,7 @@ struct ioreq_release {
 #define IOREQ_OP_WRITE	1
 
 /* struct ioreq_cmd.flags */
-#define IOREQ_CMD_POSTED _BITUL(0)	/* a posted write: do not respond */
+#define IOREQ_CMD_POSTED 0x1U	/* a posted write: do not respond */
 
 /**
  * struct ioreq_cmd - one guest access (read()) or its response (write())
@@ -346,7 +360,7 @@ struct ioreq_inject {
 #define IOREQ_INJECT_IRQ _IO(IOREQ_MAGIC, IOREQ_CMD_INJECT_IRQ)
 
 /* struct ioreq_irqfd.flags */
-#define IOREQ_IRQFD_DEASSIGN	_BITUL(0)	/* remove the binding */
+#define IOREQ_IRQFD_DEASSIGN	0x1U	/* remove the binding */
 
 /**
  * struct ioreq_irqfd - IOREQ_IRQFD: inject an interrupt on an eventfd signal
@@ -379,8 +393,8 @@ struct ioreq_irqfd {
 #define IOREQ_IRQFD _IO(IOREQ_MAGIC, IOREQ_CMD_IRQFD)
 
 /* struct ioreq_ioeventfd.flags */
-#define IOREQ_IOEVENTFD_DEASSIGN	_BITUL(0)	/* remove the binding */
-#define IOREQ_IOEVENTFD_DATAMATCH	_BITUL(1)	/* only writes of @datamatch */
+#define IOREQ_IOEVENTFD_DEASSIGN	0x1U	/* remove the binding */
+#define IOREQ_IOEVENTFD_DATAMATCH	0x2U	/* only writes of @datamatch */
 
 /**
  * struct ioreq_ioeventfd - IOREQ_IOEVENTFD: complete writes in the kernel

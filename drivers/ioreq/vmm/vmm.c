@@ -216,7 +216,7 @@ static void vmm_release(struct ioreq_guest *guest)
 	for (i = 0; i < vg->nr_mem; i++)
 		fput(vg->mem[i].file);
 	mutex_destroy(&vg->mem_lock);
-	kfree(vg);
+	kvfree(vg);
 }
 
 /* Context: any; the core checked @irq. */
@@ -423,7 +423,8 @@ static int vmm_create_guest(struct file *file, struct ioreq_vmm_create *arg)
 	if (arg->guest_id > U32_MAX)
 		return -EINVAL;
 
-	vg = kzalloc(struct_size(vg, vcpus, arg->nr_vcpus), GFP_KERNEL_ACCOUNT);
+	/* Large for thousands of vcpus: vmalloc rather than a high order. */
+	vg = kvzalloc(struct_size(vg, vcpus, arg->nr_vcpus), GFP_KERNEL_ACCOUNT);
 	if (!vg)
 		return -ENOMEM;
 	vg->nr_vcpus = arg->nr_vcpus;
@@ -474,7 +475,7 @@ err_erase:
 err_unlock:
 	mutex_unlock(&vmm_guests_lock);
 	mutex_destroy(&vg->mem_lock);
-	kfree(vg);
+	kvfree(vg);
 	return ret;
 }
 
@@ -790,7 +791,7 @@ static long vmm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		struct ioreq_vmm_memory memory;
 	} buf;
 	unsigned int size, min_size;
-	u32 usize;
+	u32 usize, osize;
 	int ret;
 
 	switch (cmd) {
@@ -817,8 +818,10 @@ static long vmm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	ret = copy_struct_from_user(&buf, size, uarg, usize);
 	if (ret)
 		return ret;
+	/* Never write beyond the caller's struct, nor beyond the kernel's. */
+	osize = min(usize, size);
 	/* Refuse a struct that cannot take the results before acting. */
-	if (copy_to_user(uarg, &buf, size))
+	if (copy_to_user(uarg, &buf, osize))
 		return -EFAULT;
 
 	if (cmd == IOREQ_VMM_CREATE_GUEST)
@@ -830,7 +833,7 @@ static long vmm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	if (ret)
 		return ret;
 	/* A guest whose id cannot be reported still lives until close. */
-	if (copy_to_user(uarg, &buf, size))
+	if (copy_to_user(uarg, &buf, osize))
 		return -EFAULT;
 	return 0;
 }

@@ -23,11 +23,11 @@ struct ioreq_xen_page;
  * @queue_rep: arrange for ioreq_xen_page_rep(@iop, @vcpu) to run soon in
  *	process context (a work item), at most one per vcpu at a time.
  *	Optional: without it, or without @guest_rw, rep requests are
- *	answered at once (a read with all ones, a write dropped).
- *	Context: any, interrupts may be off; must not sleep.
+ *	answered at once (a read with all ones, a write dropped).  Called
+ *	in any context, interrupts may be off; must not sleep.
  * @guest_rw: copy @len bytes between @buf and guest-physical @gpa, which
  *	may cross frames; 0 or a negative errno (-ENXIO: not guest memory).
- *	Context: process, may sleep.
+ *	Called in process context; may sleep.
  * @handled: the core completed @vcpu's write itself (an ioeventfd took
  *	it, or it was posted); called before the answer is published.
  *	Optional, for the test double's bookkeeping.  Context: as @notify.
