@@ -1066,7 +1066,7 @@ TEST_F(vmm, create_flags_reserved)
 	struct ioreq_vmm_create bad;
 
 	bad = c;
-	bad.flags = 1;
+	bad.flags = IOREQ_VMM_CREATE_PRIVATE << 1;
 	ASSERT_ERRNO(EINVAL, __ioreq_ioctl(self->raw, IOREQ_VMM_CREATE_GUEST,
 					   &bad));
 	bad = c;
@@ -1363,7 +1363,7 @@ TEST_F(vmm, unknown_ioctl)
 		IOREQ_ATTACH,
 		IOREQ_CLAIM_REGION,
 		IOREQ_INJECT_IRQ,
-		_IO(IOREQ_MAGIC, IOREQ_VMM_CMD_ADD_MEMORY + 1),
+		_IO(IOREQ_MAGIC, IOREQ_VMM_CMD_GUEST_HANDLE + 1),
 		_IO(IOREQ_MAGIC, 0x7f),
 		_IO(IOREQ_MAGIC, 0x80),
 		_IOWR(IOREQ_MAGIC, IOREQ_VMM_CMD_ACCESS,

@@ -450,15 +450,21 @@ TEST_F(handle, private_guest)
 
 /*
  * In a child without CAP_SYS_ADMIN (still uid 0), attach @fd by number:
- * exit 0 if that fails with EPERM and a handle still works.
+ * exit 0 if that fails with EPERM and a handle still works (on a session
+ * of its own: @fd is the parent's file too).
  */
 static int attach_without_cap(int fd, __u32 provider, __u64 id, int h)
 {
+	int own;
+
 	if (drop_caps(CAP_SYS_ADMIN) || have_cap(CAP_SYS_ADMIN))
 		return 10;
 	if (__ioreq_attach(fd, provider, id, NULL) != -EPERM)
 		return 11;
-	if (h >= 0 && __attach_handle(fd, IOREQ_PROVIDER_VMM, h))
+	if (h < 0)
+		return 0;
+	own = ioreq_backend_open();
+	if (own < 0 || __attach_handle(own, IOREQ_PROVIDER_VMM, h))
 		return 12;
 	return 0;
 }
