@@ -353,6 +353,74 @@ TEST_F(handle, handle_errors)
 	close(h);
 }
 
+/* Descriptors open in this process. */
+static int nr_fds(void)
+{
+	char path[64];
+	int fd, n = 0;
+
+	for (fd = 0; fd < 1024; fd++) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		n += access(path, F_OK) == 0;
+	}
+	return n;
+}
+
+/* The struct's size rules, and no descriptor left behind by a failure. */
+TEST_F(handle, length_and_efault)
+{
+	const __u32 v1 = sizeof(struct ioreq_vmm_guest_handle);
+	static const struct { __u32 size; __u8 tail; int err; } c[] = {
+		{ 0, 0, EINVAL },
+		{ 8, 0, EINVAL },
+		{ sizeof(struct ioreq_vmm_guest_handle) - 1, 0, EINVAL },
+		{ sizeof(struct ioreq_vmm_guest_handle) + 1, 0x01, E2BIG },
+		{ sizeof(struct ioreq_vmm_guest_handle) + 8, 0xff, E2BIG },
+		{ sizeof(struct ioreq_vmm_guest_handle), 0, 0 },
+		{ sizeof(struct ioreq_vmm_guest_handle) + 8, 0, 0 },
+		{ sizeof(struct ioreq_vmm_guest_handle) + 256, 0, 0 },
+	};
+	struct ioreq_vmm_guest_handle h;
+	unsigned int i;
+	void *ro;
+	int before;
+
+	ASSERT_EQ(16U, v1);
+	before = nr_fds();
+	for (i = 0; i < ARRAY_SIZE(c); i++) {
+		memset(&h, 0, sizeof(h));
+		h.fd = -1;
+		ASSERT_ERRNO_MSG(c[i].err, __ioreq_ioctl_sized(self->hv.fd,
+				IOREQ_VMM_GUEST_HANDLE, &h, sizeof(h),
+				c[i].size, c[i].tail),
+			"size %u tail %#x", c[i].size, c[i].tail);
+		if (c[i].err) {
+			ASSERT_EQ(before, nr_fds());
+			continue;
+		}
+		ASSERT_LE(0, h.fd);
+		ASSERT_EQ(before + 1, nr_fds());
+		close(h.fd);
+	}
+
+	ASSERT_ERRNO(EFAULT, __ioreq_ioctl(self->hv.fd, IOREQ_VMM_GUEST_HANDLE,
+					   NULL));
+	ASSERT_ERRNO(EFAULT, __ioreq_ioctl(self->hv.fd, IOREQ_VMM_GUEST_HANDLE,
+					   (void *)-4096L));
+	/* a struct it can read but not write back into: nothing is made */
+	ro = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, ro);
+	memset(&h, 0, sizeof(h));
+	h.size = sizeof(h);
+	memcpy(ro, &h, sizeof(h));
+	ASSERT_EQ(0, mprotect(ro, 4096, PROT_READ));
+	ASSERT_ERRNO(EFAULT, __ioreq_ioctl(self->hv.fd, IOREQ_VMM_GUEST_HANDLE,
+					   ro));
+	ASSERT_EQ(before, nr_fds());
+	munmap(ro, 4096);
+}
+
 /*
  * A handle outlives its guest harmlessly: attaching gives ENODEV, even
  * once a new guest has taken the old one's id.
