@@ -444,9 +444,10 @@ TEST_F(handle, handle_after_vmm_closed)
 }
 
 /*
- * Once the VMM closes its guest, neither a handle nor an attached session
- * keeps the guest's RAM: the provider lets go of the memfd at once (its
- * last close shows as IN_CLOSE_WRITE).
+ * Once the VMM closes its guest, what still refers to the guest (attached
+ * sessions, and handles, which hold the same reference) does not keep its
+ * RAM: the provider lets go of the memfd at once (its last close shows as
+ * IN_CLOSE_WRITE).
  */
 TEST_F(handle, closed_guest_lets_go_of_memory)
 {
@@ -458,7 +459,7 @@ TEST_F(handle, closed_guest_lets_go_of_memory)
 	char path[64];
 	struct inotify_event ev[4];
 	struct pollfd p;
-	int mfd, in, h;
+	int mfd, in;
 
 	mfd = memfd_create("ioreq-handle-test", MFD_CLOEXEC);
 	ASSERT_LE(0, mfd);
@@ -472,21 +473,18 @@ TEST_F(handle, closed_guest_lets_go_of_memory)
 	/* now the provider holds the memfd's only reference */
 	close(mfd);
 
-	h = __handle_make(self->hv.fd, 0, 0);
-	ASSERT_LE(0, h);
-	ASSERT_ERRNO(0, __attach_handle(self->be, IOREQ_PROVIDER_VMM, h));
+	ioreq_attach(self->be, IOREQ_PROVIDER_VMM, self->hv.guest_id);
 	ASSERT_EQ(-1, read(in, ev, sizeof(ev)));
 
 	ioreq_hv_destroy(&self->hv);
 	p = (struct pollfd){ .fd = in, .events = POLLIN };
 	ASSERT_EQ(1, poll(&p, 1, IOREQ_WAIT_MS))
-		TH_LOG("the memfd is still referenced: the closed guest's handle or session keeps its RAM");
+		TH_LOG("the memfd is still referenced: the closed guest's session keeps its RAM");
 	ASSERT_LT(0, read(in, ev, sizeof(ev)));
 	ASSERT_NE(0U, ev[0].mask & IN_CLOSE_WRITE);
 	/* what is left of the guest is gone for the session too */
 	ASSERT_ERRNO(ENODEV, __ioreq_claim(self->be, IOREQ_SPACE_MMIO,
 					   MMIO_BASE, MMIO_LEN, 0, 0, NULL));
-	close(h);
 	close(in);
 }
 
@@ -563,8 +561,11 @@ static int run_child(int (*fn)(int, __u32, __u64, int), int fd,
 
 TEST_F(handle, by_number_needs_cap_sys_admin)
 {
-	int h = __handle_make(self->hv.fd, 0, 0);
+	int h;
 
+	ASSERT_EQ(0, run_child(attach_without_cap, self->be,
+			       IOREQ_PROVIDER_VMM, self->hv.guest_id, -1));
+	h = __handle_make(self->hv.fd, 0, 0);
 	ASSERT_LE(0, h);
 	ASSERT_EQ(0, run_child(attach_without_cap, self->be,
 			       IOREQ_PROVIDER_VMM, self->hv.guest_id, h));
@@ -606,22 +607,24 @@ static int attach_in_userns(int unused, __u32 provider, __u64 id, int h)
 		return 21;
 	if (__ioreq_attach(fd, provider, id, NULL) != -EPERM)
 		return 22;
-	if (__attach_handle(fd, IOREQ_PROVIDER_VMM, h))
+	if (h >= 0 && __attach_handle(fd, IOREQ_PROVIDER_VMM, h))
 		return 23;
 	return 0;
 }
 
 TEST_F(handle, user_namespace_root_by_number)
 {
-	int h = __handle_make(self->hv.fd, 0, 0);
-	int ret;
+	int h, ret;
 
-	ASSERT_LE(0, h);
 	ret = run_child(attach_in_userns, -1, IOREQ_PROVIDER_VMM,
-			self->hv.guest_id, h);
+			self->hv.guest_id, -1);
 	if (ret == 4)
 		SKIP(return, "unshare(CLONE_NEWUSER) is not available");
 	ASSERT_EQ(0, ret);
+	h = __handle_make(self->hv.fd, 0, 0);
+	ASSERT_LE(0, h);
+	ASSERT_EQ(0, run_child(attach_in_userns, -1, IOREQ_PROVIDER_VMM,
+			       self->hv.guest_id, h));
 	close(h);
 }
 
