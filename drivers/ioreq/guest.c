@@ -271,9 +271,11 @@ EXPORT_SYMBOL_GPL(ioreq_guest_nr_vcpus);
  * provider, and carries no other right than IOREQ_ATTACH_GUEST_FD.  It has
  * no read, write, ioctl or mmap: whoever holds it can attach a backend
  * session to that guest and do nothing else, in particular nothing of the
- * hypervisor side.  The reference keeps only the core's struct and the
- * provider's (vmm: the guest's RAM files) until the handle is closed; a
- * guest its hypervisor killed meanwhile refuses the attach with -ENODEV.
+ * hypervisor side.  The reference keeps the core's struct and the
+ * provider's bookkeeping until the handle is closed, not the guest: a
+ * provider gives back what a guest holds of its hypervisor's (vmm: the
+ * VMM's memory) when it kills the guest, and a killed guest refuses the
+ * attach with -ENODEV.
  */
 static int ioreq_handle_release(struct inode *inode, struct file *file)
 {

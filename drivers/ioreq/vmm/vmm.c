@@ -114,7 +114,8 @@ struct vmm_vcpu {
  * @nr_async: written accesses not yet read back
  * @read_poll_ns: how long the next read() polls for an access to end
  * @mem_lock: protects @mem and @nr_mem
- * @mem: guest RAM ranges, unordered, never removed before release
+ * @mem: guest RAM ranges, unordered, all removed when the VMM closes the
+ *	guest's file (sessions and handles may hold the guest longer)
  * @nr_mem: entries in @mem
  * @events_lock: protects @events, @lost and @ended
  * @lost: events dropped since the last one queued
