@@ -41,7 +41,7 @@ if [ "${BENCH_KVM:-1}" = 1 ] && [ "$k" = 61 ] &&
 	# The backend on CPU 1, as ioreq-kvm puts its socketpair child.
 	kvm_run="
 if [ -c /dev/kvm ]; then
-	taskset 2 /bench/ioreq-backend --guest 90 --mmio 0xe0000000:0x1000 \\
+	taskset 2 /bench/ioreq-backend --provider vmm --guest 90 --mmio 0xe0000000:0x1000 \\
 		--wait 10 > /tmp/kvm-backend.log 2>&1 &
 	/bench/ioreq-kvm --guest-id 90 --payload /bench/payload.bin \\
 		--mmio 0xe0000000 --bench ${BENCH_KVM_ITERS:-2000} \\

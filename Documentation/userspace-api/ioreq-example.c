@@ -2,9 +2,10 @@
 /*
  * ioreq-example: a minimal device backend.
  *
- *   ioreq-example GUEST_ID [BASE]
+ *   ioreq-example xen|vmm GUEST_ID [BASE]
  *
- * Attaches to guest GUEST_ID, claims one page of MMIO at BASE (default
+ * Attaches to guest GUEST_ID of the Xen or the userspace-hypervisor
+ * provider (as root: attaching by number needs CAP_SYS_ADMIN), claims one page of MMIO at BASE (default
  * 0xfe000000) and emulates two 64-bit registers: ID at offset 0 (read
  * only) and SCRATCH at offset 8, which reads back what was last written.
  * Other offsets read as zero and ignore writes.  It exits when the guest
@@ -18,6 +19,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 #include <linux/ioreq.h>
@@ -67,14 +69,15 @@ int main(int argc, char **argv)
 	ssize_t i, n, m;
 	int fd;
 
-	if (argc < 2) {
-		fprintf(stderr, "usage: %s GUEST_ID [BASE]\n", argv[0]);
+	if (argc < 3 || (strcmp(argv[1], "xen") && strcmp(argv[1], "vmm"))) {
+		fprintf(stderr, "usage: %s xen|vmm GUEST_ID [BASE]\n", argv[0]);
 		return 2;
 	}
-	attach.provider = IOREQ_PROVIDER_ANY;
-	attach.guest_id = strtoull(argv[1], NULL, 0);
-	if (argc > 2)
-		region.addr = strtoull(argv[2], NULL, 0);
+	attach.provider = strcmp(argv[1], "xen") ? IOREQ_PROVIDER_VMM :
+						    IOREQ_PROVIDER_XEN;
+	attach.guest_id = strtoull(argv[2], NULL, 0);
+	if (argc > 3)
+		region.addr = strtoull(argv[3], NULL, 0);
 
 	fd = open("/dev/ioreq", O_RDWR | O_CLOEXEC);
 	if (fd < 0 || ioctl(fd, IOREQ_ATTACH, &attach) ||

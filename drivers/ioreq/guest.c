@@ -4,8 +4,10 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/anon_inodes.h>
 #include <linux/err.h>
 #include <linux/export.h>
+#include <linux/fs.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/overflow.h>
@@ -33,7 +35,7 @@ int ioreq_provider_register(struct ioreq_provider *provider)
 	struct ioreq_provider *p;
 	int ret = 0;
 
-	if (!ops || ops->id == IOREQ_PROVIDER_ANY || !ops->get_guest ||
+	if (!ops || ops->id == IOREQ_PROVIDER_NONE || !ops->get_guest ||
 	    !ops->complete)
 		return -EINVAL;
 	/* An irqfd injects from its eventfd's wakeup, in atomic context. */
@@ -91,8 +93,12 @@ u64 ioreq_providers_caps(void)
 
 /**
  * ioreq_guest_lookup() - find a guest for a session to attach to
- * @provider_id: IOREQ_PROVIDER_*, or IOREQ_PROVIDER_ANY
+ * @provider_id: IOREQ_PROVIDER_* other than IOREQ_PROVIDER_NONE
  * @guest_id: the provider's guest id
+ *
+ * Only the provider named is asked: ->get_guest() may bring the guest up
+ * (Xen creates its IOREQ server), which must never happen on a hypervisor
+ * the caller did not name.
  *
  * On success the guest holds a reference for the caller and the
  * provider's module is pinned: the caller drops the reference, then the
@@ -100,7 +106,7 @@ u64 ioreq_providers_caps(void)
  *
  * Context: process, may sleep.
  * Return: the guest, ERR_PTR(-ENODEV) if no such provider is loaded, or
- * ERR_PTR(-ESRCH) (or the provider's error) if no provider knows the guest.
+ * ERR_PTR(-ESRCH) (or the provider's error) if it does not know the guest.
  */
 struct ioreq_guest *ioreq_guest_lookup(u32 provider_id, u64 guest_id)
 {
@@ -109,15 +115,14 @@ struct ioreq_guest *ioreq_guest_lookup(u32 provider_id, u64 guest_id)
 
 	mutex_lock(&ioreq_providers_lock);
 	list_for_each_entry(p, &ioreq_providers, node) {
-		if (provider_id != IOREQ_PROVIDER_ANY &&
-		    provider_id != p->ops->id)
+		if (provider_id != p->ops->id)
 			continue;
 		if (!try_module_get(p->ops->owner))
-			continue;
-		guest = p->ops->get_guest(guest_id);
-		if (!IS_ERR(guest))
 			break;
-		module_put(p->ops->owner);
+		guest = p->ops->get_guest(guest_id);
+		if (IS_ERR(guest))
+			module_put(p->ops->owner);
+		break;
 	}
 	mutex_unlock(&ioreq_providers_lock);
 	return guest;
@@ -291,3 +296,99 @@ u32 ioreq_guest_nr_vcpus(struct ioreq_guest *guest)
 	return guest->nr_vcpus;
 }
 EXPORT_SYMBOL_GPL(ioreq_guest_nr_vcpus);
+
+/*
+ * Guest handles: a file that holds a reference to one guest and pins its
+ * provider, and carries no other right than IOREQ_ATTACH_GUEST_FD.  It has
+ * no read, write, ioctl or mmap: whoever holds it can attach a backend
+ * session to that guest and do nothing else, in particular nothing of the
+ * hypervisor side.  The reference keeps the core's struct and the
+ * provider's bookkeeping until the handle is closed, not the guest: a
+ * provider gives back what a guest holds of its hypervisor's (vmm: the
+ * VMM's memory) when it kills the guest, and a killed guest refuses the
+ * attach with -ENODEV.
+ */
+static int ioreq_handle_release(struct inode *inode, struct file *file)
+{
+	struct ioreq_guest *guest = file->private_data;
+	struct module *owner = guest->provider->ops->owner;
+
+	/* The put may call ->release(): keep the provider until after it. */
+	ioreq_guest_put(guest);
+	module_put(owner);
+	return 0;
+}
+
+static const struct file_operations ioreq_handle_fops = {
+	.owner = THIS_MODULE,
+	.release = ioreq_handle_release,
+};
+
+/**
+ * ioreq_guest_handle() - make a handle that lets a backend attach to @guest
+ * @guest: the guest; its provider's module must be live (the caller is
+ *	in one of its file operations)
+ *
+ * The provider installs the file in a descriptor for its caller (with
+ * O_CLOEXEC), who passes it to a backend; IOREQ_ATTACH with
+ * IOREQ_ATTACH_GUEST_FD takes it.
+ *
+ * Context: process, may sleep.
+ * Return: a new file holding a reference to @guest, or an ERR_PTR.
+ */
+struct file *ioreq_guest_handle(struct ioreq_guest *guest)
+{
+	struct module *owner = guest->provider->ops->owner;
+	struct file *file;
+
+	__module_get(owner);
+	ioreq_guest_get(guest);
+	file = anon_inode_getfile("[ioreq-guest]", &ioreq_handle_fops, guest,
+				  O_RDONLY);
+	if (IS_ERR(file)) {
+		ioreq_guest_put(guest);
+		module_put(owner);
+	}
+	return file;
+}
+EXPORT_SYMBOL_GPL(ioreq_guest_handle);
+
+/**
+ * ioreq_guest_from_handle() - the guest a handle's descriptor names
+ * @fd: a file descriptor of the caller, from IOREQ_ATTACH
+ * @provider_id: the provider the caller named
+ *
+ * Like ioreq_guest_lookup(), on success the guest holds a reference for
+ * the caller and its provider's module is pinned.
+ *
+ * Context: process.
+ * Return: the guest, ERR_PTR(-EBADF) if @fd is not open, or
+ * ERR_PTR(-EINVAL) if it is not a guest handle or its guest is not one of
+ * @provider_id.
+ */
+struct ioreq_guest *ioreq_guest_from_handle(u64 fd, u32 provider_id)
+{
+	struct ioreq_guest *guest;
+	struct fd f;
+
+	if (fd > INT_MAX)
+		return ERR_PTR(-EBADF);
+	f = fdget(fd);
+	if (!fd_file(f))
+		return ERR_PTR(-EBADF);
+	if (fd_file(f)->f_op != &ioreq_handle_fops) {
+		guest = ERR_PTR(-EINVAL);
+		goto out_fdput;
+	}
+	guest = fd_file(f)->private_data;
+	if (guest->provider->ops->id != provider_id) {
+		guest = ERR_PTR(-EINVAL);
+		goto out_fdput;
+	}
+	/* The handle pins both; it stays open until fdput(). */
+	__module_get(guest->provider->ops->owner);
+	ioreq_guest_get(guest);
+out_fdput:
+	fdput(f);
+	return guest;
+}

@@ -231,6 +231,7 @@ struct ioreq_range {
 
 /* guest.c */
 struct ioreq_guest *ioreq_guest_lookup(u32 provider_id, u64 guest_id);
+struct ioreq_guest *ioreq_guest_from_handle(u64 fd, u32 provider_id);
 u64 ioreq_providers_caps(void);
 
 /* region.c */

@@ -8,6 +8,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/capability.h>
 #include <linux/fs.h>
 #include <linux/lockdep.h>
 #include <linux/miscdevice.h>
@@ -192,7 +193,7 @@ static int ioreq_get_info(struct ioreq_session *session, void *karg)
 		.max_regions = ioreq_max_regions,
 	};
 	if (!guest) {
-		arg->provider = IOREQ_PROVIDER_ANY;
+		arg->provider = IOREQ_PROVIDER_NONE;
 		arg->caps = ioreq_providers_caps();
 		return 0;
 	}
@@ -207,6 +208,24 @@ static int ioreq_get_info(struct ioreq_session *session, void *karg)
 	return 0;
 }
 
+#define IOREQ_ATTACH_VALID_FLAGS IOREQ_ATTACH_GUEST_FD
+
+/*
+ * The guest @arg names, referenced and with its provider pinned.  A handle
+ * is a right of its own; a number reaches into the host's one id space of
+ * each hypervisor, which only the host's administrator may do.  The
+ * credentials are the caller's, not the opener's: an unattached file
+ * passed to (or inherited by) a less privileged process gives it nothing.
+ */
+static struct ioreq_guest *ioreq_attach_guest(const struct ioreq_attach *arg)
+{
+	if (arg->flags & IOREQ_ATTACH_GUEST_FD)
+		return ioreq_guest_from_handle(arg->guest_id, arg->provider);
+	if (!capable(CAP_SYS_ADMIN))
+		return ERR_PTR(-EPERM);
+	return ioreq_guest_lookup(arg->provider, arg->guest_id);
+}
+
 static int ioreq_attach(struct ioreq_session *session, void *karg)
 {
 	struct ioreq_attach *arg = karg;
@@ -216,7 +235,8 @@ static int ioreq_attach(struct ioreq_session *session, void *karg)
 	unsigned long flags;
 	int ret = 0;
 
-	if (arg->flags || arg->__reserved || arg->__reserved2)
+	if ((arg->flags & ~IOREQ_ATTACH_VALID_FLAGS) || arg->__reserved ||
+	    arg->__reserved2 || arg->provider == IOREQ_PROVIDER_NONE)
 		return -EINVAL;
 
 	mutex_lock(&session->lock);
@@ -224,7 +244,7 @@ static int ioreq_attach(struct ioreq_session *session, void *karg)
 		ret = -EBUSY;
 		goto out_unlock;
 	}
-	guest = ioreq_guest_lookup(arg->provider, arg->guest_id);
+	guest = ioreq_attach_guest(arg);
 	if (IS_ERR(guest)) {
 		ret = PTR_ERR(guest);
 		goto out_unlock;

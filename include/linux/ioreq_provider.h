@@ -14,6 +14,7 @@
 #include <linux/list.h>
 #include <linux/ioreq.h>
 
+struct file;
 struct module;
 struct ioreq_guest;
 struct ioreq_memory_range;
@@ -133,6 +134,7 @@ void ioreq_guest_invalidate(struct ioreq_guest *guest);
 void *ioreq_guest_priv(struct ioreq_guest *guest);
 u64 ioreq_guest_id(struct ioreq_guest *guest);
 u32 ioreq_guest_nr_vcpus(struct ioreq_guest *guest);
+struct file *ioreq_guest_handle(struct ioreq_guest *guest);
 
 /**
  * enum ioreq_dispatch_result - what ioreq_dispatch() did with an access

@@ -130,7 +130,7 @@ TEST_F(session, get_info_before_attach)
 	info.size = sizeof(info);
 	info.flags = 0;
 	ASSERT_ERRNO(0, __ioreq_ioctl(self->be, IOREQ_GET_INFO, &info));
-	EXPECT_EQ((__u32)IOREQ_PROVIDER_ANY, info.provider);
+	EXPECT_EQ((__u32)IOREQ_PROVIDER_NONE, info.provider);
 	EXPECT_EQ(0U, info.nr_vcpus);
 	EXPECT_EQ(0U, info.guest_id);
 	EXPECT_EQ(0U, info.__reserved);
@@ -170,16 +170,20 @@ TEST_F(session, get_info_after_attach)
 	EXPECT_EQ(0U, after.caps & ~before.caps);
 }
 
-TEST_F(session, attach_any_provider)
+TEST_F(session, attach_names_its_provider)
 {
-	struct ioreq_attach at;
 	struct ioreq_info info;
 
-	ASSERT_ERRNO(0, __ioreq_attach(self->be, IOREQ_PROVIDER_ANY,
-				       self->hv.guest_id, &at));
-	ASSERT_EQ(self->hv.nr_vcpus, at.nr_vcpus);
+	/*
+	 * No "any provider": an attach that asked each provider in turn
+	 * could bring up a Xen IOREQ server on a domain it never meant.
+	 */
+	ASSERT_ERRNO(EINVAL, __ioreq_attach(self->be, IOREQ_PROVIDER_NONE,
+					    self->hv.guest_id, NULL));
 	ASSERT_ERRNO(0, __ioreq_get_info(self->be, &info));
-	/* ANY resolves to the provider that knows the guest */
+	ASSERT_EQ((__u32)IOREQ_PROVIDER_NONE, info.provider);
+	ioreq_attach(self->be, variant->hv->provider, self->hv.guest_id);
+	ASSERT_ERRNO(0, __ioreq_get_info(self->be, &info));
 	ASSERT_EQ(variant->hv->provider, info.provider);
 	ASSERT_EQ(self->hv.guest_id, info.guest_id);
 }
@@ -191,8 +195,6 @@ TEST_F(session, attach_twice)
 
 	ioreq_attach(self->be, variant->hv->provider, self->hv.guest_id);
 	ASSERT_ERRNO(EBUSY, __ioreq_attach(self->be, variant->hv->provider,
-					   self->hv.guest_id, NULL));
-	ASSERT_ERRNO(EBUSY, __ioreq_attach(self->be, IOREQ_PROVIDER_ANY,
 					   self->hv.guest_id, NULL));
 	/* nor to another guest */
 	ASSERT_ERRNO(0, ioreq_hv_create(&other, variant->hv, 1, 0));
@@ -210,13 +212,11 @@ TEST_F(session, attach_unknown_guest)
 
 	ASSERT_ERRNO(ESRCH, __ioreq_attach(self->be, variant->hv->provider,
 					   bogus, NULL));
-	ASSERT_ERRNO(ESRCH, __ioreq_attach(self->be, IOREQ_PROVIDER_ANY,
-					   bogus, NULL));
 	ASSERT_ERRNO(ESRCH, __ioreq_attach(self->be, variant->hv->provider,
 					   ~0ULL, NULL));
 	/* a failed attach leaves the session unattached and usable */
 	ASSERT_ERRNO(0, __ioreq_get_info(self->be, &info));
-	ASSERT_EQ((__u32)IOREQ_PROVIDER_ANY, info.provider);
+	ASSERT_EQ((__u32)IOREQ_PROVIDER_NONE, info.provider);
 	ioreq_attach(self->be, variant->hv->provider, self->hv.guest_id);
 }
 
@@ -310,7 +310,7 @@ TEST_F(session, length_attach)
 			"size %u tail %#x", c[i].size, c[i].tail);
 		ASSERT_ERRNO(0, __ioreq_get_info(fd, &info));
 		if (c[i].err) {
-			ASSERT_EQ((__u32)IOREQ_PROVIDER_ANY, info.provider);
+			ASSERT_EQ((__u32)IOREQ_PROVIDER_NONE, info.provider);
 		} else {
 			ASSERT_EQ(self->hv.nr_vcpus, at.nr_vcpus);
 			ASSERT_EQ(self->hv.guest_id, info.guest_id);
@@ -1072,7 +1072,7 @@ TEST_F(vmm, create_flags_reserved)
 	struct ioreq_vmm_create bad;
 
 	bad = c;
-	bad.flags = 1;
+	bad.flags = IOREQ_VMM_CREATE_PRIVATE << 1;
 	ASSERT_ERRNO(EINVAL, __ioreq_ioctl(self->raw, IOREQ_VMM_CREATE_GUEST,
 					   &bad));
 	bad = c;
@@ -1368,7 +1368,7 @@ TEST_F(vmm, unknown_ioctl)
 		IOREQ_ATTACH,
 		IOREQ_CLAIM_REGION,
 		IOREQ_INJECT_IRQ,
-		_IO(IOREQ_MAGIC, IOREQ_VMM_CMD_ADD_MEMORY + 1),
+		_IO(IOREQ_MAGIC, IOREQ_VMM_CMD_GUEST_HANDLE + 1),
 		_IO(IOREQ_MAGIC, 0x7f),
 		_IO(IOREQ_MAGIC, 0x80),
 		_IOWR(IOREQ_MAGIC, IOREQ_VMM_CMD_ACCESS,

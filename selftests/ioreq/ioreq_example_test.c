@@ -58,12 +58,13 @@ FIXTURE_TEARDOWN(example)
 	ioreq_hv_destroy(&self->hv);
 }
 
-/* Run the example as `ioreq-example GUEST_ID [BASE]` in a child. */
+/* Run the example as `ioreq-example xen|vmm GUEST_ID [BASE]` in a child. */
 static pid_t start_example(struct ioreq_hv *hv, __u64 guest_id,
 			   const char *base)
 {
-	char id[32], name[] = "ioreq-example";
-	char *argv[] = { name, id, (char *)base, NULL };
+	char id[32], name[] = "ioreq-example", xen[] = "xen", vmm[] = "vmm";
+	char *argv[] = { name, hv->ops->provider == IOREQ_PROVIDER_XEN ?
+			       xen : vmm, id, (char *)base, NULL };
 	pid_t pid;
 
 	snprintf(id, sizeof(id), "%llu", (unsigned long long)guest_id);
@@ -72,7 +73,7 @@ static pid_t start_example(struct ioreq_hv *hv, __u64 guest_id,
 	if (pid == 0) {
 		/* the guest must not outlive the test's descriptor */
 		close(hv->fd);
-		_exit(ioreq_example_main(base ? 3 : 2, argv));
+		_exit(ioreq_example_main(base ? 4 : 3, argv));
 	}
 	return pid;
 }

@@ -281,7 +281,6 @@ TEST_F(life, guest_destroyed)
 	ASSERT_LE(0, be3);
 	ASSERT_ERRNO(ESRCH, __ioreq_attach(be3, variant->hv->provider, id,
 					   NULL));
-	ASSERT_ERRNO(ESRCH, __ioreq_attach(be3, IOREQ_PROVIDER_ANY, id, NULL));
 	close(be3);
 	close(be2);
 }

@@ -288,7 +288,10 @@ struct rig {
 static void rig_open(struct rig *r, unsigned int nr_vcpus, unsigned int regions)
 {
 	struct ioreq_vmm_create c = { .size = sizeof(c), .nr_vcpus = nr_vcpus };
-	struct ioreq_attach a = { .size = sizeof(a) };
+	struct ioreq_attach a = {
+		.size = sizeof(a),
+		.provider = IOREQ_PROVIDER_VMM,
+	};
 	unsigned int i;
 
 	memset(r, 0, sizeof(*r));

@@ -123,10 +123,10 @@ say "guest $GUEST: 4 vcpus, MMIO $MMIO (backend A), ports $PIO (backend B)"
 sim=$!
 
 # --wait: the backends may start before the simulator has created the guest
-"$bin/ioreq-backend" --guest $GUEST --mmio $MMIO --hang $HANG --wait 10 \
+"$bin/ioreq-backend" --provider vmm --guest $GUEST --mmio $MMIO --hang $HANG --wait 10 \
 	> "$logdir/a.log" 2>&1 &
 back_a=$!
-"$bin/ioreq-backend" --guest $GUEST --pio $PIO --wait 10 \
+"$bin/ioreq-backend" --provider vmm --guest $GUEST --pio $PIO --wait 10 \
 	> "$logdir/b.log" 2>&1 &
 back_b=$!
 

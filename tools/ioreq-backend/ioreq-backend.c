@@ -4,10 +4,11 @@
  *
  * It emulates the "scratch register" device described in scratch_dev.h
  * (and in README) on each MMIO and port I/O region given on the command
- * line, for one guest.  It is hypervisor-neutral: it attaches with
- * IOREQ_PROVIDER_ANY and learns what the guest's hypervisor offers only
- * from IOREQ_ATTACH/IOREQ_GET_INFO, so the same binary serves a Xen domain,
- * a KVM guest's VMM or the simulator.
+ * line, for one guest.  It is hypervisor-neutral: it is told only the
+ * guest's provider (--provider, or a guest handle with --guest-fd) and
+ * learns what the guest's hypervisor offers from IOREQ_ATTACH and
+ * IOREQ_GET_INFO, so the same binary serves a Xen domain, a KVM guest's
+ * VMM or the simulator.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -23,6 +24,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 #include "libioreq.h"
 #include "scratch_dev.h"
@@ -41,6 +43,8 @@ struct region {
 
 struct backend {
 	uint64_t guest_id;
+	uint32_t provider;	/* IOREQ_PROVIDER_* */
+	int guest_fd;		/* --guest-fd: a guest handle, or -1 */
 	struct region regions[MAX_REGIONS];
 	unsigned int nr_regions;
 	int verbose;
@@ -105,7 +109,8 @@ static void err(const char *fmt, ...)
 static void usage(FILE *f)
 {
 	fprintf(f,
-"Usage: ioreq-backend --guest ID [--mmio ADDR:LEN]... [--pio PORT:LEN]...\n"
+"Usage: ioreq-backend (--guest ID [--provider xen|vmm] | --guest-fd FD)\n"
+"                     [--mmio ADDR:LEN]... [--pio PORT:LEN]...\n"
 "                     [--pci SEG:BUS:DEV.FN]...\n"
 "                     [--wait SECS] [--hang ADDR] [--doorbell ADDR]\n"
 "                     [--mailbox ADDR [--irq LINE | --msi ADDR:DATA]]\n"
@@ -114,9 +119,14 @@ static void usage(FILE *f)
 "Serve guest ID's accesses to the given regions through /dev/ioreq (or\n"
 "$IOREQ_DEV), emulating a scratch-register device on each, until the guest\n"
 "is gone or SIGINT/SIGTERM arrives; then print a summary.  The guest's\n"
-"hypervisor is whatever provider knows guest ID (Xen, a VMM, the simulator).\n"
+"hypervisor may be Xen, a VMM or the simulator.\n"
 "\n"
-"  -g, --guest ID        guest to serve (Xen domid, or the VMM's guest id)\n"
+"  -g, --guest ID        guest to serve (Xen domid, or the VMM's guest id);\n"
+"                        attaching by number needs CAP_SYS_ADMIN\n"
+"  -P, --provider NAME   the guest's provider, xen or vmm (default:\n"
+"                        $IOREQ_PROVIDER, else the only one loaded)\n"
+"  -G, --guest-fd FD     attach by the guest handle open at FD (a VMM's\n"
+"                        IOREQ_VMM_GUEST_HANDLE; needs no privilege)\n"
 "  -m, --mmio ADDR:LEN   claim LEN bytes of MMIO at ADDR (repeatable)\n"
 "  -p, --pio PORT:LEN    claim LEN I/O ports from PORT (repeatable)\n"
 "  -c, --pci SBDF        claim the 4 KiB configuration space of PCI function\n"
@@ -574,6 +584,27 @@ static int add_mailbox(struct backend *b, const char *arg)
 	return 0;
 }
 
+/*
+ * The provider when none was named: $IOREQ_PROVIDER, else the only one
+ * loaded.  With both loaded the guest id could name a guest of either:
+ * refuse rather than guess.
+ */
+static uint32_t default_provider(void)
+{
+	const char *env = getenv("IOREQ_PROVIDER");
+	struct stat st;
+	int xen, vmm;
+
+	if (env)
+		return ioreq_provider_parse(env);
+	xen = !stat("/sys/module/ioreq_xen", &st) ||
+	      !stat("/sys/module/ioreq_xen_double", &st);
+	vmm = !stat("/sys/module/ioreq_vmm", &st);
+	if (xen == vmm)
+		return IOREQ_PROVIDER_NONE;
+	return xen ? IOREQ_PROVIDER_XEN : IOREQ_PROVIDER_VMM;
+}
+
 static int attach(int fd, struct backend *b, unsigned int wait_s,
 		  struct ioreq_attach *at)
 {
@@ -581,8 +612,10 @@ static int attach(int fd, struct backend *b, unsigned int wait_s,
 	unsigned long tries = (unsigned long)wait_s * 10;
 	int said = 0, ret;
 
+	if (b->guest_fd >= 0)
+		return ioreq_attach_handle(fd, b->provider, b->guest_fd, at);
 	for (;;) {
-		ret = ioreq_attach(fd, IOREQ_PROVIDER_ANY, b->guest_id, at);
+		ret = ioreq_attach(fd, b->provider, b->guest_id, at);
 		if (ret != -ESRCH || !tries-- || stop)
 			return ret;
 		if (!said++)
@@ -645,6 +678,8 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "guest",   required_argument, NULL, 'g' },
+		{ "provider", required_argument, NULL, 'P' },
+		{ "guest-fd", required_argument, NULL, 'G' },
 		{ "mmio",    required_argument, NULL, 'm' },
 		{ "pio",     required_argument, NULL, 'p' },
 		{ "pci",     required_argument, NULL, 'c' },
@@ -660,17 +695,17 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ioreq_serve_stats stats = { 0 };
-	struct backend b = { .irqfd = -1, .doorbell_fd = -1 };
+	struct backend b = { .irqfd = -1, .doorbell_fd = -1, .guest_fd = -1 };
 	struct ioreq_attach at;
 	struct sigaction sa;
 	char caps[128];
-	uint64_t wait_s = 0, line, msi_addr, msi_data;
+	uint64_t wait_s = 0, line, msi_addr, msi_data, guest_fd;
 	int have_guest = 0, have_mbox = 0, fd, ret, c;
 	unsigned int i;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
-	while ((c = getopt_long(argc, argv, "g:m:p:c:w:H:M:i:s:d:Rvh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "g:P:G:m:p:c:w:H:M:i:s:d:Rvh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'g':
 			if (ioreq_parse_u64(optarg, &b.guest_id)) {
@@ -678,6 +713,21 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			have_guest = 1;
+			break;
+		case 'P':
+			b.provider = ioreq_provider_parse(optarg);
+			if (b.provider == IOREQ_PROVIDER_NONE) {
+				err("bad --provider '%s': xen or vmm", optarg);
+				return 2;
+			}
+			break;
+		case 'G':
+			if (ioreq_parse_u64(optarg, &guest_fd) ||
+			    guest_fd > INT32_MAX) {
+				err("bad --guest-fd '%s'", optarg);
+				return 2;
+			}
+			b.guest_fd = (int)guest_fd;
 			break;
 		case 'm':
 			if (add_region(&b, IOREQ_SPACE_MMIO, optarg))
@@ -758,12 +808,22 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind != argc || !have_guest || !b.nr_regions) {
+	if (optind != argc || have_guest == (b.guest_fd >= 0) ||
+	    !b.nr_regions) {
 		if (optind != argc)
 			err("unexpected argument '%s'", argv[optind]);
 		else
-			err("need --guest and at least one --mmio, --pio or --pci");
+			err("need one of --guest and --guest-fd, and at least one --mmio, --pio or --pci");
 		usage(stderr);
+		return 2;
+	}
+	/* Handles are made by the userspace-hypervisor provider alone. */
+	if (b.provider == IOREQ_PROVIDER_NONE)
+		b.provider = b.guest_fd >= 0 ? IOREQ_PROVIDER_VMM :
+					       default_provider();
+	if (b.provider == IOREQ_PROVIDER_NONE) {
+		err("which provider is guest %" PRIu64 "'s? Give --provider xen or vmm (or set IOREQ_PROVIDER)",
+		    b.guest_id);
 		return 2;
 	}
 	if (b.irq && !have_mbox) {
@@ -788,17 +848,33 @@ int main(int argc, char **argv)
 
 	ret = attach(fd, &b, (unsigned int)wait_s, &at);
 	if (ret) {
-		if (ret == -ESRCH)
-			err("no hypervisor provider knows guest %" PRIu64,
-			    b.guest_id);
+		if (b.guest_fd >= 0)
+			err("attaching by the guest handle at fd %d: %s%s",
+			    b.guest_fd, strerror(-ret), ret == -ENODEV ?
+			    " (the VMM closed the guest)" : "");
+		else if (ret == -ESRCH)
+			err("the %s provider knows no guest %" PRIu64,
+			    ioreq_provider_name(b.provider), b.guest_id);
 		else if (ret == -ENODEV)
-			err("no hypervisor provider is loaded");
+			err("the %s provider is not loaded",
+			    ioreq_provider_name(b.provider));
+		else if (ret == -EPERM)
+			err("attaching to guest %" PRIu64 " by number needs CAP_SYS_ADMIN; an unprivileged backend takes a guest handle (--guest-fd)",
+			    b.guest_id);
 		else
 			err("attaching to guest %" PRIu64 ": %s", b.guest_id,
 			    strerror(-ret));
 		return 1;
 	}
 	b.fd = fd;
+	if (b.guest_fd >= 0) {
+		struct ioreq_info inf;
+
+		/* The handle named the guest: learn its id for messages. */
+		if (!ioreq_get_info(fd, &inf))
+			b.guest_id = inf.guest_id;
+		close(b.guest_fd);
+	}
 	info("attached to guest %" PRIu64 " (%u vcpu%s; its hypervisor offers:"
 	     " %s)", b.guest_id, at.nr_vcpus, at.nr_vcpus == 1 ? "" : "s",
 	     ioreq_caps_str(at.caps, caps, sizeof(caps)));

@@ -472,10 +472,11 @@ static void usage(FILE *f)
 "                 [--hang ADDR [--hang-timeout-ms MS]] [--quiet | --verbose]\n"
 "\n"
 "Create a guest on /dev/ioreq-vmm (or $IOREQ_VMM_DEV), print its id, wait\n"
-"until a scratch-register backend (ioreq-backend --guest ID with the same\n"
-"regions) claims each region, then drive accesses of every size from one\n"
-"thread per vcpu and check each value against the device model.  The guest\n"
-"ends when ioreq-sim exits; attached backends then see ENODEV.\n"
+"until a scratch-register backend (ioreq-backend --provider vmm --guest ID\n"
+"with the same regions) claims each region, then drive accesses of every\n"
+"size from one thread per vcpu and check each value against the device\n"
+"model.  The guest ends when ioreq-sim exits; attached backends then see\n"
+"ENODEV.\n"
 "\n"
 "  -n, --vcpus N            vcpus (threads), default 2, at most %d\n"
 "  -g, --guest-id ID        guest id to create; 0 (default) lets the\n"
@@ -707,7 +708,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	msg("sim: created guest %" PRIu64 " with %u vcpu%s; serve it with"
-	    " ioreq-backend --guest %" PRIu64, s.guest_id, s.nr_vcpus,
+	    " ioreq-backend --provider vmm --guest %" PRIu64, s.guest_id, s.nr_vcpus,
 	    s.nr_vcpus == 1 ? "" : "s", s.guest_id);
 
 	for (i = 0; i < s.nr_regions; i++)

@@ -105,8 +105,12 @@ enum ioreq_ioctl_nr {
 	IOREQ_CMD_GET_MEMORY_MAP = 0x0A,
 };
 
-/* Providers (struct ioreq_attach.provider, struct ioreq_info.provider) */
-#define IOREQ_PROVIDER_ANY	0	/* the first provider that knows the guest */
+/*
+ * Providers (struct ioreq_attach.provider, struct ioreq_info.provider).
+ * IOREQ_PROVIDER_NONE is only what IOREQ_GET_INFO reports before attach:
+ * an attach always names its provider.
+ */
+#define IOREQ_PROVIDER_NONE	0	/* not attached */
 #define IOREQ_PROVIDER_XEN	1	/* Xen IOREQ server, guest id is a domid */
 #define IOREQ_PROVIDER_VMM	2	/* userspace hypervisor (linux/ioreq_vmm.h) */
 
@@ -133,7 +137,7 @@ enum ioreq_ioctl_nr {
  * @size: sizeof(struct ioreq_info)
  * @flags: must be 0
  * @provider: out: IOREQ_PROVIDER_* of the attached guest, or
- *	IOREQ_PROVIDER_ANY before IOREQ_ATTACH
+ *	IOREQ_PROVIDER_NONE before IOREQ_ATTACH
  * @nr_vcpus: out: number of vcpus of the attached guest, 0 before attach
  * @caps: out: IOREQ_CAP_* of the attached guest's provider; before
  *	attach, the union over all loaded providers
@@ -169,21 +173,61 @@ struct ioreq_info {
 #define IOREQ_GET_INFO _IO(IOREQ_MAGIC, IOREQ_CMD_GET_INFO)
 
 /**
+ * DOC: Access model
+ *
+ * A guest is reached in one of two ways:
+ *
+ * - By number: IOREQ_ATTACH with @guest_id a Xen domid or a VMM guest id.
+ *   The id space is global to the host, so this needs CAP_SYS_ADMIN in
+ *   the initial user namespace, checked in the credentials of the process
+ *   that calls IOREQ_ATTACH (capable()), not in those the file was opened
+ *   with.  An unattached /dev/ioreq file therefore grants nothing when it
+ *   is passed on or inherited, and root in a user namespace is refused
+ *   however the device node's mode lets it open the file.  The check is
+ *   made for every provider, Xen included.
+ *
+ * - By handle: a VMM makes a guest handle with IOREQ_VMM_GUEST_HANDLE
+ *   (linux/ioreq_vmm.h), a file that carries only the right to attach to
+ *   that one guest, and passes it to the backend (SCM_RIGHTS, or
+ *   inheritance).  IOREQ_ATTACH with IOREQ_ATTACH_GUEST_FD and the handle's
+ *   fd in @guest_id then needs no capability.
+ *
+ * An attached session serves its one guest and can never be re-attached,
+ * so a privileged process may attach a session and pass the session's fd
+ * to an unprivileged backend: that backend reaches that guest and nothing
+ * else.  A guest a VMM created with IOREQ_VMM_CREATE_PRIVATE is reached
+ * only by handle.
+ */
+
+/* struct ioreq_attach.flags */
+#define IOREQ_ATTACH_GUEST_FD	_BITUL(0)	/* @guest_id is a handle's fd */
+
+/**
  * struct ioreq_attach - IOREQ_ATTACH: bind the session to one guest
  * @size: sizeof(struct ioreq_attach)
- * @flags: must be 0
- * @provider: IOREQ_PROVIDER_*; IOREQ_PROVIDER_ANY tries each loaded
- *	provider in the order they registered
+ * @flags: IOREQ_ATTACH_*
+ * @provider: IOREQ_PROVIDER_XEN or IOREQ_PROVIDER_VMM, the provider of the
+ *	guest (with IOREQ_ATTACH_GUEST_FD, the provider that made the
+ *	handle: IOREQ_PROVIDER_VMM)
  * @__reserved: must be 0
  * @guest_id: the guest: a domid on Xen, the id the VMM was given by
- *	IOREQ_VMM_CREATE_GUEST on the userspace-hypervisor provider
+ *	IOREQ_VMM_CREATE_GUEST on the userspace-hypervisor provider; with
+ *	IOREQ_ATTACH_GUEST_FD, the file descriptor of a guest handle
  * @nr_vcpus: out: the guest's vcpu count; record ids name vcpus below it
  * @__reserved2: must be 0
  * @caps: out: IOREQ_CAP_* of the guest's provider
  *
- * A session attaches once.  Errors: EBUSY (already attached), ESRCH (no
- * provider knows the guest), ENODEV (no such provider loaded, or the guest
- * died meanwhile), or the provider's own error for that guest.
+ * A session attaches once, and only ever to a guest of the provider it
+ * names: an attach never brings anything up on another hypervisor.
+ * Errors: EINVAL (@provider is not a provider's id, unknown flags,
+ * non-zero reserved members, or with IOREQ_ATTACH_GUEST_FD: the fd is not
+ * a guest handle, or the handle's guest is not of @provider), EBADF (with
+ * IOREQ_ATTACH_GUEST_FD: @guest_id is not an open fd), EPERM (by number,
+ * without CAP_SYS_ADMIN in the initial user namespace), EBUSY (already
+ * attached), ESRCH (the provider knows no guest of that number, or the
+ * guest is private), ENODEV (the provider is not loaded, or the guest
+ * died meanwhile: a handle whose VMM closed the guest gives ENODEV), or
+ * the provider's own error for that guest.
  */
 struct ioreq_attach {
 	__u32 size;

@@ -26,28 +26,42 @@
  * @IOREQ_VMM_CMD_CREATE_GUEST: IOREQ_VMM_CREATE_GUEST, struct ioreq_vmm_create
  * @IOREQ_VMM_CMD_ACCESS: IOREQ_VMM_ACCESS, struct ioreq_vmm_access
  * @IOREQ_VMM_CMD_ADD_MEMORY: IOREQ_VMM_ADD_MEMORY, struct ioreq_vmm_memory
+ * @IOREQ_VMM_CMD_GUEST_HANDLE: IOREQ_VMM_GUEST_HANDLE,
+ *	struct ioreq_vmm_guest_handle
  */
 enum ioreq_vmm_ioctl_nr {
 	IOREQ_VMM_CMD_CREATE_GUEST = 0x40,
 	IOREQ_VMM_CMD_ACCESS = 0x41,
 	IOREQ_VMM_CMD_ADD_MEMORY = 0x42,
+	IOREQ_VMM_CMD_GUEST_HANDLE = 0x43,
 };
+
+/* struct ioreq_vmm_create.flags */
+#define IOREQ_VMM_CREATE_PRIVATE	_BITUL(0)	/* attach by handle only */
 
 /**
  * struct ioreq_vmm_create - IOREQ_VMM_CREATE_GUEST: make this fd a guest
  * @size: sizeof(struct ioreq_vmm_create)
- * @flags: must be 0
+ * @flags: IOREQ_VMM_CREATE_*
  * @nr_vcpus: number of vcpus, 1 to the provider's max_vcpus parameter
  * @__reserved: must be 0
  * @guest_id: in: the id backends will attach with, or 0 to let the
  *	provider choose one; out: the guest's id
  *
  * One guest per open file; it lives until the file is closed, when every
- * backend session attached to it sees EPOLLHUP and ENODEV.
+ * backend session attached to it sees EPOLLHUP and ENODEV, and the
+ * provider lets go of the memory lent with IOREQ_VMM_ADD_MEMORY.
+ *
+ * Backends attach by @guest_id (which needs CAP_SYS_ADMIN, see
+ * linux/ioreq.h) or by a handle from IOREQ_VMM_GUEST_HANDLE.  With
+ * IOREQ_VMM_CREATE_PRIVATE only the handle works: IOREQ_ATTACH by number
+ * fails with ESRCH, as for a guest that does not exist.  A private guest
+ * still has an id, unique among all guests, that IOREQ_GET_INFO reports.
+ *
  * Errors: EBUSY (this fd already has a guest), EEXIST (@guest_id is in
  * use: an id stays in use until the last reference to its file is gone),
- * EINVAL (@nr_vcpus is 0 or above the max_vcpus parameter (at most 4096),
- * or @guest_id above 0xffffffff), ENOSPC (no free id).
+ * EINVAL (unknown flags, @nr_vcpus is 0 or above the max_vcpus parameter
+ * (at most 4096), or @guest_id above 0xffffffff), ENOSPC (no free id).
  */
 struct ioreq_vmm_create {
 	__u32 size;
@@ -154,6 +168,34 @@ struct ioreq_vmm_memory {
 };
 
 #define IOREQ_VMM_ADD_MEMORY _IO(IOREQ_MAGIC, IOREQ_VMM_CMD_ADD_MEMORY)
+
+/**
+ * struct ioreq_vmm_guest_handle - IOREQ_VMM_GUEST_HANDLE: a right to attach
+ * @size: sizeof(struct ioreq_vmm_guest_handle)
+ * @flags: must be 0
+ * @fd: out: a new file descriptor, close-on-exec, of the handle
+ * @__reserved: must be 0
+ *
+ * Makes a handle of this fd's guest: a file that carries only the right
+ * to attach backend sessions to this one guest (IOREQ_ATTACH with
+ * IOREQ_ATTACH_GUEST_FD, no capability needed).  It gives no right of the
+ * hypervisor side: it has no read(), write(), ioctl or mmap of its own.
+ * The VMM passes it to a backend (SCM_RIGHTS on a unix socket, or an fd
+ * left open across exec); any number of handles may be made.  A handle
+ * keeps a reference to the guest's bookkeeping, not the guest: once this
+ * fd is closed, attaching by the handle fails with ENODEV.  While a handle
+ * (or an attached session) is open the module cannot be unloaded.
+ * Errors: EINVAL (flags, reserved members), ENXIO (no guest created on
+ * this fd), EMFILE (no free descriptor), ENOMEM.
+ */
+struct ioreq_vmm_guest_handle {
+	__u32 size;
+	__u32 flags;
+	__s32 fd;
+	__u32 __reserved;
+};
+
+#define IOREQ_VMM_GUEST_HANDLE _IO(IOREQ_MAGIC, IOREQ_VMM_CMD_GUEST_HANDLE)
 
 /**
  * struct ioreq_vmm_done - an access started with write() has ended

@@ -42,6 +42,7 @@
 static_assert(sizeof(struct ioreq_vmm_create) == 24);
 static_assert(sizeof(struct ioreq_vmm_access) == 40);
 static_assert(sizeof(struct ioreq_vmm_memory) == 40);
+static_assert(sizeof(struct ioreq_vmm_guest_handle) == 16);
 static_assert(sizeof(struct ioreq_vmm_done) == 24);
 static_assert(sizeof(struct ioreq_vmm_event) == 48);
 static_assert(offsetof(struct ioreq_vmm_event, done) == 16);
@@ -112,10 +113,13 @@ struct vmm_vcpu {
  * struct vmm_guest - a guest created through /dev/ioreq-vmm
  * @guest: the core's guest; this struct is its priv and is freed with it
  * @nr_vcpus: entries in @vcpus
+ * @private: IOREQ_VMM_CREATE_PRIVATE: attached by handle only; set before
+ *	the guest is published in vmm_guests
  * @nr_async: written accesses not yet read back
  * @read_poll_ns: how long the next read() polls for an access to end
  * @mem_lock: protects @mem and @nr_mem
- * @mem: guest RAM ranges, unordered, never removed before release
+ * @mem: guest RAM ranges, unordered, all removed when the VMM closes the
+ *	guest's file (sessions and handles may hold the guest longer)
  * @nr_mem: entries in @mem
  * @events_lock: protects @events, @lost and @ended
  * @lost: events dropped since the last one queued
@@ -131,6 +135,7 @@ struct vmm_vcpu {
 struct vmm_guest {
 	struct ioreq_guest *guest;
 	u32 nr_vcpus;
+	bool private;
 	atomic_t nr_async;
 	u32 read_poll_ns;
 	/* the memory ranges */
@@ -164,7 +169,8 @@ static struct ioreq_guest *vmm_get_guest(u64 guest_id)
 		return guest;
 	mutex_lock(&vmm_guests_lock);
 	vg = xa_load(&vmm_guests, guest_id);
-	if (vg) {
+	/* A private guest is reached by its handle alone. */
+	if (vg && !vg->private) {
 		ioreq_guest_get(vg->guest);
 		guest = vg->guest;
 	}
@@ -208,13 +214,26 @@ static void vmm_complete(struct ioreq_guest *guest, u32 vcpu, u64 data,
 	wake_up(&v->wait);
 }
 
+/*
+ * Let go of the guest's RAM.  Mappings backends made hold the memfds
+ * themselves, and guest_rw() its own reference for the copy.
+ */
+static void vmm_memory_drop(struct vmm_guest *vg)
+{
+	unsigned int i;
+
+	mutex_lock(&vg->mem_lock);
+	for (i = 0; i < vg->nr_mem; i++)
+		fput(vg->mem[i].file);
+	vg->nr_mem = 0;
+	mutex_unlock(&vg->mem_lock);
+}
+
 static void vmm_release(struct ioreq_guest *guest)
 {
 	struct vmm_guest *vg = ioreq_guest_priv(guest);
-	unsigned int i;
 
-	for (i = 0; i < vg->nr_mem; i++)
-		fput(vg->mem[i].file);
+	vmm_memory_drop(vg);
 	mutex_destroy(&vg->mem_lock);
 	kvfree(vg);
 }
@@ -409,6 +428,8 @@ static struct vmm_guest *vmm_file_guest(struct file *file)
 	return smp_load_acquire((struct vmm_guest **)&file->private_data);
 }
 
+#define VMM_CREATE_VALID_FLAGS IOREQ_VMM_CREATE_PRIVATE
+
 static int vmm_create_guest(struct file *file, struct ioreq_vmm_create *arg)
 {
 	struct ioreq_guest *guest;
@@ -416,7 +437,7 @@ static int vmm_create_guest(struct file *file, struct ioreq_vmm_create *arg)
 	u32 id, i;
 	int ret;
 
-	if (arg->flags || arg->__reserved)
+	if ((arg->flags & ~VMM_CREATE_VALID_FLAGS) || arg->__reserved)
 		return -EINVAL;
 	if (!arg->nr_vcpus || arg->nr_vcpus > min(max_vcpus, 4096U))
 		return -EINVAL;
@@ -428,6 +449,7 @@ static int vmm_create_guest(struct file *file, struct ioreq_vmm_create *arg)
 	if (!vg)
 		return -ENOMEM;
 	vg->nr_vcpus = arg->nr_vcpus;
+	vg->private = arg->flags & IOREQ_VMM_CREATE_PRIVATE;
 	mutex_init(&vg->mem_lock);
 	spin_lock_init(&vg->events_lock);
 	INIT_KFIFO(vg->events);
@@ -543,6 +565,36 @@ err_unlock:
 err_put:
 	fput(mfile);
 	return ret;
+}
+
+/*
+ * Make a handle of the guest and reserve its descriptor; vmm_ioctl()
+ * installs it once the struct holding @arg->fd is copied out, so that a
+ * failed copy leaves no descriptor the caller does not know of.
+ */
+static int vmm_guest_handle(struct file *file,
+			    struct ioreq_vmm_guest_handle *arg,
+			    struct file **handle)
+{
+	struct vmm_guest *vg = vmm_file_guest(file);
+	struct file *hfile;
+	int fd;
+
+	if (arg->flags || arg->__reserved)
+		return -EINVAL;
+	if (!vg)
+		return -ENXIO;
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0)
+		return fd;
+	hfile = ioreq_guest_handle(vg->guest);
+	if (IS_ERR(hfile)) {
+		put_unused_fd(fd);
+		return PTR_ERR(hfile);
+	}
+	arg->fd = fd;
+	*handle = hfile;
+	return 0;
 }
 
 static u64 vmm_ones(u32 len)
@@ -789,7 +841,9 @@ static long vmm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		struct ioreq_vmm_create create;
 		struct ioreq_vmm_access access;
 		struct ioreq_vmm_memory memory;
+		struct ioreq_vmm_guest_handle handle;
 	} buf;
+	struct file *handle = NULL;
 	unsigned int size, min_size;
 	u32 usize, osize;
 	int ret;
@@ -806,6 +860,10 @@ static long vmm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case IOREQ_VMM_ADD_MEMORY:
 		size = sizeof(buf.memory);
 		min_size = offsetofend(struct ioreq_vmm_memory, offset);
+		break;
+	case IOREQ_VMM_GUEST_HANDLE:
+		size = sizeof(buf.handle);
+		min_size = offsetofend(struct ioreq_vmm_guest_handle, __reserved);
 		break;
 	default:
 		return -ENOTTY;
@@ -828,13 +886,22 @@ static long vmm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		ret = vmm_create_guest(file, &buf.create);
 	else if (cmd == IOREQ_VMM_ACCESS)
 		ret = vmm_access(file, &buf.access);
+	else if (cmd == IOREQ_VMM_GUEST_HANDLE)
+		ret = vmm_guest_handle(file, &buf.handle, &handle);
 	else
 		ret = vmm_add_memory(file, &buf.memory);
 	if (ret)
 		return ret;
 	/* A guest whose id cannot be reported still lives until close. */
-	if (copy_to_user(uarg, &buf, osize))
+	if (copy_to_user(uarg, &buf, osize)) {
+		if (handle) {
+			put_unused_fd(buf.handle.fd);
+			fput(handle);
+		}
 		return -EFAULT;
+	}
+	if (handle)
+		fd_install(buf.handle.fd, handle);
 	return 0;
 }
 
@@ -991,6 +1058,8 @@ static int vmm_release_file(struct inode *inode, struct file *file)
 	xa_erase(&vmm_guests, ioreq_guest_id(guest));
 	mutex_unlock(&vmm_guests_lock);
 	ioreq_guest_kill(guest);
+	/* Sessions and handles may outlive the guest: not its RAM. */
+	vmm_memory_drop(vg);
 	ioreq_guest_put(guest);
 	return 0;
 }

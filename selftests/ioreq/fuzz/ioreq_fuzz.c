@@ -8,6 +8,9 @@
  * garbage arguments over several fds and two threads each, and the parent
  * kills them with SIGKILL at random points while vcpus are blocked on them.
  * A guest is destroyed and created again now and then under its backends.
+ * Each backend makes itself a handle of every guest (IOREQ_VMM_GUEST_HANDLE)
+ * before it lets go of the guests' fds, and attaches by handles (stale once
+ * their guest is recreated), by fds that are no handles, and by numbers.
  *
  * Checked: every errno is one the uapi documents for that call, every
  * access returns within its timeout (no stuck vcpu), aborted and unclaimed
@@ -66,6 +69,8 @@ struct shared {
 
 static struct shared *sh;
 static atomic_bool stopping;
+/* A backend child's handles of the guests, or -1. */
+static int handles[NR_GUESTS];
 
 struct rng {
 	uint64_t s;
@@ -248,11 +253,17 @@ static void do_attach(struct backend *b, int fd)
 	struct rng *r = &b->rng;
 	struct ioreq_attach a = {
 		.size = fuzz_size(r, sizeof(a)),
-		.provider = below(r, 8) ? IOREQ_PROVIDER_ANY + below(r, 3) :
+		.provider = below(r, 8) ? IOREQ_PROVIDER_NONE + below(r, 3) :
 					  (uint32_t)rnd(r),
 		.guest_id = GUEST_ID_BASE + below(r, NR_GUESTS + 1),
 	};
 
+	if (below(r, 3) == 0) {
+		/* by a handle, a stale one, another fd or no fd at all */
+		a.flags = IOREQ_ATTACH_GUEST_FD;
+		a.guest_id = below(r, 4) ? (uint64_t)handles[below(r, NR_GUESTS)] :
+			     below(r, 2) ? below(r, 64) : rnd(r);
+	}
 	if (below(r, 10) == 0)
 		a.flags = 1U << below(r, 32);
 	if (below(r, 10) == 0)
@@ -468,6 +479,30 @@ static void *backend_reader(void *arg)
 	return NULL;
 }
 
+/*
+ * IOREQ_VMM_GUEST_HANDLE on @vmm_fd, now and then with a bad size, flags,
+ * reserved member or pointer: the handle's fd, or -1.
+ */
+static int make_handle(struct rng *r, int vmm_fd)
+{
+	struct ioreq_vmm_guest_handle h = {
+		.size = fuzz_size(r, sizeof(h)),
+		.fd = (int32_t)rnd(r),
+	};
+
+	if (below(r, 10) == 0)
+		h.flags = 1U << below(r, 32);
+	if (below(r, 10) == 0)
+		h.__reserved = 1;
+	if (ioctl(vmm_fd, IOREQ_VMM_GUEST_HANDLE, below(r, 20) ? &h :
+						       bad_pointer(r))) {
+		check("ioctl", -1);
+		return -1;
+	}
+	check("ioctl", 0);
+	return h.fd;
+}
+
 static void backend_main(uint64_t seed)
 {
 	struct backend b = { .rng = { seed | 1 } };
@@ -618,9 +653,13 @@ static pid_t spawn_backend(uint64_t seed)
 	unsigned int g;
 
 	if (pid == 0) {
-		/* A backend must not hold the guests alive. */
-		for (g = 0; g < NR_GUESTS; g++)
+		struct rng r = { seed ^ 0x5851f42d4c957f2dULL };
+
+		/* A backend must not hold the guests alive: handles do not. */
+		for (g = 0; g < NR_GUESTS; g++) {
+			handles[g] = make_handle(&r, guests[g].fd);
 			close(guests[g].fd);
+		}
 		backend_main(seed);
 		_exit(0);
 	}

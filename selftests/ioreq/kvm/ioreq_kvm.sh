@@ -99,7 +99,7 @@ start_backend()
 {
 	sb_id=$1
 	shift
-	ioreq-backend --guest "$sb_id" "$@" --wait 10 > "$T/backend.log" 2>&1 &
+	ioreq-backend --provider vmm --guest "$sb_id" "$@" --wait 10 > "$T/backend.log" 2>&1 &
 	bpid=$!
 }
 

@@ -59,6 +59,34 @@ int ioreq_attach(int fd, uint32_t provider, uint64_t guest_id,
 	return ret;
 }
 
+int ioreq_attach_handle(int fd, uint32_t provider, int handle,
+			struct ioreq_attach *out)
+{
+	struct ioreq_attach at;
+	int ret;
+
+	if (handle < 0)
+		return -EBADF;
+	memset(&at, 0, sizeof(at));
+	at.size = sizeof(at);
+	at.flags = IOREQ_ATTACH_GUEST_FD;
+	at.provider = provider;
+	at.guest_id = (uint64_t)handle;
+	ret = do_ioctl(fd, IOREQ_ATTACH, &at);
+	if (!ret && out)
+		*out = at;
+	return ret;
+}
+
+uint32_t ioreq_provider_parse(const char *name)
+{
+	if (!strcmp(name, "xen"))
+		return IOREQ_PROVIDER_XEN;
+	if (!strcmp(name, "vmm"))
+		return IOREQ_PROVIDER_VMM;
+	return IOREQ_PROVIDER_NONE;
+}
+
 int ioreq_claim(int fd, uint32_t space, uint64_t addr, uint64_t len,
 		uint32_t flags, uint64_t user_data, uint32_t *id)
 {
@@ -232,6 +260,17 @@ int ioreq_vmm_create_guest(int fd, uint32_t nr_vcpus, uint64_t *guest_id)
 	return ret;
 }
 
+int ioreq_vmm_guest_handle(int fd)
+{
+	struct ioreq_vmm_guest_handle h;
+	int ret;
+
+	memset(&h, 0, sizeof(h));
+	h.size = sizeof(h);
+	ret = do_ioctl(fd, IOREQ_VMM_GUEST_HANDLE, &h);
+	return ret ? ret : h.fd;
+}
+
 int ioreq_vmm_access(int fd, struct ioreq_vmm_access *acc)
 {
 	int ret;
@@ -305,7 +344,7 @@ const char *ioreq_op_name(uint32_t op)
 const char *ioreq_provider_name(uint32_t provider)
 {
 	switch (provider) {
-	case IOREQ_PROVIDER_ANY:	return "none";
+	case IOREQ_PROVIDER_NONE:	return "none";
 	case IOREQ_PROVIDER_XEN:	return "xen";
 	case IOREQ_PROVIDER_VMM:	return "vmm";
 	default:			return "unknown";

@@ -18,7 +18,7 @@
  *	}
  *
  *	int fd = ioreq_open(NULL);
- *	ioreq_attach(fd, IOREQ_PROVIDER_ANY, guest_id, NULL);
+ *	ioreq_attach(fd, IOREQ_PROVIDER_VMM, guest_id, NULL);
  *	ioreq_claim(fd, IOREQ_SPACE_MMIO, 0xe0000000, 0x1000, 0, 0, NULL);
  *	ioreq_serve(fd, handle, NULL, NULL, NULL);	// until the guest is gone
  *	close(fd);
@@ -63,16 +63,40 @@ int ioreq_open(const char *path);
 int ioreq_get_info(int fd, struct ioreq_info *info);
 
 /**
- * ioreq_attach() - IOREQ_ATTACH: bind the session to a guest
+ * ioreq_attach() - IOREQ_ATTACH: bind the session to a guest by number
  * @fd: session
- * @provider: IOREQ_PROVIDER_*; IOREQ_PROVIDER_ANY in a neutral backend
+ * @provider: IOREQ_PROVIDER_XEN or IOREQ_PROVIDER_VMM
  * @guest_id: the guest
  * @out: if not NULL, the filled struct (nr_vcpus, caps)
  *
- * Return: 0 or -errno (-ESRCH: no provider knows the guest).
+ * Needs CAP_SYS_ADMIN.
+ *
+ * Return: 0 or -errno (-ESRCH: the provider knows no such guest, -EPERM).
  */
 int ioreq_attach(int fd, uint32_t provider, uint64_t guest_id,
 		 struct ioreq_attach *out);
+
+/**
+ * ioreq_attach_handle() - IOREQ_ATTACH by a guest handle
+ * @fd: session
+ * @provider: the provider that made the handle (IOREQ_PROVIDER_VMM)
+ * @handle: a guest handle's descriptor (IOREQ_VMM_GUEST_HANDLE), passed
+ *	by the VMM
+ * @out: if not NULL, the filled struct (nr_vcpus, caps)
+ *
+ * Return: 0 or -errno (-ENODEV: the VMM closed the guest).
+ */
+int ioreq_attach_handle(int fd, uint32_t provider, int handle,
+			struct ioreq_attach *out);
+
+/**
+ * ioreq_provider_parse() - a provider's name as ioreq_provider_name() gives it
+ * @name: "xen" or "vmm"
+ *
+ * Return: IOREQ_PROVIDER_XEN or IOREQ_PROVIDER_VMM, or IOREQ_PROVIDER_NONE
+ * for any other name.
+ */
+uint32_t ioreq_provider_parse(const char *name);
 
 /**
  * ioreq_claim() - IOREQ_CLAIM_REGION
@@ -210,6 +234,15 @@ int ioreq_vmm_open(const char *path);
  * Return: 0 or -errno (-EEXIST: id in use).
  */
 int ioreq_vmm_create_guest(int fd, uint32_t nr_vcpus, uint64_t *guest_id);
+
+/**
+ * ioreq_vmm_guest_handle() - IOREQ_VMM_GUEST_HANDLE
+ * @fd: guest fd
+ *
+ * Return: a new close-on-exec descriptor of a handle of the guest, for a
+ * backend's ioreq_attach_handle(), or -errno.
+ */
+int ioreq_vmm_guest_handle(int fd);
 
 /**
  * ioreq_vmm_access() - IOREQ_VMM_ACCESS, filling size and reserved members

@@ -10,6 +10,9 @@
 # Processes it leaves running must write to their own files, not stdout.
 
 BACKEND=${BACKEND:-ioreq-backend}
+# ioreq-backend's provider: the guest is a Xen domain (ioreq_vmm may be
+# loaded too, and an attach names its provider).
+export IOREQ_PROVIDER=xen
 MMIO_REGION=${IOREQ_MMIO:-0xe0000000}:${IOREQ_MMIO_LEN:-0x1000}
 PIO_REGION=${IOREQ_PIO:-0x5000}:${IOREQ_PIO_LEN:-0x100}
 
