@@ -652,8 +652,8 @@ static pid_t start_virtiofsd(void)
 
 static void fs_tests(const char *fe_path, const char *guest_arg)
 {
-	char *argv[] = { (char *)fe_path, "--guest", (char *)guest_arg,
-			 "--type", "fs", "--tag", FS_TAG, "--socket", VFS_SOCK,
+	char *argv[] = { (char *)fe_path, "--provider", "vmm",
+			 "--guest", (char *)guest_arg, "--type", "fs", "--tag", FS_TAG, "--socket", VFS_SOCK,
 			 "--sbdf", "0000:00:06.0", "--bar", "0xe0004000", NULL };
 	uint32_t init_in[4] = { 7, 31, 0, 0 };	/* major, minor, ... */
 	char tag[37] = "";
@@ -820,8 +820,9 @@ int main(void)
 				   QSD_LOG);
 	snprintf(guest_arg, sizeof(guest_arg), "%" PRIu64, guest_id);
 	{
-		char *argv[] = { fe_path, "--guest", guest_arg, "--socket",
-				 SOCK, "--sbdf", "0000:00:05.0", NULL };
+		char *argv[] = { fe_path, "--provider", "vmm", "--guest",
+				 guest_arg, "--socket", SOCK, "--sbdf",
+				 "0000:00:05.0", NULL };
 
 		fe_pid = spawn(argv, FE_LOG);
 	}

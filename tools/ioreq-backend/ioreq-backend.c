@@ -584,27 +584,6 @@ static int add_mailbox(struct backend *b, const char *arg)
 	return 0;
 }
 
-/*
- * The provider when none was named: $IOREQ_PROVIDER, else the only one
- * loaded.  With both loaded the guest id could name a guest of either:
- * refuse rather than guess.
- */
-static uint32_t default_provider(void)
-{
-	const char *env = getenv("IOREQ_PROVIDER");
-	struct stat st;
-	int xen, vmm;
-
-	if (env)
-		return ioreq_provider_parse(env);
-	xen = !stat("/sys/module/ioreq_xen", &st) ||
-	      !stat("/sys/module/ioreq_xen_double", &st);
-	vmm = !stat("/sys/module/ioreq_vmm", &st);
-	if (xen == vmm)
-		return IOREQ_PROVIDER_NONE;
-	return xen ? IOREQ_PROVIDER_XEN : IOREQ_PROVIDER_VMM;
-}
-
 static int attach(int fd, struct backend *b, unsigned int wait_s,
 		  struct ioreq_attach *at)
 {
@@ -820,7 +799,7 @@ int main(int argc, char **argv)
 	/* Handles are made by the userspace-hypervisor provider alone. */
 	if (b.provider == IOREQ_PROVIDER_NONE)
 		b.provider = b.guest_fd >= 0 ? IOREQ_PROVIDER_VMM :
-					       default_provider();
+					       ioreq_provider_default();
 	if (b.provider == IOREQ_PROVIDER_NONE) {
 		err("which provider is guest %" PRIu64 "'s? Give --provider xen or vmm (or set IOREQ_PROVIDER)",
 		    b.guest_id);

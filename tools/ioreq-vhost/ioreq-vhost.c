@@ -13,8 +13,9 @@
  * call fd.  From then on descriptors, kicks and interrupts go between the
  * guest, the kernel and the daemon without this process.
  *
- * It attaches with IOREQ_PROVIDER_ANY and never asks which hypervisor the
- * guest runs on.  Documentation: README in this directory and --help.
+ * It attaches to the provider it is told (--provider, or a guest handle)
+ * and never asks which hypervisor the guest runs on.  Documentation:
+ * README in this directory and --help.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -144,6 +145,8 @@ struct msix_entry {
 struct dev {
 	/* options */
 	uint64_t guest_id;
+	uint32_t provider;	/* IOREQ_PROVIDER_* */
+	int guest_fd;		/* --guest-fd: a guest handle, or -1 */
 	const char *socket;
 	int type;		/* VIRTIO_ID_* */
 	uint32_t sbdf;
@@ -230,7 +233,8 @@ static void err(const char *fmt, ...)
 static void usage(FILE *f)
 {
 	fprintf(f,
-"Usage: ioreq-vhost --guest ID --socket PATH [--type blk|fs] [--tag TAG]\n"
+"Usage: ioreq-vhost (--guest ID [--provider xen|vmm] | --guest-fd FD)\n"
+"                   --socket PATH [--type blk|fs] [--tag TAG]\n"
 "                   [--sbdf [SEG:]BUS:DEV.FN] [--bar ADDR] [--queues N]\n"
 "                   [--queue-size N] [--ram GPA:LEN]... [--wait SECS]\n"
 "                   [--verbose]\n"
@@ -243,6 +247,10 @@ static void usage(FILE *f)
 "config accesses, MMIO, ioeventfds, MSI irqfds and guest-memory fds.\n"
 "\n"
 "  -g, --guest ID        guest to serve (Xen domid, or the VMM's guest id)\n"
+"  -P, --provider NAME   the guest's provider, xen or vmm (default:\n"
+"                        $IOREQ_PROVIDER, else the one provider loaded)\n"
+"  -G, --guest-fd FD     attach by the guest handle open at FD (a VMM's\n"
+"                        IOREQ_VMM_GUEST_HANDLE), instead of --guest\n"
 "  -s, --socket PATH     the daemon's vhost-user socket (it listens, we\n"
 "                        connect; we reconnect when it restarts)\n"
 "  -t, --type TYPE       blk (default; configuration from the daemon) or fs\n"
@@ -266,7 +274,7 @@ static void usage(FILE *f)
 "  qemu-storage-daemon --blockdev driver=file,node-name=f0,filename=disk.img \\\n"
 "    --export type=vhost-user-blk,id=e0,node-name=f0,addr.type=unix,\\\n"
 "addr.path=/run/vhost.sock,writable=on\n"
-"  ioreq-vhost --guest 1 --socket /run/vhost.sock --sbdf 00:05.0\n"
+"  ioreq-vhost --provider xen --guest 1 --socket /run/vhost.sock --sbdf 00:05.0\n"
 "\n"
 "SIGUSR1 prints the counters (\"records\" is every guest access that reached\n"
 "this program; \"while running\" those while the driver had DRIVER_OK).\n"
@@ -1231,16 +1239,29 @@ static int setup(struct dev *d, unsigned int wait_s)
 		return d->fd;
 	}
 	for (tries = 0;; tries++) {
-		ret = ioreq_attach(d->fd, IOREQ_PROVIDER_ANY, d->guest_id, &at);
+		if (d->guest_fd >= 0)
+			ret = ioreq_attach_handle(d->fd, d->provider,
+						  d->guest_fd, &at);
+		else
+			ret = ioreq_attach(d->fd, d->provider, d->guest_id,
+					   &at);
 		if (ret != -ESRCH || tries >= wait_s * 10)
 			break;
 		usleep(100000);
 	}
 	if (ret) {
-		err("attaching to guest %" PRIu64 ": %s", d->guest_id,
-		    strerror(-ret));
+		if (d->guest_fd >= 0)
+			err("attaching by the guest handle at fd %d: %s",
+			    d->guest_fd, strerror(-ret));
+		else
+			err("attaching to %s guest %" PRIu64 ": %s%s",
+			    ioreq_provider_name(d->provider), d->guest_id,
+			    strerror(-ret), ret == -EPERM ?
+			    " (attaching by number needs CAP_SYS_ADMIN; an unprivileged frontend takes a guest handle, --guest-fd)" : "");
 		return ret;
 	}
+	if (d->guest_fd >= 0)
+		close(d->guest_fd);
 	d->caps = at.caps;
 	if ((d->caps & need) != need) {
 		ioreq_caps_str(need & ~d->caps, caps, sizeof(caps));
@@ -1399,6 +1420,8 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "guest", required_argument, NULL, 'g' },
+		{ "provider", required_argument, NULL, 'P' },
+		{ "guest-fd", required_argument, NULL, 'G' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "type", required_argument, NULL, 't' },
 		{ "tag", required_argument, NULL, 'T' },
@@ -1419,17 +1442,28 @@ int main(int argc, char **argv)
 	sigset_t set;
 
 	d->type = VIRTIO_ID_BLOCK;
+	d->guest_fd = -1;
 	d->want_queues = 1;
 	d->qmax = QUEUE_SIZE_MAX;
 	d->sbdf = 5 << 3;
 	d->msix_config = VIRTIO_NO_VECTOR;
-	while ((opt = getopt_long(argc, argv, "g:s:t:T:d:b:q:Q:r:w:vh", opts,
+	while ((opt = getopt_long(argc, argv, "g:P:G:s:t:T:d:b:q:Q:r:w:vh", opts,
 				  NULL)) != -1) {
 		switch (opt) {
 		case 'g':
 			if (ioreq_parse_u64(optarg, &d->guest_id))
 				goto bad;
 			have_guest = 1;
+			break;
+		case 'P':
+			d->provider = ioreq_provider_parse(optarg);
+			if (d->provider == IOREQ_PROVIDER_NONE)
+				goto bad;
+			break;
+		case 'G':
+			if (ioreq_parse_u64(optarg, &v) || v > INT32_MAX)
+				goto bad;
+			d->guest_fd = (int)v;
 			break;
 		case 's':
 			d->socket = optarg;
@@ -1494,10 +1528,19 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind != argc || !have_guest || !d->socket ||
+	if (optind != argc || have_guest == (d->guest_fd >= 0) || !d->socket ||
 	    (d->type == VIRTIO_ID_FS && !d->tag) ||
 	    (d->type != VIRTIO_ID_FS && d->tag)) {
 		usage(stderr);
+		return 2;
+	}
+	/* Handles are made by the userspace-hypervisor provider alone. */
+	if (d->provider == IOREQ_PROVIDER_NONE)
+		d->provider = d->guest_fd >= 0 ? IOREQ_PROVIDER_VMM :
+						 ioreq_provider_default();
+	if (d->provider == IOREQ_PROVIDER_NONE) {
+		err("which provider is guest %" PRIu64 "'s? Give --provider xen or vmm (or set IOREQ_PROVIDER)",
+		    d->guest_id);
 		return 2;
 	}
 	if (!d->ram_given)

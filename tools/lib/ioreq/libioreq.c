@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -85,6 +86,22 @@ uint32_t ioreq_provider_parse(const char *name)
 	if (!strcmp(name, "vmm"))
 		return IOREQ_PROVIDER_VMM;
 	return IOREQ_PROVIDER_NONE;
+}
+
+uint32_t ioreq_provider_default(void)
+{
+	const char *env = getenv("IOREQ_PROVIDER");
+	struct stat st;
+	int xen, vmm;
+
+	if (env)
+		return ioreq_provider_parse(env);
+	xen = !stat("/sys/module/ioreq_xen", &st) ||
+	      !stat("/sys/module/ioreq_xen_double", &st);
+	vmm = !stat("/sys/module/ioreq_vmm", &st);
+	if (xen == vmm)
+		return IOREQ_PROVIDER_NONE;
+	return xen ? IOREQ_PROVIDER_XEN : IOREQ_PROVIDER_VMM;
 }
 
 int ioreq_claim(int fd, uint32_t space, uint64_t addr, uint64_t len,

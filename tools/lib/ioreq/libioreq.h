@@ -99,6 +99,17 @@ int ioreq_attach_handle(int fd, uint32_t provider, int handle,
 uint32_t ioreq_provider_parse(const char *name);
 
 /**
+ * ioreq_provider_default() - the provider when a user named none
+ *
+ * $IOREQ_PROVIDER if set, else the only provider module loaded.  With both
+ * loaded a guest id could name a guest of either: the caller refuses
+ * rather than guesses.
+ *
+ * Return: IOREQ_PROVIDER_XEN, IOREQ_PROVIDER_VMM, or IOREQ_PROVIDER_NONE.
+ */
+uint32_t ioreq_provider_default(void);
+
+/**
  * ioreq_claim() - IOREQ_CLAIM_REGION
  * @fd: session
  * @space: IOREQ_SPACE_*
