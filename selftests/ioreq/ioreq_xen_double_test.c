@@ -702,30 +702,251 @@ TEST_F(xd, buffered_ring_wraps)
 }
 
 /*
- * With a session's 128 posted records unread the drain stops and leaves
- * the rest in the ring; reading makes room and the drain goes on (the
- * provider's ->posted_room()), so all arrive, in order.
+ * With a session's 128 posted records unread, the writes for it that
+ * follow are dropped and counted: the ring is emptied all the same (it
+ * serves the guest's other sessions too).  Once the backend reads, its
+ * writes arrive again.
  */
-TEST_F(xd, buffered_ring_waits_for_room)
+TEST_F(xd, buffered_ring_drops_for_room)
 {
 	struct ioreq_xd_buf_write w[300];
 	struct ioreq_xd_buf_send bs;
-	unsigned int i, slots = 0;
+	struct ioreq_xd_status st;
+	unsigned int i;
 
 	ioreq_claim(self->e.be, IOREQ_SPACE_MMIO, VGA_BASE, VGA_LEN, VGA_UD,
 		    NULL);
-	for (i = 0; i < 300; i++) {
+	for (i = 0; i < 300; i++)
 		w[i] = stream_write(i);
-		slots += w[i].size == 8 ? 2 : 1;
-	}
 	ASSERT_ERRNO(0, buf_send(self->e.hv.fd, w, 300, 0, &bs));
 	ASSERT_EQ(300U, bs.sent);
-	EXPECT_EQ(slots, bs.write_pointer);
-	/* 128 records taken: 32 of them 8 bytes, 160 slots */
-	EXPECT_EQ(160U, bs.read_pointer);
-	expect_stream(_metadata, self->e.be, 0, 300);
+	EXPECT_EQ(bs.write_pointer, bs.read_pointer);
+	ASSERT_ERRNO(0, ioreq_xd_status(self->e.hv.fd, &st));
+	EXPECT_EQ(172ULL, st.buf_dropped);
+	EXPECT_EQ(0U, st.buf_bad);
+	expect_stream(_metadata, self->e.be, 0, 128);
+	ioreq_expect_none(self->e.be);
+	/* room again: the next writes arrive */
+	ASSERT_ERRNO(0, buf_send(self->e.hv.fd, w, 10, 0, &bs));
+	expect_stream(_metadata, self->e.be, 0, 10);
+	ASSERT_ERRNO(0, ioreq_xd_status(self->e.hv.fd, &st));
+	EXPECT_EQ(172ULL, st.buf_dropped);
+}
+
+/*
+ * Buffered writes the guest made before a synchronous request reach the
+ * backend before it, even when the ring's own event has not come yet:
+ * the vcpu's event drains the ring first, as QEMU does (Xen buffers
+ * VGA's writes and sends its reads synchronously).
+ */
+TEST_F(xd, buffered_writes_before_sync_read)
+{
+	struct ioreq_xd_slot r = slot(IOREQ_XD_TYPE_COPY, IOREQ_XD_DIR_READ,
+				      MMIO_BASE + 8, 4, 1, 0);
+	struct ioreq_xd_buf_write w[5];
+	struct ioreq_xd_buf_send bs;
+	struct ioreq_xd_send s;
+	struct ioreq_xd_wait wt;
+	struct ioreq_cmd c[6];
+	unsigned int i;
+
+	ioreq_claim(self->e.be, IOREQ_SPACE_MMIO, VGA_BASE, VGA_LEN, VGA_UD,
+		    NULL);
+	for (i = 0; i < 5; i++)
+		w[i] = stream_write(i);
+	ASSERT_ERRNO(0, buf_send(self->e.hv.fd, w, 5, IOREQ_XD_BUF_NO_EVENT,
+				 &bs));
+	ASSERT_EQ(5U, bs.sent);
+	EXPECT_EQ(0U, bs.read_pointer);
+	ASSERT_ERRNO(0, xd_send(self->e.hv.fd, 1, &r, 0, &s));
+	ASSERT_EQ(1U, s.taken);
+	/* the five writes first, then the read */
+	ASSERT_EQ(6, ioreq_read_n(self->e.be, c, 6, IOREQ_WAIT_MS));
+	for (i = 0; i < 5; i++) {
+		ASSERT_EQ(IOREQ_CMD_POSTED, c[i].flags) TH_LOG("record %u", i);
+		ASSERT_EQ(w[i].addr - VGA_BASE, c[i].offset);
+		ASSERT_EQ(w[i].data, c[i].data);
+	}
+	ASSERT_EQ(0U, c[5].flags);
+	ASSERT_EQ(IOREQ_OP_READ, c[5].op);
+	ASSERT_EQ(MMIO_UD, c[5].user_data);
+	ASSERT_EQ(8ULL, c[5].offset);
+	c[5].data = 0x5a5a;
+	ioreq_respond(self->e.be, &c[5]);
+	ASSERT_ERRNO(0, xd_wait(self->e.hv.fd, 1, IOREQ_WAIT_MS, &wt));
+	ASSERT_EQ((__u32)IOREQ_XD_ANSWERED, wt.result);
+	EXPECT_EQ(0x5a5aULL, wt.data);
 	ASSERT_ERRNO(0, buf_send(self->e.hv.fd, w, 0, 0, &bs));
 	EXPECT_EQ(bs.write_pointer, bs.read_pointer);
+}
+
+/*
+ * One backend that stops reading its posted writes holds up nobody: the
+ * other session of the guest gets every one of its writes while the
+ * first one's overflow is dropped, and the ring never fills (a full ring
+ * makes Xen send its writes synchronously, ahead of the queued ones).
+ * After the idle backend closes, a new one on its range gets its writes.
+ */
+TEST_F(xd, buffered_ring_one_stalled_session)
+{
+	struct ioreq_xd_buf_write w[64];
+	struct ioreq_xd_buf_send bs;
+	struct ioreq_xd_status st;
+	struct ioreq_cmd c[8];
+	unsigned int round, i, got;
+	int idle, be3;
+
+	/* the fixture's session takes the first half, an idle one the rest */
+	ioreq_claim(self->e.be, IOREQ_SPACE_MMIO, VGA_BASE, 0x10000, VGA_UD,
+		    NULL);
+	idle = ioreq_env_session(&self->e);
+	ioreq_claim(idle, IOREQ_SPACE_MMIO, VGA_BASE + 0x10000, 0x10000,
+		    VGA_UD + 1, NULL);
+	for (round = 0; round < 20; round++) {
+		/* 32 writes for each, interleaved: 640 each in all */
+		for (i = 0; i < 64; i++)
+			w[i] = vga_write((i % 2) * 0x10000 + (i / 2) * 4, 4,
+					 round * 64 + i);
+		ASSERT_ERRNO(0, buf_send(self->e.hv.fd, w, 64, 0, &bs));
+		ASSERT_EQ(64U, bs.sent) TH_LOG("round %u", round);
+		EXPECT_EQ(bs.write_pointer, bs.read_pointer);
+		for (got = 0; got < 32; got += i) {
+			int n = ioreq_read_cmds(self->e.be, c, 8,
+						IOREQ_WAIT_MS);
+
+			ASSERT_LT(0, n) TH_LOG("round %u: %u of 32", round,
+					       got);
+			for (i = 0; i < (unsigned int)n; i++) {
+				ASSERT_EQ(VGA_UD, c[i].user_data);
+				ASSERT_EQ((__u64)round * 64 + (got + i) * 2,
+					  c[i].data);
+			}
+		}
+	}
+	ASSERT_ERRNO(0, ioreq_xd_status(self->e.hv.fd, &st));
+	EXPECT_EQ(20ULL * 32 - 128, st.buf_dropped);
+	close(idle);
+	/* a new backend on the idle one's range gets its writes at once */
+	be3 = ioreq_env_session(&self->e);
+	ioreq_claim(be3, IOREQ_SPACE_MMIO, VGA_BASE + 0x10000, 0x10000,
+		    VGA_UD + 2, NULL);
+	w[0] = vga_write(0x10000, 2, 0xbeef);
+	ASSERT_ERRNO(0, buf_send(self->e.hv.fd, w, 1, 0, &bs));
+	ASSERT_EQ(1, ioreq_read_cmds(be3, c, 8, IOREQ_WAIT_MS));
+	EXPECT_EQ(VGA_UD + 2, c[0].user_data);
+	EXPECT_EQ(0xbeefULL, c[0].data);
+	close(be3);
+}
+
+/*
+ * A backend that releases its region (or closes) with its posted queue
+ * full leaves nothing behind in the ring: a backend that claims the range
+ * next gets the writes made after that.
+ */
+TEST_F(xd, buffered_ring_after_release)
+{
+	struct ioreq_xd_buf_write w[200];
+	struct ioreq_xd_buf_send bs;
+	struct ioreq_cmd c;
+	__u32 id;
+	unsigned int i;
+
+	ioreq_claim(self->e.be, IOREQ_SPACE_MMIO, VGA_BASE, VGA_LEN, VGA_UD,
+		    &id);
+	for (i = 0; i < 200; i++)
+		w[i] = stream_write(i);
+	ASSERT_ERRNO(0, buf_send(self->e.hv.fd, w, 200, 0, &bs));
+	EXPECT_EQ(bs.write_pointer, bs.read_pointer);
+	ioreq_release(self->e.be, id);
+	/* the ring's 511 slots go round twice with nobody claiming */
+	for (i = 0; i < 5; i++) {
+		ASSERT_ERRNO(0, buf_send(self->e.hv.fd, w, 200, 0, &bs));
+		ASSERT_EQ(200U, bs.sent);
+	}
+	/* what the released region had queued, if anything, goes */
+	while (ioreq_read_nonblock(self->e.be, &c) == 1)
+		;
+	ioreq_claim(self->e.be, IOREQ_SPACE_MMIO, VGA_BASE, VGA_LEN, VGA_UD,
+		    NULL);
+	w[0] = vga_write(0x40, 1, 0x7e);
+	ASSERT_ERRNO(0, buf_send(self->e.hv.fd, w, 1, 0, &bs));
+	ioreq_expect_cmd(self->e.be, &c);
+	EXPECT_EQ(0x40ULL, c.offset);
+	EXPECT_EQ(0x7eULL, c.data);
+	ioreq_expect_none(self->e.be);
+}
+
+/* ---- the domain dies, and its domid comes back ------------------------ */
+
+#define REUSED_ID	0x321ULL
+
+/*
+ * Domain A dies (destroyed, not yet reaped) and domain B gets its domid;
+ * B's device model's server has the same server id as A's.  The provider
+ * must see that A's server is dead (asking Xen whether server 0 of the
+ * domid exists says yes: B's), give a new attach B's server, and never
+ * let A's region release or teardown reach B's server.
+ */
+TEST_F(xd, domid_reused)
+{
+	struct ioreq_xd_status st;
+	struct ioreq_xd_slot r = slot(IOREQ_XD_TYPE_PIO, IOREQ_XD_DIR_READ,
+				      PIO_BASE, 2, 1, 0);
+	struct ioreq_xd_send s;
+	struct ioreq_xd_wait w;
+	struct ioreq_hv ha = { .fd = -1 }, hb = { .fd = -1 };
+	struct ioreq_cmd c;
+	int a, b, s1, s2;
+	__u32 id1, id2;
+
+	ASSERT_ERRNO(0, ioreq_xd_create(&ha, 2, REUSED_ID));
+	a = ha.fd;
+	s1 = ioreq_backend_open();
+	ASSERT_LE(0, s1);
+	ioreq_attach(s1, IOREQ_PROVIDER_XEN, REUSED_ID);
+	ioreq_claim(s1, IOREQ_SPACE_PIO, PIO_BASE, PIO_LEN, PIO_UD, &id1);
+	ASSERT_ERRNO(0, ioreq_xd_status(a, &st));
+	EXPECT_EQ(1U, st.ranges);
+
+	/*
+	 * A dies and B takes the domid at once: no dm_op of A's has failed
+	 * yet, and Xen knows a server 0 of the domid (B's).  A's server is
+	 * reaped, not taken for B's.
+	 */
+	ASSERT_ERRNO(0, __ioreq_ioctl(a, IOREQ_XD_DESTROY, NULL));
+	ASSERT_ERRNO(0, ioreq_xd_create(&hb, 3, REUSED_ID));
+	b = hb.fd;
+	/* A's server issues nothing more: a new claim fails */
+	ASSERT_ERRNO(ENODEV, __ioreq_claim(s1, IOREQ_SPACE_MMIO, MMIO_BASE,
+					   MMIO_LEN, MMIO_UD, 0, NULL));
+	s2 = ioreq_backend_open();
+	ASSERT_LE(0, s2);
+	ioreq_attach(s2, IOREQ_PROVIDER_XEN, REUSED_ID);
+	ioreq_claim(s2, IOREQ_SPACE_PIO, PIO_BASE, PIO_LEN, PIO_UD + 1, &id2);
+	ASSERT_ERRNO(0, xd_send(b, 2, &r, 0, &s));
+	ioreq_expect_cmd(s2, &c);
+	EXPECT_EQ(PIO_UD + 1, c.user_data);
+	c.data = 0x1234;
+	ioreq_respond(s2, &c);
+	ASSERT_ERRNO(0, xd_wait(b, 2, IOREQ_WAIT_MS, &w));
+	EXPECT_EQ(0x1234ULL, w.data);
+
+	/* A's session lets go of its region, then A goes entirely */
+	__ioreq_release(s1, id1);
+	close(s1);
+	close(a);
+	ASSERT_ERRNO(0, ioreq_xd_status(b, &st));
+	EXPECT_EQ(0U, st.foreign_ops);
+	EXPECT_EQ(1U, st.ranges);
+	EXPECT_EQ(0U, st.violations);
+
+	/* B's own release still reaches B's server */
+	ioreq_release(s2, id2);
+	ASSERT_ERRNO(0, ioreq_xd_status(b, &st));
+	EXPECT_EQ(0U, st.ranges);
+	EXPECT_EQ(0U, st.foreign_ops);
+	close(s2);
+	close(b);
 }
 
 /* Every notification is logged: one per answered request, RESP_READY. */

@@ -31,9 +31,20 @@ struct ioreq_xen_page;
  * @handled: the core completed @vcpu's write itself (an ioeventfd took
  *	it, or it was posted); called before the answer is published.
  *	Optional, for the test double's bookkeeping.  Context: as @notify.
+ * @dm_op: issue @op (HYPERVISOR_dm_op) on the server's domain; 0 or a
+ *	negative errno, -ESRCH if no such domain.  Called only through
+ *	ioreq_xen_page_dm_op().  Context: any; must not sleep.
+ * @same_domain: is the domain that holds the server's domid still the
+ *	one the server was made for?  A domid is reused once its domain
+ *	is gone, and the server id with it: only something the old
+ *	domain's death changed for good can tell (server.c asks Xen for
+ *	the status of our end of vcpu 0's event channel).  Context: any;
+ *	must not sleep.
  */
 struct ioreq_xen_page_ops {
 	void (*notify)(struct ioreq_xen_page *iop, u32 vcpu);
+	int (*dm_op)(struct ioreq_xen_page *iop, struct ioreq_xen_dm_op *op);
+	bool (*same_domain)(struct ioreq_xen_page *iop);
 	void (*handled)(struct ioreq_xen_page *iop, u32 vcpu);
 	void (*queue_rep)(struct ioreq_xen_page *iop, u32 vcpu);
 	int (*guest_rw)(struct ioreq_xen_page *iop, u64 gpa, void *buf,
@@ -67,7 +78,16 @@ struct ioreq_xen_rep {
  * @reps: rep requests in progress, one per vcpu (ioreq_xen_page_rep())
  * @buf: the buffered ring, or NULL without one (Arm, or none was made)
  * @buf_lock: serializes ioreq_xen_page_drain(), which runs from the
- *	ring's event and from ->posted_room()
+ *	ring's event, from each vcpu's event and from ->posted_room()
+ * @buf_dropped: posted writes dropped because their session had no room
+ *	(under @buf_lock)
+ * @buf_bad: times the ring's pointers were found inconsistent, or half
+ *	an 8-byte write was in it (under @buf_lock)
+ * @id: the server id Xen gave us
+ * @dead: the server's domain is known to be gone: it was reaped, a
+ *	dm_op failed with ESRCH, or ->same_domain() said no.  Set once,
+ *	never cleared; from then on ioreq_xen_page_dm_op() issues nothing,
+ *	since the domid and server id may already be another domain's.
  *
  * Set up before the first event can arrive and constant until the last
  * event handler and ->complete() have finished.  There is no lock: each
@@ -84,8 +104,15 @@ struct ioreq_xen_page {
 	const struct ioreq_xen_page_ops *ops;
 	struct ioreq_xen_rep reps[IOREQ_XEN_MAX_VCPUS];
 	struct ioreq_xen_buf_page *buf;
-	spinlock_t buf_lock;	/* serializes draining @buf */
+	spinlock_t buf_lock;	/* serializes draining @buf, its counters */
+	u64 buf_dropped;
+	u32 buf_bad;
+	u16 id;
+	bool dead;
 };
+
+/* Xen clips a rep instruction to this many elements per request. */
+#define IOREQ_XEN_MAX_REPS	4096
 
 /*
  * The test double (double/, ioreq_xen_double.ko): page.c makes no
@@ -115,9 +142,14 @@ struct ioreq_xen_page {
  *   ioreq_guest_kill() answers ones; spurious events (state NONE,
  *   INPROCESS, RESP_READY) change nothing and return false; every
  *   response notifies exactly once; vp_eport is never written.
- * - Not written yet: a fuzz mode writing random bytes into every field
- *   but the state, checking only that the state never moves backwards
- *   and each request ends with exactly one notification.
+ * - IOREQ_XD_HOSTILE, for the fuzzer (ioreq_fuzz -x): a Xen that writes
+ *   garbage into every field of the slots, the state included, and into
+ *   the buffered ring's pointers and words, with spurious and missing
+ *   events.  Checked: nothing crashes, hangs or warns, and at the end no
+ *   slot is left INPROCESS by us or in a state neither side wrote.
+ * - Domains: IOREQ_XD_DESTROY kills the domain but not our server, and a
+ *   new guest may then take its domid; ->dm_op() acts on whatever domain
+ *   holds the domid, and counts ops from an earlier domain's server.
  * ioreq_xen_page_count_vcpus() is tested by filling vp_eport of the first
  * n slots.
  */
@@ -128,5 +160,11 @@ bool ioreq_xen_page_drain(struct ioreq_xen_page *iop);
 void ioreq_xen_page_complete(struct ioreq_xen_page *iop, u32 vcpu, u64 data,
 			     enum ioreq_status status);
 u32 ioreq_xen_page_count_vcpus(struct ioreq_xen_page *iop);
+int ioreq_xen_page_dm_op(struct ioreq_xen_page *iop,
+			 struct ioreq_xen_dm_op *op);
+void ioreq_xen_page_kill(struct ioreq_xen_page *iop);
+bool ioreq_xen_page_alive(struct ioreq_xen_page *iop);
+int ioreq_xen_page_range(struct ioreq_xen_page *iop, u32 dmop, u32 space,
+			 u64 start, u64 last);
 
 #endif /* _IOREQ_XEN_H */

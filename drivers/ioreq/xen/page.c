@@ -24,7 +24,7 @@
  * changes it makes Xen refuse the next request.
  *
  * Nothing here makes a hypercall: the host (server.c, or a test double)
- * maps the page and supplies ->notify().
+ * maps the page and supplies ->notify() and ->dm_op().
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -128,7 +128,13 @@ ioreq_xen_translate(u8 flags, u8 type, u32 count, u32 size, u64 addr,
 	 * guest buffer keeps its contents), a write dropped.
 	 */
 	if ((flags & IOREQ_XEN_FLAG_DATA_IS_PTR) || count != 1) {
-		if (rep && count && type != IOREQ_XEN_TYPE_PCI_CONFIG)
+		/*
+		 * Xen clips a rep to 4096 elements (hvmemul_linear_to_phys(),
+		 * "Clip repetitions to a sensible maximum"): a larger count is
+		 * not Xen's, and would keep a worker busy for hours.
+		 */
+		if (rep && count && count <= IOREQ_XEN_MAX_REPS &&
+		    type != IOREQ_XEN_TYPE_PCI_CONFIG)
 			return IOREQ_XEN_REP;
 		pr_debug("rep ioreq (count %u, data_is_ptr %u) at %#llx not carried out: dropped\n",
 			 count, !!(flags & IOREQ_XEN_FLAG_DATA_IS_PTR), addr);
@@ -164,9 +170,10 @@ static void ioreq_xen_respond(struct ioreq_xen_page *iop, u32 vcpu,
 	flags = (flags & ~IOREQ_XEN_FLAG_STATE) | IOREQ_XEN_STATE_RESP_READY;
 	/*
 	 * Data before state.  Pairs with the smp_rmb() after Xen reads the
-	 * state in hvm_wait_for_io() (xen/common/ioreq.c).
+	 * state in hvm_wait_for_io() (xen/common/ioreq.c).  virt_: the
+	 * reader is the hypervisor, which SMP=n does not make go away.
 	 */
-	smp_store_release(&req->flags, flags);
+	virt_store_release(&req->flags, flags);
 	iop->ops->notify(iop, vcpu);
 }
 
@@ -177,6 +184,9 @@ static void ioreq_xen_respond(struct ioreq_xen_page *iop, u32 vcpu,
  *
  * Takes the vcpu's request if Xen posted one, and dispatches it to the
  * core or answers it here.  Never called concurrently for one vcpu.
+ * The buffered ring is drained first, as QEMU's cpu_handle_ioreq() does:
+ * Xen buffers a device's writes (VGA) and sends its reads synchronously,
+ * and a read must not overtake the writes the guest made before it.
  *
  * Context: any (the event channel's interrupt handler); does not sleep.
  * Return: true if a request was taken, false for a spurious event.
@@ -191,12 +201,14 @@ bool ioreq_xen_page_event(struct ioreq_xen_page *iop, u32 vcpu)
 	u8 flags, type;
 	int ret;
 
+	if (iop->buf)
+		ioreq_xen_page_drain(iop);
 	/*
 	 * Pairs with the barrier Xen's hvm_send_ioreq() puts between filling
 	 * the slot and setting READY (prepare_wait_on_xen_event_channel(),
 	 * "an implicit barrier"): the fields read below are the request's.
 	 */
-	flags = smp_load_acquire(&req->flags);
+	flags = virt_load_acquire(&req->flags);
 	if ((flags & IOREQ_XEN_FLAG_STATE) != IOREQ_XEN_STATE_READY)
 		return false;
 
@@ -401,7 +413,7 @@ void ioreq_xen_page_init(struct ioreq_xen_page *iop)
 	spin_lock_init(&iop->buf_lock);
 }
 
-/* Hand one posted write to the core; false: no room, try again later. */
+/* Hand one posted write to the core; false if the session had no room. */
 static bool ioreq_xen_post(struct ioreq_xen_page *iop, u32 word, u64 data)
 {
 	u32 type = IOREQ_XEN_BUF_TYPE(word);
@@ -422,65 +434,120 @@ static bool ioreq_xen_post(struct ioreq_xen_page *iop, u32 word, u64 data)
 	return ret != -EAGAIN;
 }
 
+/* Advance read_pointer by @n: false if it kept moving under us. */
+static bool ioreq_xen_buf_advance(struct ioreq_xen_buf_page *pg, u32 n)
+{
+	unsigned int tries;
+	u32 old;
+
+	/*
+	 * Not a plain store: Xen may be rebasing both pointers with one
+	 * 64-bit cmpxchg.  Xen rebases at most once per write it posts, so
+	 * a few tries are plenty; a pointer that never settles is not Xen's.
+	 * cmpxchg() is a full barrier: our reads of the slots are done
+	 * before Xen can see the slots free (pairs with the check of
+	 * read_pointer before Xen writes a slot).
+	 */
+	for (tries = 0; tries < 16; tries++) {
+		old = READ_ONCE(pg->read_pointer);
+		if (cmpxchg(&pg->read_pointer, old, old + n) == old)
+			return true;
+	}
+	return false;
+}
+
 /**
  * ioreq_xen_page_drain() - take the writes Xen posted to the buffered ring
  * @iop: the page, with @iop->buf
  *
  * Follows the ring's pointer protocol as Xen's ioreq_send_buffered()
- * writes it: read both pointers, then read read_pointer again and start
+ * writes it and QEMU's handle_buffered_iopage() reads it: read
+ * read_pointer, then write_pointer, then read_pointer again and start
  * over if it moved (Xen rebased the pair: it subtracts a multiple of the
  * slot count from both with one cmpxchg); the slots between them are
  * Xen's finished writes, published by its write barrier before
- * write_pointer moved (our read barrier pairs with it).  An 8-byte write
- * is two slots, the second holding the high 32 bits of the data.  Each
- * write goes to ioreq_dispatch_posted(); then read_pointer advances,
- * atomically, since Xen's cmpxchg of the pair may run at the same time.
- * When a session has no room left the drain stops with the write still
- * in the ring, to go on from the provider's ->posted_room().
+ * write_pointer moved.  An 8-byte write is two slots, the second holding
+ * the high 32 bits of the data.  Each write goes to
+ * ioreq_dispatch_posted(); then read_pointer advances, atomically, since
+ * Xen's cmpxchg of the pair may run at the same time.
  *
- * Context: any (the ring's event handler, or process context); takes
- * @iop->buf_lock with interrupts off.
- * Return: true if the ring was emptied, false if it stopped for room.
+ * A write whose session has IOREQ_POSTED_MAX records unread is dropped
+ * and counted in @iop->buf_dropped: the ring serves every session of the
+ * guest, and one backend that stops reading must not hold up the others'
+ * writes (nor fill the ring, after which Xen sends every buffered write
+ * synchronously, ahead of the ones still queued).  A pair of pointers
+ * that cannot be Xen's (more than the ring apart, or never settling)
+ * stops the drain and counts in @iop->buf_bad.
+ *
+ * Context: any (the ring's event handler, the start of a vcpu's event,
+ * or process context); takes @iop->buf_lock with interrupts off.
+ * Return: true if the ring was emptied, false if it was found
+ * inconsistent.
  */
 bool ioreq_xen_page_drain(struct ioreq_xen_page *iop)
 {
 	struct ioreq_xen_buf_page *pg = iop->buf;
+	unsigned int budget = 2 * IOREQ_XEN_BUF_SLOTS;
 	unsigned long flags;
-	bool empty = true;
-	u32 rd, wr, word, old, n;
+	bool empty = false;
+	u32 rd, wr, word, n;
 	u64 data;
 
 	spin_lock_irqsave(&iop->buf_lock, flags);
-	for (;;) {
+	/*
+	 * Xen never has more than a ring's worth outstanding: the budget
+	 * only bounds a hypervisor that keeps moving the pointers.
+	 */
+	while (budget--) {
 		rd = READ_ONCE(pg->read_pointer);
+		/*
+		 * read_pointer before write_pointer, as QEMU's xen_rmb()
+		 * orders them: a write_pointer from before a rebase that
+		 * the read_pointer already saw would put the pair a ring
+		 * apart.  Pairs with the full barrier of Xen's rebasing
+		 * cmpxchg.
+		 */
+		virt_rmb();
 		wr = READ_ONCE(pg->write_pointer);
-		/* The slots before write_pointer are written: Xen's wmb(). */
-		smp_rmb();
+		/*
+		 * The slots before write_pointer are written: pairs with
+		 * the smp_wmb() Xen's ioreq_send_buffered() puts between
+		 * writing the slots and moving write_pointer.
+		 */
+		virt_rmb();
 		if (READ_ONCE(pg->read_pointer) != rd)
 			continue;
-		if (rd == wr)
+		if (rd == wr) {
+			empty = true;
 			break;
+		}
+		if (wr - rd > IOREQ_XEN_BUF_SLOTS) {
+			iop->buf_bad++;
+			pr_debug("buffered ring: pointers %u and %u: stopped\n",
+				 rd, wr);
+			break;
+		}
 		word = READ_ONCE(pg->slot[rd % IOREQ_XEN_BUF_SLOTS].word);
 		data = READ_ONCE(pg->slot[rd % IOREQ_XEN_BUF_SLOTS].data);
+		n = 1;
 		if (IOREQ_XEN_BUF_SIZE(word) == 8) {
 			/* Xen publishes both halves at once. */
 			if (wr - rd < 2) {
+				iop->buf_bad++;
 				pr_debug("buffered ring: half an 8-byte write at %u\n",
 					 rd);
 				break;
 			}
 			data |= (u64)READ_ONCE(pg->slot[(rd + 1) %
 						IOREQ_XEN_BUF_SLOTS].data) << 32;
+			n = 2;
 		}
-		if (!ioreq_xen_post(iop, word, data)) {
-			empty = false;
+		if (!ioreq_xen_post(iop, word, data))
+			iop->buf_dropped++;
+		if (!ioreq_xen_buf_advance(pg, n)) {
+			iop->buf_bad++;
 			break;
 		}
-		/* Not a plain store: Xen may be rebasing both pointers. */
-		n = IOREQ_XEN_BUF_SIZE(word) == 8 ? 2 : 1;
-		do {
-			old = READ_ONCE(pg->read_pointer);
-		} while (cmpxchg(&pg->read_pointer, old, old + n) != old);
 	}
 	spin_unlock_irqrestore(&iop->buf_lock, flags);
 	return empty;
@@ -506,4 +573,131 @@ u32 ioreq_xen_page_count_vcpus(struct ioreq_xen_page *iop)
 		if (!READ_ONCE(iop->shared->vcpu_ioreq[n].vp_eport))
 			break;
 	return n;
+}
+
+/*
+ * The server's domain.  A domid names a domain only until it dies: the
+ * next domain may get the same domid (fixed domids in dom0less and
+ * embedded setups, domid_policy=random), and its device model the same
+ * server id, 0 to 7.  A dm_op naming (domid, id) after our domain died
+ * would act on the other device model's server: unmap its ranges, disable
+ * and destroy it.  So once the domain is known dead, nothing more is
+ * issued; and before a dm_op whose target we have not just checked
+ * (claiming or releasing a region, taking the server down), the domain is
+ * checked to be ours still.
+ */
+
+/**
+ * ioreq_xen_page_kill() - the server's domain is gone: issue no more dm_op
+ * @iop: the page
+ *
+ * Context: any.
+ */
+void ioreq_xen_page_kill(struct ioreq_xen_page *iop)
+{
+	WRITE_ONCE(iop->dead, true);
+}
+
+/**
+ * ioreq_xen_page_dm_op() - issue a dm_op on the server's domain
+ * @iop: the page
+ * @op: the operation
+ *
+ * Context: any; does not sleep.
+ * Return: what Xen returned; -ESRCH without asking Xen once the domain is
+ * known dead.  An -ESRCH from Xen marks it dead.
+ */
+int ioreq_xen_page_dm_op(struct ioreq_xen_page *iop,
+			 struct ioreq_xen_dm_op *op)
+{
+	int ret;
+
+	if (READ_ONCE(iop->dead))
+		return -ESRCH;
+	ret = iop->ops->dm_op(iop, op);
+	if (ret == -ESRCH)
+		ioreq_xen_page_kill(iop);
+	return ret;
+}
+
+/**
+ * ioreq_xen_page_alive() - is the server still ours, on our domain?
+ * @iop: the page
+ *
+ * The domain must be the one the server was made for (->same_domain(),
+ * which a reused domid does not fool), and Xen must still know the
+ * server.  A false answer is final: the server is marked dead.
+ *
+ * Context: any; does not sleep.
+ * Return: true if the server and its domain live.
+ */
+bool ioreq_xen_page_alive(struct ioreq_xen_page *iop)
+{
+	struct ioreq_xen_dm_op op = {
+		.op = IOREQ_XEN_DMOP_GET_IOREQ_SERVER_INFO,
+		.u.info.id = iop->id,
+		.u.info.flags = IOREQ_XEN_DMOP_NO_GFNS,
+	};
+
+	if (READ_ONCE(iop->dead))
+		return false;
+	if (!iop->ops->same_domain(iop)) {
+		ioreq_xen_page_kill(iop);
+		return false;
+	}
+	if (ioreq_xen_page_dm_op(iop, &op)) {
+		ioreq_xen_page_kill(iop);
+		return false;
+	}
+	return true;
+}
+
+/**
+ * ioreq_xen_page_range() - map or unmap a range of the server's
+ * @iop: the page
+ * @dmop: IOREQ_XEN_DMOP_MAP_IO_RANGE or IOREQ_XEN_DMOP_UNMAP_IO_RANGE
+ * @space: IOREQ_SPACE_*
+ * @start: first byte, port, or SBDF << 32 | register
+ * @last: last one, inclusive
+ *
+ * A region becomes one range of Xen's: bytes of MMIO, ports, or for PCI
+ * configuration space the functions it touches (Xen sends a function's
+ * config accesses to the server whose range holds its SBDF).  The domain
+ * is checked first: a region claimed or released after our domain died
+ * must not land on the server of the domain that reused its domid.
+ *
+ * Context: any; does not sleep.
+ * Return: 0, -EOPNOTSUPP for another space, -ENODEV once the domain is
+ * gone (the uapi's "the guest is gone"), or what Xen returned.
+ */
+int ioreq_xen_page_range(struct ioreq_xen_page *iop, u32 dmop, u32 space,
+			 u64 start, u64 last)
+{
+	struct ioreq_xen_dm_op op = {
+		.op = dmop,
+		.u.range.id = iop->id,
+		.u.range.start = start,
+		.u.range.end = last,
+	};
+	int ret;
+
+	switch (space) {
+	case IOREQ_SPACE_MMIO:
+		op.u.range.type = IOREQ_XEN_IO_RANGE_MEMORY;
+		break;
+	case IOREQ_SPACE_PIO:
+		op.u.range.type = IOREQ_XEN_IO_RANGE_PORT;
+		break;
+	case IOREQ_SPACE_PCI_CONFIG:
+		op.u.range.type = IOREQ_XEN_IO_RANGE_PCI;
+		op.u.range.start = start >> 32;
+		op.u.range.end = last >> 32;
+		break;
+	default:
+		return -EOPNOTSUPP;
+	}
+	if (!ioreq_xen_page_alive(iop))
+		return -ENODEV;
+	ret = ioreq_xen_page_dm_op(iop, &op);
+	return ret == -ESRCH ? -ENODEV : ret;
 }

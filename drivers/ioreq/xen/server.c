@@ -53,6 +53,15 @@
  * server down.  Until then our mapping holds a reference on the dead
  * domain's ioreq page, so the domain lingers as a zombie: without
  * xenstored (no watch), only the next attach or the unload frees it.
+ *
+ * Domid reuse.  Meanwhile the domid may pass to a new domain, whose
+ * device model may hold a server with our server id.  A server is
+ * marked dead once it is reaped, once any dm_op fails with ESRCH, or
+ * once our end of vcpu 0's event channel is no longer bound to the
+ * domain's port (ioreq_xen_same_domain()); a dead server issues no more
+ * dm_op (page.c's ioreq_xen_page_dm_op()).  Claiming or releasing a
+ * region and the teardown check first; an interrupt injection relies on
+ * the mark alone.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -88,12 +97,16 @@
  * @srv: the server, for the interrupt handler
  * @vcpu: the vcpu's id
  * @irq: our end's interrupt, 0 while unbound
+ * @port: our end of the channel, valid while @irq is bound
+ * @remote_port: Xen's end, the vcpu's vp_eport when we bound it
  * @rep_work: carries out the vcpu's rep request (ioreq_xen_page_rep())
  */
 struct ioreq_xen_vcpu {
 	struct ioreq_xen_server *srv;
 	u32 vcpu;
 	int irq;
+	evtchn_port_t port;
+	evtchn_port_t remote_port;
 	struct work_struct rep_work;
 };
 
@@ -104,8 +117,7 @@ struct ioreq_xen_vcpu {
  * @page: the unpopulated page the ioreq frame is mapped at
  * @buf_page: the unpopulated page the buffered ring is mapped at (x86)
  * @buf_irq: our end of the buffered ring's event channel, 0 while unbound
- * @domid: the guest domain
- * @id: the server id Xen gave us
+ * @domid: the guest domain (the server id Xen gave us is @iop.id)
  * @enabled: the server is enabled
  * @vcpus: per-vcpu event channels, @iop.nr_vcpus of them in use
  * @rw_lock: serialises the copy interface's use of @rw_page
@@ -123,7 +135,6 @@ struct ioreq_xen_server {
 	struct page *buf_page;
 	int buf_irq;
 	domid_t domid;
-	u16 id;
 	bool enabled;
 	struct ioreq_xen_vcpu vcpus[IOREQ_XEN_MAX_VCPUS];
 	struct mutex rw_lock;	/* protects @rw_page and what it maps */
@@ -183,21 +194,21 @@ static int ioreq_xen_destroy(struct ioreq_xen_server *srv)
 {
 	struct ioreq_xen_dm_op op = {
 		.op = IOREQ_XEN_DMOP_DESTROY_IOREQ_SERVER,
-		.u.destroy.id = srv->id,
+		.u.destroy.id = srv->iop.id,
 	};
 
-	return ioreq_xen_dm_op(srv->domid, &op);
+	return ioreq_xen_page_dm_op(&srv->iop, &op);
 }
 
 static int ioreq_xen_set_state(struct ioreq_xen_server *srv, bool enabled)
 {
 	struct ioreq_xen_dm_op op = {
 		.op = IOREQ_XEN_DMOP_SET_IOREQ_SERVER_STATE,
-		.u.state.id = srv->id,
+		.u.state.id = srv->iop.id,
 		.u.state.enabled = enabled,
 	};
 
-	return ioreq_xen_dm_op(srv->domid, &op);
+	return ioreq_xen_page_dm_op(&srv->iop, &op);
 }
 
 /* The server's buffered-ring event channel (Xen's end), or 0. */
@@ -205,21 +216,25 @@ static int ioreq_xen_info(struct ioreq_xen_server *srv, u32 *bufioreq_port)
 {
 	struct ioreq_xen_dm_op op = {
 		.op = IOREQ_XEN_DMOP_GET_IOREQ_SERVER_INFO,
-		.u.info.id = srv->id,
+		.u.info.id = srv->iop.id,
 		.u.info.flags = IOREQ_XEN_DMOP_NO_GFNS,
 	};
 	int ret;
 
-	ret = ioreq_xen_dm_op(srv->domid, &op);
+	ret = ioreq_xen_page_dm_op(&srv->iop, &op);
 	if (!ret && bufioreq_port)
 		*bufioreq_port = op.u.info.bufioreq_port;
 	return ret;
 }
 
-/* Does Xen still know our server?  It destroys it when the domain dies. */
+/*
+ * Is our server still there, on our domain?  Xen destroys it when the
+ * domain dies, and the domid may then be reused: see
+ * ioreq_xen_same_domain().
+ */
 static bool ioreq_xen_alive(struct ioreq_xen_server *srv)
 {
-	return !ioreq_xen_info(srv, NULL);
+	return ioreq_xen_page_alive(&srv->iop);
 }
 
 #ifdef CONFIG_XEN_PV
@@ -278,7 +293,7 @@ static int ioreq_xen_map_frame(struct ioreq_xen_server *srv,
 	struct xen_mem_acquire_resource xmar = {
 		.domid = srv->domid,
 		.type = XENMEM_resource_ioreq_server,
-		.id = srv->id,
+		.id = srv->iop.id,
 		.nr_frames = 1,
 		.frame = idx,
 	};
@@ -426,8 +441,49 @@ static void ioreq_xen_queue_rep(struct ioreq_xen_page *iop, u32 vcpu)
 static int ioreq_xen_page_guest_rw(struct ioreq_xen_page *iop, u64 gpa,
 				   void *buf, size_t len, bool write);
 
+/* The server's dm_ops: page.c's ioreq_xen_page_dm_op() checks @dead. */
+static int ioreq_xen_srv_dm_op(struct ioreq_xen_page *iop,
+			       struct ioreq_xen_dm_op *op)
+{
+	struct ioreq_xen_server *srv =
+		container_of(iop, struct ioreq_xen_server, iop);
+
+	return ioreq_xen_dm_op(srv->domid, op);
+}
+
+/*
+ * Is the domain behind our domid still the one we bound to?  Our end of
+ * vcpu 0's channel says: while the domain lives it is interdomain to
+ * (domid, the vp_eport we bound), and when the domain dies Xen closes its
+ * end and turns ours unbound (evtchn_close() in
+ * xen/common/event_channel.c), which a new domain with the same domid
+ * cannot undo.  XEN_DMOP_get_ioreq_server_info cannot tell the two apart:
+ * the new domain's device model may hold a server with our id.  Before
+ * vcpu 0 is bound the bring-up has just found the domain, so yes.
+ */
+static bool ioreq_xen_same_domain(struct ioreq_xen_page *iop)
+{
+	struct ioreq_xen_server *srv =
+		container_of(iop, struct ioreq_xen_server, iop);
+	struct ioreq_xen_vcpu *xv = &srv->vcpus[0];
+	struct evtchn_status status = {
+		.dom = DOMID_SELF,
+		.port = xv->port,
+	};
+
+	if (!xv->irq)
+		return true;
+	if (HYPERVISOR_event_channel_op(EVTCHNOP_status, &status))
+		return false;
+	return status.status == EVTCHNSTAT_interdomain &&
+	       status.u.interdomain.dom == srv->domid &&
+	       status.u.interdomain.port == xv->remote_port;
+}
+
 static const struct ioreq_xen_page_ops ioreq_xen_page_ops = {
 	.notify = ioreq_xen_notify,
+	.dm_op = ioreq_xen_srv_dm_op,
+	.same_domain = ioreq_xen_same_domain,
 	.queue_rep = ioreq_xen_queue_rep,
 	.guest_rw = ioreq_xen_page_guest_rw,
 };
@@ -454,11 +510,12 @@ static void ioreq_xen_close_port(domid_t domid, evtchn_port_t port,
 
 /*
  * Bind a local port to Xen's @remote_port of the guest's and a lateeoi
- * handler to it.  Return: the irq, or a negative errno.
+ * handler to it; our end in *@local.  Return: the irq, or a negative
+ * errno.
  */
 static int ioreq_xen_bind_port(struct ioreq_xen_server *srv, u32 remote_port,
 			       irq_handler_t handler, const char *name,
-			       void *dev_id)
+			       void *dev_id, evtchn_port_t *local)
 {
 	struct evtchn_bind_interdomain bind = {
 		.remote_dom = srv->domid,
@@ -475,6 +532,8 @@ static int ioreq_xen_bind_port(struct ioreq_xen_server *srv, u32 remote_port,
 						name, dev_id);
 	if (ret < 0)
 		ioreq_xen_close_port(srv->domid, bind.local_port, remote_port);
+	else
+		*local = bind.local_port;
 	return ret;
 }
 
@@ -483,9 +542,9 @@ static int ioreq_xen_bind_vcpu(struct ioreq_xen_server *srv, u32 vcpu)
 	struct ioreq_xen_vcpu *xv = &srv->vcpus[vcpu];
 	int ret;
 
-	ret = ioreq_xen_bind_port(srv,
-				  READ_ONCE(srv->iop.shared->vcpu_ioreq[vcpu].vp_eport),
-				  ioreq_xen_interrupt, "ioreq_xen", xv);
+	xv->remote_port = READ_ONCE(srv->iop.shared->vcpu_ioreq[vcpu].vp_eport);
+	ret = ioreq_xen_bind_port(srv, xv->remote_port, ioreq_xen_interrupt,
+				  "ioreq_xen", xv, &xv->port);
 	if (ret < 0)
 		return ret;
 	xv->irq = ret;
@@ -495,6 +554,7 @@ static int ioreq_xen_bind_vcpu(struct ioreq_xen_server *srv, u32 vcpu)
 /* Bind the buffered ring's event channel, if the server has the ring. */
 static int ioreq_xen_bind_buf(struct ioreq_xen_server *srv)
 {
+	evtchn_port_t local;
 	u32 port = 0;
 	int ret;
 
@@ -504,7 +564,7 @@ static int ioreq_xen_bind_buf(struct ioreq_xen_server *srv)
 	if (ret)
 		return ret;
 	ret = ioreq_xen_bind_port(srv, port, ioreq_xen_buf_interrupt,
-				  "ioreq_xen-buf", srv);
+				  "ioreq_xen-buf", srv, &local);
 	if (ret < 0)
 		return ret;
 	srv->buf_irq = ret;
@@ -521,11 +581,18 @@ static void ioreq_xen_teardown(struct ioreq_xen_server *srv)
 	u32 i;
 	int ret;
 
+	/*
+	 * Once the domain is gone, its domid and our server id may be
+	 * another's: the dm_ops below are then not issued (page.c).
+	 */
+	if (!ioreq_xen_alive(srv))
+		pr_debug("d%u: the domain is gone: server %u needs no dm_op\n",
+			 srv->domid, srv->iop.id);
 	if (srv->enabled) {
 		ret = ioreq_xen_set_state(srv, false);
 		if (ret)
 			pr_debug("d%u: disabling server %u failed (%d)\n",
-				 srv->domid, srv->id, ret);
+				 srv->domid, srv->iop.id, ret);
 		srv->enabled = false;
 	}
 	for (i = 0; i < srv->iop.nr_vcpus; i++) {
@@ -556,7 +623,7 @@ static void ioreq_xen_teardown(struct ioreq_xen_server *srv)
 	ret = ioreq_xen_destroy(srv);
 	if (ret)
 		pr_debug("d%u: destroying server %u failed (%d)\n",
-			 srv->domid, srv->id, ret);
+			 srv->domid, srv->iop.id, ret);
 }
 
 /* Bring up a server for @domid and a core guest for it.  Lock held. */
@@ -596,7 +663,7 @@ static struct ioreq_xen_server *ioreq_xen_start(domid_t domid)
 		INIT_WORK(&srv->vcpus[i].rep_work, ioreq_xen_rep_work);
 	}
 
-	ret = ioreq_xen_create(domid, &srv->id);
+	ret = ioreq_xen_create(domid, &srv->iop.id);
 	if (ret) {
 		pr_debug("d%u: create_ioreq_server failed (%d)\n", domid, ret);
 		goto err_free;
@@ -757,42 +824,16 @@ static struct notifier_block ioreq_xen_xenstore_nb = {
 };
 
 /*
- * A region becomes one range of Xen's: bytes of MMIO, ports, or for PCI
- * configuration space the functions it touches.  Xen sends a function's
- * config accesses (the guest's 0xcf8/0xcfc cycles, as type PCI_CONFIG
- * with addr = SBDF << 32 | register) to the server whose range holds its
- * SBDF, the encoding of our IOREQ_SPACE_PCI_CONFIG addresses too, so the
- * core matches them against the region like any other access.  Xen's
- * ranges do not overlap within one server: two regions in one function
- * fail the second claim with EEXIST.
+ * A region becomes one range of Xen's (ioreq_xen_page_range()).  Xen's
+ * ranges do not overlap within one server: two regions in one PCI
+ * function fail the second claim with EEXIST.
  */
 static int ioreq_xen_range_op(struct ioreq_guest *guest, u32 dmop,
 			      u32 space, u64 start, u64 last)
 {
 	struct ioreq_xen_server *srv = ioreq_guest_priv(guest);
-	struct ioreq_xen_dm_op op = {
-		.op = dmop,
-		.u.range.id = srv->id,
-		.u.range.start = start,
-		.u.range.end = last,
-	};
 
-	switch (space) {
-	case IOREQ_SPACE_MMIO:
-		op.u.range.type = IOREQ_XEN_IO_RANGE_MEMORY;
-		break;
-	case IOREQ_SPACE_PIO:
-		op.u.range.type = IOREQ_XEN_IO_RANGE_PORT;
-		break;
-	case IOREQ_SPACE_PCI_CONFIG:
-		op.u.range.type = IOREQ_XEN_IO_RANGE_PCI;
-		op.u.range.start = start >> 32;
-		op.u.range.end = last >> 32;
-		break;
-	default:
-		return -EOPNOTSUPP;
-	}
-	return ioreq_xen_dm_op(srv->domid, &op);
+	return ioreq_xen_page_range(&srv->iop, dmop, space, start, last);
 }
 
 static int ioreq_xen_map_range(struct ioreq_guest *guest, u32 space,
@@ -813,7 +854,7 @@ static void ioreq_xen_unmap_range(struct ioreq_guest *guest, u32 space,
 {
 	int ret;
 
-	/* Fails harmlessly (ENOENT) once the domain and its server died. */
+	/* Not issued (ESRCH) once the domain and its server died. */
 	ret = ioreq_xen_range_op(guest, IOREQ_XEN_DMOP_UNMAP_IO_RANGE, space,
 				 start, last);
 	if (ret)
@@ -864,7 +905,12 @@ static int ioreq_xen_inject_irq(struct ioreq_guest *guest,
 	default:
 		return -EOPNOTSUPP;
 	}
-	return ioreq_xen_dm_op(srv->domid, &op);
+	/*
+	 * Only the dead mark is checked here, no status of a port: an irqfd
+	 * calls this for every interrupt.  The mark is set by the reaper
+	 * (@releaseDomain) and by the first dm_op that finds no domain.
+	 */
+	return ioreq_xen_page_dm_op(&srv->iop, &op);
 }
 
 /*

@@ -22,6 +22,18 @@
  * load for other tests); fails if -t passes first.  The run is
  * reproducible per process from the printed seed (thread timing is not).
  * Prints KTAP; exits 0 when the targets were met with no error.
+ *
+ * ioreq_fuzz -x [-s seed] [-n hostile_ops] [-t seconds]: the hostile
+ * hypervisor instead.  A guest of the Xen provider's test double
+ * (/dev/ioreq-xen-double) is served by backend threads that claim
+ * regions, answer with random data and reopen their sessions now and
+ * then, while other threads make the double write garbage into the
+ * synchronous page and the buffered ring (IOREQ_XD_HOSTILE: states,
+ * sizes, counts, types, data_is_ptr, df, spurious and missing events,
+ * ring pointers and words).  Runs until -n operations or -t seconds; then
+ * the backends go, every slot must be in a state the provider may leave
+ * it in, and a sane Xen must find every vcpu and the ring working.  The
+ * kernel side (no crash, WARN, KASAN or lockdep report) is the runner's.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -45,6 +57,8 @@
 
 #include <linux/ioreq.h>
 #include <linux/ioreq_vmm.h>
+
+#include "../../../drivers/ioreq/xen/double/ioreq_xen_double.h"
 
 #define NR_GUESTS	3
 #define NR_VCPUS	4
@@ -666,6 +680,279 @@ static pid_t spawn_backend(uint64_t seed)
 	return pid;
 }
 
+/* ------------------------------------------------------------------ */
+/* The hostile hypervisor (-x)                                         */
+
+#define XH_VCPUS	4
+#define XH_BACKENDS	2
+#define XH_HOSTILES	2
+#define XH_MMIO		0xfe000000ULL
+#define XH_PIO		0x600ULL
+#define XH_SPAN		0x100ULL
+#define XH_VGA		0xa0000ULL
+#define XH_BATCH	256
+
+struct xh {
+	int fd;			/* the double's guest */
+	uint64_t guest_id;
+	atomic_ulong ops, events, taken, scribbles, ring_ops, records;
+	atomic_ulong reopens;
+	atomic_bool stop_hostile, stop_backends;
+	unsigned long target;
+};
+
+struct xh_thread {
+	struct xh *x;
+	struct rng r;
+	unsigned int n;
+};
+
+/* One backend session: attached, a region in each space, maybe more. */
+static int xh_session(struct xh *x, struct rng *r, unsigned int n)
+{
+	uint32_t flags = below(r, 2) ? IOREQ_REGION_POSTED_WRITES : 0;
+	struct ioreq_attach at = { .size = sizeof(at),
+				   .provider = IOREQ_PROVIDER_XEN,
+				   .guest_id = x->guest_id };
+	struct ioreq_region rg = { .size = sizeof(rg) };
+	int fd = open("/dev/ioreq", O_RDWR | O_CLOEXEC | O_NONBLOCK);
+
+	if (fd < 0) {
+		bad("open /dev/ioreq", errno);
+		return -1;
+	}
+	check("ioctl", ioctl(fd, IOREQ_ATTACH, &at));
+	/* each backend its half of each range */
+	rg.space = IOREQ_SPACE_MMIO;
+	rg.addr = XH_MMIO + n * XH_SPAN / 2;
+	rg.len = XH_SPAN / 2;
+	rg.flags = flags;
+	rg.user_data = 1;
+	check("ioctl", ioctl(fd, IOREQ_CLAIM_REGION, &rg));
+	rg.space = IOREQ_SPACE_PIO;
+	rg.addr = XH_PIO + n * XH_SPAN / 2;
+	rg.flags = 0;
+	rg.user_data = 2;
+	check("ioctl", ioctl(fd, IOREQ_CLAIM_REGION, &rg));
+	rg.space = IOREQ_SPACE_MMIO;
+	rg.addr = XH_VGA + n * 0x10000;
+	rg.len = 0x10000;
+	rg.user_data = 3;
+	check("ioctl", ioctl(fd, IOREQ_CLAIM_REGION, &rg));
+	return fd;
+}
+
+static void *xh_backend(void *arg)
+{
+	struct xh_thread *t = arg;
+	struct xh *x = t->x;
+	struct ioreq_cmd c[16];
+	struct pollfd p;
+	ssize_t got;
+	int fd = xh_session(x, &t->r, t->n), i, m;
+
+	while (!atomic_load(&x->stop_backends)) {
+		if (fd < 0 || below(&t->r, 2000) == 0) {
+			/* the backend dies and comes back */
+			if (fd >= 0)
+				close(fd);
+			fd = xh_session(x, &t->r, t->n);
+			atomic_fetch_add(&x->reopens, 1);
+			continue;
+		}
+		p = (struct pollfd){ .fd = fd, .events = POLLIN };
+		if (poll(&p, 1, 10) <= 0)
+			continue;
+		got = read(fd, c, below(&t->r, 16) * sizeof(c[0]) + sizeof(c[0]));
+		if (got < 0) {
+			check("read", got);
+			if (errno == ENODEV) {
+				close(fd);
+				fd = -1;
+			}
+			continue;
+		}
+		op_done();
+		atomic_fetch_add(&x->records, got / sizeof(c[0]));
+		for (i = m = 0; i < got / (ssize_t)sizeof(c[0]); i++) {
+			if (c[i].flags & IOREQ_CMD_POSTED)
+				continue;
+			c[i].data = rnd(&t->r);
+			c[m++] = c[i];
+		}
+		/* now and then an answer is late, or never comes */
+		if (m && below(&t->r, 50) == 0)
+			usleep(below(&t->r, 5000));
+		if (m && below(&t->r, 200))
+			check("write", write(fd, c, m * sizeof(c[0])));
+	}
+	if (fd >= 0)
+		close(fd);
+	return NULL;
+}
+
+static void *xh_hostile(void *arg)
+{
+	struct xh_thread *t = arg;
+	struct xh *x = t->x;
+	struct ioreq_xd_hostile h;
+
+	while (!atomic_load(&x->stop_hostile) &&
+	       atomic_load(&x->ops) < x->target) {
+		h = (struct ioreq_xd_hostile){
+			.seed = rnd(&t->r), .ops = XH_BATCH,
+			.mmio_base = XH_MMIO, .pio_base = XH_PIO,
+			.span = XH_SPAN,
+		};
+		if (ioctl(x->fd, IOREQ_XD_HOSTILE, &h)) {
+			bad("IOREQ_XD_HOSTILE", errno);
+			break;
+		}
+		atomic_fetch_add(&x->ops, XH_BATCH);
+		atomic_fetch_add(&x->events, h.events);
+		atomic_fetch_add(&x->taken, h.taken);
+		atomic_fetch_add(&x->scribbles, h.scribbles);
+		atomic_fetch_add(&x->ring_ops, h.ring_ops);
+	}
+	return NULL;
+}
+
+/* A sane Xen after the storm: every vcpu answered, the ring drained. */
+static unsigned int xh_sane(struct xh *x)
+{
+	struct ioreq_xd_buf_write w = { .type = 1, .size = 4,
+					.addr = XH_VGA + 0x10, .data = 0x5a5a };
+	struct ioreq_xd_buf_send bs = { .nr = 1,
+					.writes = (uint64_t)(uintptr_t)&w };
+	struct ioreq_attach at = { .size = sizeof(at),
+				   .provider = IOREQ_PROVIDER_XEN,
+				   .guest_id = x->guest_id };
+	struct ioreq_region rg = { .size = sizeof(rg),
+				   .space = IOREQ_SPACE_MMIO, .addr = XH_VGA,
+				   .len = 0x100 };
+	unsigned int v, fails = 0;
+	struct ioreq_cmd c;
+	struct pollfd p;
+	int fd;
+
+	for (v = 0; v < XH_VCPUS; v++) {
+		struct ioreq_xd_send s = { .vcpu = v };
+		struct ioreq_xd_wait wt = { .vcpu = v, .timeout_ms = 10000 };
+
+		s.req = (struct ioreq_xd_slot){ .addr = 0x80, .count = 1,
+						.size = 2,
+						.flags = IOREQ_XD_DIR_READ,
+						.type = IOREQ_XD_TYPE_PIO };
+		if (ioctl(x->fd, IOREQ_XD_SEND, &s) ||
+		    ioctl(x->fd, IOREQ_XD_WAIT, &wt) ||
+		    wt.result != IOREQ_XD_ANSWERED || wt.data != 0xffff ||
+		    wt.notifies != 1) {
+			printf("# vcpu %u: no sane answer after the storm (%s, result %u, data %#llx)\n",
+			       v, strerror(errno), wt.result,
+			       (unsigned long long)wt.data);
+			fails++;
+		}
+	}
+	fd = open("/dev/ioreq", O_RDWR | O_CLOEXEC);
+	if (fd < 0 || ioctl(fd, IOREQ_ATTACH, &at) ||
+	    ioctl(fd, IOREQ_CLAIM_REGION, &rg) ||
+	    ioctl(x->fd, IOREQ_XD_BUF_SEND, &bs)) {
+		printf("# buffered ring after the storm: %s\n", strerror(errno));
+		fails++;
+	} else {
+		p = (struct pollfd){ .fd = fd, .events = POLLIN };
+		if (poll(&p, 1, 10000) != 1 ||
+		    read(fd, &c, sizeof(c)) != sizeof(c) ||
+		    c.data != 0x5a5a || bs.read_pointer != bs.write_pointer) {
+			printf("# buffered ring after the storm: the write did not arrive\n");
+			fails++;
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	return fails;
+}
+
+static int xen_hostile_main(uint64_t seed, unsigned long target,
+			    unsigned long seconds)
+{
+	struct ioreq_xd_create cr = { .nr_vcpus = XH_VCPUS };
+	struct ioreq_xd_hostile chk = { .flags = IOREQ_XD_HOSTILE_CHECK };
+	struct xh_thread bt[XH_BACKENDS], ht[XH_HOSTILES];
+	pthread_t btid[XH_BACKENDS], htid[XH_HOSTILES];
+	struct ioreq_xd_status st = { 0 };
+	uint64_t t_start, t_end;
+	unsigned int i, sane_fails;
+	struct rng r = { seed | 1 };
+	static struct xh x;
+	bool ok;
+
+	printf("TAP version 13\n1..1\n");
+	printf("# ioreq_fuzz -x: seed=%#llx hostile_ops=%lu max_seconds=%lu\n",
+	       (unsigned long long)seed, target, seconds);
+	fflush(stdout);
+	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (sh == MAP_FAILED)
+		return 1;
+	x.fd = open(IOREQ_XD_DEV, O_RDWR | O_CLOEXEC);
+	if (x.fd < 0) {
+		printf("ok 1 ioreq_fuzz_xen # SKIP %s: %s\n", IOREQ_XD_DEV,
+		       strerror(errno));
+		return 4;
+	}
+	if (ioctl(x.fd, IOREQ_XD_CREATE, &cr)) {
+		printf("not ok 1 ioreq_fuzz_xen # create: %s\n",
+		       strerror(errno));
+		return 1;
+	}
+	x.guest_id = cr.guest_id;
+	x.target = target;
+	for (i = 0; i < XH_BACKENDS; i++) {
+		bt[i] = (struct xh_thread){ &x, { rnd(&r) | 1 }, i };
+		pthread_create(&btid[i], NULL, xh_backend, &bt[i]);
+	}
+	for (i = 0; i < XH_HOSTILES; i++) {
+		ht[i] = (struct xh_thread){ &x, { rnd(&r) | 1 }, i };
+		pthread_create(&htid[i], NULL, xh_hostile, &ht[i]);
+	}
+	t_start = now_ms();
+	t_end = t_start + seconds * 1000;
+	while (now_ms() < t_end && atomic_load(&x.ops) < target &&
+	       !atomic_load(&sh->bad))
+		usleep(20000);
+	atomic_store(&x.stop_hostile, true);
+	for (i = 0; i < XH_HOSTILES; i++)
+		pthread_join(htid[i], NULL);
+	atomic_store(&x.stop_backends, true);
+	for (i = 0; i < XH_BACKENDS; i++)
+		pthread_join(btid[i], NULL);
+
+	/* every backend is gone: nothing the provider took is unanswered */
+	if (ioctl(x.fd, IOREQ_XD_HOSTILE, &chk))
+		bad("IOREQ_XD_HOSTILE check", errno);
+	sane_fails = xh_sane(&x);
+	if (ioctl(x.fd, IOREQ_XD_STATUS, &st))
+		bad("IOREQ_XD_STATUS", errno);
+	close(x.fd);
+
+	/* a slow lane does less, but not nearly nothing */
+	ok = !atomic_load(&sh->bad) && !chk.bad_slots && !sane_fails &&
+	     !st.violations && atomic_load(&x.ops) >= target / 10;
+	printf("# xen hostile: seed=%#llx ops=%lu events=%lu taken=%lu scribbles=%lu ring_ops=%lu records=%lu reopens=%lu buf_dropped=%llu buf_bad=%u bad_slots=%u sane_fails=%u violations=%u bad=%lu seconds=%llu\n",
+	       (unsigned long long)seed, atomic_load(&x.ops),
+	       atomic_load(&x.events), atomic_load(&x.taken),
+	       atomic_load(&x.scribbles), atomic_load(&x.ring_ops),
+	       atomic_load(&x.records), atomic_load(&x.reopens),
+	       (unsigned long long)st.buf_dropped, st.buf_bad, chk.bad_slots,
+	       sane_fails, st.violations, atomic_load(&sh->bad),
+	       (unsigned long long)(now_ms() - t_start) / 1000);
+	if (atomic_load(&sh->bad))
+		printf("# first error: %s\n", sh->first_bad);
+	printf("%s 1 ioreq_fuzz_xen\n", ok ? "ok" : "not ok");
+	return ok ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned long min_ops = 1000000, min_kills = 1000, seconds = 1200;
@@ -677,23 +964,26 @@ int main(int argc, char **argv)
 	pthread_rwlockattr_t rwattr;
 	struct rng r;
 	unsigned int g, v, i;
-	bool ok;
+	bool ok, xen = false;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "s:n:k:t:")) != -1) {
+	while ((opt = getopt(argc, argv, "s:n:k:t:x")) != -1) {
 		switch (opt) {
+		case 'x': xen = true; break;
 		case 's': seed = strtoull(optarg, NULL, 0); break;
 		case 'n': min_ops = strtoul(optarg, NULL, 0); break;
 		case 'k': min_kills = strtoul(optarg, NULL, 0); break;
 		case 't': seconds = strtoul(optarg, NULL, 0); break;
 		default:
-			fprintf(stderr, "usage: %s [-s seed] [-n ops] [-k kills] [-t seconds]\n", argv[0]);
+			fprintf(stderr, "usage: %s [-x] [-s seed] [-n ops] [-k kills] [-t seconds]\n", argv[0]);
 			return 2;
 		}
 	}
 	if (!seed)
 		seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
 	r.s = seed | 1;
+	if (xen)
+		return xen_hostile_main(seed, min_ops, seconds);
 
 	printf("TAP version 13\n1..1\n");
 	printf("# ioreq_fuzz: seed=%#llx min_ops=%lu min_kills=%lu max_seconds=%lu\n",

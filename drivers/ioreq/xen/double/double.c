@@ -29,6 +29,17 @@
  *                   IOREQ_XD_RAM_BASE), which rep requests read and
  *                   write through ->guest_rw() as server.c's reach the
  *                   guest's frames; rep requests run on a work item
+ *   IOREQ_XD_DESTROY, IOREQ_XD_KILL
+ *                   the domain dies; the provider reaps its server
+ *   IOREQ_XD_HOSTILE
+ *                   a hypervisor that writes garbage into the page and
+ *                   the ring, for the fuzzer
+ *
+ * Xen's table of domains is xd_domains: a domid names the live domain
+ * that holds it, and the double's ->dm_op() acts on that domain's server,
+ * whichever server issued it, as Xen would (each domain's first server
+ * has id 0).  The provider's table of servers is xd_guests, as server.c's
+ * ioreq_xen_servers: an entry outlives its domain until it is reaped.
  *
  * The double also checks what page.c must never do: notify a slot that is
  * not RESP_READY or holds no request, notify twice, or write a field of
@@ -113,6 +124,14 @@ struct xd_vcpu {
  *	ring (Xen takes the server's bufioreq_lock)
  * @ram_lock: protects @ram
  * @ram: the guest's RAM, IOREQ_XD_RAM_SIZE bytes at IOREQ_XD_RAM_BASE
+ * @domid: the domain's id, the guest id
+ * @domain_dead: IOREQ_XD_DESTROY or the file's release destroyed the
+ *	domain: our ends of its channels are unbound (->same_domain())
+ * @foreign_ops: dm_ops an earlier domain's server issued on this one's
+ *	(under xd_domains' lock)
+ * @ranges: ranges mapped in this domain's server (under xd_domains' lock)
+ * @hostile_state: per vcpu, the state IOREQ_XD_HOSTILE last wrote into
+ *	the slot (owned by the ioctl holding the vcpu's XD_BUSY)
  */
 struct xd_guest {
 	struct ioreq_xen_page iop;
@@ -131,11 +150,22 @@ struct xd_guest {
 	struct mutex buf_send_lock;	/* one writer of the ring */
 	struct mutex ram_lock;	/* protects @ram */
 	u8 *ram;
+	u32 domid;
+	bool domain_dead;
+	u32 foreign_ops;
+	u32 ranges;
+	u8 hostile_state[IOREQ_XEN_MAX_VCPUS];
 };
 
-/* Guests by id; xd_guests_lock makes lookup-and-get atomic against removal. */
+/*
+ * The provider's servers by domid (xd_guests) and Xen's live domains
+ * (xd_domains).  xd_guests_lock makes lookup-and-get atomic against
+ * removal and serializes changes to both; xd_domains' own lock guards a
+ * domain's counters against its removal in ->dm_op().
+ */
 static DEFINE_MUTEX(xd_guests_lock);
-static DEFINE_XARRAY_ALLOC(xd_guests);
+static DEFINE_XARRAY(xd_guests);
+static DEFINE_XARRAY_ALLOC1(xd_domains);
 
 static struct ioreq_provider xd_provider;
 
@@ -235,8 +265,44 @@ static void xd_handled(struct ioreq_xen_page *iop, u32 vcpu)
 	WRITE_ONCE(xg->vcpus[vcpu].how, IOREQ_XD_BY_HANDLED);
 }
 
+/*
+ * XEN_DMOP_*: Xen finds the domain by domid, and the server by id in it.
+ * Only the range count is kept; an op that reaches another domain than
+ * the issuer's is what a reused domid does to a careless provider.
+ */
+static int xd_dm_op(struct ioreq_xen_page *iop, struct ioreq_xen_dm_op *op)
+{
+	struct xd_guest *xg = container_of(iop, struct xd_guest, iop);
+	struct xd_guest *dom;
+	unsigned long flags;
+	int ret = 0;
+
+	xa_lock_irqsave(&xd_domains, flags);
+	dom = xa_load(&xd_domains, xg->domid);
+	if (!dom)
+		ret = -ESRCH;
+	else if (dom != xg)
+		dom->foreign_ops++;
+	else if (op->op == IOREQ_XEN_DMOP_MAP_IO_RANGE)
+		dom->ranges++;
+	else if (op->op == IOREQ_XEN_DMOP_UNMAP_IO_RANGE)
+		dom->ranges--;
+	xa_unlock_irqrestore(&xd_domains, flags);
+	return ret;
+}
+
+/* EVTCHNOP_status of our end: unbound once the domain is destroyed. */
+static bool xd_same_domain(struct ioreq_xen_page *iop)
+{
+	struct xd_guest *xg = container_of(iop, struct xd_guest, iop);
+
+	return !READ_ONCE(xg->domain_dead);
+}
+
 static const struct ioreq_xen_page_ops xd_page_ops = {
 	.notify = xd_notify,
+	.dm_op = xd_dm_op,
+	.same_domain = xd_same_domain,
 	.handled = xd_handled,
 	.queue_rep = xd_queue_rep,
 	.guest_rw = xd_guest_rw,
@@ -269,7 +335,30 @@ static struct ioreq_guest *xd_get_guest(u64 guest_id)
 		guest = xg->guest;
 	}
 	mutex_unlock(&xd_guests_lock);
+	/* As server.c's: a server whose domain died is not attached to. */
+	if (xg && !ioreq_xen_page_alive(&xg->iop)) {
+		ioreq_guest_put(guest);
+		guest = ERR_PTR(-ESRCH);
+	}
 	return guest;
+}
+
+static int xd_map_range(struct ioreq_guest *guest, u32 space, u64 start,
+			u64 last)
+{
+	struct xd_guest *xg = ioreq_guest_priv(guest);
+
+	return ioreq_xen_page_range(&xg->iop, IOREQ_XEN_DMOP_MAP_IO_RANGE,
+				    space, start, last);
+}
+
+static void xd_unmap_range(struct ioreq_guest *guest, u32 space, u64 start,
+			   u64 last)
+{
+	struct xd_guest *xg = ioreq_guest_priv(guest);
+
+	ioreq_xen_page_range(&xg->iop, IOREQ_XEN_DMOP_UNMAP_IO_RANGE, space,
+			     start, last);
 }
 
 static void xd_complete(struct ioreq_guest *guest, u32 vcpu, u64 data,
@@ -299,6 +388,23 @@ static void xd_release(struct ioreq_guest *guest)
 	/* No session is left, so no rep waits for a backend. */
 	for (i = 0; i < IOREQ_XEN_MAX_VCPUS; i++)
 		flush_work(&xg->vcpus[i].rep_work);
+	/*
+	 * As server.c's teardown: disable and destroy the server, unless
+	 * the domain is gone (its domid may be another's by now).
+	 */
+	if (ioreq_xen_page_alive(&xg->iop)) {
+		struct ioreq_xen_dm_op op = {
+			.op = IOREQ_XEN_DMOP_SET_IOREQ_SERVER_STATE,
+			.u.state.id = xg->iop.id,
+		};
+
+		ioreq_xen_page_dm_op(&xg->iop, &op);
+		op = (struct ioreq_xen_dm_op) {
+			.op = IOREQ_XEN_DMOP_DESTROY_IOREQ_SERVER,
+			.u.destroy.id = xg->iop.id,
+		};
+		ioreq_xen_page_dm_op(&xg->iop, &op);
+	}
 	kfree(xg->ram);
 	kfree(xg->iop.buf);
 	kfree(xg->iop.shared);
@@ -312,6 +418,8 @@ static const struct ioreq_provider_ops xd_ops = {
 	.caps = IOREQ_CAP_MMIO | IOREQ_CAP_PIO | IOREQ_CAP_PCI_CONFIG |
 		IOREQ_CAP_POSTED_WRITES | IOREQ_CAP_INVALIDATE,
 	.get_guest = xd_get_guest,
+	.map_range = xd_map_range,
+	.unmap_range = xd_unmap_range,
 	.complete = xd_complete,
 	.release = xd_release,
 	.posted_room = xd_posted_room,
@@ -335,8 +443,8 @@ static u32 xd_port(u32 vcpu)
 
 static int xd_create(struct file *file, struct ioreq_xd_create *arg)
 {
+	struct xd_guest *xg, *stale = NULL;
 	struct ioreq_guest *guest;
-	struct xd_guest *xg;
 	u32 id, i, nr;
 	int ret;
 
@@ -382,13 +490,14 @@ static int xd_create(struct file *file, struct ioreq_xd_create *arg)
 		ret = -EBUSY;
 		goto err_unlock;
 	}
+	/* Xen makes the domain, and its device model server 0 in it. */
 	if (arg->guest_id) {
 		id = arg->guest_id;
-		ret = xa_insert(&xd_guests, id, xg, GFP_KERNEL_ACCOUNT);
+		ret = xa_insert(&xd_domains, id, xg, GFP_KERNEL_ACCOUNT);
 		if (ret == -EBUSY)
 			ret = -EEXIST;
 	} else {
-		ret = xa_alloc(&xd_guests, &id, xg,
+		ret = xa_alloc(&xd_domains, &id, xg,
 			       XA_LIMIT(1, IOREQ_XD_MAX_GUEST_ID),
 			       GFP_KERNEL_ACCOUNT);
 		if (ret == -EBUSY)
@@ -396,6 +505,27 @@ static int xd_create(struct file *file, struct ioreq_xd_create *arg)
 	}
 	if (ret)
 		goto err_unlock;
+	xg->domid = id;
+
+	/*
+	 * The provider may still hold the server of an earlier domain with
+	 * this domid: reap it if it is dead, as server.c's get_guest() does.
+	 * Asking Xen whether it knows server 0 of this domid would say yes:
+	 * the new domain has one.
+	 */
+	stale = xa_load(&xd_guests, id);
+	if (stale && ioreq_xen_page_alive(&stale->iop)) {
+		stale = NULL;
+		ret = -EEXIST;
+		goto err_domain;
+	}
+	if (stale) {
+		xa_erase(&xd_guests, id);
+		ioreq_guest_get(stale->guest);
+	}
+	ret = xa_insert(&xd_guests, id, xg, GFP_KERNEL_ACCOUNT);
+	if (ret)
+		goto err_stale;
 
 	guest = ioreq_guest_create(&xd_provider, id, nr, xg);
 	if (IS_ERR(guest)) {
@@ -408,14 +538,25 @@ static int xd_create(struct file *file, struct ioreq_xd_create *arg)
 	/* Publish a complete guest: pairs with xd_file_guest(). */
 	smp_store_release((struct xd_guest **)&file->private_data, xg);
 	mutex_unlock(&xd_guests_lock);
+	if (stale) {
+		ioreq_guest_kill(stale->guest);
+		ioreq_guest_put(stale->guest);
+	}
 	arg->guest_id = id;
 	arg->nr_vcpus = nr;
 	return 0;
 
 err_erase:
 	xa_erase(&xd_guests, id);
+err_stale:
+	if (stale)
+		xa_store(&xd_guests, id, stale, GFP_KERNEL_ACCOUNT);
+err_domain:
+	xa_erase(&xd_domains, id);
 err_unlock:
 	mutex_unlock(&xd_guests_lock);
+	if (stale)
+		ioreq_guest_put(stale->guest);
 err_free:
 	kfree(xg->ram);
 	kfree(xg->iop.buf);
@@ -795,15 +936,28 @@ static int xd_set_slot(struct file *file, struct ioreq_xd_slot_io *arg)
 static int xd_status(struct file *file, struct ioreq_xd_status *arg)
 {
 	struct xd_guest *xg = xd_file_guest(file);
-	u32 vcpu = arg->vcpu;
+	u32 foreign_ops, ranges, buf_bad, vcpu = arg->vcpu;
+	u64 buf_dropped;
 
 	if (!xg)
 		return -ENXIO;
 	if (vcpu >= xg->iop.nr_vcpus)
 		return -EINVAL;
 	vcpu = array_index_nospec(vcpu, xg->iop.nr_vcpus);
+	xa_lock_irq(&xd_domains);
+	foreign_ops = xg->foreign_ops;
+	ranges = xg->ranges;
+	xa_unlock_irq(&xd_domains);
+	spin_lock_irq(&xg->iop.buf_lock);
+	buf_bad = xg->iop.buf_bad;
+	buf_dropped = xg->iop.buf_dropped;
+	spin_unlock_irq(&xg->iop.buf_lock);
 	spin_lock_irq(&xg->lock);
 	*arg = (struct ioreq_xd_status) {
+		.foreign_ops = foreign_ops,
+		.ranges = ranges,
+		.buf_bad = buf_bad,
+		.buf_dropped = buf_dropped,
 		.vcpu = vcpu,
 		.notifies = xg->vcpu_notifies[vcpu],
 		.total = xg->total,
@@ -843,6 +997,27 @@ static int xd_count_vcpus(struct ioreq_xd_count *arg)
 	return 0;
 }
 
+/* Xen destroys the domain: its domid is free again.  Lock held. */
+static void xd_domain_destroy(struct xd_guest *xg)
+	__must_hold(&xd_guests_lock)
+{
+	lockdep_assert_held(&xd_guests_lock);
+	xa_cmpxchg(&xd_domains, xg->domid, xg, NULL, 0);
+	WRITE_ONCE(xg->domain_dead, true);
+}
+
+static int xd_destroy(struct file *file)
+{
+	struct xd_guest *xg = xd_file_guest(file);
+
+	if (!xg)
+		return -ENXIO;
+	mutex_lock(&xd_guests_lock);
+	xd_domain_destroy(xg);
+	mutex_unlock(&xd_guests_lock);
+	return 0;
+}
+
 static int xd_kill(struct file *file)
 {
 	struct xd_guest *xg = xd_file_guest(file);
@@ -851,6 +1026,260 @@ static int xd_kill(struct file *file)
 		return -ENXIO;
 	/* The domain died: as server.c's ioreq_xen_stop() does. */
 	ioreq_guest_kill(xg->guest);
+	return 0;
+}
+
+/* ---- a hostile Xen ---------------------------------------------------- */
+
+static u64 xd_rnd(u64 *s)
+{
+	/* xorshift64*: reproducible from the seed */
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * 0x2545f4914f6cdd1dULL;
+}
+
+static u64 xd_pick(u64 *s, const u64 *v, unsigned int n)
+{
+	return v[xd_rnd(s) % n];
+}
+
+/* An address: anywhere, or aimed at what the backends claim. */
+static u64 xd_hostile_addr(u64 *s, const struct ioreq_xd_hostile *arg)
+{
+	u64 span = arg->span ?: 1;
+
+	switch (xd_rnd(s) % 4) {
+	case 0:
+		return xd_rnd(s);
+	case 1:
+		return arg->pio_base + xd_rnd(s) % span;
+	default:
+		return arg->mmio_base + xd_rnd(s) % span;
+	}
+}
+
+/* Write the state byte, and remember it as this Xen's last word. */
+static void xd_hostile_flags(struct xd_guest *xg, u32 vcpu, u8 flags)
+{
+	xg->hostile_state[vcpu] = xd_state(flags);
+	/* Pairs with virt_load_acquire() in ioreq_xen_page_event(). */
+	smp_store_release(&xd_req(xg, vcpu)->flags, flags);
+}
+
+/* A request with random fields, in any state; its event or not. */
+static void xd_hostile_post(struct xd_guest *xg, u32 vcpu, u64 *s,
+			    struct ioreq_xd_hostile *arg)
+{
+	static const u64 sizes[] = { 0, 1, 2, 3, 4, 8, 16, 0xffffffff };
+	static const u64 counts[] = { 0, 1, 1, 1, 2, 17, 4096, 4097,
+				      0xffffffff };
+	static const u64 types[] = { 0, 1, 2, 7, 8, 3, 0xff };
+	struct ioreq_xen_req *req = xd_req(xg, vcpu);
+	u8 flags = xd_rnd(s) & 0x70;
+
+	WRITE_ONCE(req->addr, xd_hostile_addr(s, arg));
+	/* data_is_ptr: sometimes into the RAM, where a rep can copy */
+	WRITE_ONCE(req->data, xd_rnd(s) % 2 ? xd_rnd(s) :
+			      IOREQ_XD_RAM_BASE + xd_rnd(s) % IOREQ_XD_RAM_SIZE);
+	WRITE_ONCE(req->count, xd_rnd(s) % 2 ? 1 :
+			       (u32)xd_pick(s, counts, ARRAY_SIZE(counts)));
+	WRITE_ONCE(req->size, xd_rnd(s) % 2 ? 1U << (xd_rnd(s) % 4) :
+			      (u32)xd_pick(s, sizes, ARRAY_SIZE(sizes)));
+	WRITE_ONCE(req->type, xd_rnd(s) % 2 ? xd_rnd(s) % 3 :
+			      (u8)xd_pick(s, types, ARRAY_SIZE(types)));
+	flags |= xd_rnd(s) % 8 ? IOREQ_XEN_STATE_READY : xd_rnd(s) & 0xf;
+	xd_hostile_flags(xg, vcpu, flags);
+	/* a missing event, now and then */
+	if (xd_rnd(s) % 8) {
+		arg->events++;
+		arg->taken += xd_event(xg, vcpu);
+	}
+}
+
+/* Overwrite one field of the slot, whoever owns it now. */
+static void xd_hostile_scribble(struct xd_guest *xg, u32 vcpu, u64 *s)
+{
+	struct ioreq_xen_req *req = xd_req(xg, vcpu);
+	u64 v = xd_rnd(s);
+
+	switch (xd_rnd(s) % 7) {
+	case 0:
+		WRITE_ONCE(req->addr, v);
+		break;
+	case 1:
+		WRITE_ONCE(req->data, v);
+		break;
+	case 2:
+		WRITE_ONCE(req->count, (u32)v);
+		break;
+	case 3:
+		WRITE_ONCE(req->size, (u32)v);
+		break;
+	case 4:
+		WRITE_ONCE(req->type, (u8)v);
+		break;
+	case 5:
+		WRITE_ONCE(req->vp_eport, (u32)v);
+		break;
+	default:
+		xd_hostile_flags(xg, vcpu, (u8)v);
+		break;
+	}
+}
+
+/* Garbage pointers or words in the ring, or one valid write; drain. */
+static void xd_hostile_ring(struct xd_guest *xg, u64 *s,
+			    struct ioreq_xd_hostile *arg)
+{
+	struct ioreq_xen_buf_page *pg = xg->iop.buf;
+	struct ioreq_xd_buf_write w = {
+		.type = xd_rnd(s) % 2,
+		.size = 1 << (xd_rnd(s) % 4),
+		.addr = xd_hostile_addr(s, arg) & 0xfffff,
+		.data = xd_rnd(s),
+	};
+	u64 v = xd_rnd(s);
+
+	mutex_lock(&xg->buf_send_lock);
+	/* garbage one time in three, else a write as Xen makes them */
+	switch (xd_rnd(s) % 12) {
+	case 0:
+		WRITE_ONCE(pg->read_pointer, (u32)v);
+		break;
+	case 1:
+		WRITE_ONCE(pg->write_pointer, (u32)v);
+		break;
+	case 2:
+		/* a few slots ahead, whatever the words say */
+		WRITE_ONCE(pg->write_pointer,
+			   READ_ONCE(pg->read_pointer) + v % 8);
+		break;
+	case 3:
+		WRITE_ONCE(pg->slot[v % IOREQ_XEN_BUF_SLOTS].word, (u32)(v >> 16));
+		break;
+	default:
+		if (!xd_buf_put(pg, &w)) {
+			/* full or nonsense: start the ring over */
+			WRITE_ONCE(pg->write_pointer, 0);
+			WRITE_ONCE(pg->read_pointer, 0);
+		}
+		break;
+	}
+	mutex_unlock(&xg->buf_send_lock);
+	arg->ring_ops++;
+	ioreq_xen_page_drain(&xg->iop);
+}
+
+static void xd_hostile_op(struct xd_guest *xg, u32 vcpu, u64 *s,
+			  struct ioreq_xd_hostile *arg)
+{
+	struct ioreq_xen_req *req = xd_req(xg, vcpu);
+	u8 flags;
+
+	switch (xd_rnd(s) % 16) {
+	case 0 ... 5:
+		xd_hostile_post(xg, vcpu, s, arg);
+		break;
+	case 6 ... 7:
+		arg->events++;
+		arg->taken += xd_event(xg, vcpu);
+		break;
+	case 8 ... 9:
+		xd_hostile_scribble(xg, vcpu, s);
+		arg->scribbles++;
+		break;
+	case 10 ... 11:
+		/* hvm_wait_for_io(): take an answer */
+		flags = smp_load_acquire(&req->flags);
+		if (xd_state(flags) == IOREQ_XEN_STATE_RESP_READY)
+			xd_hostile_flags(xg, vcpu, flags & ~IOREQ_XEN_FLAG_STATE);
+		break;
+	case 12:
+		xd_hostile_flags(xg, vcpu, IOREQ_XEN_STATE_NONE);
+		break;
+	default:
+		xd_hostile_ring(xg, s, arg);
+		break;
+	}
+}
+
+/*
+ * The end of a hostile run: wait for the reps, check each slot, and
+ * leave the page and the ring as a sane Xen would find them.  The
+ * provider writes INPROCESS only over READY and RESP_READY only over
+ * INPROCESS, and answers whatever it took once the backends are gone: so
+ * a slot may end in a state this Xen wrote, or RESP_READY, but not
+ * INPROCESS unless this Xen wrote that itself.
+ */
+static void xd_hostile_check(struct xd_guest *xg,
+			     struct ioreq_xd_hostile *arg)
+{
+	u32 i, nr = xg->iop.nr_vcpus;
+	u8 state;
+
+	for (i = 0; i < nr; i++)
+		flush_work(&xg->vcpus[i].rep_work);
+	for (i = 0; i < nr; i++) {
+		struct ioreq_xen_req *req = xd_req(xg, i);
+
+		if (test_and_set_bit_lock(XD_BUSY, &xg->vcpus[i].busy)) {
+			arg->bad_slots++;
+			continue;
+		}
+		/* Pairs with virt_store_release() in ioreq_xen_respond(). */
+		state = xd_state(smp_load_acquire(&req->flags));
+		if (state != xg->hostile_state[i] &&
+		    state != IOREQ_XEN_STATE_RESP_READY) {
+			pr_info("hostile: vcpu %u left in state %u (Xen wrote %u)\n",
+				i, state, xg->hostile_state[i]);
+			arg->bad_slots++;
+		}
+		memset(req, 0, offsetof(struct ioreq_xen_req, vp_eport));
+		req->vp_eport = xd_port(i);
+		xd_hostile_flags(xg, i, IOREQ_XEN_STATE_NONE);
+		spin_lock_irq(&xg->lock);
+		xg->vcpus[i].posted = false;
+		spin_unlock_irq(&xg->lock);
+		xd_vcpu_put(xg, i);
+	}
+	mutex_lock(&xg->buf_send_lock);
+	WRITE_ONCE(xg->iop.buf->write_pointer, 0);
+	WRITE_ONCE(xg->iop.buf->read_pointer, 0);
+	mutex_unlock(&xg->buf_send_lock);
+}
+
+static int xd_hostile(struct file *file, struct ioreq_xd_hostile *arg)
+{
+	struct xd_guest *xg = xd_file_guest(file);
+	u64 s = arg->seed | 1;
+	u32 i, vcpu;
+
+	if (!xg)
+		return -ENXIO;
+	if (arg->flags & ~IOREQ_XD_HOSTILE_CHECK ||
+	    arg->ops > IOREQ_XD_HOSTILE_MAX_OPS)
+		return -EINVAL;
+	arg->events = 0;
+	arg->taken = 0;
+	arg->scribbles = 0;
+	arg->ring_ops = 0;
+	arg->bad_slots = 0;
+	if (arg->flags & IOREQ_XD_HOSTILE_CHECK) {
+		xd_hostile_check(xg, arg);
+		return 0;
+	}
+	for (i = 0; i < arg->ops; i++) {
+		vcpu = xd_rnd(&s) % xg->iop.nr_vcpus;
+		if (test_and_set_bit_lock(XD_BUSY, &xg->vcpus[vcpu].busy))
+			continue;
+		xd_hostile_op(xg, vcpu, &s, arg);
+		xd_vcpu_put(xg, vcpu);
+		if (signal_pending(current))
+			return -EINTR;
+		cond_resched();
+	}
 	return 0;
 }
 
@@ -867,6 +1296,7 @@ static long xd_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		struct ioreq_xd_count count;
 		struct ioreq_xd_ram ram;
 		struct ioreq_xd_buf_send buf_send;
+		struct ioreq_xd_hostile hostile;
 	} buf;
 	unsigned int size = _IOC_SIZE(cmd);
 	int ret;
@@ -874,6 +1304,8 @@ static long xd_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	switch (cmd) {
 	case IOREQ_XD_KILL:
 		return xd_kill(file);
+	case IOREQ_XD_DESTROY:
+		return xd_destroy(file);
 	case IOREQ_XD_CREATE:
 	case IOREQ_XD_SEND:
 	case IOREQ_XD_EVENT:
@@ -884,6 +1316,7 @@ static long xd_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case IOREQ_XD_COUNT_VCPUS:
 	case IOREQ_XD_RAM:
 	case IOREQ_XD_BUF_SEND:
+	case IOREQ_XD_HOSTILE:
 		break;
 	default:
 		return -ENOTTY;
@@ -918,6 +1351,9 @@ static long xd_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		break;
 	case IOREQ_XD_BUF_SEND:
 		ret = xd_buf_send(file, &buf.buf_send);
+		break;
+	case IOREQ_XD_HOSTILE:
+		ret = xd_hostile(file, &buf.hostile);
 		break;
 	default:
 		ret = xd_count_vcpus(&buf.count);
@@ -962,8 +1398,10 @@ static int xd_release_file(struct inode *inode, struct file *file)
 	if (!xg)
 		return 0;
 	guest = xg->guest;
+	/* The domain dies with the file, and the provider reaps it. */
 	mutex_lock(&xd_guests_lock);
-	xa_erase(&xd_guests, ioreq_guest_id(guest));
+	xd_domain_destroy(xg);
+	xa_cmpxchg(&xd_guests, xg->domid, xg, NULL, 0);
 	mutex_unlock(&xd_guests_lock);
 	ioreq_guest_kill(guest);
 	ioreq_guest_put(guest);

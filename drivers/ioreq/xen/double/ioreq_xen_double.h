@@ -189,6 +189,16 @@ struct ioreq_xd_slot_io {
  * @bad_to: out: the state it moved to
  * @pad: out: 0 (ignored in)
  *
+ * @pad: 0
+ * @foreign_ops: out: dm_ops that named this guest's domid and server id
+ *	but came from the server of an earlier domain with that domid (the
+ *	provider must never issue one: must stay 0)
+ * @ranges: out: ranges mapped in this guest's server, as Xen counts them
+ * @buf_bad: out: the provider found the buffered ring's pointers
+ *	inconsistent (ioreq_xen_page_drain())
+ * @pad2: 0
+ * @buf_dropped: out: buffered writes dropped for want of room
+ *
  * A changed field other than data and the state shows up with
  * @bad_from = @bad_to = IOREQ_XD_BAD_FIELD.
  */
@@ -203,6 +213,11 @@ struct ioreq_xd_status {
 	__u32 bad_from;
 	__u32 bad_to;
 	__u32 pad;
+	__u32 foreign_ops;
+	__u32 ranges;
+	__u32 buf_bad;
+	__u32 pad2;
+	__aligned_u64 buf_dropped;
 };
 
 #define IOREQ_XD_BAD_FIELD	0xff
@@ -279,6 +294,51 @@ struct ioreq_xd_buf_send {
 #define IOREQ_XD_BUF_SLOTS	511
 
 /**
+ * struct ioreq_xd_hostile - IOREQ_XD_HOSTILE: play a hostile Xen
+ * @seed: in: the run's random seed (a run of one thread is reproducible)
+ * @ops: in: operations to do, at most IOREQ_XD_HOSTILE_MAX_OPS
+ * @flags: in: IOREQ_XD_HOSTILE_CHECK: do no operation; wait for the rep
+ *	requests in progress, check that every slot is in a state the
+ *	provider may leave it in, then make the page and the ring sane
+ *	again (all slots NONE, the ring empty) for a well-behaved Xen
+ * @mmio_base: in: MMIO addresses around which requests are aimed
+ * @pio_base: in: ports likewise
+ * @span: in: bytes (ports) from each base the aimed requests cover
+ * @events: out: events delivered on the vcpus' channels
+ * @taken: out: of them, requests ioreq_xen_page_event() took
+ * @scribbles: out: fields overwritten in a slot
+ * @ring_ops: out: writes of garbage or of requests to the buffered ring
+ * @bad_slots: out: with CHECK, slots left INPROCESS by the provider
+ *	(a vcpu Xen would wait for forever) or in a state neither the
+ *	provider nor this hostile Xen wrote
+ * @pad: 0
+ *
+ * Each operation picks a vcpu and does one of: post a request with
+ * random fields (type, size, count, data_is_ptr, df, direction, state)
+ * with or without its event; deliver a spurious event; overwrite one
+ * field of the slot (the state included), whoever owns it; take an
+ * answer or reset the slot; write random pointers or slot words into the
+ * buffered ring, or a valid write, and drain it.  The provider must not
+ * crash, hang or warn; the double counts only what it did.
+ */
+struct ioreq_xd_hostile {
+	__aligned_u64 seed;
+	__u32 ops;
+	__u32 flags;
+	__aligned_u64 mmio_base;
+	__aligned_u64 pio_base;
+	__u32 span;
+	__u32 events;
+	__u32 taken;
+	__u32 scribbles;
+	__u32 ring_ops;
+	__u32 bad_slots;
+};
+
+#define IOREQ_XD_HOSTILE_CHECK		_BITUL(0)
+#define IOREQ_XD_HOSTILE_MAX_OPS	4096
+
+/**
  * struct ioreq_xd_kick - one notification of Xen, read() from the device
  * @vcpu: whose event channel was kicked
  * @state: the slot's state when it was
@@ -300,5 +360,14 @@ struct ioreq_xd_kick {
 #define IOREQ_XD_KILL		_IO(IOREQ_XD_MAGIC, 0x88)
 #define IOREQ_XD_RAM		_IOW(IOREQ_XD_MAGIC, 0x89, struct ioreq_xd_ram)
 #define IOREQ_XD_BUF_SEND	_IOWR(IOREQ_XD_MAGIC, 0x8a, struct ioreq_xd_buf_send)
+/*
+ * The guest's domain dies (Xen destroys it and its servers; our ends of
+ * its channels turn unbound) but the provider has not reaped its server
+ * yet: sessions stay attached, and the domid is free for a new
+ * IOREQ_XD_CREATE on another file, whose domain's server gets the same
+ * server id.  IOREQ_XD_KILL is the reaper.
+ */
+#define IOREQ_XD_DESTROY	_IO(IOREQ_XD_MAGIC, 0x8b)
+#define IOREQ_XD_HOSTILE	_IOWR(IOREQ_XD_MAGIC, 0x8c, struct ioreq_xd_hostile)
 
 #endif /* _IOREQ_XEN_DOUBLE_H */
