@@ -309,8 +309,9 @@ static const struct ioreq_provider_ops xd_ops = {
 	.owner = THIS_MODULE,
 	.name = "xen-double",
 	.id = IOREQ_PROVIDER_XEN,
+	/* The core's ioeventfds, as on Xen: rep elements meet them too. */
 	.caps = IOREQ_CAP_MMIO | IOREQ_CAP_PIO | IOREQ_CAP_PCI_CONFIG |
-		IOREQ_CAP_POSTED_WRITES,
+		IOREQ_CAP_POSTED_WRITES | IOREQ_CAP_IOEVENTFD,
 	.get_guest = xd_get_guest,
 	.complete = xd_complete,
 	.release = xd_release,
