@@ -443,8 +443,8 @@ static bool ioreq_xen_post(struct ioreq_xen_page *iop, u32 word, u64 data)
 	if (IOREQ_XEN_BUF_DIR_READ(word) ||
 	    (type != IOREQ_XEN_TYPE_PIO && type != IOREQ_XEN_TYPE_COPY)) {
 		/* Xen buffers only writes, of these two types. */
-		pr_debug("buffered ioreq type %u dir %u: dropped\n", type,
-			 IOREQ_XEN_BUF_DIR_READ(word));
+		pr_debug_ratelimited("buffered ioreq type %u dir %u: dropped\n",
+				     type, IOREQ_XEN_BUF_DIR_READ(word));
 		return true;
 	}
 	ret = ioreq_dispatch_posted(iop->guest, type == IOREQ_XEN_TYPE_PIO ?
@@ -498,8 +498,8 @@ bool ioreq_xen_page_drain(struct ioreq_xen_page *iop)
 		if (IOREQ_XEN_BUF_SIZE(word) == 8) {
 			/* Xen publishes both halves at once. */
 			if (wr - rd < 2) {
-				pr_debug("buffered ring: half an 8-byte write at %u\n",
-					 rd);
+				pr_debug_ratelimited("buffered ring: half an 8-byte write at %u\n",
+						     rd);
 				break;
 			}
 			data |= (u64)READ_ONCE(pg->slot[(rd + 1) %
