@@ -392,6 +392,33 @@ TEST_F(xd, rep_stos_posted)
 }
 
 /*
+ * Post rep stos @r on @vcpu, take the records at the @n offsets @offs
+ * (each must carry @r's value), answer each with @answer, and wait for
+ * the slot's answer.
+ */
+static void stos_run(struct __test_metadata *_metadata, struct ioreq_env *e,
+		     __u32 vcpu, const struct ioreq_xd_slot *r,
+		     const __u64 *offs, unsigned int n, __u64 answer)
+{
+	struct ioreq_xd_send s;
+	struct ioreq_xd_wait w;
+	struct ioreq_cmd c;
+	unsigned int i;
+
+	ASSERT_ERRNO(0, xd_send(e->hv.fd, vcpu, r, 0, &s));
+	for (i = 0; i < n; i++) {
+		ioreq_expect_cmd(e->be, &c);
+		ASSERT_EQ(offs[i], c.offset) TH_LOG("record %u", i);
+		ASSERT_EQ(r->data, c.data) TH_LOG("record %u", i);
+		c.data = answer;
+		ioreq_respond(e->be, &c);
+	}
+	ASSERT_ERRNO(0, xd_wait(e->hv.fd, vcpu, IOREQ_WAIT_MS, &w));
+	ASSERT_EQ((__u32)IOREQ_XD_ANSWERED, w.result);
+	EXPECT_EQ(1U, w.notifies);
+}
+
+/*
  * An ioeventfd takes one element, and a range nobody claims takes
  * others: the elements after them still carry the value.
  */
@@ -402,13 +429,10 @@ TEST_F(xd, rep_stos_ioeventfd_and_unclaimed_elements)
 		.addr = MMIO_BASE + 0x48,
 	};
 	static const __u64 want_up[] = { 0x40, 0x44, 0x4c };
+	static const __u64 want_below[] = { 0x0, 0x8 };
 	static const __u64 want_down[] = { 0x4, 0x0 };
-	struct ioreq_xd_send s;
-	struct ioreq_xd_wait w;
 	struct ioreq_xd_slot r;
-	struct ioreq_cmd c;
 	__u64 n = 0;
-	unsigned int i;
 	int efd;
 
 	if (!(self->e.att.caps & IOREQ_CAP_IOEVENTFD))
@@ -420,45 +444,21 @@ TEST_F(xd, rep_stos_ioeventfd_and_unclaimed_elements)
 
 	/* rep stosl x4 at 0x40: the ioeventfd takes the third */
 	r = slot(IOREQ_XD_TYPE_COPY, 0, MMIO_BASE + 0x40, 4, 4, 0x600dcafe);
-	ASSERT_ERRNO(0, xd_send(self->e.hv.fd, 1, &r, 0, &s));
-	for (i = 0; i < ARRAY_SIZE(want_up); i++) {
-		ioreq_expect_cmd(self->e.be, &c);
-		ASSERT_EQ(want_up[i], c.offset) TH_LOG("record %u", i);
-		ASSERT_EQ(0x600dcafeULL, c.data) TH_LOG("record %u", i);
-		c.data = 0;
-		ioreq_respond(self->e.be, &c);
-	}
-	ASSERT_ERRNO(0, xd_wait(self->e.hv.fd, 1, IOREQ_WAIT_MS, &w));
-	ASSERT_EQ((__u32)IOREQ_XD_ANSWERED, w.result);
+	stos_run(_metadata, &self->e, 1, &r, want_up, ARRAY_SIZE(want_up), 0);
 	ASSERT_EQ((ssize_t)sizeof(n), read(efd, &n, sizeof(n)));
 	EXPECT_EQ(1ULL, n);
 
-	/* rep stosq x4 from 8 below the region: two unclaimed, two ours */
+	/* rep stosq x4 from 16 below the region: two unclaimed, two ours */
 	r = slot(IOREQ_XD_TYPE_COPY, 0, MMIO_BASE - 16, 8, 4,
 		 0x1122334455667788ULL);
-	ASSERT_ERRNO(0, xd_send(self->e.hv.fd, 3, &r, 0, &s));
-	for (i = 0; i < 2; i++) {
-		ioreq_expect_cmd(self->e.be, &c);
-		ASSERT_EQ(i * 8ULL, c.offset) TH_LOG("record %u", i);
-		ASSERT_EQ(0x1122334455667788ULL, c.data) TH_LOG("record %u", i);
-		ioreq_respond(self->e.be, &c);
-	}
-	ASSERT_ERRNO(0, xd_wait(self->e.hv.fd, 3, IOREQ_WAIT_MS, &w));
-	ASSERT_EQ((__u32)IOREQ_XD_ANSWERED, w.result);
+	stos_run(_metadata, &self->e, 3, &r, want_below,
+		 ARRAY_SIZE(want_below), 0x8877665544332211ULL);
 
 	/* std; rep stosl x4 from 4 down: two ours, then two unclaimed */
 	r = slot(IOREQ_XD_TYPE_COPY, IOREQ_XD_DF, MMIO_BASE + 4, 4, 4,
 		 0xa5a5a5a5);
-	ASSERT_ERRNO(0, xd_send(self->e.hv.fd, 0, &r, 0, &s));
-	for (i = 0; i < ARRAY_SIZE(want_down); i++) {
-		ioreq_expect_cmd(self->e.be, &c);
-		ASSERT_EQ(want_down[i], c.offset) TH_LOG("record %u", i);
-		ASSERT_EQ(0xa5a5a5a5ULL, c.data) TH_LOG("record %u", i);
-		c.data = 0xffffffff;
-		ioreq_respond(self->e.be, &c);
-	}
-	ASSERT_ERRNO(0, xd_wait(self->e.hv.fd, 0, IOREQ_WAIT_MS, &w));
-	ASSERT_EQ((__u32)IOREQ_XD_ANSWERED, w.result);
+	stos_run(_metadata, &self->e, 0, &r, want_down, ARRAY_SIZE(want_down),
+		 0xffffffff);
 	ioreq_expect_none(self->e.be);
 	close(efd);
 }
