@@ -62,6 +62,9 @@ struct backend {
 	uint64_t doorbell_addr;	/* its MMIO address */
 	int doorbell_fd;	/* its ioeventfd */
 	uint64_t doorbell_records;	/* records that reached us there */
+	int posted;		/* --posted given */
+	int garbage;		/* --garbage-writes given */
+	uint64_t garbage_answers;	/* writes answered with garbage */
 };
 
 static volatile sig_atomic_t stop;
@@ -109,7 +112,8 @@ static void usage(FILE *f)
 "                     [--pci SEG:BUS:DEV.FN]...\n"
 "                     [--wait SECS] [--hang ADDR] [--doorbell ADDR]\n"
 "                     [--mailbox ADDR [--irq LINE | --msi ADDR:DATA]]\n"
-"                     [--release-on-usr1] [--verbose]\n"
+"                     [--release-on-usr1] [--posted] [--garbage-writes]\n"
+"                     [--verbose]\n"
 "\n"
 "Serve guest ID's accesses to the given regions through /dev/ioreq (or\n"
 "$IOREQ_DEV), emulating a scratch-register device on each, until the guest\n"
@@ -136,6 +140,10 @@ static void usage(FILE *f)
 "                        region) in the kernel with an ioeventfd; count them\n"
 "  -R, --release-on-usr1 on SIGUSR1 release every region and stay attached\n"
 "                        (the guest's accesses then read all ones)\n"
+"  -P, --posted          claim MMIO and port regions with\n"
+"                        IOREQ_REGION_POSTED_WRITES: writes need no answer\n"
+"  -X, --garbage-writes  answer each write with a record whose data is\n"
+"                        garbage (the kernel ignores a write's answer data)\n"
 "  -v, --verbose         describe every access and batch\n"
 "  -h, --help            this text\n"
 "\n"
@@ -483,6 +491,11 @@ static int handle(struct ioreq_cmd *cmd, void *priv)
 			     r->regs.has_id && off < SCRATCH_ID_LEN ?
 			     " (ID register bytes are read-only)" : "",
 			     posted ? " (posted, no answer needed)" : "");
+		if (b->garbage && !posted) {
+			/* Anything but the value: the kernel must not use it. */
+			cmd->data = ~val ^ (0x9e3779b97f4a7c15ULL *
+					    ++b->garbage_answers);
+		}
 	}
 	return IOREQ_RESPOND;
 }
@@ -629,6 +642,12 @@ static void print_summary(struct backend *b, const struct ioreq_serve_stats *s,
 		     b->mbox_failed, b->irq_injected,
 		     b->irq_injected == 1 ? "" : "s", b->irqfd_signals,
 		     b->irqfd_signals == 1 ? "" : "s");
+	if (b->garbage)
+		info("garbage: %" PRIu64 " write%s answered with garbage data",
+		     b->garbage_answers, b->garbage_answers == 1 ? "" : "s");
+	if (b->posted)
+		info("posted: %" PRIu64 " posted write%s", s->posted,
+		     s->posted == 1 ? "" : "s");
 	if (b->doorbell) {
 		uint64_t n = 0;
 
@@ -655,6 +674,8 @@ int main(int argc, char **argv)
 		{ "msi",     required_argument, NULL, 's' },
 		{ "doorbell", required_argument, NULL, 'd' },
 		{ "release-on-usr1", no_argument, NULL, 'R' },
+		{ "posted",  no_argument,       NULL, 'P' },
+		{ "garbage-writes", no_argument, NULL, 'X' },
 		{ "verbose", no_argument,       NULL, 'v' },
 		{ "help",    no_argument,       NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -670,7 +691,7 @@ int main(int argc, char **argv)
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
-	while ((c = getopt_long(argc, argv, "g:m:p:c:w:H:M:i:s:d:Rvh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "g:m:p:c:w:H:M:i:s:d:RPXvh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'g':
 			if (ioreq_parse_u64(optarg, &b.guest_id)) {
@@ -746,6 +767,12 @@ int main(int argc, char **argv)
 			break;
 		case 'R':
 			b.release_on_usr1 = 1;
+			break;
+		case 'P':
+			b.posted = 1;
+			break;
+		case 'X':
+			b.garbage = 1;
 			break;
 		case 'v':
 			b.verbose = 1;
@@ -847,7 +874,9 @@ int main(int argc, char **argv)
 			    ioreq_space_name(r->space));
 			return 1;
 		}
-		ret = ioreq_claim(fd, r->space, r->addr, r->len, 0, i, &r->id);
+		ret = ioreq_claim(fd, r->space, r->addr, r->len,
+				  b.posted && r->space != IOREQ_SPACE_PCI_CONFIG ?
+				  IOREQ_REGION_POSTED_WRITES : 0, i, &r->id);
 		if (ret) {
 			err("claiming %s 0x%" PRIx64 "+0x%" PRIx64 ": %s%s",
 			    ioreq_space_name(r->space), r->addr, r->len,
