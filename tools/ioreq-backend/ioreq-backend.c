@@ -65,6 +65,8 @@ struct backend {
 	int posted;		/* --posted given */
 	int garbage;		/* --garbage-writes given */
 	uint64_t garbage_answers;	/* writes answered with garbage */
+	uint64_t stop_at;	/* --stop-at N: stop before record N, or 0 */
+	uint64_t records_seen;	/* records handled so far */
 };
 
 static volatile sig_atomic_t stop;
@@ -113,7 +115,7 @@ static void usage(FILE *f)
 "                     [--wait SECS] [--hang ADDR] [--doorbell ADDR]\n"
 "                     [--mailbox ADDR [--irq LINE | --msi ADDR:DATA]]\n"
 "                     [--release-on-usr1] [--posted] [--garbage-writes]\n"
-"                     [--verbose]\n"
+"                     [--stop-at N] [--verbose]\n"
 "\n"
 "Serve guest ID's accesses to the given regions through /dev/ioreq (or\n"
 "$IOREQ_DEV), emulating a scratch-register device on each, until the guest\n"
@@ -144,6 +146,9 @@ static void usage(FILE *f)
 "                        IOREQ_REGION_POSTED_WRITES: writes need no answer\n"
 "  -X, --garbage-writes  answer each write with a record whose data is\n"
 "                        garbage (the kernel ignores a write's answer data)\n"
+"  -S, --stop-at N       fault injection: stop (SIGSTOP) ourselves on taking\n"
+"                        record N (from 1), before answering it; SIGCONT\n"
+"                        goes on (a stopped or debugged backend)\n"
 "  -v, --verbose         describe every access and batch\n"
 "  -h, --help            this text\n"
 "\n"
@@ -429,6 +434,14 @@ static int handle(struct ioreq_cmd *cmd, void *priv)
 	else
 		b->vcpus_seen_hi = 1;
 
+	if (++b->records_seen == b->stop_at) {
+		info("record %" PRIu64 " (vcpu %u, %s at offset 0x%" PRIx64
+		     "): stopping (--stop-at)", b->records_seen, vcpu,
+		     ioreq_op_name(cmd->op), off);
+		raise(SIGSTOP);
+		info("continued (SIGCONT)");
+	}
+
 	if (b->doorbell && r && r->space == IOREQ_SPACE_MMIO &&
 	    addr == b->doorbell_addr && cmd->op == IOREQ_OP_WRITE &&
 	    cmd->size == 4) {
@@ -676,6 +689,7 @@ int main(int argc, char **argv)
 		{ "release-on-usr1", no_argument, NULL, 'R' },
 		{ "posted",  no_argument,       NULL, 'P' },
 		{ "garbage-writes", no_argument, NULL, 'X' },
+		{ "stop-at", required_argument, NULL, 'S' },
 		{ "verbose", no_argument,       NULL, 'v' },
 		{ "help",    no_argument,       NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -691,7 +705,7 @@ int main(int argc, char **argv)
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
-	while ((c = getopt_long(argc, argv, "g:m:p:c:w:H:M:i:s:d:RPXvh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "g:m:p:c:w:H:M:i:s:d:RPXS:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'g':
 			if (ioreq_parse_u64(optarg, &b.guest_id)) {
@@ -773,6 +787,12 @@ int main(int argc, char **argv)
 			break;
 		case 'X':
 			b.garbage = 1;
+			break;
+		case 'S':
+			if (ioreq_parse_u64(optarg, &b.stop_at) || !b.stop_at) {
+				err("bad --stop-at '%s'", optarg);
+				return 2;
+			}
 			break;
 		case 'v':
 			b.verbose = 1;

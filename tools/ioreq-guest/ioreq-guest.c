@@ -67,10 +67,10 @@
  * --mmio region rep stosb x16, stosl x4 and stosq x2, upwards and with
  * DF=1, every element read back (a 4-byte element at --doorbell keeps
  * its initial bytes: an ioeventfd takes it).  Two more --pio regions are
- * backends dom0 stopped: a rep insb from the first, announced on the
- * console as "IOREQ-REP-STALL PORT", must read the port's value once dom0
- * lets the backend go on; one from the second ("IOREQ-REP-KILL PORT")
- * all ones once dom0 kills it.
+ * backends that stop themselves on the third element of a rep insb x16
+ * (announced on the console as "IOREQ-REP-STALL PORT"): every byte must
+ * read the port's value once dom0 lets the first go on, and all ones
+ * from the third once dom0 kills the second ("IOREQ-REP-KILL PORT").
  *
  * "mailbox" drives ioreq-backend's mailbox at ADDR (scratch_dev.h): it
  * fills a locked page of its own with the guest pattern, gives the backend
@@ -1422,17 +1422,19 @@ static void console_mark(const char *fmt, ...)
 }
 
 /*
- * rep insb from a port whose backend dom0 stopped (SIGSTOP) before we
- * began: the instruction waits; dom0 then lets it go on (SIGCONT: every
- * byte is the port's value) or kills it (every byte all ones).
+ * rep insb x16 from a port whose backend stops itself (ioreq-backend
+ * --stop-at 3) with the third byte in hand: the instruction waits; dom0
+ * then lets it go on (SIGCONT: every byte is the port's value) or kills
+ * it (the first two bytes the port's, the rest all ones).
  */
 static void rep_insb_stalled(struct region *r, const char *mark, int killed)
 {
 	uint8_t back[16], want[16];
 
 	memset(back, 0, sizeof(back));
-	memset(want, killed ? 0xff : scratch_read(&r->model, 0, 1),
-	       sizeof(want));
+	memset(want, scratch_read(&r->model, 0, 1), sizeof(want));
+	if (killed)
+		memset(want + 2, 0xff, sizeof(want) - 2);
 	console_mark("%s 0x%" PRIx64, mark, r->addr);
 	rep_insb((unsigned short)r->addr, back, sizeof(back));
 	rep_result(first_diff(back, want, sizeof(back)), back, want,
