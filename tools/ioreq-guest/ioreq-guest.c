@@ -1390,7 +1390,7 @@ static void rep_stos_check(struct region *r, unsigned int k)
 		v = region_read(r, off, size);
 		if (v != want) {
 			diag("rep stos%c x%u%s at 0x%" PRIx64 ": element %u reads 0x%"
-			     PRIx64 ", want 0x%" PRIx64, "b?w?l???q"[size],
+			     PRIx64 ", want 0x%" PRIx64, "?bw?l???q"[size],
 			     stos_cases[k].count,
 			     stos_cases[k].down ? " (DF=1)" : "", r->addr, i, v,
 			     want);
@@ -1398,7 +1398,7 @@ static void rep_stos_check(struct region *r, unsigned int k)
 		}
 	}
 	result(!bad, "rep: rep stos%c x%u%s to MMIO 0x%" PRIx64 ", every element",
-	       "b?w?l???q"[size], stos_cases[k].count,
+	       "?bw?l???q"[size], stos_cases[k].count,
 	       stos_cases[k].down ? " (DF=1)" : "", r->addr);
 }
 
