@@ -16,6 +16,10 @@
  * page, and the domain dying with requests in flight.
  */
 #define _GNU_SOURCE
+#include <sys/eventfd.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+
 #include "ioreq_util.h"
 
 #define MMIO_BASE	0xfe000000ULL
@@ -322,6 +326,403 @@ TEST_F(xd, rep_requests_cut_short)
 	ASSERT_ERRNO(0, xd_ram(self->e.hv.fd, RAM(0x100), got, 4, 0));
 	EXPECT_EQ(0, memcmp(got, "\x42\xff\xff\xff", 4));
 	EXPECT_EQ(1U, w.notifies);
+}
+
+/* ---- rep stos: the same value in every element ------------------------- */
+
+/*
+ * rep stos to MMIO as Linux's memset_io() makes it: bytes, dwords and
+ * quadwords, upwards and with the direction flag set.  @first is the
+ * first element's offset in the fixture's MMIO region.
+ */
+struct stos_case {
+	__u8 size;
+	__u8 df;
+	__u32 count;
+	__u64 first;
+	__u64 value;
+};
+
+static const struct stos_case stos_cases[] = {
+	{ 1, 0, 16, 0x100, 0xa5 },
+	{ 4, 0, 4, 0x140, 0x5aa5c33c },
+	{ 8, 0, 2, 0x180, 0x0123456789abcdefULL },
+	{ 1, 1, 16, 0x21f, 0x3c },
+	{ 4, 1, 4, 0x24c, 0xc33c5aa5 },
+	{ 8, 1, 2, 0x288, 0xfedcba9876543210ULL },
+};
+
+static struct ioreq_xd_slot stos_slot(const struct stos_case *t, __u64 base)
+{
+	return slot(IOREQ_XD_TYPE_COPY, t->df ? IOREQ_XD_DF : 0,
+		    base + t->first, t->size, t->count, t->value);
+}
+
+static __s64 stos_step(const struct stos_case *t)
+{
+	return t->df ? -(__s64)t->size : (__s64)t->size;
+}
+
+/*
+ * Every element carries the instruction's value, whatever the backend
+ * answered to the element before: the uapi says a write's response data
+ * is ignored, and here each write is answered with garbage.
+ */
+TEST_F(xd, rep_stos_write_answers_ignored)
+{
+	struct ioreq_xd_send s;
+	struct ioreq_xd_wait w;
+	struct ioreq_xd_slot r;
+	struct ioreq_cmd c;
+	unsigned int k;
+	__u32 i;
+
+	for (k = 0; k < ARRAY_SIZE(stos_cases); k++) {
+		const struct stos_case *t = &stos_cases[k];
+		__u32 vcpu = k % NR_VCPUS;
+
+		r = stos_slot(t, MMIO_BASE);
+		ASSERT_ERRNO(0, xd_send(self->e.hv.fd, vcpu, &r, 0, &s));
+		for (i = 0; i < t->count; i++) {
+			ioreq_expect_cmd(self->e.be, &c);
+			ASSERT_EQ(IOREQ_OP_WRITE, c.op);
+			ASSERT_EQ(t->size, c.size);
+			ASSERT_EQ(t->first + i * stos_step(t), c.offset)
+				TH_LOG("case %u element %u", k, i);
+			ASSERT_EQ(t->value, c.data)
+				TH_LOG("case %u element %u", k, i);
+			c.data = ~t->value ^ (0x9e3779b97f4a7c15ULL * (i + 1));
+			ioreq_respond(self->e.be, &c);
+		}
+		ASSERT_ERRNO(0, xd_wait(self->e.hv.fd, vcpu, IOREQ_WAIT_MS,
+					&w));
+		ASSERT_EQ((__u32)IOREQ_XD_ANSWERED, w.result);
+		EXPECT_EQ(1U, w.notifies);
+		/* A write's slot data is Xen's: left as the value. */
+		EXPECT_EQ(t->value, w.data);
+	}
+	ioreq_expect_none(self->e.be);
+}
+
+/*
+ * A region with IOREQ_REGION_POSTED_WRITES takes each element as a
+ * posted write (the core completes it, no answer): every one still
+ * carries the value, not the all ones of a write nobody answered.
+ */
+TEST_F(xd, rep_stos_posted)
+{
+	const __u64 base = 0xfe100000ULL;
+	struct ioreq_xd_send s;
+	struct ioreq_xd_wait w;
+	struct ioreq_xd_slot r;
+	struct ioreq_cmd c;
+	unsigned int k;
+	int be2;
+	__u32 i;
+
+	if (!(self->e.att.caps & IOREQ_CAP_POSTED_WRITES))
+		SKIP(return, "the double has no IOREQ_CAP_POSTED_WRITES");
+	be2 = ioreq_env_session(&self->e);
+	ASSERT_ERRNO(0, __ioreq_claim(be2, IOREQ_SPACE_MMIO, base, 0x1000,
+				      0x9057, IOREQ_REGION_POSTED_WRITES,
+				      NULL));
+	for (k = 0; k < ARRAY_SIZE(stos_cases); k++) {
+		const struct stos_case *t = &stos_cases[k];
+
+		r = stos_slot(t, base);
+		ASSERT_ERRNO(0, xd_send(self->e.hv.fd, 2, &r, 0, &s));
+		ASSERT_ERRNO(0, xd_wait(self->e.hv.fd, 2, IOREQ_WAIT_MS, &w));
+		ASSERT_EQ((__u32)IOREQ_XD_ANSWERED, w.result);
+		EXPECT_EQ(1U, w.notifies);
+		for (i = 0; i < t->count; i++) {
+			ioreq_expect_cmd(be2, &c);
+			ASSERT_EQ(IOREQ_OP_WRITE, c.op);
+			ASSERT_EQ((__u32)IOREQ_CMD_POSTED, c.flags);
+			ASSERT_EQ(t->first + i * stos_step(t), c.offset)
+				TH_LOG("case %u element %u", k, i);
+			ASSERT_EQ(t->value, c.data)
+				TH_LOG("case %u element %u", k, i);
+		}
+		ioreq_expect_none(be2);
+	}
+	close(be2);
+	ioreq_expect_none(self->e.be);
+}
+
+/*
+ * Post rep stos @r on @vcpu, take the records at the @n offsets @offs
+ * (each must carry @r's value), answer each with @answer, and wait for
+ * the slot's answer.
+ */
+static void stos_run(struct __test_metadata *_metadata, struct ioreq_env *e,
+		     __u32 vcpu, const struct ioreq_xd_slot *r,
+		     const __u64 *offs, unsigned int n, __u64 answer)
+{
+	struct ioreq_xd_send s;
+	struct ioreq_xd_wait w;
+	struct ioreq_cmd c;
+	unsigned int i;
+
+	ASSERT_ERRNO(0, xd_send(e->hv.fd, vcpu, r, 0, &s));
+	for (i = 0; i < n; i++) {
+		ioreq_expect_cmd(e->be, &c);
+		ASSERT_EQ(offs[i], c.offset) TH_LOG("record %u", i);
+		ASSERT_EQ(r->data, c.data) TH_LOG("record %u", i);
+		c.data = answer;
+		ioreq_respond(e->be, &c);
+	}
+	ASSERT_ERRNO(0, xd_wait(e->hv.fd, vcpu, IOREQ_WAIT_MS, &w));
+	ASSERT_EQ((__u32)IOREQ_XD_ANSWERED, w.result);
+	EXPECT_EQ(1U, w.notifies);
+}
+
+/*
+ * An ioeventfd takes one element, and a range nobody claims takes
+ * others: the elements after them still carry the value.
+ */
+TEST_F(xd, rep_stos_ioeventfd_and_unclaimed_elements)
+{
+	struct ioreq_ioeventfd ev = {
+		.size = sizeof(ev), .space = IOREQ_SPACE_MMIO, .len = 4,
+		.addr = MMIO_BASE + 0x48,
+	};
+	static const __u64 want_up[] = { 0x40, 0x44, 0x4c };
+	static const __u64 want_below[] = { 0x0, 0x8 };
+	static const __u64 want_down[] = { 0x4, 0x0 };
+	struct ioreq_xd_slot r;
+	__u64 n = 0;
+	int efd;
+
+	if (!(self->e.att.caps & IOREQ_CAP_IOEVENTFD))
+		SKIP(return, "the double has no IOREQ_CAP_IOEVENTFD");
+	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ASSERT_LE(0, efd);
+	ev.fd = efd;
+	ASSERT_ERRNO(0, __ioreq_ioctl(self->e.be, IOREQ_IOEVENTFD, &ev));
+
+	/* rep stosl x4 at 0x40: the ioeventfd takes the third */
+	r = slot(IOREQ_XD_TYPE_COPY, 0, MMIO_BASE + 0x40, 4, 4, 0x600dcafe);
+	stos_run(_metadata, &self->e, 1, &r, want_up, ARRAY_SIZE(want_up), 0);
+	ASSERT_EQ((ssize_t)sizeof(n), read(efd, &n, sizeof(n)));
+	EXPECT_EQ(1ULL, n);
+
+	/* rep stosq x4 from 16 below the region: two unclaimed, two ours */
+	r = slot(IOREQ_XD_TYPE_COPY, 0, MMIO_BASE - 16, 8, 4,
+		 0x1122334455667788ULL);
+	stos_run(_metadata, &self->e, 3, &r, want_below,
+		 ARRAY_SIZE(want_below), 0x8877665544332211ULL);
+
+	/* std; rep stosl x4 from 4 down: two ours, then two unclaimed */
+	r = slot(IOREQ_XD_TYPE_COPY, IOREQ_XD_DF, MMIO_BASE + 4, 4, 4,
+		 0xa5a5a5a5);
+	stos_run(_metadata, &self->e, 0, &r, want_down, ARRAY_SIZE(want_down),
+		 0xffffffff);
+	ioreq_expect_none(self->e.be);
+	close(efd);
+}
+
+/*
+ * Xen clips a string instruction to 4096 repetitions before it becomes
+ * an ioreq: a larger count is answered at once, nothing is sent; 4096
+ * itself is carried out element by element (here cut short by closing
+ * the backend that holds the first one).
+ */
+TEST_F(xd, rep_count_bound)
+{
+	struct ioreq_xd_send s;
+	struct ioreq_xd_wait w;
+	struct ioreq_xd_slot r;
+	struct ioreq_cmd c;
+	int be2;
+
+	r = slot(IOREQ_XD_TYPE_COPY, 0, MMIO_BASE, 1, 4097, 0x77);
+	ASSERT_ERRNO(0, xd_send(self->e.hv.fd, 0, &r, 0, &s));
+	ASSERT_EQ(1U, s.taken);
+	ASSERT_EQ((__u32)IOREQ_XD_STATE_RESP_READY, s.state);
+	ASSERT_ERRNO(0, xd_wait(self->e.hv.fd, 0, IOREQ_WAIT_MS, &w));
+	ASSERT_EQ((__u32)IOREQ_XD_ANSWERED, w.result);
+	EXPECT_EQ((__u32)IOREQ_XD_BY_EVENT, w.how);
+	r = slot(IOREQ_XD_TYPE_PIO, IOREQ_XD_DIR_READ | IOREQ_XD_DATA_IS_PTR,
+		 PIO_BASE, 1, ~0U, RAM(0));
+	ASSERT_ERRNO(0, xd_send(self->e.hv.fd, 1, &r, 0, &s));
+	ASSERT_EQ((__u32)IOREQ_XD_STATE_RESP_READY, s.state);
+	ASSERT_ERRNO(0, xd_wait(self->e.hv.fd, 1, IOREQ_WAIT_MS, &w));
+	ASSERT_EQ((__u32)IOREQ_XD_ANSWERED, w.result);
+	ioreq_expect_none(self->e.be);
+
+	be2 = ioreq_env_session(&self->e);
+	ioreq_claim(be2, IOREQ_SPACE_MMIO, 0xfe200000ULL, 0x1000, 0x4096,
+		    NULL);
+	r = slot(IOREQ_XD_TYPE_COPY, 0, 0xfe200000ULL, 1, 4096, 0x77);
+	ASSERT_ERRNO(0, xd_send(self->e.hv.fd, 2, &r, 0, &s));
+	ASSERT_EQ((__u32)IOREQ_XD_STATE_INPROCESS, s.state);
+	ioreq_expect_cmd(be2, &c);
+	ASSERT_EQ(0x77ULL, c.data);
+	close(be2);
+	ASSERT_ERRNO(0, xd_wait(self->e.hv.fd, 2, IOREQ_WAIT_MS, &w));
+	ASSERT_EQ((__u32)IOREQ_XD_ANSWERED, w.result);
+	EXPECT_EQ(1U, w.notifies);
+}
+
+/* ---- rep against a stopped backend: no kernel thread waits ------------- */
+
+#define HUNG_TIMEOUT	"/proc/sys/kernel/hung_task_timeout_secs"
+#define HUNG_SECS	5
+#define STOP_PORT	0x800ULL
+
+/*
+ * A backend in its own process on @guest_id: claims STOP_PORT, answers
+ * read n with 0x60 + n, and stops itself (SIGSTOP) after answers 2 and
+ * 10: two elements into each of the test's two rep requests.
+ */
+static void stop_backend(__u64 guest_id, int tell)
+{
+	struct ioreq_cmd c;
+	__u8 n = 0;
+	int fd;
+
+	/* Whatever happens to the test, its stopped backend goes with it. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL))
+		_exit(1);
+	fd = ioreq_backend_open();
+	if (fd < 0 || __ioreq_attach(fd, IOREQ_PROVIDER_XEN, guest_id, NULL) ||
+	    __ioreq_claim(fd, IOREQ_SPACE_PIO, STOP_PORT, 4, STOP_PORT, 0,
+			  NULL))
+		_exit(1);
+	if (write(tell, "r", 1) != 1)
+		_exit(1);
+	while (read(fd, &c, sizeof(c)) == sizeof(c)) {
+		c.data = 0x60 + n++;
+		if (__ioreq_write_cmds(fd, &c, 1) != IOREQ_REC)
+			_exit(1);
+		if (n == 2 || n == 10)
+			raise(SIGSTOP);
+	}
+	_exit(0);
+}
+
+/* Wait until @pid stopped itself. */
+static bool stop_stopped(pid_t pid)
+{
+	int status;
+
+	return waitpid(pid, &status, WUNTRACED) == pid && WIFSTOPPED(status);
+}
+
+/* Whether the kernel log since @kmsg was opened says "blocked for". */
+static bool kmsg_hung(int kmsg)
+{
+	char rec[2048];
+	ssize_t n;
+
+	for (;;) {
+		n = read(kmsg, rec, sizeof(rec) - 1);
+		if (n < 0 && errno == EPIPE)
+			continue;	/* overwritten records */
+		if (n <= 0)
+			return false;
+		rec[n] = '\0';
+		if (strstr(rec, "blocked for more than"))
+			return true;
+	}
+}
+
+static int write_file(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, s, strlen(s));
+	close(fd);
+	return n == (ssize_t)strlen(s) ? 0 : -EIO;
+}
+
+/*
+ * rep insb into guest RAM from a backend that is stopped (SIGSTOP) with
+ * an element in hand: the vcpu waits, as for a single access, but no
+ * kernel thread does, so the hung-task detector (its timeout lowered to
+ * HUNG_SECS) reports nothing in twice its period.  SIGCONT, and the
+ * instruction completes with every byte the backend gave.  Stopped again
+ * and killed, the rest of the next one reads all ones.
+ */
+TEST_F_TIMEOUT(xd, rep_insb_stopped_backend, 120)
+{
+	struct ioreq_xd_send s;
+	struct ioreq_xd_wait w;
+	struct ioreq_xd_slot r;
+	char old[32] = "", secs[16], ready;
+	bool hung = false;
+	unsigned int i;
+	__u8 got[8];
+	int tell[2], kmsg, fd, status, ret;
+	ssize_t n;
+	pid_t pid;
+
+	fd = open(HUNG_TIMEOUT, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		SKIP(return, "%s: %s (no CONFIG_DETECT_HUNG_TASK)",
+		     HUNG_TIMEOUT, strerror(errno));
+	n = read(fd, old, sizeof(old) - 1);
+	close(fd);
+	ASSERT_LT(0, n);
+	kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	ASSERT_LE(0, kmsg);
+	ASSERT_LE(0, lseek(kmsg, 0, SEEK_END));
+	ASSERT_EQ(0, pipe2(tell, O_CLOEXEC));
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		close(tell[0]);
+		stop_backend(self->e.hv.guest_id, tell[1]);
+	}
+	close(tell[1]);
+	ASSERT_EQ(1, read(tell[0], &ready, 1));
+
+	/* rep insb x8: stopped after two elements, for three periods */
+	r = slot(IOREQ_XD_TYPE_PIO, IOREQ_XD_DIR_READ | IOREQ_XD_DATA_IS_PTR,
+		 STOP_PORT, 1, 8, RAM(0x400));
+	ASSERT_ERRNO(0, xd_send(self->e.hv.fd, 1, &r, 0, &s));
+	ASSERT_TRUE(stop_stopped(pid));
+	snprintf(secs, sizeof(secs), "%u", HUNG_SECS);
+	ret = write_file(HUNG_TIMEOUT, secs);
+	if (!ret) {
+		ioreq_msleep(HUNG_SECS * 3000);
+		hung = kmsg_hung(kmsg);
+		ret = write_file(HUNG_TIMEOUT, old);
+	}
+	ASSERT_EQ(0, ret);
+	EXPECT_FALSE(hung)
+		TH_LOG("a task blocked while the backend was stopped");
+	ASSERT_ERRNO(0, xd_wait(self->e.hv.fd, 1, 0, &w));
+	EXPECT_EQ((__u32)IOREQ_XD_PENDING, w.result);
+	ASSERT_EQ(0, kill(pid, SIGCONT));
+	ASSERT_ERRNO(0, xd_wait(self->e.hv.fd, 1, IOREQ_WAIT_MS, &w));
+	ASSERT_EQ((__u32)IOREQ_XD_ANSWERED, w.result);
+	EXPECT_EQ(1U, w.notifies);
+	ASSERT_ERRNO(0, xd_ram(self->e.hv.fd, RAM(0x400), got, 8, 0));
+	for (i = 0; i < 8; i++)
+		EXPECT_EQ(0x60 + i, got[i]) TH_LOG("byte %u", i);
+
+	/* The next one: stopped after two elements, then killed */
+	r.data = RAM(0x410);
+	ASSERT_ERRNO(0, xd_send(self->e.hv.fd, 1, &r, 0, &s));
+	ASSERT_TRUE(stop_stopped(pid));
+	ASSERT_ERRNO(0, xd_wait(self->e.hv.fd, 1, 0, &w));
+	EXPECT_EQ((__u32)IOREQ_XD_PENDING, w.result);
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_ERRNO(0, xd_wait(self->e.hv.fd, 1, IOREQ_WAIT_MS, &w));
+	ASSERT_EQ((__u32)IOREQ_XD_ANSWERED, w.result);
+	EXPECT_EQ(1U, w.notifies);
+	ASSERT_ERRNO(0, xd_ram(self->e.hv.fd, RAM(0x410), got, 8, 0));
+	for (i = 0; i < 8; i++)
+		EXPECT_EQ(i < 2 ? 0x68 + i : 0xff, got[i]) TH_LOG("byte %u", i);
+
+	close(tell[0]);
+	close(kmsg);
 }
 
 /* Sizes Xen never sends for PIO or COPY: answered with all ones. */

@@ -66,6 +66,11 @@ struct backend {
 	uint64_t doorbell_addr;	/* its MMIO address */
 	int doorbell_fd;	/* its ioeventfd */
 	uint64_t doorbell_records;	/* records that reached us there */
+	int posted;		/* --posted given */
+	int garbage;		/* --garbage-writes given */
+	uint64_t garbage_answers;	/* writes answered with garbage */
+	uint64_t stop_at;	/* --stop-at N: stop before record N, or 0 */
+	uint64_t records_seen;	/* records handled so far */
 };
 
 static volatile sig_atomic_t stop;
@@ -114,7 +119,8 @@ static void usage(FILE *f)
 "                     [--pci SEG:BUS:DEV.FN]...\n"
 "                     [--wait SECS] [--hang ADDR] [--doorbell ADDR]\n"
 "                     [--mailbox ADDR [--irq LINE | --msi ADDR:DATA]]\n"
-"                     [--release-on-usr1] [--verbose]\n"
+"                     [--release-on-usr1] [--posted] [--garbage-writes]\n"
+"                     [--stop-at N] [--verbose]\n"
 "\n"
 "Serve guest ID's accesses to the given regions through /dev/ioreq (or\n"
 "$IOREQ_DEV), emulating a scratch-register device on each, until the guest\n"
@@ -146,6 +152,13 @@ static void usage(FILE *f)
 "                        region) in the kernel with an ioeventfd; count them\n"
 "  -R, --release-on-usr1 on SIGUSR1 release every region and stay attached\n"
 "                        (the guest's accesses then read all ones)\n"
+"  -O, --posted          claim MMIO and port regions with\n"
+"                        IOREQ_REGION_POSTED_WRITES: writes need no answer\n"
+"  -X, --garbage-writes  answer each write with a record whose data is\n"
+"                        garbage (the kernel ignores a write's answer data)\n"
+"  -S, --stop-at N       fault injection: stop (SIGSTOP) ourselves on taking\n"
+"                        record N (from 1), before answering it; SIGCONT\n"
+"                        goes on (a stopped or debugged backend)\n"
 "  -v, --verbose         describe every access and batch\n"
 "  -h, --help            this text\n"
 "\n"
@@ -431,6 +444,14 @@ static int handle(struct ioreq_cmd *cmd, void *priv)
 	else
 		b->vcpus_seen_hi = 1;
 
+	if (++b->records_seen == b->stop_at) {
+		info("record %" PRIu64 " (vcpu %u, %s at offset 0x%" PRIx64
+		     "): stopping (--stop-at)", b->records_seen, vcpu,
+		     ioreq_op_name(cmd->op), off);
+		raise(SIGSTOP);
+		info("continued (SIGCONT)");
+	}
+
 	if (b->doorbell && r && r->space == IOREQ_SPACE_MMIO &&
 	    addr == b->doorbell_addr && cmd->op == IOREQ_OP_WRITE &&
 	    cmd->size == 4) {
@@ -493,6 +514,11 @@ static int handle(struct ioreq_cmd *cmd, void *priv)
 			     r->regs.has_id && off < SCRATCH_ID_LEN ?
 			     " (ID register bytes are read-only)" : "",
 			     posted ? " (posted, no answer needed)" : "");
+		if (b->garbage && !posted) {
+			/* Anything but the value: the kernel must not use it. */
+			cmd->data = ~val ^ (0x9e3779b97f4a7c15ULL *
+					    ++b->garbage_answers);
+		}
 	}
 	return IOREQ_RESPOND;
 }
@@ -641,6 +667,12 @@ static void print_summary(struct backend *b, const struct ioreq_serve_stats *s,
 		     b->mbox_failed, b->irq_injected,
 		     b->irq_injected == 1 ? "" : "s", b->irqfd_signals,
 		     b->irqfd_signals == 1 ? "" : "s");
+	if (b->garbage)
+		info("garbage: %" PRIu64 " write%s answered with garbage data",
+		     b->garbage_answers, b->garbage_answers == 1 ? "" : "s");
+	if (b->posted)
+		info("posted: %" PRIu64 " posted write%s", s->posted,
+		     s->posted == 1 ? "" : "s");
 	if (b->doorbell) {
 		uint64_t n = 0;
 
@@ -669,6 +701,9 @@ int main(int argc, char **argv)
 		{ "msi",     required_argument, NULL, 's' },
 		{ "doorbell", required_argument, NULL, 'd' },
 		{ "release-on-usr1", no_argument, NULL, 'R' },
+		{ "posted",  no_argument,       NULL, 'O' },
+		{ "garbage-writes", no_argument, NULL, 'X' },
+		{ "stop-at", required_argument, NULL, 'S' },
 		{ "verbose", no_argument,       NULL, 'v' },
 		{ "help",    no_argument,       NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -684,7 +719,7 @@ int main(int argc, char **argv)
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
-	while ((c = getopt_long(argc, argv, "g:P:G:m:p:c:w:H:M:i:s:d:Rvh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "g:P:G:m:p:c:w:H:M:i:s:d:ROXS:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'g':
 			if (ioreq_parse_u64(optarg, &b.guest_id)) {
@@ -775,6 +810,18 @@ int main(int argc, char **argv)
 			break;
 		case 'R':
 			b.release_on_usr1 = 1;
+			break;
+		case 'O':
+			b.posted = 1;
+			break;
+		case 'X':
+			b.garbage = 1;
+			break;
+		case 'S':
+			if (ioreq_parse_u64(optarg, &b.stop_at) || !b.stop_at) {
+				err("bad --stop-at '%s'", optarg);
+				return 2;
+			}
 			break;
 		case 'v':
 			b.verbose = 1;
@@ -902,7 +949,9 @@ int main(int argc, char **argv)
 			    ioreq_space_name(r->space));
 			return 1;
 		}
-		ret = ioreq_claim(fd, r->space, r->addr, r->len, 0, i, &r->id);
+		ret = ioreq_claim(fd, r->space, r->addr, r->len,
+				  b.posted && r->space != IOREQ_SPACE_PCI_CONFIG ?
+				  IOREQ_REGION_POSTED_WRITES : 0, i, &r->id);
 		if (ret) {
 			err("claiming %s 0x%" PRIx64 "+0x%" PRIx64 ": %s%s",
 			    ioreq_space_name(r->space), r->addr, r->len,

@@ -18,7 +18,8 @@
  *   ioreq-guest time  [--mmio ADDR:LEN] [--vcpus N] [--rounds N]
  *                     [--label NAME] [--wait-gone] [--doorbell ADDR]
  *   ioreq-guest mailbox --mmio ADDR [--irq-row ROW] [--doorbell ADDR]
- *   ioreq-guest rep   [--mmio ADDR:LEN] [--pio PORT:LEN]
+ *   ioreq-guest rep   [--mmio ADDR:LEN]... [--pio PORT:LEN]...
+ *                     [--doorbell ADDR]
  *
  * "ones" checks that nothing claims an address: reads of every size return
  * all ones and a write changes nothing.  "check" checks a fresh
@@ -62,7 +63,14 @@
  * the direction flag), rep stosl to MMIO, rep outsb and rep insb on a
  * port, checking the results with plain accesses.  Xen sends each as one
  * ioreq with a count and, but for stos, our buffer's guest-physical
- * address: the provider's rep handling carries them out.
+ * address: the provider's rep handling carries them out.  Then on every
+ * --mmio region rep stosb x16, stosl x4 and stosq x2, upwards and with
+ * DF=1, every element read back (a 4-byte element at --doorbell keeps
+ * its initial bytes: an ioeventfd takes it).  Two more --pio regions are
+ * backends that stop themselves on the third element of a rep insb x16
+ * (announced on the console as "IOREQ-REP-STALL PORT"): every byte must
+ * read the port's value once dom0 lets the first go on, and all ones
+ * from the third once dom0 kills the second ("IOREQ-REP-KILL PORT").
  *
  * "mailbox" drives ioreq-backend's mailbox at ADDR (scratch_dev.h): it
  * fills a locked page of its own with the guest pattern, gives the backend
@@ -1320,6 +1328,121 @@ static void rep_result(int bad, const uint8_t *got, const uint8_t *want,
 }
 
 /*
+ * rep stos of @n elements of @size, upwards or (@down: std; ...; cld)
+ * downwards from @dst, the first element's address.
+ */
+static void rep_stos(volatile void *dst, uint64_t val, unsigned int size,
+		     int down, unsigned long n)
+{
+	if (down) {
+		switch (size) {
+		case 1: asm volatile("std; rep stosb; cld" : "+D"(dst), "+c"(n) : "a"(val) : "memory"); return;
+		case 4: asm volatile("std; rep stosl; cld" : "+D"(dst), "+c"(n) : "a"(val) : "memory"); return;
+		case 8: asm volatile("std; rep stosq; cld" : "+D"(dst), "+c"(n) : "a"(val) : "memory"); return;
+		}
+	} else {
+		switch (size) {
+		case 1: asm volatile("cld; rep stosb" : "+D"(dst), "+c"(n) : "a"(val) : "memory"); return;
+		case 4: asm volatile("cld; rep stosl" : "+D"(dst), "+c"(n) : "a"(val) : "memory"); return;
+		case 8: asm volatile("cld; rep stosq" : "+D"(dst), "+c"(n) : "a"(val) : "memory"); return;
+		}
+	}
+	abort();
+}
+
+/*
+ * rep stos as memset_io() makes it, each checked element by element with
+ * plain loads: @first is the first element's offset in the region.  A
+ * 4-byte element at --doorbell is taken by the backend's ioeventfd and
+ * keeps the region's initial bytes.
+ */
+static const struct {
+	unsigned int size;
+	int down;
+	unsigned int count;
+	uint64_t first;
+	uint64_t value;
+} stos_cases[] = {
+	{ 1, 0, 16, 0x100, 0xa5 },
+	{ 4, 0, 4, 0x140, 0x5aa5c33c },
+	{ 8, 0, 2, 0x180, 0x0123456789abcdefULL },
+	{ 1, 1, 16, 0x21f, 0x3c },
+	{ 4, 1, 4, 0x24c, 0xc33c5aa5 },
+	{ 8, 1, 2, 0x288, 0xfedcba9876543210ULL },
+};
+
+#define STOS_CASES	(sizeof(stos_cases) / sizeof(stos_cases[0]))
+
+static void rep_stos_check(struct region *r, unsigned int k)
+{
+	unsigned int size = stos_cases[k].size, i, bad = 0;
+	int64_t step = stos_cases[k].down ? -(int64_t)size : (int64_t)size;
+	uint64_t off, v, want;
+
+	rep_stos(r->map + stos_cases[k].first, stos_cases[k].value, size,
+		 stos_cases[k].down, stos_cases[k].count);
+	for (i = 0; i < stos_cases[k].count; i++) {
+		off = stos_cases[k].first + i * step;
+		if (!(doorbell_addr == r->addr + off && size == 4))
+			scratch_write(&r->model, off, size,
+				      stos_cases[k].value);
+		want = scratch_read(&r->model, off, size);
+		v = region_read(r, off, size);
+		if (v != want) {
+			diag("rep stos%c x%u%s at 0x%" PRIx64 ": element %u reads 0x%"
+			     PRIx64 ", want 0x%" PRIx64, "?bw?l???q"[size],
+			     stos_cases[k].count,
+			     stos_cases[k].down ? " (DF=1)" : "", r->addr, i, v,
+			     want);
+			bad++;
+		}
+	}
+	result(!bad, "rep: rep stos%c x%u%s to MMIO 0x%" PRIx64 ", every element",
+	       "?bw?l???q"[size], stos_cases[k].count,
+	       stos_cases[k].down ? " (DF=1)" : "", r->addr);
+}
+
+/* A line on the console at once, past the output's prefixer: for dom0. */
+static void console_mark(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void console_mark(const char *fmt, ...)
+{
+	char line[128];
+	va_list ap;
+	int fd;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	diag("%s", line);
+	fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		dprintf(fd, "<4>ioreq-guest: %s\n", line);
+		close(fd);
+	}
+}
+
+/*
+ * rep insb x16 from a port whose backend stops itself (ioreq-backend
+ * --stop-at 3) with the third byte in hand: the instruction waits; dom0
+ * then lets it go on (SIGCONT: every byte is the port's value) or kills
+ * it (the first two bytes the port's, the rest all ones).
+ */
+static void rep_insb_stalled(struct region *r, const char *mark, int killed)
+{
+	uint8_t back[16], want[16];
+
+	memset(back, 0, sizeof(back));
+	memset(want, scratch_read(&r->model, 0, 1), sizeof(want));
+	if (killed)
+		memset(want + 2, 0xff, sizeof(want) - 2);
+	console_mark("%s 0x%" PRIx64, mark, r->addr);
+	rep_insb((unsigned short)r->addr, back, sizeof(back));
+	rep_result(first_diff(back, want, sizeof(back)), back, want,
+		   killed ? "rep insb from a stopped backend, then killed" :
+			    "rep insb from a stopped backend, then continued");
+}
+
+/*
  * Xen hands each of these to the backend as one ioreq with a count (and
  * for movs/ins/outs a pointer to our buffer), which the provider carries
  * out element by element; the values are checked against the scratch
@@ -1327,19 +1450,29 @@ static void rep_result(int bad, const uint8_t *got, const uint8_t *want,
  */
 static int cmd_rep(void)
 {
-	struct region *mm, *pio;
+	struct region *mm, *pio, *stall[2] = { NULL, NULL };
 	uint8_t buf[REP_LEN], back[REP_LEN], want[REP_LEN];
-	unsigned int i;
+	unsigned int i, k, nr_mmio = 0, nr_stall = 0;
 	uint64_t v;
 	int bad;
 
 	if (rep_regions(&mm, &pio))
 		return USAGE_ERR;
+	for (i = 0; i < nr_regions; i++) {
+		if (regions[i].space == SPACE_MMIO)
+			nr_mmio++;
+		else if (&regions[i] != pio && nr_stall < 2)
+			stall[nr_stall++] = &regions[i];
+	}
+	if (nr_stall == 1) {
+		fprintf(stderr, "ioreq-guest: rep: a stopped backend needs two more --pio regions\n");
+		return USAGE_ERR;
+	}
 	if (init_models())
 		return KSFT_FAIL;
 	if (setup_regions())
 		return skip_all("no /dev/mem mapping or ioperm");
-	plan(6);
+	plan(6 + nr_mmio * STOS_CASES + nr_stall);
 
 	/* RAM -> MMIO, upwards; read back with single-byte loads. */
 	for (i = 0; i < REP_LEN; i++)
@@ -1386,6 +1519,16 @@ static int cmd_rep(void)
 	rep_insb((unsigned short)(pio->addr + REP_PIO_OFF), back, 16);
 	rep_result(first_diff(back, want, 16), back, want,
 		   "rep insb from a port");
+
+	/* rep stos on every MMIO region: each backend answers differently. */
+	for (i = 0; i < nr_regions; i++)
+		if (regions[i].space == SPACE_MMIO)
+			for (k = 0; k < STOS_CASES; k++)
+				rep_stos_check(&regions[i], k);
+	if (nr_stall) {
+		rep_insb_stalled(stall[0], "IOREQ-REP-STALL", 0);
+		rep_insb_stalled(stall[1], "IOREQ-REP-KILL", 1);
+	}
 	return finish();
 }
 #endif /* IOREQ_GUEST_FAKE */
@@ -1405,7 +1548,8 @@ static void usage(void)
 	      "       ioreq-guest time  [--mmio ADDR:LEN] [--vcpus N] [--rounds N]\n"
 	      "                         [--label NAME] [--wait-gone] [--doorbell ADDR]\n"
 	      "       ioreq-guest mailbox --mmio ADDR [--irq-row ROW] [--doorbell ADDR]\n"
-	      "       ioreq-guest rep   [--mmio ADDR:LEN] [--pio PORT:LEN]\n"
+	      "       ioreq-guest rep   [--mmio ADDR:LEN]... [--pio PORT:LEN]...\n"
+	      "                         [--doorbell ADDR]\n"
 	      "Defaults: --mmio 0xe0000000:0x1000 --pio 0x5000:0x100, 2 vcpus, 10 s.\n",
 	      stderr);
 }

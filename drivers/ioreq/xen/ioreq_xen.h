@@ -7,7 +7,6 @@
 #ifndef _IOREQ_XEN_H
 #define _IOREQ_XEN_H
 
-#include <linux/completion.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/ioreq_provider.h>
@@ -21,7 +20,9 @@ struct ioreq_xen_page;
  * @notify: kick Xen's end of @vcpu's event channel after a response was
  *	published.  Context: any, interrupts may be off; must not sleep.
  * @queue_rep: arrange for ioreq_xen_page_rep(@iop, @vcpu) to run soon in
- *	process context (a work item), at most one per vcpu at a time.
+ *	process context (a work item), at most one run per vcpu at a time;
+ *	called again from ->complete() for each element a backend answers,
+ *	possibly while the previous run is still returning.
  *	Optional: without it, or without @guest_rw, rep requests are
  *	answered at once (a read with all ones, a write dropped).  Called
  *	in any context, interrupts may be off; must not sleep.
@@ -54,19 +55,33 @@ struct ioreq_xen_page_ops {
 /**
  * struct ioreq_xen_rep - a rep request in progress on one vcpu
  * @req: the request as Xen posted it (its slot is INPROCESS meanwhile)
- * @done: ->complete() of the element in flight signals it
- * @data: the element's answer, valid once @done
- * @status: how the element ended, valid once @done
- * @active: the vcpu's ->complete() calls belong to this rep, not to the
- *	slot; set before each element is dispatched, read by
+ * @next: the element being sent, or answered, next
+ * @gpa: the guest buffer's address for element @next
+ * @last: the value of the last element read, for a read without a buffer
+ * @gone: the backend, the guest or the buffer went away: the remaining
+ *	elements are not sent
+ * @sent: element @next is queued on a backend and ->complete() requeues
+ *	the work with its answer
+ * @active: ->complete() of the vcpu belongs to this rep, not to the slot:
+ *	set before an element is dispatched, cleared by
  *	ioreq_xen_page_complete() in any context
+ * @data: the element's answer, written by ->complete() before it queues
+ *	the work
+ * @status: how the element ended, written with @data
+ *
+ * Apart from @active, @data and @status, owned by the work item that runs
+ * ioreq_xen_page_rep(), one run at a time.
  */
 struct ioreq_xen_rep {
 	struct ioreq_xen_req req;
-	struct completion done;
+	u32 next;
+	u64 gpa;
+	u64 last;
+	bool gone;
+	bool sent;
+	bool active;
 	u64 data;
 	enum ioreq_status status;
-	bool active;
 };
 
 /**

@@ -29,7 +29,6 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/compiler.h>
-#include <linux/completion.h>
 #include <linux/sched.h>
 #include <linux/printk.h>
 #include <asm/barrier.h>
@@ -68,6 +67,15 @@ struct ioreq_xen_access {
 	u64 addr;
 	u64 data;
 };
+
+/*
+ * The most elements of a rep request Xen sends: hvmemul_linear_to_phys()
+ * and hvmemul_virtual_to_linear() (xen/arch/x86/hvm/emulate.c) clip every
+ * string instruction to 4096 repetitions before it becomes an ioreq, and
+ * one with a buffer to the buffer's page.  A larger count is not Xen's:
+ * it is answered at once rather than carried out element by element.
+ */
+#define IOREQ_XEN_MAX_REPS	4096
 
 static u64 ioreq_xen_ones(u32 size)
 {
@@ -109,14 +117,14 @@ ioreq_xen_translate(u8 flags, u8 type, u32 count, u32 size, u64 addr,
 		/* The guest's RTC offset changed: nothing of ours to adjust. */
 		return IOREQ_XEN_ACK;
 	default:
-		pr_debug("unknown ioreq type %u: answered with all ones\n",
-			 type);
+		pr_debug_ratelimited("unknown ioreq type %u: answered with all ones\n",
+				     type);
 		return IOREQ_XEN_ONES;
 	}
 
 	if (!ioreq_xen_size_valid(size)) {
-		pr_debug("ioreq of size %u at %#llx: answered with all ones\n",
-			 size, addr);
+		pr_debug_ratelimited("ioreq of size %u at %#llx: answered with all ones\n",
+				     size, addr);
 		return IOREQ_XEN_ONES;
 	}
 	/*
@@ -125,7 +133,8 @@ ioreq_xen_translate(u8 flags, u8 type, u32 count, u32 size, u64 addr,
 	 * access per element, in process context, where guest memory can be
 	 * reached.  A host without guest memory answers them here: a read
 	 * with all ones (with data_is_ptr Xen copies nothing back, so the
-	 * guest buffer keeps its contents), a write dropped.
+	 * guest buffer keeps its contents), a write dropped; so is a count
+	 * Xen never sends, above IOREQ_XEN_MAX_REPS.
 	 */
 	if ((flags & IOREQ_XEN_FLAG_DATA_IS_PTR) || count != 1) {
 		/*
@@ -136,8 +145,9 @@ ioreq_xen_translate(u8 flags, u8 type, u32 count, u32 size, u64 addr,
 		if (rep && count && count <= IOREQ_XEN_MAX_REPS &&
 		    type != IOREQ_XEN_TYPE_PCI_CONFIG)
 			return IOREQ_XEN_REP;
-		pr_debug("rep ioreq (count %u, data_is_ptr %u) at %#llx not carried out: dropped\n",
-			 count, !!(flags & IOREQ_XEN_FLAG_DATA_IS_PTR), addr);
+		pr_debug_ratelimited("rep ioreq (count %u, data_is_ptr %u) at %#llx not carried out: dropped\n",
+				     count, !!(flags & IOREQ_XEN_FLAG_DATA_IS_PTR),
+				     addr);
 		return IOREQ_XEN_ONES;
 	}
 
@@ -161,8 +171,8 @@ static void ioreq_xen_respond(struct ioreq_xen_page *iop, u32 vcpu,
 
 	if ((flags & IOREQ_XEN_FLAG_STATE) != IOREQ_XEN_STATE_INPROCESS) {
 		/* Only Xen and we write the page; never move backwards. */
-		pr_debug("vcpu %u: state %u, not in process: no response\n",
-			 vcpu, flags & IOREQ_XEN_FLAG_STATE);
+		pr_debug_ratelimited("vcpu %u: state %u, not in process: no response\n",
+				     vcpu, flags & IOREQ_XEN_FLAG_STATE);
 		return;
 	}
 	if (set_data)
@@ -234,6 +244,10 @@ bool ioreq_xen_page_event(struct ioreq_xen_page *iop, u32 vcpu)
 		rep->req.size = size;
 		rep->req.flags = flags;
 		rep->req.type = type;
+		rep->next = 0;
+		rep->last = ioreq_xen_ones(size);
+		rep->gone = false;
+		rep->sent = false;
 		/* The slot stays INPROCESS: Xen waits, the vcpu is blocked. */
 		iop->ops->queue_rep(iop, vcpu);
 		return true;
@@ -266,8 +280,8 @@ bool ioreq_xen_page_event(struct ioreq_xen_page *iop, u32 vcpu)
 	if (ret == IOREQ_HANDLED && iop->ops->handled)
 		iop->ops->handled(iop, vcpu);
 	if (ret < 0)
-		pr_debug("vcpu %u: dispatch failed (%d): answered with all ones\n",
-			 vcpu, ret);
+		pr_debug_ratelimited("vcpu %u: dispatch failed (%d): answered with all ones\n",
+				     vcpu, ret);
 	/*
 	 * Unclaimed, or the guest is dying: as Xen does with no server.
 	 * Handled (an ioeventfd, a posted write): the write is done.
@@ -293,12 +307,17 @@ void ioreq_xen_page_complete(struct ioreq_xen_page *iop, u32 vcpu, u64 data,
 	struct ioreq_xen_req *req = &iop->shared->vcpu_ioreq[vcpu];
 	struct ioreq_xen_rep *rep = &iop->reps[vcpu];
 
-	/* One element of a rep request: ioreq_xen_page_rep() waits for it. */
+	/*
+	 * One element of a rep request: its work item carries on from the
+	 * answer.  The next element cannot be dispatched from here, under
+	 * the guest's lock, and the guest buffer is reached only in process
+	 * context.  queue_work() orders the stores before the work's reads.
+	 */
 	if (READ_ONCE(rep->active)) {
 		rep->data = data;
 		rep->status = status;
-		/* Its lock orders the stores above before the waiter's reads. */
-		complete(&rep->done);
+		WRITE_ONCE(rep->active, false);
+		iop->ops->queue_rep(iop, vcpu);
 		return;
 	}
 	/* dir cannot change while the slot is INPROCESS: Xen waits. */
@@ -307,36 +326,75 @@ void ioreq_xen_page_complete(struct ioreq_xen_page *iop, u32 vcpu, u64 data,
 }
 
 /*
- * One element of a rep request, as a plain access through the core.
- * Return: the value of a read (all ones if nobody answered it), and
- * *@gone once the backend or the guest went away mid-rep.
+ * Element @rep->next is done, @val its value (a read's answer, all ones
+ * if nobody gave one): store a read's value into the guest buffer and go
+ * on to the next element.
  */
-static u64 ioreq_xen_rep_one(struct ioreq_xen_page *iop, u32 vcpu,
-			     u32 space, u32 op, u32 size, u64 addr, u64 data,
-			     bool *gone)
+static void ioreq_xen_rep_done(struct ioreq_xen_page *iop,
+			       struct ioreq_xen_rep *rep, u64 val)
 {
-	struct ioreq_xen_rep *rep = &iop->reps[vcpu];
+	const struct ioreq_xen_req *req = &rep->req;
+
+	if (req->flags & IOREQ_XEN_FLAG_DIR_READ) {
+		rep->last = val;
+		/* Little-endian: the element's bytes are val's low bytes. */
+		if ((req->flags & IOREQ_XEN_FLAG_DATA_IS_PTR) &&
+		    iop->ops->guest_rw(iop, rep->gpa, &val, req->size, true))
+			rep->gone = true;
+	}
+	rep->next++;
+}
+
+/*
+ * Send element @rep->next.  Return: true if it is queued on a backend
+ * (->complete() brings its answer), false if it is done already.
+ */
+static bool ioreq_xen_rep_send(struct ioreq_xen_page *iop, u32 vcpu,
+			       struct ioreq_xen_rep *rep)
+{
+	const struct ioreq_xen_req *req = &rep->req;
+	bool read = req->flags & IOREQ_XEN_FLAG_DIR_READ;
+	s64 step = req->flags & IOREQ_XEN_FLAG_DF ? -(s64)req->size :
+						    (s64)req->size;
+	u32 space = req->type == IOREQ_XEN_TYPE_PIO ? IOREQ_SPACE_PIO :
+						      IOREQ_SPACE_MMIO;
+	u64 addr = space == IOREQ_SPACE_PIO ? req->addr :
+		   req->addr + rep->next * step;
+	u64 val = req->data;	/* rep stos: the same value every time */
 	int ret;
 
-	reinit_completion(&rep->done);
-	WRITE_ONCE(rep->active, true);
-	ret = ioreq_dispatch(iop->guest, vcpu, space, op, size, addr, data);
-	if (ret == IOREQ_QUEUED) {
-		wait_for_completion(&rep->done);
-		WRITE_ONCE(rep->active, false);
-		if (rep->status != IOREQ_DONE)
-			*gone = true;
-		return rep->data;
+	rep->gpa = req->data + rep->next * step;
+	if (!read && (req->flags & IOREQ_XEN_FLAG_DATA_IS_PTR)) {
+		val = 0;
+		if (!rep->gone &&
+		    iop->ops->guest_rw(iop, rep->gpa, &val, req->size, false))
+			rep->gone = true;
 	}
+	if (rep->gone) {
+		ioreq_xen_rep_done(iop, rep, ioreq_xen_ones(req->size));
+		return false;
+	}
+
+	WRITE_ONCE(rep->active, true);
+	ret = ioreq_dispatch(iop->guest, vcpu, space,
+			     read ? IOREQ_OP_READ : IOREQ_OP_WRITE, req->size,
+			     addr, read ? 0 : val);
+	/* From here on ->complete() owns the element and requeues us. */
+	if (ret == IOREQ_QUEUED)
+		return true;
 	WRITE_ONCE(rep->active, false);
-	/* Unclaimed or taken by an ioeventfd: as for a single access. */
+	/*
+	 * Unclaimed or taken by an ioeventfd or posted: as for a single
+	 * access; the next element goes out all the same.
+	 */
 	if (ret < 0)
-		*gone = true;
-	return ioreq_xen_ones(size);
+		rep->gone = true;
+	ioreq_xen_rep_done(iop, rep, ioreq_xen_ones(req->size));
+	return false;
 }
 
 /**
- * ioreq_xen_page_rep() - carry out a vcpu's rep request
+ * ioreq_xen_page_rep() - carry out a vcpu's rep request, one step
  * @iop: the page
  * @vcpu: the vcpu whose slot holds the request, queued by
  *	ioreq_xen_page_event() through ->queue_rep()
@@ -346,56 +404,47 @@ static u64 ioreq_xen_rep_one(struct ioreq_xen_page *iop, u32 vcpu,
  * them: at addr (a port) or, for MMIO, at addr + i * size (downwards with
  * the direction flag).  With data_is_ptr the elements come from (writes)
  * or go to (reads) the guest buffer at data, stepping the same way;
- * without it a write stores data count times (rep stos).  Then the slot
- * is answered.  Once the backend or the guest is gone, or the buffer is
- * not guest memory, the remaining elements are not sent: reads store all
- * ones, writes are dropped, and the vcpu resumes.
+ * without it a write stores data count times (rep stos), whatever a
+ * backend answered to the element before.  Then the slot is answered.
+ * Once the backend or the guest is gone, or the buffer is not guest
+ * memory, the remaining elements are not sent: reads store all ones,
+ * writes are dropped, and the vcpu resumes.
  *
- * Context: process (a work item), may sleep.  One at a time per vcpu.
+ * This is a state machine, not a loop that waits: a run sends elements
+ * until one is queued on a backend and returns; that element's
+ * ->complete() queues the work again (ioreq_xen_page_complete()), and the
+ * next run takes its answer and goes on.  No kernel thread sleeps while
+ * a backend, however slow or stopped, holds an element.
+ *
+ * Context: process (a work item), may sleep for the guest buffer.  One
+ * run at a time per vcpu.
  */
 void ioreq_xen_page_rep(struct ioreq_xen_page *iop, u32 vcpu)
 {
-	const struct ioreq_xen_req *req = &iop->reps[vcpu].req;
+	struct ioreq_xen_rep *rep = &iop->reps[vcpu];
+	const struct ioreq_xen_req *req = &rep->req;
 	bool read = req->flags & IOREQ_XEN_FLAG_DIR_READ;
-	bool ptr = req->flags & IOREQ_XEN_FLAG_DATA_IS_PTR;
-	s64 step = req->flags & IOREQ_XEN_FLAG_DF ? -(s64)req->size :
-						    (s64)req->size;
-	u32 space = req->type == IOREQ_XEN_TYPE_PIO ? IOREQ_SPACE_PIO :
-						      IOREQ_SPACE_MMIO;
-	u64 val = req->data, ones = ioreq_xen_ones(req->size);
-	bool gone = false;
-	u32 i;
 
-	for (i = 0; i < req->count; i++) {
-		u64 addr = space == IOREQ_SPACE_PIO ? req->addr :
-			   req->addr + i * step;
-		u64 gpa = req->data + i * step;
-
-		if (!read && ptr) {
-			val = 0;
-			if (!gone && iop->ops->guest_rw(iop, gpa, &val,
-							req->size, false))
-				gone = true;
-		}
-		if (gone)
-			val = ones;
-		else
-			val = ioreq_xen_rep_one(iop, vcpu, space,
-						read ? IOREQ_OP_READ :
-						       IOREQ_OP_WRITE,
-						req->size, addr, read ? 0 : val,
-						&gone);
-		/* Little-endian: the element's bytes are val's low bytes. */
-		if (read && ptr && iop->ops->guest_rw(iop, gpa, &val, req->size,
-						      true))
-			gone = true;
+	if (rep->sent) {
+		/* ->complete() answered element rep->next and requeued us. */
+		rep->sent = false;
+		if (rep->status != IOREQ_DONE)
+			rep->gone = true;
+		ioreq_xen_rep_done(iop, rep, rep->data);
+	}
+	while (rep->next < req->count) {
+		rep->sent = true;
+		if (ioreq_xen_rep_send(iop, vcpu, rep))
+			return;
+		rep->sent = false;
 		cond_resched();
 	}
-	if (gone)
-		pr_debug("vcpu %u: rep of %u at %#llx ended early: the rest read all ones\n",
-			 vcpu, req->count, req->addr);
+	if (rep->gone)
+		pr_debug_ratelimited("vcpu %u: rep of %u at %#llx ended early: the rest read all ones\n",
+				     vcpu, req->count, req->addr);
 	/* With data_is_ptr Xen takes nothing from data. */
-	ioreq_xen_respond(iop, vcpu, read ? val : 0, read && !ptr);
+	ioreq_xen_respond(iop, vcpu, read ? rep->last : 0,
+			  read && !(req->flags & IOREQ_XEN_FLAG_DATA_IS_PTR));
 }
 
 /**
@@ -406,10 +455,6 @@ void ioreq_xen_page_rep(struct ioreq_xen_page *iop, u32 vcpu)
  */
 void ioreq_xen_page_init(struct ioreq_xen_page *iop)
 {
-	u32 i;
-
-	for (i = 0; i < IOREQ_XEN_MAX_VCPUS; i++)
-		init_completion(&iop->reps[i].done);
 	spin_lock_init(&iop->buf_lock);
 }
 
@@ -422,8 +467,8 @@ static bool ioreq_xen_post(struct ioreq_xen_page *iop, u32 word, u64 data)
 	if (IOREQ_XEN_BUF_DIR_READ(word) ||
 	    (type != IOREQ_XEN_TYPE_PIO && type != IOREQ_XEN_TYPE_COPY)) {
 		/* Xen buffers only writes, of these two types. */
-		pr_debug("buffered ioreq type %u dir %u: dropped\n", type,
-			 IOREQ_XEN_BUF_DIR_READ(word));
+		pr_debug_ratelimited("buffered ioreq type %u dir %u: dropped\n",
+				     type, IOREQ_XEN_BUF_DIR_READ(word));
 		return true;
 	}
 	ret = ioreq_dispatch_posted(iop->guest, type == IOREQ_XEN_TYPE_PIO ?
@@ -534,8 +579,8 @@ bool ioreq_xen_page_drain(struct ioreq_xen_page *iop)
 			/* Xen publishes both halves at once. */
 			if (wr - rd < 2) {
 				iop->buf_bad++;
-				pr_debug("buffered ring: half an 8-byte write at %u\n",
-					 rd);
+				pr_debug_ratelimited("buffered ring: half an 8-byte write at %u\n",
+						     rd);
 				break;
 			}
 			data |= (u64)READ_ONCE(pg->slot[(rd + 1) %

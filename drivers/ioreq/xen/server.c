@@ -427,8 +427,9 @@ static void ioreq_xen_rep_work(struct work_struct *work)
 }
 
 /*
- * An element may wait for a backend as long as the vcpu would: on the
- * unbound workqueue, whose workers are not tied to a CPU's queue.
+ * A run of the rep's state machine (page.c) never waits for a backend,
+ * only for the guest buffer's mapping: the unbound workqueue, as its
+ * runs follow the vcpu's answers rather than any CPU.
  */
 static void ioreq_xen_queue_rep(struct ioreq_xen_page *iop, u32 vcpu)
 {

@@ -415,8 +415,10 @@ static const struct ioreq_provider_ops xd_ops = {
 	.owner = THIS_MODULE,
 	.name = "xen-double",
 	.id = IOREQ_PROVIDER_XEN,
+	/* The core's ioeventfds, as on Xen: rep elements meet them too. */
 	.caps = IOREQ_CAP_MMIO | IOREQ_CAP_PIO | IOREQ_CAP_PCI_CONFIG |
-		IOREQ_CAP_POSTED_WRITES | IOREQ_CAP_INVALIDATE,
+		IOREQ_CAP_POSTED_WRITES | IOREQ_CAP_INVALIDATE |
+		IOREQ_CAP_IOEVENTFD,
 	.get_guest = xd_get_guest,
 	.map_range = xd_map_range,
 	.unmap_range = xd_unmap_range,
