@@ -126,7 +126,14 @@ struct ioreq_xen_page {
 	bool dead;
 };
 
-/* Xen clips a rep instruction to this many elements per request. */
+/*
+ * The most elements of a rep request Xen sends: hvmemul_linear_to_phys()
+ * and hvmemul_virtual_to_linear() (xen/arch/x86/hvm/emulate.c) clip every
+ * string instruction to 4096 repetitions before it becomes an ioreq, and
+ * one with a buffer to the buffer's page.  A larger count is not Xen's:
+ * it is answered at once rather than carried out element by element, which
+ * would keep a worker busy for hours.
+ */
 #define IOREQ_XEN_MAX_REPS	4096
 
 /*

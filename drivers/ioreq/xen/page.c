@@ -68,15 +68,6 @@ struct ioreq_xen_access {
 	u64 data;
 };
 
-/*
- * The most elements of a rep request Xen sends: hvmemul_linear_to_phys()
- * and hvmemul_virtual_to_linear() (xen/arch/x86/hvm/emulate.c) clip every
- * string instruction to 4096 repetitions before it becomes an ioreq, and
- * one with a buffer to the buffer's page.  A larger count is not Xen's:
- * it is answered at once rather than carried out element by element.
- */
-#define IOREQ_XEN_MAX_REPS	4096
-
 static u64 ioreq_xen_ones(u32 size)
 {
 	return size && size < 8 ? (1ULL << (size * 8)) - 1 : ~0ULL;
@@ -137,11 +128,6 @@ ioreq_xen_translate(u8 flags, u8 type, u32 count, u32 size, u64 addr,
 	 * Xen never sends, above IOREQ_XEN_MAX_REPS.
 	 */
 	if ((flags & IOREQ_XEN_FLAG_DATA_IS_PTR) || count != 1) {
-		/*
-		 * Xen clips a rep to 4096 elements (hvmemul_linear_to_phys(),
-		 * "Clip repetitions to a sensible maximum"): a larger count is
-		 * not Xen's, and would keep a worker busy for hours.
-		 */
 		if (rep && count && count <= IOREQ_XEN_MAX_REPS &&
 		    type != IOREQ_XEN_TYPE_PCI_CONFIG)
 			return IOREQ_XEN_REP;
