@@ -311,7 +311,6 @@ struct ioreq_xd_buf_send {
  * @bad_slots: out: with CHECK, slots left INPROCESS by the provider
  *	(a vcpu Xen would wait for forever) or in a state neither the
  *	provider nor this hostile Xen wrote
- * @pad: 0
  *
  * Each operation picks a vcpu and does one of: post a request with
  * random fields (type, size, count, data_is_ptr, df, direction, state)
