@@ -317,13 +317,16 @@ TEST_F(posted, release_drops_buffered)
 
 	if (variant->hv->provider != IOREQ_PROVIDER_XEN)
 		SKIP(return, "%s: no buffered ring", variant->hv->name);
-	/* 128 for A fill the session; the rest for A are dropped. */
-	for (i = 0; i < NA; i++)
-		w[i] = buf_write(REG_A + 4 * (i % 0x400), 0x1000 + i);
+	/*
+	 * B's first, then A's: they fill the session's 128 posted records,
+	 * and the rest of A's are dropped.
+	 */
 	for (i = 0; i < NB; i++) {
-		w[NA + i] = buf_write(REG_B + 4 * i, 0xb000 + i);
+		w[i] = buf_write(REG_B + 4 * i, 0xb000 + i);
 		b_data[i] = 0xb000 + i;
 	}
+	for (i = 0; i < NA; i++)
+		w[NB + i] = buf_write(REG_A + 4 * (i % 0x400), 0x1000 + i);
 	memset(&s, 0, sizeof(s));
 	s.nr = NA + NB;
 	s.writes = (__u64)(uintptr_t)w;
