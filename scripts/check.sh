@@ -125,6 +125,13 @@ else
 			case " ${tests[*]} " in *" $f "*) continue ;; esac
 			extras+=(--add "$f:/tests/$(basename "$f")")
 		done
+		# ioreq_vhost_test's daemons: Debian's qemu-storage-daemon
+		# and virtiofsd (qemu-system-common), with the libraries ldd
+		# lists.
+		qsd=$(command -v qemu-storage-daemon || true)
+		[ -z "$qsd" ] || extras+=(--add "$qsd")
+		vfsd=/usr/lib/qemu/virtiofsd
+		[ ! -x "$vfsd" ] || extras+=(--add "$vfsd:$vfsd")
 		log "built ${#tests[@]} programs in $(( $(now) - t ))s:" \
 			"$(for f in "${tests[@]}"; do basename "$f"; done | tr '\n' ' ')"
 	else

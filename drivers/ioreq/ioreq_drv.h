@@ -236,6 +236,25 @@ int ioreq_session_mmap(struct ioreq_session *session,
 int ioreq_read_guest(struct ioreq_session *session, void *karg);
 int ioreq_write_guest(struct ioreq_session *session, void *karg);
 
+/* memfd.c */
+/**
+ * struct ioreq_memfd_args - IOREQ_GUEST_MEMORY_FD's kernel copy
+ * @arg: the uapi struct, first: copied in and out
+ * @file: the new file, installed at @arg.fd once the answer is copied out
+ */
+struct ioreq_memfd_args {
+	struct ioreq_guest_memory_fd arg;
+	struct file *file;
+};
+
+int ioreq_guest_memory_fd(struct ioreq_session *session, void *karg);
+void ioreq_guest_memory_fd_install(struct ioreq_session *session,
+				   void *karg);
+void ioreq_guest_memory_fd_undo(struct ioreq_session *session, void *karg);
+int ioreq_get_memory_map(struct ioreq_session *session, void *karg);
+int ioreq_memfd_init(void);
+void ioreq_memfd_exit(void);
+
 /* request.c */
 void ioreq_session_abort_locked(struct ioreq_guest *guest,
 				struct ioreq_session *session,

@@ -35,6 +35,9 @@ static_assert(sizeof(struct ioreq_inject) == 48);
 static_assert(sizeof(struct ioreq_irqfd) == 48);
 static_assert(sizeof(struct ioreq_ioeventfd) == 40);
 static_assert(sizeof(struct ioreq_guest_rw) == 32);
+static_assert(sizeof(struct ioreq_guest_memory_fd) == 32);
+static_assert(sizeof(struct ioreq_memory_range) == 24);
+static_assert(sizeof(struct ioreq_memory_map) == 24);
 
 /*
  * Sessions and regions have caches of their own so that tests can count
@@ -307,6 +310,8 @@ union ioreq_ioctl_buf {
 	struct ioreq_irqfd irqfd;
 	struct ioreq_ioeventfd ioeventfd;
 	struct ioreq_guest_rw guest_rw;
+	struct ioreq_memfd_args memfd;
+	struct ioreq_memory_map memory_map;
 };
 
 /**
@@ -317,6 +322,8 @@ union ioreq_ioctl_buf {
  * @undo: reverts @fn if its answer cannot be copied out, or NULL.  Without
  *	one (IOREQ_ATTACH), a copy-out that fails because userspace unmapped
  *	the struct meanwhile returns -EFAULT with the work done.
+ * @commit: completes @fn once its answer reached userspace, or NULL: what
+ *	cannot be undone (installing a file descriptor) happens here
  * @copy_out: the struct has output members
  * @attached: the session must be attached (else ENOTCONN)
  */
@@ -325,6 +332,7 @@ struct ioreq_ioctl_op {
 	unsigned int min_size;
 	int (*fn)(struct ioreq_session *session, void *karg);
 	void (*undo)(struct ioreq_session *session, void *karg);
+	void (*commit)(struct ioreq_session *session, void *karg);
 	bool copy_out;
 	bool attached;
 };
@@ -384,6 +392,22 @@ static const struct ioreq_ioctl_op ioreq_ioctl_ops[] = {
 		.fn = ioreq_write_guest,
 		.attached = true,
 	},
+	[IOREQ_CMD_GUEST_MEMORY_FD] = {
+		.size = sizeof(struct ioreq_guest_memory_fd),
+		.min_size = offsetofend(struct ioreq_guest_memory_fd, __reserved),
+		.fn = ioreq_guest_memory_fd,
+		.undo = ioreq_guest_memory_fd_undo,
+		.commit = ioreq_guest_memory_fd_install,
+		.copy_out = true,
+		.attached = true,
+	},
+	[IOREQ_CMD_GET_MEMORY_MAP] = {
+		.size = sizeof(struct ioreq_memory_map),
+		.min_size = offsetofend(struct ioreq_memory_map, ranges),
+		.fn = ioreq_get_memory_map,
+		.copy_out = true,
+		.attached = true,
+	},
 };
 
 static long ioreq_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
@@ -427,6 +451,8 @@ static long ioreq_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 			op->undo(session, &buf);
 		return -EFAULT;
 	}
+	if (op->commit)
+		op->commit(session, &buf);
 	return 0;
 }
 
@@ -462,11 +488,16 @@ static int __init ioreq_init(void)
 	ret = ioreq_irqfd_init();
 	if (ret)
 		goto err_range_cache;
-	ret = misc_register(&ioreq_misc);
+	ret = ioreq_memfd_init();
 	if (ret)
 		goto err_irqfd;
+	ret = misc_register(&ioreq_misc);
+	if (ret)
+		goto err_memfd;
 	return 0;
 
+err_memfd:
+	ioreq_memfd_exit();
 err_irqfd:
 	ioreq_irqfd_exit();
 err_range_cache:
@@ -481,6 +512,7 @@ module_init(ioreq_init);
 static void __exit ioreq_exit(void)
 {
 	misc_deregister(&ioreq_misc);
+	ioreq_memfd_exit();
 	ioreq_irqfd_exit();
 	kmem_cache_destroy(ioreq_range_cache);
 	kmem_cache_destroy(ioreq_session_cache);

@@ -16,6 +16,7 @@
 
 struct module;
 struct ioreq_guest;
+struct ioreq_memory_range;
 struct vm_area_struct;
 
 /**
@@ -61,7 +62,15 @@ enum ioreq_status {
  *	hypervisor takes (Xen x86: the 16 ISA IRQs); 0 if it decides alone
  * @mmap: map guest-physical frames vma->vm_pgoff .. + vma_pages(vma) into
  *	@vma, or fail with -ENXIO if any of them is not guest memory.
- *	Optional (IOREQ_CAP_GUEST_MEMORY).  Context: process, mmap lock held.
+ *	Optional (IOREQ_CAP_GUEST_MEMORY; with it, IOREQ_CAP_GUEST_MEMORY_FD
+ *	if it may be called on a guest memory file's vma, which may be
+ *	MAP_SHARED only and cannot grow).  Context: process, mmap lock held.
+ * @memory_map: fill @ranges with up to @room of the guest's memory ranges,
+ *	sorted by address, and return how many there are (more than @room
+ *	asks for a larger array), or a negative errno.  Each range must be
+ *	one @mmap can map whole.  Optional (IOREQ_GET_MEMORY_MAP fails with
+ *	-EOPNOTSUPP; a guest memory file is then checked with
+ *	@guest_mem_check).  Context: process, may sleep.
  * @guest_mem_check: return 0 if [@gpa, @gpa + @len) is all guest memory,
  *	-ENXIO otherwise.  Context: process, may sleep.
  * @guest_rw: copy @len bytes between @buf and guest-physical @gpa; the
@@ -91,6 +100,8 @@ struct ioreq_provider_ops {
 	bool inject_atomic;
 	u32 nr_irq_lines;
 	int (*mmap)(struct ioreq_guest *guest, struct vm_area_struct *vma);
+	int (*memory_map)(struct ioreq_guest *guest,
+			  struct ioreq_memory_range *ranges, unsigned int room);
 	int (*guest_mem_check)(struct ioreq_guest *guest, u64 gpa, u64 len);
 	int (*guest_rw)(struct ioreq_guest *guest, u64 gpa, void *buf,
 			size_t len, bool write);

@@ -108,20 +108,6 @@ static int __guest_rw(int fd, unsigned long cmd, __u64 addr, void *buf,
 	return __ioreq_ioctl(fd, cmd, &a);
 }
 
-static int __add_memory(int hvfd, int memfd, __u64 gpa, __u64 len,
-			__u64 offset)
-{
-	struct ioreq_vmm_memory m = {
-		.size = sizeof(m),
-		.fd = memfd,
-		.gpa = gpa,
-		.len = len,
-		.offset = offset,
-	};
-
-	return __ioreq_ioctl(hvfd, IOREQ_VMM_ADD_MEMORY, &m);
-}
-
 /* The next interrupt the hypervisor side saw, within @ms.  0 or -errno. */
 static int next_event(int hvfd, struct ioreq_vmm_event *ev, int ms)
 {
@@ -201,7 +187,7 @@ static void __setup_ram(struct __test_metadata *_metadata,
 	self->guest = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED,
 			   self->ram, 0);
 	ASSERT_NE(MAP_FAILED, self->guest);
-	ASSERT_ERRNO(0, __add_memory(self->e.hv.fd, self->ram, RAM_GPA, len,
+	ASSERT_ERRNO(0, __ioreq_vmm_add_memory(self->e.hv.fd, self->ram, RAM_GPA, len,
 				     0));
 }
 
@@ -691,7 +677,7 @@ TEST_F(dev, memory_copy)
 	ram2 = memfd_create("ioreq-guest-ram2", MFD_CLOEXEC);
 	ASSERT_LE(0, ram2);
 	ASSERT_EQ(0, ftruncate(ram2, 4 * pg));
-	ASSERT_ERRNO(0, __add_memory(self->e.hv.fd, ram2,
+	ASSERT_ERRNO(0, __ioreq_vmm_add_memory(self->e.hv.fd, ram2,
 				     RAM_GPA + RAM_PAGES * pg, 2 * pg,
 				     2 * pg));
 
@@ -754,24 +740,24 @@ TEST_F(dev, memory_bad)
 	fd = memfd_create("ioreq-x", MFD_CLOEXEC);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, ftruncate(fd, 4 * pg));
-	EXPECT_ERRNO(EINVAL, __add_memory(self->e.hv.fd, fd, 0x1001, pg, 0));
-	EXPECT_ERRNO(EINVAL, __add_memory(self->e.hv.fd, fd, 0, pg + 1, 0));
-	EXPECT_ERRNO(EINVAL, __add_memory(self->e.hv.fd, fd, 0, pg, 3));
-	EXPECT_ERRNO(EINVAL, __add_memory(self->e.hv.fd, fd, 0, 0, 0));
-	EXPECT_ERRNO(EINVAL, __add_memory(self->e.hv.fd, fd, -pg, 2 * pg, 0));
-	EXPECT_ERRNO(EEXIST, __add_memory(self->e.hv.fd, fd, RAM_GPA + pg, pg,
+	EXPECT_ERRNO(EINVAL, __ioreq_vmm_add_memory(self->e.hv.fd, fd, 0x1001, pg, 0));
+	EXPECT_ERRNO(EINVAL, __ioreq_vmm_add_memory(self->e.hv.fd, fd, 0, pg + 1, 0));
+	EXPECT_ERRNO(EINVAL, __ioreq_vmm_add_memory(self->e.hv.fd, fd, 0, pg, 3));
+	EXPECT_ERRNO(EINVAL, __ioreq_vmm_add_memory(self->e.hv.fd, fd, 0, 0, 0));
+	EXPECT_ERRNO(EINVAL, __ioreq_vmm_add_memory(self->e.hv.fd, fd, -pg, 2 * pg, 0));
+	EXPECT_ERRNO(EEXIST, __ioreq_vmm_add_memory(self->e.hv.fd, fd, RAM_GPA + pg, pg,
 					  0));
-	EXPECT_ERRNO(EBADF, __add_memory(self->e.hv.fd, -1, 0, pg, 0));
-	EXPECT_ERRNO(EINVAL, __add_memory(self->e.hv.fd,
+	EXPECT_ERRNO(EBADF, __ioreq_vmm_add_memory(self->e.hv.fd, -1, 0, pg, 0));
+	EXPECT_ERRNO(EINVAL, __ioreq_vmm_add_memory(self->e.hv.fd,
 					  self->e.be, 0, pg, 0));
 	i = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, i);
-	EXPECT_ERRNO(EINVAL, __add_memory(self->e.hv.fd, i, 0, pg, 0));
+	EXPECT_ERRNO(EINVAL, __ioreq_vmm_add_memory(self->e.hv.fd, i, 0, pg, 0));
 	close(i);
 	/* 64 ranges per guest: the fixture's and 63 more. */
 	for (i = 0; i < 63; i++)
-		ASSERT_ERRNO(0, __add_memory(self->e.hv.fd, fd, i * pg, pg, 0));
-	EXPECT_ERRNO(ENOSPC, __add_memory(self->e.hv.fd, fd, 64 * pg, pg, 0));
+		ASSERT_ERRNO(0, __ioreq_vmm_add_memory(self->e.hv.fd, fd, i * pg, pg, 0));
+	EXPECT_ERRNO(ENOSPC, __ioreq_vmm_add_memory(self->e.hv.fd, fd, 64 * pg, pg, 0));
 	close(fd);
 }
 

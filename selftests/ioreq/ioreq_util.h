@@ -404,6 +404,21 @@ static inline int __ioreq_vmm_create(int fd, __u32 nr_vcpus, __u64 *guest_id)
 	return ret;
 }
 
+/* IOREQ_VMM_ADD_MEMORY: lend [@gpa, @gpa + @len) at @offset of @memfd. */
+static inline int __ioreq_vmm_add_memory(int hvfd, int memfd, __u64 gpa,
+					 __u64 len, __u64 offset)
+{
+	struct ioreq_vmm_memory m = {
+		.size = sizeof(m),
+		.fd = memfd,
+		.gpa = gpa,
+		.len = len,
+		.offset = offset,
+	};
+
+	return __ioreq_ioctl(hvfd, IOREQ_VMM_ADD_MEMORY, &m);
+}
+
 static inline int ioreq_vmm_create(struct ioreq_hv *hv, __u32 nr_vcpus,
 				   __u64 guest_id)
 {

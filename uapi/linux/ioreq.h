@@ -78,6 +78,9 @@
  * @IOREQ_CMD_IOEVENTFD: IOREQ_IOEVENTFD, struct ioreq_ioeventfd
  * @IOREQ_CMD_READ_GUEST: IOREQ_READ_GUEST, struct ioreq_guest_rw
  * @IOREQ_CMD_WRITE_GUEST: IOREQ_WRITE_GUEST, struct ioreq_guest_rw
+ * @IOREQ_CMD_GUEST_MEMORY_FD: IOREQ_GUEST_MEMORY_FD,
+ *	struct ioreq_guest_memory_fd
+ * @IOREQ_CMD_GET_MEMORY_MAP: IOREQ_GET_MEMORY_MAP, struct ioreq_memory_map
  */
 enum ioreq_ioctl_nr {
 	IOREQ_CMD_GET_INFO = 0x00,
@@ -89,6 +92,8 @@ enum ioreq_ioctl_nr {
 	IOREQ_CMD_IOEVENTFD = 0x06,
 	IOREQ_CMD_READ_GUEST = 0x07,
 	IOREQ_CMD_WRITE_GUEST = 0x08,
+	IOREQ_CMD_GUEST_MEMORY_FD = 0x09,
+	IOREQ_CMD_GET_MEMORY_MAP = 0x0A,
 };
 
 /* Providers (struct ioreq_attach.provider, struct ioreq_info.provider) */
@@ -107,6 +112,7 @@ enum ioreq_ioctl_nr {
 #define IOREQ_CAP_IRQFD		_BITULL(7)	/* IOREQ_IRQFD */
 #define IOREQ_CAP_IOEVENTFD	_BITULL(8)	/* IOREQ_IOEVENTFD */
 #define IOREQ_CAP_GUEST_MEMORY	_BITULL(9)	/* mmap(), IOREQ_{READ,WRITE}_GUEST */
+#define IOREQ_CAP_GUEST_MEMORY_FD _BITULL(10)	/* IOREQ_GUEST_MEMORY_FD */
 
 /**
  * struct ioreq_info - IOREQ_GET_INFO: what this session can do
@@ -441,5 +447,100 @@ struct ioreq_guest_rw {
 
 #define IOREQ_READ_GUEST _IO(IOREQ_MAGIC, IOREQ_CMD_READ_GUEST)
 #define IOREQ_WRITE_GUEST _IO(IOREQ_MAGIC, IOREQ_CMD_WRITE_GUEST)
+
+/**
+ * struct ioreq_guest_memory_fd - IOREQ_GUEST_MEMORY_FD: a file of one
+ *	range of guest memory, safe to hand to another process
+ * @size: sizeof(struct ioreq_guest_memory_fd)
+ * @flags: must be 0
+ * @gpa: guest-physical address of the range, page aligned
+ * @len: length of the range in bytes, page aligned, not 0
+ * @fd: out: the new file descriptor, opened O_RDWR | O_CLOEXEC
+ * @__reserved: must be 0
+ *
+ * Needs IOREQ_CAP_GUEST_MEMORY_FD.  The new file's only operation is a
+ * MAP_SHARED mmap(): its offset 0 is @gpa, so a process that knows nothing
+ * of ioreq (a vhost-user daemon given the file as a memory region with
+ * mmap_offset 0) maps the range as it maps any memfd.  fstat() gives
+ * st_size @len and st_blksize the page size; lseek() with SEEK_END is
+ * relative to @len.  read(), write() and ioctl() fail.
+ *
+ * The file carries no right over the guest beyond its memory: no records,
+ * regions or interrupts.  It keeps the guest's bookkeeping and the
+ * provider's module alive, not the session, which may be closed.  Once the
+ * guest is gone (the hypervisor destroyed it or the VMM closed it), a new
+ * mmap() fails with ENODEV; existing mappings stay valid until munmap().
+ *
+ * mmap() errors on the new file: EINVAL (not MAP_SHARED, or an offset that
+ * is not page aligned), ENXIO (the mapping reaches beyond @len, or the
+ * provider finds the frames gone), ENODEV (the guest is gone), or the
+ * provider's own mmap() error.  read() and write() fail with EINVAL,
+ * ioctl() with ENOTTY.
+ *
+ * Errors: EINVAL (unknown flags, non-zero @__reserved, @gpa or @len not
+ * page aligned, @len 0, the range wraps), ENXIO ([@gpa, @gpa + @len) is
+ * not all guest memory; on the userspace hypervisor provider it must lie
+ * within one IOREQ_VMM_ADD_MEMORY range), EMFILE, ENFILE, ENOMEM,
+ * EOPNOTSUPP (no IOREQ_CAP_GUEST_MEMORY_FD), ENOTCONN, ENODEV.
+ */
+struct ioreq_guest_memory_fd {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 gpa;
+	__aligned_u64 len;
+	__s32 fd;
+	__u32 __reserved;
+};
+
+#define IOREQ_GUEST_MEMORY_FD _IO(IOREQ_MAGIC, IOREQ_CMD_GUEST_MEMORY_FD)
+
+/**
+ * struct ioreq_memory_range - one range of guest memory
+ * @gpa: out: guest-physical address of the first byte, page aligned
+ * @len: out: length in bytes, page aligned, not 0
+ * @flags: out: 0 (no IOREQ_MEMORY_RANGE_* flag is defined yet)
+ * @__reserved: out: 0
+ */
+struct ioreq_memory_range {
+	__aligned_u64 gpa;
+	__aligned_u64 len;
+	__u32 flags;
+	__u32 __reserved;
+};
+
+/**
+ * struct ioreq_memory_map - IOREQ_GET_MEMORY_MAP: the guest's memory ranges
+ * @size: sizeof(struct ioreq_memory_map)
+ * @flags: must be 0
+ * @nr_ranges: in: how many entries @ranges has room for (may be 0);
+ *	out: how many ranges the guest has
+ * @__reserved: must be 0
+ * @ranges: user pointer to an array of @nr_ranges struct
+ *	ioreq_memory_range, filled with the first ranges sorted by @gpa
+ *
+ * The ranges are the guest memory that IOREQ_GUEST_MEMORY_FD, mmap() and
+ * IOREQ_READ_GUEST accept, sorted by address and not overlapping; each is
+ * a valid [gpa, gpa + len) for IOREQ_GUEST_MEMORY_FD.  On the userspace
+ * hypervisor provider they are exactly its IOREQ_VMM_ADD_MEMORY ranges,
+ * adjacent ones not merged.  If @nr_ranges (out) is larger than the room
+ * given, only that many entries were written: call again with more room.
+ * The map is a snapshot: the hypervisor side may add memory afterwards.
+ *
+ * Xen gives a dom0 no way to read another domain's memory map, so the Xen
+ * provider does not implement this call (EOPNOTSUPP); a backend there
+ * learns the guest's RAM layout from the toolstack's configuration.
+ *
+ * Errors: EINVAL (flags, @__reserved), EFAULT (@ranges), EOPNOTSUPP (the
+ * provider cannot tell), ENOTCONN, ENODEV.
+ */
+struct ioreq_memory_map {
+	__u32 size;
+	__u32 flags;
+	__u32 nr_ranges;
+	__u32 __reserved;
+	__aligned_u64 ranges;
+};
+
+#define IOREQ_GET_MEMORY_MAP _IO(IOREQ_MAGIC, IOREQ_CMD_GET_MEMORY_MAP)
 
 #endif /* _UAPI_LINUX_IOREQ_H */

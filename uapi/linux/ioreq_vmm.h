@@ -71,17 +71,27 @@ struct ioreq_vmm_create {
  * @size: sizeof(struct ioreq_vmm_access)
  * @flags: must be 0
  * @vcpu: the accessing vcpu, below the guest's nr_vcpus
- * @space: IOREQ_SPACE_MMIO or IOREQ_SPACE_PIO
+ * @space: IOREQ_SPACE_MMIO, IOREQ_SPACE_PIO or IOREQ_SPACE_PCI_CONFIG
  * @op: IOREQ_OP_READ or IOREQ_OP_WRITE
- * @len: access size in bytes: 1, 2, 4 or 8
+ * @len: access size in bytes: 1, 2, 4 or 8; 1, 2 or 4 for
+ *	IOREQ_SPACE_PCI_CONFIG
  * @status: out: IOREQ_VMM_STATUS_*
- * @addr: guest-physical address or port
+ * @addr: guest-physical address or port; for IOREQ_SPACE_PCI_CONFIG,
+ *	SBDF << 32 | register, the SBDF as in struct ioreq_irq and the
+ *	register below 4096 (extended configuration space)
  * @data: in: the value of a write (low @len bytes), returned unchanged;
  *	out: the value of a read, all ones unless @status is
  *	IOREQ_VMM_STATUS_DONE
  * @timeout_ms: how long to wait for the backend; 0 means the provider's
  *	default_timeout_ms parameter
  * @__reserved: must be 0
+ *
+ * A PCI configuration access (the VMM decoded the guest's 0xcf8/0xcfc
+ * port pair or its ECAM window) must lie within one naturally aligned
+ * 4-byte register: (@addr & 3) + @len <= 4.  It is delivered to the
+ * session that claimed it with IOREQ_CLAIM_REGION in IOREQ_SPACE_PCI_CONFIG
+ * (IOREQ_CAP_PCI_CONFIG), the record's offset counted from the region's
+ * addr as in any space.
  *
  * Blocks until the backend answers, the request is aborted, or the
  * timeout passes; each outcome returns 0 with @status saying which.  Only a
@@ -90,9 +100,10 @@ struct ioreq_vmm_create {
  * to start accesses without waiting (see struct ioreq_vmm_done).
  * Errors: EBUSY (another thread is in an access on this vcpu), ENXIO (no
  * guest created on this fd), EINVAL (@vcpu, @space, @op or @len out of
- * range, an access that wraps the address space or a port access beyond
- * 0xffff, non-zero @status on entry), EINTR (a fatal signal: the access
- * was withdrawn and the process is dying).
+ * range, an access that wraps the address space, a port access beyond
+ * 0xffff, a PCI configuration access to a register at or above 4096 or
+ * across a 4-byte boundary, non-zero @status on entry), EINTR (a fatal
+ * signal: the access was withdrawn and the process is dying).
  */
 struct ioreq_vmm_access {
 	__u32 size;
@@ -114,18 +125,21 @@ struct ioreq_vmm_access {
  * struct ioreq_vmm_memory - IOREQ_VMM_ADD_MEMORY: lend guest RAM to backends
  * @size: sizeof(struct ioreq_vmm_memory)
  * @flags: must be 0
- * @fd: a memfd (memfd_create()) opened for reading and writing: the
- *	guest's RAM, as the VMM maps it for itself and for KVM
+ * @fd: a shmem file (memfd_create() without MFD_HUGETLB, or a tmpfs
+ *	file) opened for reading and writing: the guest's RAM, as the VMM
+ *	maps it for itself and for KVM
  * @__reserved: must be 0
  * @gpa: guest-physical address of the first byte, page aligned
  * @len: length in bytes, page aligned, not 0
  * @offset: offset of @gpa's page in @fd, page aligned
  *
  * Backends attached to this guest can then mmap() the range from their
- * /dev/ioreq file and copy to and from it (IOREQ_CAP_GUEST_MEMORY).  The
- * provider keeps a reference to the memfd until this fd is closed.  At
- * most 64 ranges per guest; ranges never overlap and are never removed.
- * Errors: EBADF (@fd), EINVAL (not a memfd, not opened read-write,
+ * /dev/ioreq file and copy to and from it (IOREQ_CAP_GUEST_MEMORY), or
+ * map it through an IOREQ_GUEST_MEMORY_FD file; IOREQ_GET_MEMORY_MAP
+ * lists the ranges.  The provider keeps a reference to the memfd until
+ * the guest is freed.  At most 64 ranges per guest; ranges never overlap
+ * and are never removed.
+ * Errors: EBADF (@fd), EINVAL (not a shmem file, not opened read-write,
  * alignment, a range that wraps), EEXIST (overlaps a range already added),
  * ENOSPC (64 ranges), ENXIO (no guest created on this fd).
  */

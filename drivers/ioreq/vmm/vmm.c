@@ -28,6 +28,7 @@
 #include <linux/mutex.h>
 #include <linux/nospec.h>
 #include <linux/sched/clock.h>
+#include <linux/shmem_fs.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/wait.h>
@@ -57,8 +58,16 @@ MODULE_PARM_DESC(poll_ns, "The longest an access polls for the backend's answer 
 
 #define VMM_VCPU_BUSY 0
 #define VMM_PIO_LAST 0xffffULL
+#define VMM_PCI_CONFIG_SIZE 4096	/* registers of one PCIe function */
 #define VMM_MAX_MEMORY 64	/* IOREQ_VMM_ADD_MEMORY ranges per guest */
 #define VMM_EVENTS 256		/* queued interrupt events per guest */
+
+/* Kernels after 6.12 name the f_op->mmap call of a stacked mapping so. */
+#ifdef IOREQ_HAVE_VFS_MMAP
+#define vmm_call_mmap vfs_mmap
+#else
+#define vmm_call_mmap call_mmap
+#endif
 
 /**
  * struct vmm_memory - guest RAM lent by the VMM
@@ -279,10 +288,39 @@ static int vmm_mmap(struct ioreq_guest *guest, struct vm_area_struct *vma)
 		file = m->file;
 		vma->vm_pgoff = (m->offset + gpa - m->gpa) >> PAGE_SHIFT;
 		vma_set_file(vma, file);
-		ret = file->f_op->mmap(file, vma);
+		ret = vmm_call_mmap(file, vma);
 	}
 	mutex_unlock(&vg->mem_lock);
 	return ret;
+}
+
+/* The ranges by address: at most VMM_MAX_MEMORY, never overlapping. */
+static int vmm_memory_map(struct ioreq_guest *guest,
+			  struct ioreq_memory_range *ranges, unsigned int room)
+{
+	struct vmm_guest *vg = ioreq_guest_priv(guest);
+	struct vmm_memory *m, *prev = NULL;
+	unsigned int i, n;
+
+	mutex_lock(&vg->mem_lock);
+	/* Each turn takes the lowest range above the previous one. */
+	for (n = 0; n < vg->nr_mem; n++) {
+		m = NULL;
+		for (i = 0; i < vg->nr_mem; i++) {
+			if (prev && vg->mem[i].gpa <= prev->gpa)
+				continue;
+			if (!m || vg->mem[i].gpa < m->gpa)
+				m = &vg->mem[i];
+		}
+		if (n < room)
+			ranges[n] = (struct ioreq_memory_range) {
+				.gpa = m->gpa,
+				.len = m->len,
+			};
+		prev = m;
+	}
+	mutex_unlock(&vg->mem_lock);
+	return n;
 }
 
 static int vmm_guest_mem_check(struct ioreq_guest *guest, u64 gpa, u64 len)
@@ -326,6 +364,15 @@ static int vmm_guest_rw(struct ioreq_guest *guest, u64 gpa, void *buf,
 	mutex_unlock(&vg->mem_lock);
 	if (!file)
 		return -ENXIO;
+	/*
+	 * Past the memfd's end a mapping gets SIGBUS: a write must not grow
+	 * the VMM's file there instead.  A VMM that resizes the file while
+	 * its guest runs races with itself only.
+	 */
+	if (write && pos + len > i_size_read(file_inode(file))) {
+		fput(file);
+		return -ENXIO;
+	}
 	if (write)
 		done = kernel_write(file, buf, len, &pos);
 	else
@@ -341,16 +388,18 @@ static const struct ioreq_provider_ops vmm_ops = {
 	.owner = THIS_MODULE,
 	.name = "vmm",
 	.id = IOREQ_PROVIDER_VMM,
-	.caps = IOREQ_CAP_MMIO | IOREQ_CAP_PIO | IOREQ_CAP_POSTED_WRITES |
-		IOREQ_CAP_IRQ_LINE |
+	.caps = IOREQ_CAP_MMIO | IOREQ_CAP_PIO | IOREQ_CAP_PCI_CONFIG |
+		IOREQ_CAP_POSTED_WRITES | IOREQ_CAP_IRQ_LINE |
 		IOREQ_CAP_IRQ_PCI_INTX | IOREQ_CAP_IRQ_MSI | IOREQ_CAP_IRQFD |
-		IOREQ_CAP_IOEVENTFD | IOREQ_CAP_GUEST_MEMORY,
+		IOREQ_CAP_IOEVENTFD | IOREQ_CAP_GUEST_MEMORY |
+		IOREQ_CAP_GUEST_MEMORY_FD,
 	.get_guest = vmm_get_guest,
 	.complete = vmm_complete,
 	.release = vmm_release,
 	.inject_irq = vmm_inject_irq,
 	.inject_atomic = true,
 	.mmap = vmm_mmap,
+	.memory_map = vmm_memory_map,
 	.guest_mem_check = vmm_guest_mem_check,
 	.guest_rw = vmm_guest_rw,
 };
@@ -457,8 +506,14 @@ static int vmm_add_memory(struct file *file, struct ioreq_vmm_memory *arg)
 	mfile = fget(arg->fd);
 	if (!mfile)
 		return -EBADF;
-	/* Guest RAM: a regular file (a memfd) that can be shared read-write. */
-	if (!S_ISREG(file_inode(mfile)->i_mode) || !mfile->f_op->mmap ||
+	/*
+	 * Guest RAM: a shmem file (a memfd, a tmpfs file) shared read-write.
+	 * Backends' mappings become mappings of it: a file whose mappings
+	 * need more than shmem's page-sized alignment (hugetlbfs, which
+	 * 6.1 also does not let a module recognize) or whose ->mmap() knows
+	 * no vma of another file cannot be lent.
+	 */
+	if (!shmem_file(mfile) ||
 	    (mfile->f_mode & (FMODE_READ | FMODE_WRITE)) !=
 	    (FMODE_READ | FMODE_WRITE)) {
 		ret = -EINVAL;
@@ -519,9 +574,14 @@ static int vmm_access_begin(struct vmm_guest *vg,
 
 	if (arg->flags || arg->__reserved || arg->status)
 		return -EINVAL;
-	if (arg->space > IOREQ_SPACE_PIO || arg->op > IOREQ_OP_WRITE)
+	if (arg->space > IOREQ_SPACE_PCI_CONFIG || arg->op > IOREQ_OP_WRITE)
 		return -EINVAL;
 	if (arg->len != 1 && arg->len != 2 && arg->len != 4 && arg->len != 8)
+		return -EINVAL;
+	/* SBDF << 32 | register, within one dword as 0xcfc..0xcff give. */
+	if (arg->space == IOREQ_SPACE_PCI_CONFIG &&
+	    (lower_32_bits(arg->addr) >= VMM_PCI_CONFIG_SIZE ||
+	     (arg->addr & 3) + arg->len > 4))
 		return -EINVAL;
 	last = arg->addr + arg->len - 1;
 	if (last < arg->addr ||

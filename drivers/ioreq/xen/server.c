@@ -1137,7 +1137,8 @@ static const struct ioreq_provider_ops ioreq_xen_ops = {
 	.caps = IOREQ_CAP_MMIO | IOREQ_CAP_PIO | IOREQ_CAP_PCI_CONFIG |
 		IOREQ_CAP_POSTED_WRITES | IOREQ_CAP_IRQ_LINE |
 		IOREQ_CAP_IRQ_PCI_INTX | IOREQ_CAP_IRQ_MSI | IOREQ_CAP_IRQFD |
-		IOREQ_CAP_IOEVENTFD | IOREQ_CAP_GUEST_MEMORY,
+		IOREQ_CAP_IOEVENTFD | IOREQ_CAP_GUEST_MEMORY |
+		IOREQ_CAP_GUEST_MEMORY_FD,
 	.get_guest = ioreq_xen_get_guest,
 	.map_range = ioreq_xen_map_range,
 	.unmap_range = ioreq_xen_unmap_range,

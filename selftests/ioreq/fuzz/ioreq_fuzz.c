@@ -20,6 +20,7 @@
  * reproducible per process from the printed seed (thread timing is not).
  * Prints KTAP; exits 0 when the targets were met with no error.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -50,6 +51,9 @@
 #define MMIO_SPAN	0x4000ULL
 #define PIO_BASE	0x1000ULL
 #define PIO_SPAN	0x400ULL
+#define MEM_GPA		0x80000000ULL	/* each guest's RAM */
+#define MEM_PAGES	16ULL
+#define PCI_SBDFS	4	/* 0000:00:00.0 to .3 */
 #define MAX_FDS		4
 #define MAX_IDS		32
 #define STUCK_SLACK_MS	5000
@@ -98,7 +102,7 @@ static bool allowed(const char *kind, int err)
 {
 	static const int ioctl_errs[] = { EINVAL, E2BIG, EFAULT, ENOTTY,
 		ENOTCONN, ENODEV, EEXIST, ENOSPC, ENOENT, EOPNOTSUPP, EBUSY,
-		ESRCH, EBADF, 0 };
+		ESRCH, EBADF, ENXIO, EMFILE, 0 };
 	static const int read_errs[] = { EINVAL, EAGAIN, ENODEV, ENOTCONN,
 		EFAULT, EBADF, 0 };
 	static const int write_errs[] = { EINVAL, ENOENT, ENODEV, ENOTCONN,
@@ -277,6 +281,10 @@ static void do_claim(struct backend *b, int fd)
 	case 3: reg.addr = ~0ULL - below(r, 16); break;
 	case 4: reg.__reserved2 = 1; break;
 	case 5: reg.addr = 0xff00 + below(r, 0x200); reg.space = IOREQ_SPACE_PIO; break;
+	case 6: case 7:
+		reg.space = IOREQ_SPACE_PCI_CONFIG;
+		reg.addr = below(r, PCI_SBDFS) << 32 | below(r, 0x1000);
+		break;
 	default: break;
 	}
 	if (ioctl(fd, IOREQ_CLAIM_REGION, &reg) == 0) {
@@ -341,13 +349,80 @@ static void do_info(struct backend *b, int fd)
 	check("ioctl", ioctl(fd, IOREQ_GET_INFO, &info));
 }
 
+/* A guest memory file, mapped at random, then closed. */
+static void do_memory_fd(struct backend *b, int fd)
+{
+	static const long pg = 4096;
+	struct rng *r = &b->rng;
+	struct ioreq_guest_memory_fd a = {
+		.size = fuzz_size(r, sizeof(a)),
+		.gpa = MEM_GPA + pg * below(r, MEM_PAGES + 2) - pg,
+		.len = pg * below(r, MEM_PAGES + 2),
+	};
+	unsigned int i;
+	void *map;
+	size_t len;
+	int mflags;
+
+	switch (below(r, 10)) {
+	case 0: a.flags = 1U << below(r, 32); break;
+	case 1: a.__reserved = 1; break;
+	case 2: a.gpa += below(r, pg); break;
+	case 3: a.len = rnd(r); break;
+	default: break;
+	}
+	if (ioctl(fd, IOREQ_GUEST_MEMORY_FD, below(r, 20) ? (void *)&a :
+							bad_pointer(r))) {
+		check("ioctl", -1);
+		return;
+	}
+	op_done();
+	for (i = below(r, 4); i; i--) {
+		len = pg * below(r, a.len / pg + 2);
+		mflags = below(r, 6) ? MAP_SHARED : MAP_PRIVATE;
+		map = mmap(NULL, len, PROT_READ | PROT_WRITE, mflags, a.fd,
+			   pg * below(r, a.len / pg + 2));
+		op_done();
+		if (map == MAP_FAILED) {
+			/* EINVAL: length 0 or private; ENODEV: guest gone */
+			if (errno != EINVAL && errno != ENXIO &&
+			    errno != ENODEV && errno != ENOMEM)
+				bad("mmap", errno);
+			continue;
+		}
+		*(volatile unsigned char *)map = (unsigned char)rnd(r);
+		munmap(map, len);
+	}
+	close(a.fd);
+}
+
+static void do_memory_map(struct backend *b, int fd)
+{
+	struct rng *r = &b->rng;
+	struct ioreq_memory_range ranges[4];
+	struct ioreq_memory_map m = {
+		.size = fuzz_size(r, sizeof(m)),
+		.nr_ranges = below(r, 6),
+		.ranges = (uint64_t)(uintptr_t)(below(r, 10) ? (void *)ranges :
+							      bad_pointer(r)),
+	};
+
+	if (m.nr_ranges > 4)
+		m.nr_ranges = (uint32_t)rnd(r) | 5;
+	if (below(r, 10) == 0)
+		m.flags = 1;
+	if (m.nr_ranges > 4 && m.ranges == (uint64_t)(uintptr_t)ranges)
+		m.ranges = 0;
+	check("ioctl", ioctl(fd, IOREQ_GET_MEMORY_MAP, &m));
+}
+
 static void backend_step(struct backend *b)
 {
 	struct rng *r = &b->rng;
 	unsigned int slot = below(r, MAX_FDS);
 	int fd = b->fds[slot];
 
-	switch (below(r, 20)) {
+	switch (below(r, 22)) {
 	case 0:	/* close and reopen under the reader thread */
 		pthread_mutex_lock(&b->lock);
 		close(fd);
@@ -370,6 +445,12 @@ static void backend_step(struct backend *b)
 		break;
 	case 9:
 		do_info(b, fd);
+		break;
+	case 10:
+		do_memory_fd(b, fd);
+		break;
+	case 11:
+		do_memory_map(b, fd);
 		break;
 	default:
 		do_read(b, fd, false);
@@ -415,6 +496,26 @@ struct guest {
 static struct guest guests[NR_GUESTS];
 static atomic_ulong stuck, accesses, wrong;
 
+/* MEM_PAGES of RAM at MEM_GPA: what backends map and copy.  0 or -1. */
+static int guest_add_memory(int fd)
+{
+	struct ioreq_vmm_memory m = {
+		.size = sizeof(m), .gpa = MEM_GPA, .len = MEM_PAGES * 4096,
+	};
+	int ret;
+
+	m.fd = memfd_create("ioreq-fuzz-ram", MFD_CLOEXEC);
+	if (m.fd < 0 || ftruncate(m.fd, m.len)) {
+		fprintf(stderr, "# guest RAM: %s\n", strerror(errno));
+		return -1;
+	}
+	ret = ioctl(fd, IOREQ_VMM_ADD_MEMORY, &m);
+	if (ret)
+		fprintf(stderr, "# guest RAM: %s\n", strerror(errno));
+	close(m.fd);
+	return ret ? -1 : 0;
+}
+
 /*
  * The id of a closed guest stays taken until the last reference to its
  * file goes: a backend forked a moment ago may not have closed its copy
@@ -432,8 +533,11 @@ static int guest_create(unsigned int g)
 	if (fd < 0)
 		return -1;
 	for (tries = 0; tries < 2000; tries++) {
-		if (!ioctl(fd, IOREQ_VMM_CREATE_GUEST, &c))
-			return fd;
+		if (!ioctl(fd, IOREQ_VMM_CREATE_GUEST, &c)) {
+			if (!guest_add_memory(fd))
+				return fd;
+			break;
+		}
 		if (errno != EEXIST)
 			break;
 		usleep(1000);
@@ -464,7 +568,8 @@ static void *vcpu_thread(void *p)
 
 	lower_priority(10);
 	while (!atomic_load(&stopping)) {
-		bool pio = below(&r, 4) == 0;
+		unsigned int kind = below(&r, 8);
+		bool pio = kind == 0;
 		struct ioreq_vmm_access a = {
 			.size = sizeof(a), .vcpu = va->vcpu,
 			.space = pio ? IOREQ_SPACE_PIO : IOREQ_SPACE_MMIO,
@@ -477,6 +582,12 @@ static void *vcpu_thread(void *p)
 		uint64_t t0;
 		int ret;
 
+		if (kind == 1) {	/* a PCI configuration register */
+			a.space = IOREQ_SPACE_PCI_CONFIG;
+			a.len = lens[below(&r, 3)];
+			a.addr = below(&r, PCI_SBDFS) << 32 |
+				 (below(&r, 0x1000) & ~(uint64_t)(a.len - 1));
+		}
 		pthread_rwlock_rdlock(&g->lock);
 		t0 = now_ms();
 		ret = ioctl(g->fd, IOREQ_VMM_ACCESS, &a);
