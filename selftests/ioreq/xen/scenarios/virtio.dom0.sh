@@ -60,7 +60,7 @@ start)
 	done
 	# shellcheck disable=SC2086
 	ioreq-vhost --guest "$DOMID" --socket $SOCK --sbdf "${IOREQ_PCI:-00:05.0}" \
-		$RAM > /tmp/vhost.log 2>&1 &
+		$RAM --verbose > /tmp/vhost.log 2>&1 &
 	echo $! > /tmp/vhost.pid
 	if ! wait_file_line /tmp/vhost.log 'virtio-blk at PCI' 30 "$(cat /tmp/vhost.pid)"; then
 		echo "ioreq-vhost did not start:"
@@ -68,6 +68,7 @@ start)
 		exit 1
 	fi
 	sed 's/^/vhost: /' /tmp/vhost.log
+	echo "qemu-storage-daemon $(cat /tmp/qsd.pid), ioreq-vhost $(cat /tmp/vhost.pid)"
 	;;
 stop)
 	rc=0
@@ -80,15 +81,38 @@ stop)
 	sleep 1
 	kill "$(cat /tmp/qsd.pid)" 2>/dev/null
 	sleep 1
-	sed 's/^/vhost: /' /tmp/vhost.log
-	sed 's/^/qsd: /' /tmp/qsd.log
+	# Every guest access is logged (--verbose): all of it only on a failure.
 	want=$(sed -n 's/^.*IOREQ-VDA-MD5 \([0-9a-f]*\).*/\1/p' "$GUEST_LOG" | tail -n 1)
+	if [ -n "$want" ]; then
+		grep -vE '(config|BAR0) [a-z]+ [0-9]+ at ' /tmp/vhost.log | sed 's/^/vhost: /'
+		echo "vhost: ($(grep -cE '(config|BAR0) [a-z]+ [0-9]+ at ' /tmp/vhost.log) accesses logged)"
+	else
+		sed 's/^/vhost: /' /tmp/vhost.log
+	fi
+	sed 's/^/qsd: /' /tmp/qsd.log
 	got=$(md5sum $IMG | cut -d' ' -f1)
 	echo "image md5 $got, the guest's /dev/vda md5 ${want:-none}"
 	[ -n "$want" ] && [ "$want" = "$got" ] || rc=1
 	# ioreq-vhost counts the guest accesses that reached it while the
 	# driver was running: each one would be a data-path hop.
-	grep 'stats:' /tmp/vhost.log || rc=1
+	grep 'stats:' /tmp/vhost.log | tail -n 1 > /tmp/stats
+	[ -s /tmp/stats ] || { echo "ioreq-vhost printed no stats"; rc=1; }
+	if ! grep -q 'irqfd binds [1-9]' /tmp/stats; then
+		echo "no irqfd was bound to an MSI-X vector"
+		rc=1
+	fi
+	# A foreign mapping left behind would keep the dead guest a zombie.
+	n=0
+	while xl list 2>/dev/null | grep -v '^Name' | grep -qv '^Domain-0 '; do
+		if [ $n -ge 20 ]; then
+			echo "a domain other than dom0 is still there:"
+			xl list
+			rc=1
+			break
+		fi
+		sleep 0.5
+		n=$((n + 1))
+	done
 	exit $rc
 	;;
 esac
