@@ -7,7 +7,10 @@
 # which hvmloader gives its BAR and the guest's own virtio_pci and
 # virtio_blk drive.  At stop, the image's checksum must be the one the
 # guest printed for its /dev/vda, and ioreq-vhost must have seen no guest
-# access while the driver ran, other than its start.
+# access while the driver ran, other than its start.  With VIRTIO_KILL=1
+# (--env), the daemon is killed with SIGKILL 2 s after the guest says
+# "IOREQ-VIRTIO-KILL-NOW" and a new one started 2 s later: ioreq-vhost
+# must reconnect and the guest's writes complete.
 
 . /lib-dom0.sh
 
@@ -67,6 +70,18 @@ start)
 		cat /tmp/vhost.log
 		exit 1
 	fi
+	if [ "${VIRTIO_KILL:-0}" = 1 ]; then
+		(
+			wait_file_line "$GUEST_LOG" IOREQ-VIRTIO-KILL-NOW 3000 \
+				"$(cat /tmp/vhost.pid)" || exit 1
+			sleep 2
+			kill -9 "$(cat /tmp/qsd.pid)" && echo "qemu-storage-daemon killed"
+			sleep 2
+			rm -f $SOCK
+			start_qsd
+			echo "qemu-storage-daemon started again"
+		) > /tmp/kill.log 2>&1 &
+	fi
 	sed 's/^/vhost: /' /tmp/vhost.log
 	echo "qemu-storage-daemon $(cat /tmp/qsd.pid), ioreq-vhost $(cat /tmp/vhost.pid)"
 	;;
@@ -90,6 +105,14 @@ stop)
 		sed 's/^/vhost: /' /tmp/vhost.log
 	fi
 	sed 's/^/qsd: /' /tmp/qsd.log
+	if [ "${VIRTIO_KILL:-0}" = 1 ]; then
+		sed 's/^/kill: /' /tmp/kill.log
+		grep -q 'started again' /tmp/kill.log || rc=1
+		if ! grep -q 'reconnects [1-9]' /tmp/vhost.log; then
+			echo "ioreq-vhost did not reconnect"
+			rc=1
+		fi
+	fi
 	got=$(md5sum $IMG | cut -d' ' -f1)
 	echo "image md5 $got, the guest's /dev/vda md5 ${want:-none}"
 	[ -n "$want" ] && [ "$want" = "$got" ] || rc=1

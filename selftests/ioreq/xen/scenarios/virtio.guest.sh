@@ -7,6 +7,10 @@
 # MSI-X, an ext2 file system is made, written, read back after a
 # remount with the same checksum, and the raw disk's checksum is printed
 # for dom0 to compare with the image file ("IOREQ-VDA-MD5 SUM").
+# With VIRTIO_KILL=1 (--env), a loop of 128 synchronous 64 KiB writes to
+# the disk's second half runs while dom0 kills qemu-storage-daemon with
+# SIGKILL and starts a new one ("IOREQ-VIRTIO-KILL-NOW" tells it when);
+# the loop must complete and read back with the checksum it wrote.
 
 n=0
 fails=0
@@ -30,7 +34,9 @@ check()
 }
 
 echo "TAP version 13"
-echo "1..7"
+plan=7
+[ "${VIRTIO_KILL:-0}" != 1 ] || plan=9
+echo "1..$plan"
 # The RAM the guest was given (dom0's --ram ranges must cover it).
 dmesg | grep -iE 'e820|BIOS-provided' | head -n 20 | sed 's/^/# /'
 grep 'System RAM' /proc/iomem | sed 's/^/# iomem /'
@@ -55,6 +61,23 @@ dd if=/dev/urandom of=/tmp/data bs=4096 count=512 2> /dev/null
 sum=$(md5sum < /tmp/data | cut -d' ' -f1)
 check "write 2 MiB into a file on it" sh -c 'mount -t $FS /dev/vda /mnt && cp /tmp/data /mnt/data && sync && umount /mnt'
 check "read back after a remount, same md5 $sum" sh -c "mount -t $FS /dev/vda /mnt && [ \"\$(md5sum < /mnt/data | cut -d' ' -f1)\" = $sum ] && umount /mnt"
+if [ "${VIRTIO_KILL:-0}" = 1 ]; then
+	dd if=/dev/urandom of=/tmp/big bs=65536 count=128 2> /dev/null
+	bsum=$(md5sum < /tmp/big | cut -d' ' -f1)
+	echo "IOREQ-VIRTIO-KILL-NOW"
+	t0=$(cut -d. -f1 /proc/uptime)
+	i=0
+	while [ $i -lt 128 ]; do
+		dd if=/tmp/big of=/dev/vda bs=65536 skip=$i seek=$((256 + i)) \
+			count=1 conv=fsync,notrunc 2> /dev/null || break
+		i=$((i + 1))
+	done
+	t1=$(cut -d. -f1 /proc/uptime)
+	check "128 synchronous writes across the daemon's death ($i done in $((t1 - t0)) s)" test $i = 128
+	echo 3 > /proc/sys/vm/drop_caches
+	rsum=$(dd if=/dev/vda bs=65536 skip=256 count=128 2> /dev/null | md5sum | cut -d' ' -f1)
+	check "they read back whole (md5 $rsum, wrote $bsum)" test "$rsum" = "$bsum"
+fi
 sync
 echo 3 > /proc/sys/vm/drop_caches
 vda=$(md5sum < /dev/vda | cut -d' ' -f1)
