@@ -277,7 +277,7 @@ if [ -n "$lane_tools" ] && [ "${IOREQ_XEN:-1}" = 1 ]; then
 			dom0=pv
 			guest=hvm
 			tries=2
-			extra=(--guest-type hvm --timeout 2700 --guest-timeout 1800)
+			extra=(--guest-type hvm --timeout 3600 --guest-timeout 2400)
 		fi
 		case $run in
 		hvm:virtio)
