@@ -28,8 +28,9 @@
 #
 # Environment: VM_TIMEOUT (seconds per guest, default 1200),
 # IOREQ_KERNELS (default "61 612"), IOREQ_KVM=0 / IOREQ_XEN=0 to leave out
-# the KVM / Xen lane, IOREQ_INTREE=0 the in-tree build, XEN_SCENARIOS (default: all of them) and
-# XEN_PVH_SCENARIOS (default: scratch rep device; empty for none).
+# the KVM / Xen lane, IOREQ_INTREE=0 the in-tree build, XEN_SCENARIOS
+# (default: all of them), XEN_PVH_SCENARIOS (default: scratch rep device;
+# empty for none) and XEN_HVM_SCENARIOS (default: virtio; empty for none).
 set -euo pipefail
 
 IOREQ_STAGE=check
@@ -213,6 +214,7 @@ done
 # scenario).  IOREQ_KVM=0 and IOREQ_XEN=0 leave them out.
 XEN_SCENARIOS=${XEN_SCENARIOS:-unclaimed scratch rep vcpus device kill release reattach}
 XEN_PVH_SCENARIOS=${XEN_PVH_SCENARIOS-scratch rep device}
+XEN_HVM_SCENARIOS=${XEN_HVM_SCENARIOS-virtio}
 lane_tools=
 xen_retries=0
 if [[ " ${built[*]} " == *" 61 "* ]] &&
@@ -263,32 +265,57 @@ if [ -n "$lane_tools" ] && [ "${IOREQ_XEN:-1}" = 1 ]; then
 	runs=()
 	for s in $XEN_SCENARIOS; do runs+=("pv:$s"); done
 	for s in $XEN_PVH_SCENARIOS; do runs+=("pvh:$s"); done
+	# Then XEN_HVM_SCENARIOS: an HVM guest (qemu-xen as its device
+	# model, hvmloader, SeaBIOS) on a PV dom0.  Its boot takes many
+	# minutes under nested TCG, so it gets long limits and one retry.
+	for s in $XEN_HVM_SCENARIOS; do runs+=("hvm:$s"); done
 	for run in "${runs[@]}"; do
 		mode=${run%%:*}
 		s=${run#*:}
 		tag=$s
 		[ "$mode" = pv ] || tag=$mode-$s
 		xen_out=$IOREQ_BUILD/xen/$tag
-		for try in 1 2 3 4; do
-			log "scenario $tag: booting Xen, a $mode dom0 and a PVH guest"
+		dom0=$mode
+		guest=pvh
+		tries=4
+		extra=()
+		if [ "$mode" = hvm ]; then
+			dom0=pv
+			guest=hvm
+			tries=2
+			extra=(--guest-type hvm --timeout 3600 --guest-timeout 2400)
+		fi
+		case $run in
+		hvm:virtio)
+			# ioreq-vhost serves the guest's own virtio_blk from
+			# Debian's unmodified qemu-storage-daemon.
+			extra+=(--add "$lane_tools/ioreq-vhost"
+				--guest-kmod virtio_pci --guest-kmod virtio_blk
+				--guest-kmod ext4)
+			[ ! -x /usr/bin/qemu-storage-daemon ] ||
+				extra+=(--add /usr/bin/qemu-storage-daemon) ;;
+		esac
+		for try in $(seq "$tries"); do
+			log "scenario $tag: booting Xen, a $dom0 dom0 and a $guest guest"
 			"$IOREQ_ROOT/selftests/ioreq/xen/xen-vm.sh" --scenario "$s" \
-				--dom0 "$mode" \
+				--dom0 "$dom0" \
 				--kernel "$(kvar KIMG 61)" --kroot "$(kvar KROOT 61)" \
 				--module "$kb/drivers/ioreq/ioreq.ko" \
 				--module "$kb/drivers/ioreq/xen/ioreq_xen.ko" \
 				--add "$lane_tools/ioreq-backend" \
-				"${dom0_tests[@]}" \
+				"${dom0_tests[@]}" "${extra[@]}" \
 				--out "$xen_out" --name "xen-$tag" || true
-			# Another boot (at most three), said out loud, only when
-			# the emulator broke: Xen saw the PVH guest triple-fault
+			# Another boot (at most three; one for an HVM guest),
+			# said out loud, only when the emulator broke: Xen saw
+			# the guest triple-fault
 			# (about one boot in five here under TCG's nested SVM,
 			# always during a port access, the dumped guest state at
 			# times holding Xen's own RIP and CS), or the whole
 			# machine stopped (xen-vm.sh's stall watch).  Any other
 			# failure counts at once.
-			[ "$try" != 4 ] && ! grep -qs '^FAILED=0' "$xen_out/result" || break
+			[ "$try" != "$tries" ] && ! grep -qs '^FAILED=0' "$xen_out/result" || break
 			if grep -qs 'Triple fault' "$xen_out/console.log"; then
-				log "scenario $tag: the PVH guest triple-faulted" \
+				log "scenario $tag: the $guest guest triple-faulted" \
 				    "(QEMU TCG nested SVM): booting it again"
 				grep -h -A4 'Triple fault' "$xen_out/console.log" |
 					sed 's/^/    /' || true

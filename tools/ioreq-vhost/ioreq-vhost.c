@@ -384,6 +384,18 @@ static int irqfd(struct dev *d, int fd, const struct ioreq_irq *irq,
 }
 
 /*
+ * A Linux HVM guest of Xen programs each entry with a pirq (vector 0, the
+ * pirq in the destination bits, xen_msi_compose_msg()), masks it through
+ * its event channel and never clears the entry's mask bit
+ * (pci_msi_ignore_mask).  As in QEMU's msix_vector_masked(), such an entry
+ * counts as unmasked; vector 0 is never a deliverable x86 vector otherwise.
+ */
+static int entry_masked(const struct msix_entry *e)
+{
+	return (e->ctrl & MSIX_ENTRY_MASKED) && (e->data & 0xff);
+}
+
+/*
  * Make each queue's call fd match what the guest programmed: with MSI-X on,
  * an irqfd for the queue's vector unless it or the function is masked;
  * with MSI-X off, the call fds are polled here and raise INTx.  A signal
@@ -402,7 +414,7 @@ static void update_irqs(struct dev *d)
 
 		if (msix && !(d->msix_ctrl & MSIX_CTRL_MASKALL) &&
 		    q->vector < d->nvec &&
-		    !(d->msix[q->vector].ctrl & MSIX_ENTRY_MASKED)) {
+		    !entry_masked(&d->msix[q->vector])) {
 			const struct msix_entry *e = &d->msix[q->vector];
 
 			want.msi_addr = (uint64_t)e->addr_hi << 32 | e->addr_lo;
@@ -482,7 +494,7 @@ static void config_irq(struct dev *d)
 	if ((d->msix_ctrl & MSIX_CTRL_MASKALL) || d->msix_config >= d->nvec)
 		return;
 	e = &d->msix[d->msix_config];
-	if (e->ctrl & MSIX_ENTRY_MASKED)
+	if (entry_masked(e))
 		return;
 	in.irq.kind = IOREQ_IRQ_MSI;
 	in.irq.msi_addr = (uint64_t)e->addr_hi << 32 | e->addr_lo;
