@@ -38,11 +38,13 @@
 #ifndef _IOREQ_DRV_H
 #define _IOREQ_DRV_H
 
+#include <linux/atomic.h>
 #include <linux/kfifo.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/rbtree.h>
+#include <linux/seq_file.h>
 #include <linux/spinlock.h>
 #include <linux/wait.h>
 #include <linux/xarray.h>
@@ -108,6 +110,45 @@ struct ioreq_slot {
 } ____cacheline_aligned_in_smp;
 
 /**
+ * struct ioreq_guest_stats - a guest's accesses, as /proc/PID/fdinfo shows
+ * @queued: accesses queued on a session for a backend to read
+ * @unclaimed: accesses no region claims
+ * @posted: writes put in a session's posted fifo
+ * @ioeventfd: writes an ioeventfd took
+ *
+ * Counted under the guest's lock, which the request path holds anyway:
+ * nothing here is shared across CPUs that was not already.
+ */
+struct ioreq_guest_stats {
+	u64 queued;
+	u64 unclaimed;
+	u64 posted;
+	u64 ioeventfd;
+};
+
+/**
+ * struct ioreq_session_stats - a session's requests, as fdinfo shows them
+ * @queued: requests queued on the session
+ * @delivered: records read() returned, posted ones included
+ * @completed: requests the backend answered
+ * @aborted: requests the core ended with IOREQ_ABORTED
+ * @posted: posted writes put in the session's fifo
+ * @posted_full: posted writes that found the fifo full
+ * @ioeventfd: writes the session's ioeventfds took
+ *
+ * All under the guest's lock (struct ioreq_range.stats too).
+ */
+struct ioreq_session_stats {
+	u64 queued;
+	u64 delivered;
+	u64 completed;
+	u64 aborted;
+	u64 posted;
+	u64 posted_full;
+	u64 ioeventfd;
+};
+
+/**
  * struct ioreq_guest - a guest as the core sees it
  * @provider: the provider that created it
  * @id: the guest id backends attach with
@@ -121,6 +162,7 @@ struct ioreq_slot {
  * @dead: set by ioreq_guest_kill(); no request is dispatched after it
  * @invalidations: ioreq_guest_invalidate() calls, under @lock (read
  *	locklessly with READ_ONCE())
+ * @stats: what the guest's accesses met, under @lock (fdinfo.c)
  * @slots: one per vcpu
  */
 struct ioreq_guest {
@@ -135,6 +177,7 @@ struct ioreq_guest {
 	struct list_head sessions;
 	bool dead;
 	u32 invalidations;
+	struct ioreq_guest_stats stats;
 	struct ioreq_slot slots[];
 };
 
@@ -176,6 +219,11 @@ struct ioreq_posted {
  * @nr_ioeventfds: ioeventfds on the session's regions, under @lock
  * @invalidations_seen: the guest's @invalidations as IOREQ_GET_INFO last
  *	returned it; poll() reports EPOLLPRI while they differ
+ * @id: a number for the session, unique while the module is loaded: what
+ *	tracepoints and fdinfo call it
+ * @stats: counters, under the guest's lock
+ * @injected: successful IOREQ_INJECT_IRQ calls; atomic, as injections
+ *	take no lock of the session
  */
 struct ioreq_session {
 	/* attach state and regions */
@@ -200,6 +248,9 @@ struct ioreq_session {
 	unsigned int nr_irqfds;
 	unsigned int nr_ioeventfds;
 	u32 invalidations_seen;
+	u64 id;
+	struct ioreq_session_stats stats;
+	atomic64_t injected;
 };
 
 /**
@@ -215,6 +266,10 @@ struct ioreq_session {
  * @id: index in the session's @regions
  * @ioeventfds: the ioeventfds bound inside the region (ioeventfd.c);
  *	changed under both the session's and the guest's lock
+ * @nr_queued: requests the region queued, under the guest's lock
+ * @nr_posted: writes the region posted, under the guest's lock
+ * @nr_ioeventfd: writes the region's ioeventfds took, under the guest's
+ *	lock
  */
 struct ioreq_range {
 	struct rb_node rb;
@@ -227,6 +282,9 @@ struct ioreq_range {
 	u32 flags;
 	u32 id;
 	struct list_head ioeventfds;
+	u64 nr_queued;
+	u64 nr_posted;
+	u64 nr_ioeventfd;
 };
 
 /* guest.c */
@@ -255,6 +313,13 @@ bool ioreq_ioeventfd_signal(struct ioreq_range *range, u64 addr, u32 size,
 			    u64 data);
 void ioreq_ioeventfds_free(struct ioreq_session *session,
 			   struct ioreq_range *range);
+
+/* fdinfo.c */
+u64 ioreq_session_next_id(void);
+void ioreq_session_show_fdinfo(struct seq_file *m, struct file *file);
+
+/* irq.c (fdinfo) */
+void ioreq_irqfds_show(struct seq_file *m, struct ioreq_session *session);
 
 /* memory.c */
 int ioreq_session_mmap(struct ioreq_session *session,

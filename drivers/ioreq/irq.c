@@ -28,10 +28,12 @@
 #include <linux/eventfd.h>
 #include <linux/file.h>
 #include <linux/poll.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/workqueue.h>
 
 #include "ioreq_drv.h"
+#include "ioreq_trace.h"
 
 #define IOREQ_MAX_IRQFDS	1024	/* per session */
 
@@ -46,6 +48,8 @@ static struct workqueue_struct *ioreq_irqfd_wq;
  * @pt: registers @wait through vfs_poll()
  * @shutdown: tears the irqfd down after EPOLLHUP
  * @node: entry in @session's irqfds, under its irqfds_lock
+ * @signals: signals that injected, for fdinfo; written by the wakeup
+ *	alone, under the eventfd's wait queue lock, and read locklessly
  */
 struct ioreq_kirqfd {
 	struct ioreq_session *session;
@@ -55,6 +59,7 @@ struct ioreq_kirqfd {
 	poll_table pt;
 	struct work_struct shutdown;
 	struct list_head node;
+	u64 signals;
 };
 
 /**
@@ -100,17 +105,22 @@ static int ioreq_irq_check(struct ioreq_guest *guest,
 	return 0;
 }
 
-/* An edge for a line or INTx, one message for an MSI. */
-static void ioreq_irq_pulse(struct ioreq_guest *guest,
-			    const struct ioreq_irq *irq)
+/*
+ * An edge for a line or INTx, one message for an MSI.  Return: what
+ * raising it returned, -ENODEV if the guest is dead.
+ */
+static int ioreq_irq_pulse(struct ioreq_guest *guest,
+			   const struct ioreq_irq *irq)
 {
 	const struct ioreq_provider_ops *ops = guest->provider->ops;
+	int ret;
 
 	if (READ_ONCE(guest->dead))
-		return;
-	ops->inject_irq(guest, irq, 1);
+		return -ENODEV;
+	ret = ops->inject_irq(guest, irq, 1);
 	if (irq->kind != IOREQ_IRQ_MSI)
 		ops->inject_irq(guest, irq, 0);
+	return ret;
 }
 
 /**
@@ -136,7 +146,11 @@ int ioreq_inject_irq(struct ioreq_session *session, void *karg)
 		return -EINVAL;
 	if (READ_ONCE(guest->dead))
 		return -ENODEV;
-	return guest->provider->ops->inject_irq(guest, &arg->irq, arg->level);
+	ret = guest->provider->ops->inject_irq(guest, &arg->irq, arg->level);
+	trace_ioreq_inject(guest, session, &arg->irq, arg->level, ret);
+	if (!ret)
+		atomic64_inc(&session->injected);
+	return ret;
 }
 
 /* Tear down an irqfd that is off its session's list. */
@@ -167,8 +181,14 @@ static int ioreq_irqfd_wakeup(wait_queue_entry_t *wait, unsigned int mode,
 	u64 cnt;
 
 	if (events & EPOLLIN) {
+		int ret;
+
 		eventfd_ctx_do_read(irqfd->eventfd, &cnt);
-		ioreq_irq_pulse(session->guest, &irqfd->irq);
+		ret = ioreq_irq_pulse(session->guest, &irqfd->irq);
+		trace_ioreq_irqfd(session->guest, session, &irqfd->irq, 1, ret);
+		/* Only this wakeup writes it, under the eventfd's lock. */
+		if (!ret)
+			WRITE_ONCE(irqfd->signals, irqfd->signals + 1);
 	}
 	if (events & EPOLLHUP) {
 		/* The eventfd is being freed: whoever unlists tears down. */
@@ -278,7 +298,8 @@ static int ioreq_irqfd_assign(struct ioreq_session *session,
 		 * another thread returns after it (->inject_atomic).
 		 */
 		if (events & EPOLLIN)
-			ioreq_irq_pulse(guest, &irqfd->irq);
+			trace_ioreq_irqfd(guest, session, &irqfd->irq, 1,
+					  ioreq_irq_pulse(guest, &irqfd->irq));
 	}
 	spin_unlock_irqrestore(&session->irqfds_lock, flags);
 	fdput(f);
@@ -365,6 +386,36 @@ void ioreq_irqfds_release_all(struct ioreq_session *session)
 	spin_unlock_irqrestore(&session->irqfds_lock, flags);
 	/* Those a hangup took off the list are torn down by their work. */
 	flush_workqueue(ioreq_irqfd_wq);
+}
+
+/**
+ * ioreq_irqfds_show() - the session's irqfds, for its fdinfo
+ * @m: the fdinfo file
+ * @session: the session
+ *
+ * One line per irqfd: the interrupt it raises and how many signals
+ * injected it, then their sum.
+ *
+ * Context: process.
+ */
+void ioreq_irqfds_show(struct seq_file *m, struct ioreq_session *session)
+{
+	struct ioreq_kirqfd *irqfd;
+	unsigned long flags;
+	u64 sum = 0, n;
+
+	spin_lock_irqsave(&session->irqfds_lock, flags);
+	list_for_each_entry(irqfd, &session->irqfds, node) {
+		const struct ioreq_irq *irq = &irqfd->irq;
+
+		n = READ_ONCE(irqfd->signals);
+		sum += n;
+		seq_printf(m, "irqfd:\tkind %u line %u sbdf %#x pin %u msi_addr %#llx msi_data %#x signals %llu\n",
+			   irq->kind, irq->line, irq->sbdf, irq->pin,
+			   irq->msi_addr, irq->msi_data, n);
+	}
+	spin_unlock_irqrestore(&session->irqfds_lock, flags);
+	seq_printf(m, "irqfd_signals:\t%llu\n", sum);
 }
 
 int __init ioreq_irqfd_init(void)

@@ -77,6 +77,7 @@ static int ioreq_open(struct inode *inode, struct file *file)
 	init_waitqueue_head(&session->wait);
 	spin_lock_init(&session->irqfds_lock);
 	INIT_LIST_HEAD(&session->irqfds);
+	session->id = ioreq_session_next_id();
 	file->private_data = session;
 	return nonseekable_open(inode, file);
 }
@@ -502,6 +503,7 @@ static const struct file_operations ioreq_fops = {
 	.mmap = ioreq_mmap,
 	.unlocked_ioctl = ioreq_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
+	.show_fdinfo = ioreq_session_show_fdinfo,
 };
 
 static struct miscdevice ioreq_misc = {

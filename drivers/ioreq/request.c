@@ -40,6 +40,7 @@
 #include <linux/uaccess.h>
 
 #include "ioreq_drv.h"
+#include "ioreq_trace.h"
 
 #define IOREQ_READ_BATCH	8
 
@@ -60,13 +61,20 @@ static void ioreq_slot_complete(struct ioreq_guest *guest,
 	__must_hold(&guest->lock)
 {
 	lockdep_assert_held(&guest->lock);
+	data &= ioreq_size_mask(slot->cmd.size);
+	if (status == IOREQ_DONE) {
+		trace_ioreq_complete(guest, slot, data);
+		slot->session->stats.completed++;
+	} else {
+		trace_ioreq_abort(guest, slot, data);
+		slot->session->stats.aborted++;
+	}
 	if (slot->state == IOREQ_SLOT_QUEUED)
 		list_del_init(&slot->node);
 	slot->state = IOREQ_SLOT_IDLE;
 	slot->session = NULL;
 	slot->range = NULL;
-	guest->provider->ops->complete(guest, slot - guest->slots,
-				       data & ioreq_size_mask(slot->cmd.size),
+	guest->provider->ops->complete(guest, slot - guest->slots, data,
 				       status);
 }
 
@@ -100,6 +108,18 @@ void ioreq_session_abort_locked(struct ioreq_guest *guest,
 	}
 }
 
+/* Count and trace a write an ioeventfd of @range took. */
+static void ioreq_ioeventfd_count(struct ioreq_guest *guest,
+				  struct ioreq_range *range, u32 vcpu,
+				  u32 size, u64 addr, u64 data)
+	__must_hold(&guest->lock)
+{
+	trace_ioreq_ioeventfd(guest, range, vcpu, size, addr, data);
+	range->nr_ioeventfd++;
+	range->session->stats.ioeventfd++;
+	guest->stats.ioeventfd++;
+}
+
 /* Queue a posted write on @range's session; false if its fifo is full. */
 static bool ioreq_post_locked(struct ioreq_guest *guest,
 			      struct ioreq_range *range, u32 vcpu, u32 size,
@@ -122,8 +142,16 @@ static bool ioreq_post_locked(struct ioreq_guest *guest,
 
 	lockdep_assert_held(&guest->lock);
 	if (!kfifo_initialized(&session->posted) ||
-	    !kfifo_put(&session->posted, rec))
+	    !kfifo_put(&session->posted, rec)) {
+		trace_ioreq_posted(guest, range, vcpu, size, addr, rec.cmd.data,
+				   -ENOSPC);
+		session->stats.posted_full++;
 		return false;
+	}
+	trace_ioreq_posted(guest, range, vcpu, size, addr, rec.cmd.data, 0);
+	session->stats.posted++;
+	range->nr_posted++;
+	guest->stats.posted++;
 	wake_up_interruptible_poll(&session->wait, EPOLLIN | EPOLLRDNORM);
 	return true;
 }
@@ -147,13 +175,19 @@ static int ioreq_dispatch_locked(struct ioreq_guest *guest, u32 vcpu,
 	if (slot->state != IOREQ_SLOT_IDLE)
 		return -EBUSY;
 	range = ioreq_range_find(guest, space, addr, size);
-	if (!range)
+	if (!range) {
+		trace_ioreq_unclaimed(guest, vcpu, space, op, size, addr);
+		guest->stats.unclaimed++;
 		return IOREQ_UNCLAIMED;
+	}
 
 	if (op == IOREQ_OP_WRITE && !list_empty(&range->ioeventfds) &&
 	    ioreq_ioeventfd_signal(range, addr, size,
-				   data & ioreq_size_mask(size)))
+				   data & ioreq_size_mask(size))) {
+		ioreq_ioeventfd_count(guest, range, vcpu, size, addr,
+				      data & ioreq_size_mask(size));
 		return IOREQ_HANDLED;
+	}
 	if (op == IOREQ_OP_WRITE &&
 	    (range->flags & IOREQ_REGION_POSTED_WRITES) &&
 	    ioreq_post_locked(guest, range, vcpu, size, addr, data))
@@ -172,6 +206,10 @@ static int ioreq_dispatch_locked(struct ioreq_guest *guest, u32 vcpu,
 	slot->range = range;
 	slot->state = IOREQ_SLOT_QUEUED;
 	list_add_tail(&slot->node, &session->queue);
+	trace_ioreq_dispatch(guest, slot, space, addr);
+	session->stats.queued++;
+	range->nr_queued++;
+	guest->stats.queued++;
 	/*
 	 * Under the lock: the session cannot be freed while it is queued on.
 	 * wq_has_sleeper()'s barrier pairs with the one set_current_state()
@@ -287,13 +325,18 @@ int ioreq_dispatch_posted(struct ioreq_guest *guest, u32 space, u32 size,
 		goto out_unlock;
 	}
 	range = ioreq_range_find(guest, space, addr, size);
-	if (!range)
+	if (!range) {
+		trace_ioreq_unclaimed(guest, IOREQ_CMD_VCPU(~0U), space,
+				      IOREQ_OP_WRITE, size, addr);
+		guest->stats.unclaimed++;
 		ret = IOREQ_UNCLAIMED;
-	else if (!list_empty(&range->ioeventfds) &&
-		 ioreq_ioeventfd_signal(range, addr, size,
-					data & ioreq_size_mask(size)))
+	} else if (!list_empty(&range->ioeventfds) &&
+		   ioreq_ioeventfd_signal(range, addr, size,
+					  data & ioreq_size_mask(size))) {
+		ioreq_ioeventfd_count(guest, range, IOREQ_CMD_VCPU(~0U), size,
+				      addr, data & ioreq_size_mask(size));
 		ret = IOREQ_HANDLED;
-	else if (!ioreq_post_locked(guest, range, IOREQ_CMD_VCPU(~0U), size,
+	} else if (!ioreq_post_locked(guest, range, IOREQ_CMD_VCPU(~0U), size,
 				    addr, data))
 		ret = -EAGAIN;
 out_unlock:
@@ -361,8 +404,10 @@ static unsigned int ioreq_take(struct ioreq_guest *guest,
 			break;
 		list_del_init(&slot->node);
 		slot->state = IOREQ_SLOT_DELIVERED;
+		trace_ioreq_deliver(guest, session, &slot->cmd);
 		batch[n++] = slot->cmd;
 	}
+	session->stats.delivered += n;
 	*dead = guest->dead;
 	spin_unlock_irqrestore(&guest->lock, flags);
 	return n;
@@ -388,6 +433,8 @@ static void ioreq_requeue(struct ioreq_guest *guest,
 			continue;
 		slot->state = IOREQ_SLOT_QUEUED;
 		list_add(&slot->node, &session->queue);
+		/* It is delivered again: count it once. */
+		session->stats.delivered--;
 	}
 	spin_unlock_irqrestore(&guest->lock, flags);
 }
@@ -484,8 +531,11 @@ static int ioreq_read_posted(struct ioreq_session *session,
 	}
 	spin_lock_irqsave(&guest->lock, flags);
 	was_full = kfifo_is_full(&session->posted);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		trace_ioreq_deliver(guest, session, &batch[i].cmd);
 		kfifo_skip(&session->posted);
+	}
+	session->stats.delivered += n;
 	spin_unlock_irqrestore(&guest->lock, flags);
 	mutex_unlock(&session->rlock);
 	/* A hypervisor that could not post may go on now. */

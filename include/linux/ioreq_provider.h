@@ -18,6 +18,7 @@ struct file;
 struct module;
 struct ioreq_guest;
 struct ioreq_memory_range;
+struct seq_file;
 struct vm_area_struct;
 
 /**
@@ -135,6 +136,7 @@ void *ioreq_guest_priv(struct ioreq_guest *guest);
 u64 ioreq_guest_id(struct ioreq_guest *guest);
 u32 ioreq_guest_nr_vcpus(struct ioreq_guest *guest);
 struct file *ioreq_guest_handle(struct ioreq_guest *guest);
+void ioreq_guest_show_fdinfo(struct seq_file *m, struct ioreq_guest *guest);
 
 /**
  * enum ioreq_dispatch_result - what ioreq_dispatch() did with an access

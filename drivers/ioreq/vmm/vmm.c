@@ -28,6 +28,7 @@
 #include <linux/mutex.h>
 #include <linux/nospec.h>
 #include <linux/sched/clock.h>
+#include <linux/seq_file.h>
 #include <linux/shmem_fs.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -1046,6 +1047,37 @@ static __poll_t vmm_poll(struct file *file, poll_table *wait)
 	return vmm_events_ready(vg) ? EPOLLIN | EPOLLRDNORM : 0;
 }
 
+/*
+ * /proc/PID/fdinfo of the VMM's file: the core's view of the guest, then
+ * the provider's (Documentation/virt/ioreq/observability.rst).
+ */
+static void vmm_show_fdinfo(struct seq_file *m, struct file *file)
+{
+	struct vmm_guest *vg = vmm_file_guest(file);
+	unsigned int i, queued;
+	unsigned long flags;
+	u32 lost;
+
+	if (!vg) {
+		seq_puts(m, "ioreq-guest:\tnone\n");
+		return;
+	}
+	ioreq_guest_show_fdinfo(m, vg->guest);
+	seq_printf(m, "private:\t%d\n", vg->private);
+	seq_printf(m, "written_in_flight:\t%d\n", atomic_read(&vg->nr_async));
+	spin_lock_irqsave(&vg->events_lock, flags);
+	queued = kfifo_len(&vg->events);
+	lost = vg->lost;
+	spin_unlock_irqrestore(&vg->events_lock, flags);
+	seq_printf(m, "events_queued:\t%u\n", queued);
+	seq_printf(m, "events_lost:\t%u\n", lost);
+	mutex_lock(&vg->mem_lock);
+	for (i = 0; i < vg->nr_mem; i++)
+		seq_printf(m, "memory:\tgpa %#llx size %#llx offset %#llx\n",
+			   vg->mem[i].gpa, vg->mem[i].len, vg->mem[i].offset);
+	mutex_unlock(&vg->mem_lock);
+}
+
 static int vmm_release_file(struct inode *inode, struct file *file)
 {
 	struct vmm_guest *vg = file->private_data;
@@ -1080,6 +1112,7 @@ static const struct file_operations vmm_fops = {
 	.poll = vmm_poll,
 	.unlocked_ioctl = vmm_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
+	.show_fdinfo = vmm_show_fdinfo,
 };
 
 static struct miscdevice vmm_misc = {
