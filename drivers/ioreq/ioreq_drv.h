@@ -203,6 +203,7 @@ struct ioreq_posted {
  * @regions: claimed regions by id
  * @nr_regions: number of entries in @regions
  * @queue: QUEUED slots in arrival order, under the guest's lock
+ * @stats: counters for fdinfo, under the guest's lock
  * @guest_node: entry in the guest's session list, under the guest's lock
  * @wait: readers and pollers wait here for @queue, @posted or the guest's
  *	death
@@ -221,7 +222,6 @@ struct ioreq_posted {
  *	returned it; poll() reports EPOLLPRI while they differ
  * @id: a number for the session, unique while the module is loaded: what
  *	tracepoints and fdinfo call it
- * @stats: counters, under the guest's lock
  * @injected: successful IOREQ_INJECT_IRQ calls; atomic, as injections
  *	take no lock of the session
  */
@@ -236,6 +236,8 @@ struct ioreq_session {
 	struct xarray regions;
 	unsigned int nr_regions;
 	struct list_head queue;
+	/* next to @queue, whose cache line each request writes anyway */
+	struct ioreq_session_stats stats;
 	struct list_head guest_node;
 	wait_queue_head_t wait;
 	/* a blocking read()'s polling window, see ioreq_poll_adapt() */
@@ -249,7 +251,6 @@ struct ioreq_session {
 	unsigned int nr_ioeventfds;
 	u32 invalidations_seen;
 	u64 id;
-	struct ioreq_session_stats stats;
 	atomic64_t injected;
 };
 
