@@ -70,7 +70,7 @@ void ioreq_session_show_fdinfo(struct seq_file *m, struct file *file)
 	struct ioreq_guest *guest;
 	struct ioreq_range *range;
 	unsigned long flags, id;
-	unsigned int queue = 0;
+	unsigned int queue = 0, posted = 0;
 	struct ioreq_slot *slot;
 
 	mutex_lock(&session->lock);
@@ -84,6 +84,8 @@ void ioreq_session_show_fdinfo(struct seq_file *m, struct file *file)
 	st = session->stats;
 	list_for_each_entry(slot, &session->queue, node)
 		queue++;
+	if (kfifo_initialized(&session->posted))
+		posted = kfifo_len(&session->posted);
 	spin_unlock_irqrestore(&guest->lock, flags);
 
 	seq_printf(m, "provider:\t%s\n", guest->provider->ops->name);
@@ -99,9 +101,7 @@ void ioreq_session_show_fdinfo(struct seq_file *m, struct file *file)
 	seq_printf(m, "ioeventfd:\t%llu\n", st.ioeventfd);
 	seq_printf(m, "injected:\t%lld\n", atomic64_read(&session->injected));
 	seq_printf(m, "waiting:\t%u\n", queue);
-	seq_printf(m, "posted_unread:\t%u\n",
-		   kfifo_initialized(&session->posted) ?
-		   kfifo_len(&session->posted) : 0);
+	seq_printf(m, "posted_unread:\t%u\n", posted);
 	seq_printf(m, "regions:\t%u\n", session->nr_regions);
 	seq_printf(m, "ioeventfds:\t%u\n", session->nr_ioeventfds);
 	xa_for_each(&session->regions, id, range)
