@@ -49,4 +49,16 @@ static inline int ioreq_call_mmap(struct file *file,
 #endif
 }
 
+/* zap_vma_ptes(), renamed: drop the PTEs of a VM_PFNMAP/VM_MIXEDMAP range. */
+static inline void ioreq_zap_special_vma_range(struct vm_area_struct *vma,
+					       unsigned long address,
+					       unsigned long size)
+{
+#ifdef IOREQ_HAVE_ZAP_SPECIAL_VMA_RANGE
+	zap_special_vma_range(vma, address, size);
+#else
+	zap_vma_ptes(vma, address, size);
+#endif
+}
+
 #endif /* _IOREQ_COMPAT_H */
