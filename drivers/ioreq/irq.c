@@ -31,6 +31,7 @@
 #include <linux/slab.h>
 #include <linux/workqueue.h>
 
+#include "compat.h"
 #include "ioreq_drv.h"
 
 #define IOREQ_MAX_IRQFDS	1024	/* per session */
@@ -369,7 +370,7 @@ void ioreq_irqfds_release_all(struct ioreq_session *session)
 
 int __init ioreq_irqfd_init(void)
 {
-	ioreq_irqfd_wq = alloc_workqueue("ioreq-irqfd", 0, 0);
+	ioreq_irqfd_wq = alloc_workqueue("ioreq-irqfd", IOREQ_WQ_PERCPU, 0);
 	return ioreq_irqfd_wq ? 0 : -ENOMEM;
 }
 
