@@ -14,7 +14,8 @@
 #     the 6.12 kernel of bookworm-backports, the two kernels we support;
 #   - the newest kernel Debian ships (trixie or trixie-backports), its
 #     image unpacked and its source prepared for module builds
-#     (scripts/newest-kernel.sh), so that API moves show up early;
+#     (scripts/newest-kernel.sh), so that API moves show up early
+#     (IOREQ_NEWEST=0: not, for a machine that cannot reach trixie);
 #   - the matching kernel images, unpacked (not installed) under
 #     $IOREQ_CACHE/kernels/ABI/ by scripts/fetch-kernel.sh;
 #   - linux-source-6.1 unpacked once under $IOREQ_CACHE/linux-source-VER/
@@ -221,8 +222,12 @@ KROOT_61=$(fetch "$abi61")
 KROOT_612=$(fetch "$abi612")
 
 # 7. the third kernel, the newest Debian ships (trixie or its backports),
-#    unpacked and prepared by scripts/newest-kernel.sh
-newest=$("$IOREQ_ROOT/scripts/newest-kernel.sh")
+#    unpacked and prepared by scripts/newest-kernel.sh; IOREQ_NEWEST=0
+#    goes without it (then say IOREQ_KERNELS="61 612" too)
+newest=
+if [ "${IOREQ_NEWEST:-1}" = 1 ]; then
+	newest=$("$IOREQ_ROOT/scripts/newest-kernel.sh")
+fi
 
 # 8. the env file
 tmpenv=$(mktemp "$IOREQ_ENV.XXXXXX")
