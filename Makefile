@@ -14,6 +14,8 @@
 #   make intree  drivers/ioreq/ built inside linux-source-6.1 (Kconfig), W=1
 #   make check   deps, lint, intree, builds, selftests in QEMU guests
 #   make demo    the modules and tools/ at work in a QEMU guest
+#   make deb     Debian packages ioreq-dkms, ioreq-tools, libioreq-dev
+#                into .build/deb/ (debian/, lintian-checked)
 #
 # Cached downloads and unpacked kernels live in /var/cache/ioreq
 # (IOREQ_CACHE); scratch files in .build/.
@@ -71,4 +73,9 @@ demo:
 bench:
 	@scripts/bench.sh
 
-.PHONY: all modules modules_install clean deps lint intree check check-debug demo bench
+# Debian packages (debian/) into .build/deb/, lintian-checked.
+deb:
+	@scripts/deb.sh
+
+.PHONY: all modules modules_install clean deps lint intree check check-debug demo bench \
+	deb

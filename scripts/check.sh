@@ -14,6 +14,8 @@
 #             .build/selftests/
 #   vm        for each kernel: boot it under QEMU with the modules and the
 #             selftests (selftests/ioreq/vm/vmtest.sh)
+#   pkg       scripts/pkg-check.sh: make deb, dkms build for each kernel in
+#             a throwaway DKMS tree, the installed tools in a 6.1 guest
 #   kvm       the 6.1 kernel again, as a KVM host: tools/kvm-vmm's guest
 #             served by ioreq-backend (selftests/ioreq/kvm/kvm-vm.sh)
 #   xen       Xen 4.17 with the 6.1 kernel as PV dom0 and a PVH guest, one
@@ -27,8 +29,9 @@
 # the exit status is non-zero if anything failed.
 #
 # Environment: VM_TIMEOUT (seconds per guest, default 1200),
-# IOREQ_KERNELS (default "61 612"), IOREQ_KVM=0 / IOREQ_XEN=0 to leave out
-# the KVM / Xen lane, IOREQ_INTREE=0 the in-tree build, XEN_SCENARIOS
+# IOREQ_KERNELS (default "61 612 new", new being the newest kernel Debian
+# ships), IOREQ_KVM=0 / IOREQ_XEN=0 to leave out the KVM / Xen lane,
+# IOREQ_INTREE=0 the in-tree build, IOREQ_PKG=0 the packages, XEN_SCENARIOS
 # (default: all of them), XEN_PVH_SCENARIOS (default: scratch rep device;
 # empty for none) and XEN_HVM_SCENARIOS (default: virtio; empty for none).
 set -euo pipefail
@@ -206,6 +209,29 @@ for k in "${built[@]}"; do
 		"${settings[@]}" "${test_args[@]}" "${extras[@]}" || true
 	add_result "$out" "$kver"
 done
+
+# The packages: make deb (lintian without errors), dkms build of what
+# ioreq-dkms installs for each kernel, and the installed ioreq-tools serving
+# a guest on DKMS's modules (scripts/pkg-check.sh).  IOREQ_PKG=0: not.
+if [ "${IOREQ_PKG:-1}" = 1 ]; then
+	IOREQ_STAGE=pkg
+	pkg_kernels=
+	for k in $IOREQ_KERNELS; do
+		[ "$k" = dbg ] || pkg_kernels="$pkg_kernels $k"
+	done
+	mkdir -p "$IOREQ_BUILD"
+	IOREQ_KERNELS=${pkg_kernels# } "$IOREQ_ROOT/scripts/pkg-check.sh" |
+		tee "$IOREQ_BUILD/pkg-check.log" || true
+	pkg_line=$(tail -n 1 "$IOREQ_BUILD/pkg-check.log")
+	if [[ $pkg_line =~ ^pkg:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed,\ ([0-9]+)\ skipped$ ]]; then
+		passed=$((passed + BASH_REMATCH[1]))
+		failed=$((failed + BASH_REMATCH[2]))
+		skipped=$((skipped + BASH_REMATCH[3]))
+		[ "${BASH_REMATCH[2]}" = 0 ] || notes+=("pkg: ${BASH_REMATCH[2]} failed")
+	else
+		stage_failed "packages (scripts/pkg-check.sh did not finish)"
+	fi
+fi
 
 # ---- the lanes on real hypervisors (6.1 only) ----------------------------
 # The same ioreq-backend binary serves a KVM guest (tools/kvm-vmm, KVM nested

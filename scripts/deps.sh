@@ -12,6 +12,10 @@
 #   - the build tools, QEMU and busybox-static for the test guests;
 #   - headers of Debian's 6.1 kernel (bookworm, bookworm-security) and of
 #     the 6.12 kernel of bookworm-backports, the two kernels we support;
+#   - the newest kernel Debian ships (trixie or trixie-backports), its
+#     image unpacked and its source prepared for module builds
+#     (scripts/newest-kernel.sh), so that API moves show up early
+#     (IOREQ_NEWEST=0: not, for a machine that cannot reach trixie);
 #   - the matching kernel images, unpacked (not installed) under
 #     $IOREQ_CACHE/kernels/ABI/ by scripts/fetch-kernel.sh;
 #   - linux-source-6.1 unpacked once under $IOREQ_CACHE/linux-source-VER/
@@ -30,8 +34,11 @@ BACKPORTS_LIST=/etc/apt/sources.list.d/bookworm-backports.list
 # them under QEMU (selftests/ioreq/xen/xen-vm.sh copies them into dom0).
 # libxen-dev builds make bench's native Xen baseline (tools/xen-native).
 # qemu-system-xen is the device model of the lane's HVM guests.
+# dkms, debhelper, dh-dkms, dpkg-dev, fakeroot, lintian and help2man: make
+# deb (debian/) and make check's package stage (scripts/pkg-check.sh).
 BASE_PKGS="gcc make bc flex bison libelf-dev libssl-dev libc6-dev kmod cpio
 	busybox-static qemu-system-x86 sparse xz-utils perl python3
+	dkms debhelper dh-dkms dpkg-dev fakeroot lintian help2man
 	xen-hypervisor-4.17-amd64 xen-utils-4.17 libxen-dev qemu-system-xen"
 
 export DEBIAN_FRONTEND=noninteractive
@@ -214,7 +221,15 @@ fetch()
 KROOT_61=$(fetch "$abi61")
 KROOT_612=$(fetch "$abi612")
 
-# 7. the env file
+# 7. the third kernel, the newest Debian ships (trixie or its backports),
+#    unpacked and prepared by scripts/newest-kernel.sh; IOREQ_NEWEST=0
+#    goes without it (then say IOREQ_KERNELS="61 612" too)
+newest=
+if [ "${IOREQ_NEWEST:-1}" = 1 ]; then
+	newest=$("$IOREQ_ROOT/scripts/newest-kernel.sh")
+fi
+
+# 8. the env file
 tmpenv=$(mktemp "$IOREQ_ENV.XXXXXX")
 cat > "$tmpenv" <<EOF
 # Written by scripts/deps.sh: the kernels ioreq is built and tested on.
@@ -229,6 +244,7 @@ KVER_612=$abi612
 KDIR_612=$KDIR_612
 KROOT_612=$KROOT_612
 KIMG_612=$KROOT_612/boot/vmlinuz-$abi612
+$newest
 EOF
 chmod 644 "$tmpenv"
 if cmp -s "$tmpenv" "$IOREQ_ENV"; then
@@ -237,5 +253,5 @@ else
 	mv "$tmpenv" "$IOREQ_ENV"
 fi
 log "wrote $IOREQ_ENV:"
-sed -n 's/^\([A-Z_0-9]*=\)/    \1/p' "$IOREQ_ENV"
+sed -n 's/^\([A-Za-z_0-9]*=\)/    \1/p' "$IOREQ_ENV"
 log "done in $(( $(now) - start ))s"

@@ -11,9 +11,11 @@ IOREQ_ENV=${IOREQ_ENV:-$IOREQ_CACHE/env.mk}
 IOREQ_BUILD=${IOREQ_BUILD:-$IOREQ_ROOT/.build}
 IOREQ_STAGE=${IOREQ_STAGE:-ioreq}
 
-# The kernels we build and test against, as suffixes of the KDIR_*,
+# The kernels we build and test against (Debian 12's 6.1, bookworm-
+# backports' 6.12 and the newest Debian ships, scripts/newest-kernel.sh),
+# as suffixes of the KDIR_*,
 # KIMG_*, KVER_* and KROOT_* variables of the env file.
-IOREQ_KERNELS=${IOREQ_KERNELS-61 612}
+IOREQ_KERNELS=${IOREQ_KERNELS-61 612 new}
 
 # One progress line: "[stage] message".
 log()

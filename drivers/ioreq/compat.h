@@ -13,6 +13,7 @@
 #include <linux/eventfd.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
+#include <linux/workqueue.h>
 
 /* Since 6.8 eventfd_signal() takes no count: it always adds 1. */
 static inline void ioreq_eventfd_signal(struct eventfd_ctx *ctx)
@@ -48,5 +49,27 @@ static inline int ioreq_call_mmap(struct file *file,
 	return call_mmap(file, vma);
 #endif
 }
+
+/* zap_vma_ptes(), renamed: drop the PTEs of a VM_PFNMAP/VM_MIXEDMAP range. */
+static inline void ioreq_zap_special_vma_range(struct vm_area_struct *vma,
+					       unsigned long address,
+					       unsigned long size)
+{
+#ifdef IOREQ_HAVE_ZAP_SPECIAL_VMA_RANGE
+	zap_special_vma_range(vma, address, size);
+#else
+	zap_vma_ptes(vma, address, size);
+#endif
+}
+
+/*
+ * Newer kernels want a workqueue to say whether it is bound to CPUs
+ * (WQ_PERCPU, what flags 0 meant before) or not; older ones have no flag.
+ */
+#ifdef IOREQ_HAVE_WQ_PERCPU
+#define IOREQ_WQ_PERCPU WQ_PERCPU
+#else
+#define IOREQ_WQ_PERCPU 0
+#endif
 
 #endif /* _IOREQ_COMPAT_H */

@@ -32,6 +32,7 @@
 #include <linux/slab.h>
 #include <linux/workqueue.h>
 
+#include "compat.h"
 #include "ioreq_drv.h"
 #include "ioreq_trace.h"
 
@@ -420,7 +421,7 @@ void ioreq_irqfds_show(struct seq_file *m, struct ioreq_session *session)
 
 int __init ioreq_irqfd_init(void)
 {
-	ioreq_irqfd_wq = alloc_workqueue("ioreq-irqfd", 0, 0);
+	ioreq_irqfd_wq = alloc_workqueue("ioreq-irqfd", IOREQ_WQ_PERCPU, 0);
 	return ioreq_irqfd_wq ? 0 : -ENOMEM;
 }
 

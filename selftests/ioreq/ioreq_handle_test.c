@@ -459,11 +459,21 @@ TEST_F(handle, closed_guest_lets_go_of_memory)
 	char path[64];
 	struct inotify_event ev[4];
 	struct pollfd p;
-	int mfd, in;
+	int fd, mfd, in;
 
-	mfd = memfd_create("ioreq-handle-test", MFD_CLOEXEC);
+	fd = memfd_create("ioreq-handle-test", MFD_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, m.len));
+	/*
+	 * The memfd reopened through /proc: memfd_create()'s own file is a
+	 * pseudo file, which newer kernels give no fsnotify events
+	 * (FMODE_NONOTIFY: 7.3 reports no close of it), while a file opened
+	 * by path reports its last close on every kernel.
+	 */
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	mfd = open(path, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, mfd);
-	ASSERT_EQ(0, ftruncate(mfd, m.len));
+	close(fd);
 	m.fd = mfd;
 	ioreq_ioctl(self->hv.fd, IOREQ_VMM_ADD_MEMORY, &m);
 	in = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);

@@ -1119,7 +1119,8 @@ static int ioreq_xen_mmap(struct ioreq_guest *guest,
 		 * mmap() fails and does not call ->close(): the PTEs, then
 		 * the physmap entries behind them, are ours to undo.
 		 */
-		zap_vma_ptes(vma, vma->vm_start, vma->vm_end - vma->vm_start);
+		ioreq_zap_special_vma_range(vma, vma->vm_start,
+					    vma->vm_end - vma->vm_start);
 		ioreq_xen_vma_free(vma, xvma);
 		xvma = NULL;
 		ret = -ENXIO;
