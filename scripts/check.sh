@@ -33,7 +33,8 @@
 # ships), IOREQ_KVM=0 / IOREQ_XEN=0 to leave out the KVM / Xen lane,
 # IOREQ_INTREE=0 the in-tree build, IOREQ_PKG=0 the packages, XEN_SCENARIOS
 # (default: all of them), XEN_PVH_SCENARIOS (default: scratch rep device;
-# empty for none) and XEN_HVM_SCENARIOS (default: virtio; empty for none).
+# empty for none) and XEN_HVM_SCENARIOS (default: "virtio virtio-kill",
+# one HVM boot each; empty for none).
 set -euo pipefail
 
 IOREQ_STAGE=check
@@ -240,7 +241,7 @@ fi
 # scenario).  IOREQ_KVM=0 and IOREQ_XEN=0 leave them out.
 XEN_SCENARIOS=${XEN_SCENARIOS:-unclaimed scratch rep vcpus device kill release reattach}
 XEN_PVH_SCENARIOS=${XEN_PVH_SCENARIOS-scratch rep device}
-XEN_HVM_SCENARIOS=${XEN_HVM_SCENARIOS-virtio}
+XEN_HVM_SCENARIOS=${XEN_HVM_SCENARIOS-virtio virtio-kill}
 lane_tools=
 xen_retries=0
 if [[ " ${built[*]} " == *" 61 "* ]] &&
@@ -315,19 +316,31 @@ if [ -n "$lane_tools" ] && [ "${IOREQ_XEN:-1}" = 1 ]; then
 			extra=(--guest-type hvm --vcpus 1 --timeout 3600
 			       --guest-timeout 2400)
 		fi
+		scen=$s
 		case $run in
-		hvm:virtio)
+		hvm:virtio|hvm:virtio-kill)
 			# ioreq-vhost serves the guest's own virtio_blk from
-			# Debian's unmodified qemu-storage-daemon.
+			# Debian's unmodified qemu-storage-daemon, and in
+			# "virtio" its virtiofs from Debian's virtiofsd too;
+			# "virtio-kill" is the disk alone, its daemon killed
+			# with SIGKILL and restarted while the guest writes.
+			scen=virtio
 			extra+=(--add "$lane_tools/ioreq-vhost"
 				--guest-kmod virtio_pci --guest-kmod virtio_blk
 				--guest-kmod ext4)
 			[ ! -x /usr/bin/qemu-storage-daemon ] ||
-				extra+=(--add /usr/bin/qemu-storage-daemon) ;;
+				extra+=(--add /usr/bin/qemu-storage-daemon)
+			if [ "$s" = virtio ]; then
+				extra+=(--guest-kmod virtiofs)
+				[ ! -x /usr/lib/qemu/virtiofsd ] ||
+					extra+=(--add /usr/lib/qemu/virtiofsd:/usr/lib/qemu/virtiofsd)
+			else
+				extra+=(--env VIRTIO_FS=0 --env VIRTIO_KILL=1)
+			fi ;;
 		esac
 		for try in $(seq "$tries"); do
 			log "scenario $tag: booting Xen, a $dom0 dom0 and a $guest guest"
-			"$IOREQ_ROOT/selftests/ioreq/xen/xen-vm.sh" --scenario "$s" \
+			"$IOREQ_ROOT/selftests/ioreq/xen/xen-vm.sh" --scenario "$scen" \
 				--dom0 "$dom0" \
 				--kernel "$(kvar KIMG 61)" --kroot "$(kvar KROOT 61)" \
 				--module "$kb/drivers/ioreq/ioreq.ko" \

@@ -200,6 +200,7 @@ struct dev {
 	/* counters */
 	uint64_t records, records_running, starts, stops, reconnects;
 	uint64_t intx_irqs, binds, unbinds, notify_records;
+	uint64_t records_run;	/* while running, since the last DRIVER_OK */
 };
 
 static int running = 1;	/* signals arrive through a signalfd */
@@ -277,7 +278,8 @@ static void usage(FILE *f)
 "  ioreq-vhost --provider xen --guest 1 --socket /run/vhost.sock --sbdf 00:05.0\n"
 "\n"
 "SIGUSR1 prints the counters (\"records\" is every guest access that reached\n"
-"this program; \"while running\" those while the driver had DRIVER_OK).\n"
+"this program; \"while running\" those while the driver had DRIVER_OK;\n"
+"\"since the last DRIVER_OK\" those of the current driver alone).\n"
 "Exit status: 0 when the guest went away or on SIGINT/SIGTERM, 1 on error,\n"
 "2 on bad usage.\n", QUEUE_SIZE_MAX);
 }
@@ -818,6 +820,9 @@ static void reset_queues(struct dev *d)
 
 static void device_reset(struct dev *d)
 {
+	if (d->status & ST_DRIVER_OK)
+		info("driver stopped: %" PRIu64 " records since its DRIVER_OK",
+		     d->records_run);
 	if (d->started || d->vhost_up)
 		vhost_stop(d);
 	d->started = 0;
@@ -852,6 +857,7 @@ static void set_status(struct dev *d, uint8_t v)
 	d->status = v;
 	if ((v & ST_DRIVER_OK) && !(old & ST_DRIVER_OK) && !(v & ST_FAILED)) {
 		d->started = 1;
+		d->records_run = 0;
 		info("DRIVER_OK: features 0x%" PRIx64 ", starting the daemon",
 		     d->guest_features);
 		if (d->vu.fd < 0)
@@ -1183,8 +1189,10 @@ static int handle(struct ioreq_cmd *cmd, void *priv)
 	struct dev *d = priv;
 
 	d->records++;
-	if (d->status & ST_DRIVER_OK)
+	if (d->status & ST_DRIVER_OK) {
 		d->records_running++;
+		d->records_run++;
+	}
 	if (cmd->user_data == RGN_CONFIG) {
 		if (cmd->op == IOREQ_OP_READ)
 			cmd->data = config_read(d, cmd->offset, cmd->size);
@@ -1208,10 +1216,11 @@ static int handle(struct ioreq_cmd *cmd, void *priv)
 
 static void stats(struct dev *d)
 {
-	info("stats: records %" PRIu64 " (%" PRIu64 " while running,"
-	     " %" PRIu64 " notify), starts %" PRIu64 ", stops %" PRIu64
-	     ", reconnects %" PRIu64 ", irqfd binds %" PRIu64 "/unbinds %"
-	     PRIu64 ", INTx %" PRIu64, d->records, d->records_running,
+	info("stats: records %" PRIu64 " (%" PRIu64 " while running, %"
+	     PRIu64 " since the last DRIVER_OK, %" PRIu64 " notify), starts %"
+	     PRIu64 ", stops %" PRIu64 ", reconnects %" PRIu64
+	     ", irqfd binds %" PRIu64 "/unbinds %" PRIu64 ", INTx %" PRIu64,
+	     d->records, d->records_running, d->records_run,
 	     d->notify_records, d->starts, d->stops, d->reconnects, d->binds,
 	     d->unbinds, d->intx_irqs);
 }

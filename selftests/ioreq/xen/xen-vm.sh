@@ -31,7 +31,8 @@
 #   --guest-type pvh|hvm  the guest's mode (default pvh); hvm runs Debian's
 #                      qemu-xen (qemu-system-xen) in dom0 as the device
 #                      model for the rest of the platform, hvmloader and
-#                      SeaBIOS boot the guest's kernel (console ttyS0)
+#                      SeaBIOS boot the guest's kernel (console ttyS0);
+#                      their debug output is on Xen's console (guest_loglvl=all)
 #   --guest-kmod NAME  a module of the kernel package for the guest, with
 #                      what it depends on, loaded in order by the guest's
 #                      /init before the scenario (repeatable)
@@ -176,6 +177,10 @@ hvm)	guest_mem=${guest_mem:-256}
 	DOM0_MEM=${DOM0_MEM:-1024M}
 	VM_MEM=${VM_MEM:-3072}
 	[ -x "$XEN_DM" ] || die "no $XEN_DM (apt-get install qemu-system-xen)"
+	# hvmloader's and SeaBIOS's output (port 0xe9) on Xen's console as
+	# "(dN) ..." lines, which Xen prints at guest debug level only; a
+	# hook reads them back with xl dmesg.
+	xen_append="guest_loglvl=all $xen_append"
 	[ -f "$XEN_HVMLOADER" ] || die "no $XEN_HVMLOADER (xen-utils-4.17)" ;;
 *)	die "--guest-type is pvh or hvm, not '$guest_type'" ;;
 esac
@@ -320,6 +325,7 @@ groot=$out/guest-root
 new_root "$groot"
 install -m 755 "$here/guest-init" "$groot/init"
 install -m 755 "$guest_run" "$groot/scenario.sh"
+install -m 644 "$here/scenarios/lib-ktap.sh" "$groot/lib-ktap.sh"
 cp "$guest_bin" "$groot/usr/bin/ioreq-guest"
 for a in "${guest_adds[@]}"; do
 	add_spec "$groot" "$a"
@@ -403,6 +409,7 @@ for a in "${adds[@]}"; do
 done
 [ -z "$dom0_run" ] || install -m 755 "$dom0_run" "$root/hook.sh"
 install -m 644 "$here/scenarios/lib-dom0.sh" "$root/lib-dom0.sh"
+install -m 644 "$here/scenarios/lib-ktap.sh" "$root/lib-ktap.sh"
 
 cp "$kernel" "$root/guest/vmlinuz"
 cp "$out/guest-initramfs.cpio" "$root/guest/initramfs.cpio"
