@@ -13,9 +13,10 @@
  *
  * Emulated here: the 0xcf8 address latch of mechanism 1 (the data ports
  * 0xcfc-0xcff become IOREQ_SPACE_PCI_CONFIG accesses), an 8250 UART at
- * 0x3f8 whose output goes to stdout (THRE interrupt on ISA IRQ 4), and
- * the keyboard controller's reset command (port 0x64, 0xfe), which ends
- * the VMM.  KVM emulates the PIC, IOAPIC, local APICs (KVM_CREATE_IRQCHIP)
+ * 0x3f8 whose output goes to stdout (THRE interrupt on ISA IRQ 4), a
+ * standing RTC with CMOS RAM at 0x70/0x71, and the keyboard controller's
+ * reset command (port 0x64, 0xfe), which ends the VMM, as a triple fault
+ * does.  KVM emulates the PIC, IOAPIC, local APICs (KVM_CREATE_IRQCHIP)
  * and the PIT (KVM_CREATE_PIT2).  Every other MMIO and port exit goes to
  * IOREQ_VMM_ACCESS.  Interrupts backends inject arrive as struct
  * ioreq_vmm_event on the ioreq guest's fd and become KVM_SIGNAL_MSI (MSI,
@@ -88,6 +89,11 @@
 #define UART_LSR_IDLE	0x60	/* THRE | TEMT: the transmitter is empty */
 #define UART_MSR_IDLE	0xb0	/* DCD | DSR | CTS */
 
+/* The MC146818 RTC and CMOS RAM: index port, data port. */
+#define CMOS_INDEX_PORT	0x70
+#define CMOS_DATA_PORT	0x71
+#define CMOS_SIZE	128
+
 #define PCI_ADDR_PORT	0xcf8
 #define PCI_DATA_PORT	0xcfc
 #define KBD_STATUS_PORT	0x64
@@ -126,6 +132,10 @@ struct vm {
 		uint64_t addr;		/* space << 60 | address */
 		unsigned long count;
 	} unclaimed[16];		/* the first addresses nobody claimed */
+
+	pthread_mutex_t cmos_lock;	/* cmos_index, cmos[] */
+	uint8_t cmos_index;
+	uint8_t cmos[CMOS_SIZE];
 
 	unsigned long exits;		/* forwarded, atomic */
 	unsigned long irqs;		/* delivered from backends, atomic */
@@ -208,9 +218,8 @@ static void finish(struct vm *vm, int code, const char *why)
 	uart_flush(vm);
 	for (i = 0; i < 16 && vm->unclaimed[i].count; i++)
 		fprintf(stderr, "ioreq-kvm-linux: unclaimed %s 0x%llx: %lu accesses\n",
-			vm->unclaimed[i].addr >> 60 == IOREQ_SPACE_MMIO ? "MMIO" :
-			vm->unclaimed[i].addr >> 60 == IOREQ_SPACE_PIO ? "port" :
-			"PCI config",
+			vm->unclaimed[i].addr >> 60 == IOREQ_SPACE_MMIO ?
+			"MMIO" : "port",
 			(unsigned long long)(vm->unclaimed[i].addr &
 					     ~(0xfULL << 60)),
 			vm->unclaimed[i].count);
@@ -336,6 +345,45 @@ static void uart_access(struct vm *vm, unsigned int reg, bool write,
 	pthread_mutex_unlock(&vm->uart_lock);
 }
 
+/*
+ * The RTC, as far as Linux's rtc_cmos and its wall-clock read need one: a
+ * clock that stands still at 2026-01-01 00:00:00 (BCD, 24-hour), never
+ * "update in progress", RAM and time valid, no interrupts; the other
+ * bytes of CMOS RAM are kept as written.  Without it rtc_cmos spins on a
+ * status register of all ones (kvm-clock gives the guest its time).
+ */
+static void cmos_init(struct vm *vm)
+{
+	vm->cmos[0x07] = 0x01;		/* day of the month */
+	vm->cmos[0x08] = 0x01;		/* month */
+	vm->cmos[0x09] = 0x26;		/* year */
+	vm->cmos[0x0a] = 0x26;		/* status A: 32 kHz, 1024 Hz, UIP clear */
+	vm->cmos[0x0b] = 0x02;		/* status B: 24-hour, BCD */
+	vm->cmos[0x0d] = 0x80;		/* status D: RAM and time valid */
+	vm->cmos[0x32] = 0x20;		/* century */
+}
+
+static void cmos_access(struct vm *vm, unsigned int port, bool write,
+			uint8_t *val)
+{
+	pthread_mutex_lock(&vm->cmos_lock);
+	if (port == CMOS_INDEX_PORT) {
+		if (write)
+			vm->cmos_index = *val & (CMOS_SIZE - 1);	/* bit 7: NMI mask */
+		else
+			*val = 0xff;
+	} else if (write) {
+		/* Status C and D are read-only; A's UIP too. */
+		if (vm->cmos_index == 0x0a)
+			vm->cmos[0x0a] = *val & 0x7f;
+		else if (vm->cmos_index != 0x0c && vm->cmos_index != 0x0d)
+			vm->cmos[vm->cmos_index] = *val;
+	} else {
+		*val = vm->cmos[vm->cmos_index];
+	}
+	pthread_mutex_unlock(&vm->cmos_lock);
+}
+
 /* One access to IOREQ_VMM_ACCESS.  Return: 0, or -1 if the ioctl failed. */
 static int forward(struct vcpu *vcpu, unsigned int space, bool write,
 		   uint64_t addr, unsigned int len, uint8_t *data)
@@ -362,9 +410,9 @@ static int forward(struct vcpu *vcpu, unsigned int space, bool write,
 	}
 	if (!write)
 		memcpy(data, &a.data, len);
-	if (a.status == IOREQ_VMM_STATUS_UNCLAIMED)
-		count_unclaimed(vm, space, space == IOREQ_SPACE_PCI_CONFIG ?
-				addr >> 32 << 8 : addr);
+	if (a.status == IOREQ_VMM_STATUS_UNCLAIMED &&
+	    space != IOREQ_SPACE_PCI_CONFIG)
+		count_unclaimed(vm, space, addr);
 	if (vm->verbose || a.status == IOREQ_VMM_STATUS_ABORTED ||
 	    a.status == IOREQ_VMM_STATUS_TIMEDOUT)
 		fprintf(stderr, "ioreq-kvm-linux: vcpu %u: space %u %s %u at 0x%" PRIx64 ": status %u data 0x%llx\n",
@@ -432,6 +480,9 @@ static int handle_pio(struct vcpu *vcpu)
 	for (i = 0; i < run->io.count && !ret; i++, data += size) {
 		if (port >= COM1 && port < COM1 + 8 && size == 1)
 			uart_access(vcpu->vm, port - COM1, write, data);
+		else if ((port == CMOS_INDEX_PORT || port == CMOS_DATA_PORT) &&
+			 size == 1)
+			cmos_access(vcpu->vm, port, write, data);
 		else if (port >= PCI_ADDR_PORT && port < PCI_DATA_PORT + 4)
 			ret = pci_access(vcpu, port, write, size, data);
 		else if (port == KBD_STATUS_PORT && write && size == 1 &&
@@ -898,20 +949,26 @@ static int setup_vcpu(struct vm *vm, struct vcpu *vcpu)
 	for (i = 0; i < cpuid->nent; i++) {
 		struct kvm_cpuid_entry2 *e = &cpuid->entries[i];
 
-		if (e->function == 1)
+		/*
+		 * KVM leaves the hypervisor bit to the VMM; without it the
+		 * guest ignores KVM's leaves: no kvm-clock, and it tests
+		 * its timer interrupt against the TSC, which fails when
+		 * the host is loaded.
+		 */
+		if (e->function == 1) {
 			e->ebx = (e->ebx & 0x00ffffff) | vcpu->index << 24;
+			e->ecx |= 1U << 31;
+		}
 		if (e->function == 0xb || e->function == 0x1f)
 			e->edx = vcpu->index;
 		/*
-		 * Only the standard XSAVE format: the compacted sizes KVM
-		 * derives under a TCG-emulated host CPU do not add up, and
-		 * the guest's fpu__init_system_xstate() warns.
+		 * No XSAVE (the guest uses FXSAVE, and no AVX): with KVM
+		 * nested on a TCG-emulated CPU the XSAVE area sizes in
+		 * leaf 0xd do not add up, and the guest's
+		 * fpu__init_system_xstate() warns and gives XSAVE up.
 		 */
-		if (e->function == 0xd && e->index == 1) {
-			e->eax &= ~((1U << 1) | (1U << 3));	/* XSAVEC, XSAVES */
-			e->ecx = 0;
-			e->edx = 0;
-		}
+		if (e->function == 1)
+			e->ecx &= ~(1U << 26);
 	}
 	if (ioctl(vcpu->fd, KVM_SET_CPUID2, cpuid) < 0) {
 		err("KVM_SET_CPUID2 on vcpu %u: %s", vcpu->index,
@@ -1102,13 +1159,14 @@ int main(int argc, char **argv)
 		.pci_lock = PTHREAD_MUTEX_INITIALIZER,
 		.uart_lock = PTHREAD_MUTEX_INITIALIZER,
 		.stat_lock = PTHREAD_MUTEX_INITIALIZER,
+		.cmos_lock = PTHREAD_MUTEX_INITIALIZER,
 		.ram_size = 256ULL << 20,
 		.nr_vcpus = 1,
 		.vmm_fd = -1,
 	};
 	static struct vcpu vcpus[MAX_VCPUS];
 	const char *kernel = NULL, *initrd = NULL, *dev;
-	const char *cmdline = "console=ttyS0 pci=conf1 reboot=k panic=-1";
+	const char *cmdline = "console=ttyS0 pci=conf1 reboot=t panic=-1";
 	uint32_t pci[MAX_PCI_WAIT];
 	unsigned int npci = 0, claim_wait = 30, timeout = 0, i;
 	struct ioreq_vmm_create c = { .size = sizeof(c) };
@@ -1196,6 +1254,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	the_vm = &vm;
+	cmos_init(&vm);
 
 	dev = getenv("IOREQ_VMM_DEV");
 	vm.vmm_fd = open(dev ? dev : "/dev/ioreq-vmm", O_RDWR | O_CLOEXEC);
