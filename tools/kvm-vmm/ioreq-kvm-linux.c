@@ -4,7 +4,7 @@
  * forwards every device access it does not emulate to /dev/ioreq-vmm.
  *
  * It loads an uncompressed vmlinux (an ELF: each PT_LOAD at its p_paddr)
- * and enters startup_64 the way Documentation/arch/x86/boot.rst describes
+ * and enters startup_64 the way Documentation/x86/boot.rst describes
  * the 64-bit boot protocol: long mode, the first 4 GiB identity-mapped,
  * a flat GDT, %rsi pointing at boot_params (the "zero page": setup header,
  * e820 map, command line, initramfs).  An MP table lists the vcpus, the
