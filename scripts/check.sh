@@ -264,7 +264,7 @@ if [ -n "$lane_tools" ] && [ "${IOREQ_KVM:-1}" = 1 ]; then
 	for kvm_try in 1 2; do
 		"$IOREQ_ROOT/selftests/ioreq/kvm/kvm-vm.sh" \
 			--kbuild "$IOREQ_BUILD/kbuild/$kver" --tools "$lane_tools" \
-			--out "$kvm_out" --timeout "${VM_TIMEOUT:-600}" || true
+			--out "$kvm_out" --timeout "${VM_TIMEOUT:-1500}" || true
 		# The emulator once lost an IPI here: KVM's teardown of the
 		# last VM (kvm_destroy_vm, disabling SVM on each CPU) waited
 		# for the other CPU for ever, a soft lockup in

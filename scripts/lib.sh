@@ -176,4 +176,66 @@ kvm_modules()
 	done
 }
 
+# kvm_vmlinux BZIMAGE DIR: the uncompressed vmlinux (an ELF) inside a
+# bzImage, extracted once into DIR (for tools/kvm-vmm/ioreq-kvm-linux,
+# which spares its guest the decompression); prints its path.  Debian's
+# kernels are XZ-compressed: the payload starts at the first XZ magic.
+kvm_vmlinux()
+{
+	local img=$1 dir=$2 out off
+
+	out=$dir/vmlinux-$(basename "$img" | sed "s/^vmlinuz-//")
+	mkdir -p "$dir"
+	if [ ! -s "$out" ] || [ "$img" -nt "$out" ]; then
+		off=$(grep -abo $'\xfd7zXZ\x00' "$img" | head -n 1 | cut -d: -f1)
+		[ -n "$off" ] || { log "$img: no XZ payload"; return 1; }
+		tail -c +$((off + 1)) "$img" | xz -dc --single-stream > "$out.tmp" \
+			2> /dev/null || { rm -f "$out.tmp"; return 1; }
+		[ "$(head -c 4 "$out.tmp")" = $'\x7fELF' ] ||
+			{ log "$img: the payload is not an ELF"; rm -f "$out.tmp"; return 1; }
+		mv "$out.tmp" "$out"
+	fi
+	printf '%s\n' "$out"
+}
+
+# kvm_linux_initramfs KROOT INIT SCENARIO OUT ENV MODULE...: OUT.cpio, the
+# initramfs of an ioreq-kvm-linux guest: busybox, INIT as /init, SCENARIO
+# as /scenario.sh, the kernel package's MODULEs with their dependencies
+# (uncompressed, in load order) and /etc/ioreq-kvm.conf with GUEST_KOS and
+# ENV (NAME=VALUE or empty).
+kvm_linux_initramfs()
+{
+	local kroot=$1 init=$2 scenario=$3 out=$4 env=$5 abi m path base kos=
+	shift 5
+
+	for abi in "$kroot"/lib/modules/*/; do
+		abi=$(basename "$abi")
+		break
+	done
+	rm -rf "$out"
+	mkdir -p "$out"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,run,lib/mods}
+	cp "${BUSYBOX:-/bin/busybox}" "$out/bin/busybox"
+	ln -s busybox "$out/bin/sh"
+	install -m 755 "$init" "$out/init"
+	install -m 755 "$scenario" "$out/scenario.sh"
+	for m in "$@"; do
+		for path in $(modprobe -d "$kroot" -S "$abi" --show-depends "$m" |
+			      awk '$1 == "insmod" { print $2 }'); do
+			base=$(basename "$path")
+			base=${base%.xz}
+			base=${base%.zst}
+			case " $kos " in *" /lib/mods/$base "*) continue ;; esac
+			case $path in
+			*.xz)	xz -dc "$path" > "$out/lib/mods/$base" ;;
+			*.zst)	zstd -qdc "$path" > "$out/lib/mods/$base" ;;
+			*)	cp "$path" "$out/lib/mods/$base" ;;
+			esac
+			kos="$kos /lib/mods/$base"
+		done
+	done
+	printf "GUEST_KOS='%s'\n%s\n" "${kos# }" "$env" > "$out/etc/ioreq-kvm.conf"
+	(cd "$out" && find . -mindepth 1 | LC_ALL=C sort |
+		cpio -o -H newc -R 0:0 --quiet) > "$out.cpio"
+}
+
 IOREQ_MODULES=${IOREQ_MODULES:-drivers/ioreq/ioreq.ko drivers/ioreq/vmm/ioreq_vmm.ko}

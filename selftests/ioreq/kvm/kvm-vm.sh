@@ -9,6 +9,13 @@
 # unchanged tools/ioreq-backend serves.  Its six scenarios are KTAP cases,
 # counted with the module loading and unloading by vmtest.sh.
 #
+# Then ioreq_kvm_virtio.sh: tools/kvm-vmm/ioreq-kvm-linux boots Debian's
+# 6.1 kernel (its vmlinux, extracted here from the package's bzImage and
+# cached in .build/kvm-linux) as a KVM guest whose virtio disk (and
+# share) tools/ioreq-vhost serves with qemu-storage-daemon (virtiofsd).
+# IOREQ_KVM_VIRTIO picks its scenarios, comma-separated (default
+# "blk,kill,fs"; 0 leaves it out).
+#
 # usage: kvm-vm.sh [--kbuild DIR] [--tools DIR] [--out DIR] [--timeout SECS]
 #   --kbuild DIR    the modules built for the 6.1 kernel (kbuild output:
 #                   DIR/drivers/ioreq/ioreq.ko ...); default: build them
@@ -17,7 +24,7 @@
 #                   ioreq-kvm-payload.bin, ioreq-backend); default: build
 #                   it into .build/tools-kvm
 #   --out DIR       for vmtest.sh (default: .build/vm/kvm-KVER)
-#   --timeout SECS  wall-clock limit for the guest (default 600)
+#   --timeout SECS  wall-clock limit for the guest (default 1500)
 #
 # The last line is vmtest.sh's "kvm-KVER: N passed, N failed, N skipped";
 # OUT/result holds the counts.  Exit status 0 only if nothing failed.
@@ -37,7 +44,7 @@ usage()
 kbuild=
 tools=
 out=
-timeout=600
+timeout=1500
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kbuild)	kbuild=$2; shift ;;
@@ -77,7 +84,7 @@ if [ -z "$tools" ]; then
 		die "tools build failed, log: $tools.log"
 	fi
 fi
-for f in ioreq-kvm ioreq-kvm-payload.bin ioreq-backend; do
+for f in ioreq-kvm ioreq-kvm-payload.bin ioreq-backend ioreq-kvm-linux; do
 	[ -f "$tools/$f" ] || die "no $tools/$f: make -C tools kvm OUTPUT=$tools"
 done
 
@@ -89,10 +96,48 @@ for m in $IOREQ_MODULES; do
 	mod_args+=(--module "$kbuild/$m")
 done
 
+virtio=${IOREQ_KVM_VIRTIO-blk,kill,fs}
+[ "$virtio" != 0 ] || virtio=
+virtio_args=()
+append=
+if [ -n "$virtio" ]; then
+	vhost=$tools/ioreq-vhost
+	if [ ! -x "$vhost" ]; then
+		log "make -C tools OUTPUT=$tools ioreq-vhost"
+		make -j"$NPROC" -C "$IOREQ_ROOT/tools" OUTPUT="$tools" "$vhost" \
+			> "$tools.vhost.log" 2>&1 ||
+			die "ioreq-vhost build failed, log: $tools.vhost.log"
+	fi
+	vmlinux=$(kvm_vmlinux "$(kvar KIMG 61)" "$IOREQ_BUILD/kvm-linux") ||
+		die "cannot extract vmlinux from $(kvar KIMG 61)"
+	qsd=$(command -v qemu-storage-daemon) ||
+		die "no qemu-storage-daemon (qemu-system-common): run 'make deps'"
+	virtio_args=(--test "$here/ioreq_kvm_virtio.sh"
+		--add "$tools/ioreq-kvm-linux:/usr/bin/ioreq-kvm-linux"
+		--add "$vhost:/usr/bin/ioreq-vhost"
+		--add "$qsd:/usr/bin/qemu-storage-daemon"
+		--add "/usr/lib/qemu/virtiofsd:/usr/lib/qemu/virtiofsd"
+		--add "$vmlinux:/lib/ioreq-kvm/vmlinux")
+	for s in ${virtio//,/ }; do
+		case $s in
+		blk|kill)	kmods=(virtio_pci virtio_blk ext4); script=blk ;;
+		fs)		kmods=(virtio_pci virtiofs); script=fs ;;
+		*)		die "IOREQ_KVM_VIRTIO: unknown scenario $s" ;;
+		esac
+		kvm_linux_initramfs "$kroot" "$here/linux/init" \
+			"$here/linux/$script.sh" "$IOREQ_BUILD/kvm-linux/$s" \
+			"$([ "$s" != kill ] || echo VIRTIO_KILL=1)" "${kmods[@]}" ||
+			die "cannot make the $s guest's initramfs"
+		virtio_args+=(--add "$IOREQ_BUILD/kvm-linux/$s.cpio:/lib/ioreq-kvm/$s.cpio")
+	done
+	append="IOREQ_KVM_VIRTIO=$virtio"
+fi
+
 exec "$here/../vm/vmtest.sh" --kernel "$(kvar KIMG 61)" --kroot "$kroot" \
 	--name "kvm-$kver" --out "$out" --timeout "$timeout" \
 	--test-timeout "$timeout" "${mod_args[@]}" \
-	--test "$here/ioreq_kvm.sh" \
+	${append:+--append "$append"} \
+	--test "$here/ioreq_kvm.sh" "${virtio_args[@]}" \
 	--add "$tools/ioreq-kvm:/usr/bin/ioreq-kvm" \
 	--add "$tools/ioreq-backend:/usr/bin/ioreq-backend" \
 	--add "$tools/ioreq-kvm-payload.bin:/lib/ioreq-kvm/payload.bin"

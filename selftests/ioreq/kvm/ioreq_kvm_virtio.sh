@@ -1,0 +1,246 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# ioreq_kvm_virtio.sh: an unmodified Linux guest on KVM whose virtio
+# devices are served by tools/ioreq-vhost and unmodified vhost-user
+# daemons.  Run inside the KVM lane's test guest (kvm-vm.sh): /dev/kvm
+# and /dev/ioreq-vmm exist, and kvm-vm.sh added
+#
+#   /usr/bin/ioreq-kvm-linux            the VMM (tools/kvm-vmm)
+#   /usr/bin/ioreq-vhost                the same binary as the Xen lane's
+#   /usr/bin/qemu-storage-daemon, /usr/lib/qemu/virtiofsd   Debian's
+#   /lib/ioreq-kvm/vmlinux              Debian's 6.1 kernel, extracted
+#   /lib/ioreq-kvm/SCENARIO.cpio        the inner guest's initramfs
+#                                       (linux/init, linux/SCENARIO.sh)
+#
+# Scenarios (IOREQ_KVM_VIRTIO, comma-separated, default "blk,kill,fs"):
+#   blk   qemu-storage-daemon exports a 32 MiB image as vhost-user-blk;
+#         ioreq-vhost --provider vmm presents it at PCI 00:05.0; the guest
+#         (2 vcpus) makes and checks an ext2 file system on /dev/vda
+#   kill  the same, and qemu-storage-daemon is killed with SIGKILL while
+#         the guest writes, then started again
+#   fs    virtiofsd shares a directory at 00:06.0; files both ways
+#
+# Each inner KTAP case becomes a case here ("SCENARIO: ..."), followed by
+# the host-side checks: the guest booted and reset itself, the image's
+# md5 is the one the guest read from /dev/vda, no kick reached
+# ioreq-vhost (notify records 0), an irqfd was bound to an MSI-X vector
+# and, for kill, ioreq-vhost reconnected.  The guest's boot time (from
+# the VMM's start to the guest's /init) is printed.  vmtest.sh scans this
+# guest's console for splats; the inner guest's console is scanned here.
+#
+# Exit status: 0 if every case passed, 1 if not, 4 (skip) without
+# /dev/kvm or the files above.
+
+LIB=/lib/ioreq-kvm
+T=/tmp/kvm-virtio
+GUEST_ID=18
+SPLATS='WARNING:|BUG:|Oops|general protection fault|Call Trace:|Kernel panic|blocked for more than'
+num=0
+failed=0
+
+result()
+{
+	num=$((num + 1))
+	if [ "$1" = OK ]; then
+		echo "ok $num $2"
+	else
+		echo "not ok $num $2"
+		failed=$((failed + 1))
+	fi
+}
+
+# check DESCRIPTION CMD...
+check()
+{
+	c_what=$1
+	shift
+	if "$@"; then result OK "$c_what"; else result FAIL "$c_what"; fi
+}
+
+# wait_line FILE PATTERN SECS: until FILE has a line matching PATTERN
+wait_line()
+{
+	wl_n=0
+	until grep -q "$2" "$1" 2> /dev/null; do
+		[ $wl_n -lt $(($3 * 5)) ] || return 1
+		sleep 0.2
+		wl_n=$((wl_n + 1))
+	done
+}
+
+# now_ms: milliseconds since boot
+now_ms()
+{
+	awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime
+}
+
+start_qsd()
+{
+	qemu-storage-daemon \
+		--blockdev driver=file,node-name=f0,filename=$T/vblk.img \
+		--export type=vhost-user-blk,id=e0,node-name=f0,addr.type=unix,addr.path=$T/vblk.sock,writable=on \
+		>> $T/daemon.log 2>&1 &
+	echo $! > $T/daemon.pid
+}
+
+start_vfsd()
+{
+	/usr/lib/qemu/virtiofsd --socket-path=$T/vfs.sock -o source=$T/share \
+		-o cache=none -o sandbox=chroot >> $T/daemon.log 2>&1 &
+	echo $! > $T/daemon.pid
+}
+
+# run_guest NAME: boot the inner guest with NAME.cpio, 2 vcpus, and its
+# ioreq-vhost; returns when the VMM has ended.  Leaves its logs in $T.
+run_guest()
+{
+	rg_name=$1
+	t0=$(now_ms)
+	echo "$t0" > $T/t0
+	ioreq-kvm-linux --guest-id $GUEST_ID --vcpus 2 --mem 256 \
+		--kernel $LIB/vmlinux --initrd "$LIB/$rg_name.cpio" \
+		--append "console=ttyS0 pci=conf1 reboot=t panic=-1 rdinit=/init loglevel=5" \
+		--wait-pci 00:05.0 --claim-wait 60 --timeout "${KVM_GUEST_TIMEOUT:-420}" \
+		> $T/console.log 2> $T/vmm.log &
+	vmm=$!
+	# shellcheck disable=SC2086
+	ioreq-vhost --provider vmm --guest $GUEST_ID --sbdf 00:05.0 \
+		--bar 0xe0000000 --wait 60 $VHOST_ARGS > $T/vhost.log 2>&1 &
+	vhost=$!
+	# Once the guest's /init runs: the boot time.
+	(
+		wait_line $T/console.log IOREQ-GUEST-BEGIN 600 &&
+			echo $(($(now_ms) - $(cat $T/t0))) > $T/boot_ms
+	) &
+	watcher=$!
+	wait $vmm
+	echo $? > $T/vmm.rc
+	# ioreq-vhost ends once the guest is gone.
+	n=0
+	while kill -0 $vhost 2> /dev/null && [ $n -lt 50 ]; do
+		sleep 0.2
+		n=$((n + 1))
+	done
+	kill $vhost $watcher 2> /dev/null
+	wait $vhost $watcher 2> /dev/null
+}
+
+# judge NAME: the inner cases, then the host-side checks common to all
+judge()
+{
+	j_name=$1
+	sed -n 's/^IOREQ-G| //p' $T/console.log > $T/inner.log
+	grep -v '^\(ok\|not ok\) ' $T/inner.log | grep -v '^TAP\|^1\.\.' | sed 's/^/# guest: /'
+	grep -E '^(ok|not ok) ' $T/inner.log | while IFS= read -r l; do
+		case $l in
+		ok*)	echo "OK ${l#ok [0-9]*}" ;;
+		*)	echo "FAIL ${l#not ok [0-9]*}" ;;
+		esac
+	done > $T/inner.res
+	while read -r st what; do
+		result "$st" "$j_name: guest: $what"
+	done < $T/inner.res
+	# The guest's kernel log: all of it when a case failed.
+	if grep -q '^FAIL' $T/inner.res || ! grep -q 'IOREQ-GUEST-END rc=0' $T/console.log ||
+	   grep -qE "$SPLATS" $T/console.log; then
+		grep -vE '^IOREQ-G\|' $T/console.log | sed 's/^/# console: /'
+	else
+		grep -vE '^IOREQ-G\|' $T/console.log | tail -n 15 | sed 's/^/# console: /'
+	fi
+	sed 's/^/# vmm: /' $T/vmm.log
+	grep -vE '(config|BAR0) [a-z]+ [0-9]+ at ' $T/vhost.log | sed 's/^/# vhost: /'
+	boot=$(cat $T/boot_ms 2> /dev/null)
+	echo "# $j_name: inner guest boot (VMM start to /init): ${boot:-?} ms"
+	check "$j_name: the guest booted, ran its scenario (rc 0) and reset itself" \
+		sh -c "grep -q 'IOREQ-GUEST-END rc=0' $T/console.log && [ \"\$(cat $T/vmm.rc)\" = 0 ]"
+	check "$j_name: no splat on the inner guest's console" \
+		sh -c "! grep -qE '$SPLATS' $T/console.log"
+	stats=$(grep 'stats:' $T/vhost.log | tail -n 1)
+	echo "# $j_name: ioreq-vhost $stats"
+	check "$j_name: no kick reached ioreq-vhost (the data path bypasses it)" \
+		sh -c "echo '$stats' | grep -q ' 0 notify)'"
+	check "$j_name: an irqfd was bound to an MSI-X vector" \
+		sh -c "echo '$stats' | grep -q 'irqfd binds [1-9]'"
+}
+
+scenario_blk()
+{
+	s_name=$1
+	rm -rf $T
+	mkdir -p $T
+	dd if=/dev/zero of=$T/vblk.img bs=1M count=32 2> /dev/null
+	start_qsd
+	n=0
+	until [ -S $T/vblk.sock ] || [ $n -ge 150 ]; do
+		sleep 0.2
+		n=$((n + 1))
+	done
+	VHOST_ARGS="--socket $T/vblk.sock"
+	if [ "$s_name" = kill ]; then
+		(
+			wait_line $T/console.log IOREQ-VIRTIO-KILL-NOW 600 || exit 1
+			sleep 1
+			kill -9 "$(cat $T/daemon.pid)" && echo "killed qemu-storage-daemon at $(now_ms) ms"
+			sleep 1
+			rm -f $T/vblk.sock
+			start_qsd
+			echo "started qemu-storage-daemon again at $(now_ms) ms"
+		) > $T/kill.log 2>&1 &
+	fi
+	run_guest "$s_name"
+	kill "$(cat $T/daemon.pid)" 2> /dev/null
+	sleep 0.5
+	judge "$s_name"
+	sed 's/^/# daemon: /' $T/daemon.log
+	want=$(sed -n 's/^IOREQ-G| IOREQ-VDA-MD5 \([0-9a-f]*\).*/\1/p' $T/console.log | tail -n 1)
+	got=$(md5sum $T/vblk.img | cut -d' ' -f1)
+	check "$s_name: the image file's md5 $got is the guest's /dev/vda md5 ${want:-none}" \
+		test -n "$want" -a "$want" = "$got"
+	if [ "$s_name" = kill ]; then
+		sed 's/^/# kill: /' $T/kill.log
+		check "$s_name: qemu-storage-daemon was killed and started again; ioreq-vhost reconnected" \
+			sh -c "grep -q 'started again' $T/kill.log && grep -q 'reconnects [1-9]' $T/vhost.log"
+	fi
+}
+
+scenario_fs()
+{
+	rm -rf $T
+	mkdir -p $T/share
+	dd if=/dev/urandom of=$T/share/host.bin bs=4096 count=256 2> /dev/null
+	md5sum < $T/share/host.bin | cut -d' ' -f1 > $T/share/host.md5
+	start_vfsd
+	n=0
+	until [ -S $T/vfs.sock ] || [ $n -ge 150 ]; do
+		sleep 0.2
+		n=$((n + 1))
+	done
+	VHOST_ARGS="--type fs --tag share --socket $T/vfs.sock"
+	run_guest fs
+	kill "$(cat $T/daemon.pid)" 2> /dev/null
+	sleep 0.5
+	judge fs
+	sed 's/^/# daemon: /' $T/daemon.log | tail -n 20
+	want=$(sed -n 's/^IOREQ-G| IOREQ-FS-MD5 \([0-9a-f]*\).*/\1/p' $T/console.log | tail -n 1)
+	got=$(md5sum < $T/share/guest.bin 2> /dev/null | cut -d' ' -f1)
+	check "fs: the guest's file reached the host's directory: md5 ${got:-none}, the guest wrote ${want:-none}" \
+		test -n "$want" -a "$want" = "$got"
+}
+
+for f in /dev/kvm /dev/ioreq-vmm /usr/bin/ioreq-kvm-linux /usr/bin/ioreq-vhost $LIB/vmlinux; do
+	if [ ! -e "$f" ]; then
+		echo "1..0 # SKIP no $f"
+		exit 4
+	fi
+done
+echo "TAP version 13"
+for s in $(echo "${IOREQ_KVM_VIRTIO:-blk,kill,fs}" | tr , " "); do
+	case $s in
+	blk|kill)	scenario_blk "$s" ;;
+	fs)		scenario_fs ;;
+	*)		result FAIL "unknown scenario $s" ;;
+	esac
+done
+echo "1..$num"
+[ $failed = 0 ]
