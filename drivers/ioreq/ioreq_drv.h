@@ -60,6 +60,9 @@
 /* Posted writes a session holds unread: a power of two (kfifo). */
 #define IOREQ_POSTED_MAX	128
 
+/* Capabilities the core gives every provider's guests. */
+#define IOREQ_CORE_CAPS		IOREQ_CAP_REDELIVER
+
 extern unsigned int ioreq_max_regions;
 extern unsigned int ioreq_read_poll_ns;
 extern struct kmem_cache *ioreq_range_cache;
@@ -285,6 +288,7 @@ void ioreq_memfd_exit(void);
 void ioreq_session_abort_locked(struct ioreq_guest *guest,
 				struct ioreq_session *session,
 				struct ioreq_range *range);
+int ioreq_session_redeliver(struct ioreq_session *session, void *karg);
 void ioreq_session_purge_posted(struct ioreq_session *session,
 				struct ioreq_range *range);
 ssize_t ioreq_session_read(struct ioreq_session *session, char __user *buf,
