@@ -290,7 +290,7 @@ if [ -n "$lane_tools" ] && [ "${IOREQ_XEN:-1}" = 1 ]; then
 			       --guest-timeout 2400)
 		fi
 		case $run in
-		hvm:virtio)
+		hvm:virtio*)
 			# ioreq-vhost serves the guest's own virtio_blk from
 			# Debian's unmodified qemu-storage-daemon.
 			extra+=(--add "$lane_tools/ioreq-vhost"
