@@ -73,6 +73,7 @@ extern struct kmem_cache *ioreq_range_cache;
  *   IDLE --dispatch--> QUEUED --read()--> DELIVERED --write()--> IDLE
  *                        |  ^                 |
  *                        |  +--read() fault---+
+ *                        |  +--IOREQ_REDELIVER+
  *                        +--------------------+--> IDLE (aborted or
  *                                                cancelled)
  *
