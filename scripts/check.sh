@@ -318,7 +318,7 @@ if [ -n "$lane_tools" ] && [ "${IOREQ_XEN:-1}" = 1 ]; then
 		fi
 		scen=$s
 		case $run in
-		hvm:virtio|hvm:virtio-kill)
+		hvm:virtio*)
 			# ioreq-vhost serves the guest's own virtio_blk from
 			# Debian's unmodified qemu-storage-daemon, and in
 			# "virtio" its virtiofs from Debian's virtiofsd too;

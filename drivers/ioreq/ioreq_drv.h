@@ -62,6 +62,9 @@
 /* Posted writes a session holds unread: a power of two (kfifo). */
 #define IOREQ_POSTED_MAX	128
 
+/* Capabilities the core gives every provider's guests. */
+#define IOREQ_CORE_CAPS		IOREQ_CAP_REDELIVER
+
 extern unsigned int ioreq_max_regions;
 extern unsigned int ioreq_read_poll_ns;
 extern struct kmem_cache *ioreq_range_cache;
@@ -72,6 +75,7 @@ extern struct kmem_cache *ioreq_range_cache;
  *   IDLE --dispatch--> QUEUED --read()--> DELIVERED --write()--> IDLE
  *                        |  ^                 |
  *                        |  +--read() fault---+
+ *                        |  +--IOREQ_REDELIVER+
  *                        +--------------------+--> IDLE (aborted or
  *                                                cancelled)
  *
@@ -351,6 +355,7 @@ void ioreq_memfd_exit(void);
 void ioreq_session_abort_locked(struct ioreq_guest *guest,
 				struct ioreq_session *session,
 				struct ioreq_range *range);
+int ioreq_session_redeliver(struct ioreq_session *session, void *karg);
 void ioreq_session_purge_posted(struct ioreq_session *session,
 				struct ioreq_range *range);
 ssize_t ioreq_session_read(struct ioreq_session *session, char __user *buf,

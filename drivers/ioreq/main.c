@@ -195,12 +195,12 @@ static int ioreq_get_info(struct ioreq_session *session, void *karg)
 	};
 	if (!guest) {
 		arg->provider = IOREQ_PROVIDER_NONE;
-		arg->caps = ioreq_providers_caps();
+		arg->caps = ioreq_providers_caps() | IOREQ_CORE_CAPS;
 		return 0;
 	}
 	arg->provider = guest->provider->ops->id;
 	arg->nr_vcpus = guest->nr_vcpus;
-	arg->caps = guest->provider->ops->caps;
+	arg->caps = guest->provider->ops->caps | IOREQ_CORE_CAPS;
 	arg->guest_id = guest->id;
 	arg->invalidations = READ_ONCE(guest->invalidations);
 	/* Read, so acknowledged: poll() stops reporting EPOLLPRI. */
@@ -278,7 +278,7 @@ static int ioreq_attach(struct ioreq_session *session, void *karg)
 	/* Publish a complete session: pairs with ioreq_session_guest(). */
 	smp_store_release(&session->guest, guest);
 	arg->nr_vcpus = guest->nr_vcpus;
-	arg->caps = guest->provider->ops->caps;
+	arg->caps = guest->provider->ops->caps | IOREQ_CORE_CAPS;
 	mutex_unlock(&session->lock);
 	return 0;
 
@@ -343,6 +343,7 @@ union ioreq_ioctl_buf {
 	struct ioreq_guest_rw guest_rw;
 	struct ioreq_memfd_args memfd;
 	struct ioreq_memory_map memory_map;
+	struct ioreq_redeliver redeliver;
 };
 
 /**
@@ -436,6 +437,13 @@ static const struct ioreq_ioctl_op ioreq_ioctl_ops[] = {
 		.size = sizeof(struct ioreq_memory_map),
 		.min_size = offsetofend(struct ioreq_memory_map, ranges),
 		.fn = ioreq_get_memory_map,
+		.copy_out = true,
+		.attached = true,
+	},
+	[IOREQ_CMD_REDELIVER] = {
+		.size = sizeof(struct ioreq_redeliver),
+		.min_size = offsetofend(struct ioreq_redeliver, __reserved),
+		.fn = ioreq_session_redeliver,
 		.copy_out = true,
 		.attached = true,
 	},

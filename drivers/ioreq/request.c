@@ -827,3 +827,52 @@ err_refuse:
 	mutex_unlock(&session->wlock);
 	return -EINVAL;
 }
+
+/**
+ * ioreq_session_redeliver() - IOREQ_REDELIVER: requeue what readers hold
+ * @session: the attached session
+ * @karg: struct ioreq_redeliver
+ *
+ * Every request of @session that read() handed out and no write() has
+ * answered goes back at the head of the session's queue, in vcpu order,
+ * record unchanged, so that a successor of a dead reader reads it again.
+ * Queued requests stay behind them, in their order.  Nothing allocates;
+ * the guest's lock is held across one walk of its slots.
+ *
+ * Context: process.
+ * Return: 0, -EINVAL (flags), -ENODEV (the guest is gone).
+ */
+int ioreq_session_redeliver(struct ioreq_session *session, void *karg)
+{
+	struct ioreq_guest *guest = session->guest;
+	struct ioreq_redeliver *arg = karg;
+	unsigned long flags;
+	unsigned int count = 0;
+	u32 i;
+
+	if (arg->flags)
+		return -EINVAL;
+	spin_lock_irqsave(&guest->lock, flags);
+	if (guest->dead) {
+		spin_unlock_irqrestore(&guest->lock, flags);
+		return -ENODEV;
+	}
+	/* Backwards, each at the head: vcpu order, ahead of the queued. */
+	for (i = guest->nr_vcpus; i-- > 0;) {
+		struct ioreq_slot *slot = &guest->slots[i];
+
+		if (slot->state != IOREQ_SLOT_DELIVERED ||
+		    slot->session != session)
+			continue;
+		slot->state = IOREQ_SLOT_QUEUED;
+		list_add(&slot->node, &session->queue);
+		count++;
+	}
+	spin_unlock_irqrestore(&guest->lock, flags);
+	if (count)
+		wake_up_interruptible_poll(&session->wait,
+					   EPOLLIN | EPOLLRDNORM);
+	arg->count = count;
+	arg->__reserved = 0;
+	return 0;
+}

@@ -415,7 +415,7 @@ TEST_F(session, unknown_ioctl)
 	union { struct ioreq_info info; __u8 b[256]; } buf;
 	int i;
 	const unsigned long bad[] = {
-		_IO(IOREQ_MAGIC, IOREQ_CMD_GET_MEMORY_MAP + 1),
+		_IO(IOREQ_MAGIC, IOREQ_CMD_REDELIVER + 1),
 		_IO(IOREQ_MAGIC, 0x3f),
 		_IO(IOREQ_MAGIC, IOREQ_VMM_CMD_CREATE_GUEST),
 		_IO(IOREQ_MAGIC, IOREQ_VMM_CMD_ACCESS),

@@ -24,6 +24,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -46,6 +47,8 @@
 #define DISK		DIR "/disk.img"
 #define QSD_LOG		DIR "/qsd.log"
 #define FE_LOG		DIR "/frontend.log"
+#define HOLD_SOCK	DIR "/hold.sock"
+#define HOLD_LOG	DIR "/holder.log"
 #define DISK_SIZE	(8u << 20)
 
 #define SBDF_BLK	(5u << 3)		/* 0000:00:05.0 */
@@ -104,7 +107,7 @@ static uint64_t ring_gpa = RAM0 + 0x10000;
 static unsigned int cur_q;		/* the queue the driver sets up */
 static int vmm = -1;
 static uint8_t *ram0, *ram1;
-static pid_t qsd_pid, fe_pid, vfs_pid, fe_fs_pid;
+static pid_t qsd_pid, fe_pid, vfs_pid, fe_fs_pid, hold_pid;
 static uint64_t guest_id;
 /* where the driver found the structures, BAR0 offsets */
 static uint32_t common_off, notify_off, isr_off, devcfg_off, notify_mult;
@@ -284,6 +287,8 @@ static void cleanup(void)
 		kill(fe_fs_pid, SIGKILL);
 	if (vfs_pid > 0)
 		kill(vfs_pid, SIGKILL);
+	if (hold_pid > 0)
+		kill(hold_pid, SIGKILL);
 }
 
 static pid_t start_qsd(void)
@@ -755,6 +760,138 @@ static int setup_guest(void)
 	return 0;
 }
 
+/* ---- the frontend killed and started again (--hold) --------------------- */
+
+struct held_read {
+	pthread_t thread;
+	uint64_t status;
+	double done_at;
+};
+
+/* A vcpu reads the device status while no frontend runs. */
+static void *status_reader(void *arg)
+{
+	struct held_read *h = arg;
+
+	h->status = com_rd(C_STATUS, 1);
+	h->done_at = now_s();
+	return NULL;
+}
+
+/* "device reset" lines in the frontends' log. */
+static int fe_resets(void)
+{
+	char line[512];
+	int n = 0;
+	FILE *f = fopen(FE_LOG, "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		n += !!strstr(line, "device reset");
+	if (f)
+		fclose(f);
+	return n;
+}
+
+/*
+ * kill -9 the frontend while writes are in flight; the daemon finishes
+ * those; then the guest queues and kicks more writes (the kick is the
+ * kernel's ioeventfd: it needs no frontend) and a vcpu reads the device
+ * status while no frontend runs.  (The daemon must have finished first:
+ * qemu-storage-daemon 7.2 aborts on a kick that arrives while it waits for
+ * a lost frontend's requests, "vhost_user_server_ref: Assertion
+ * `!server->wait_idle' failed".)
+ * Start the frontend again with the same options.  The holder kept the
+ * session: the vcpu's access waits and is answered by the successor from
+ * the saved device state, every write completes (those queued after the
+ * kill only once the successor has reconnected the daemon), the queue's
+ * MSI still comes through the kept irqfd, and nobody reset the device.
+ */
+#define NREQ_AFTER	4
+
+static void restart_tests(char *const fe_argv[])
+{
+	unsigned int i, base, done_at_kill, msis = 0, after_at_restart;
+	double t_kill, t_first = 0, t_all = 0, t_start;
+	struct held_read h = { .done_at = 0 };
+	int ret, st, msi_ok = 1, resets, kicked;
+	const unsigned int total = NREQ + NREQ_AFTER;
+
+	st = driver_init(1, 1ULL << 32);
+	usleep(300000);
+	drain_irqs();
+	resets = fe_resets();
+	base = *used_idx_p();
+	for (i = 0; i < NREQ; i++) {
+		fill(i, 40 + i);
+		queue_req(i, 1, 256 + 8 * i);
+	}
+	kick();
+	t_kill = now_s();
+	while (*used_idx_p() == base && now_s() - t_kill < 30)
+		usleep(5000);
+	done_at_kill = (uint16_t)(*used_idx_p() - base);
+	kill(fe_pid, SIGKILL);
+	waitpid(fe_pid, NULL, 0);
+	t_kill = now_s();
+	while ((uint16_t)(*used_idx_p() - base) != NREQ && now_s() - t_kill < 30)
+		usleep(5000);
+	usleep(200000);
+	for (i = NREQ; i < total; i++) {
+		fill(i, 40 + i);
+		queue_req(i, 1, 256 + 8 * i);
+	}
+	kicked = kick() == IOREQ_VMM_STATUS_DONE;
+	ret = pthread_create(&h.thread, NULL, status_reader, &h);
+	usleep(500000);
+	for (after_at_restart = 0, i = NREQ; i < total; i++)
+		after_at_restart += req_status(i) != 0xff;
+	check(st == 0xf && !ret && kicked && done_at_kill < NREQ &&
+	      !after_at_restart && !h.done_at,
+	      "frontend killed with -9: %u of %u writes done (the daemon"
+	      " finished them); %u more queued and kicked, none done; a"
+	      " vcpu's status read waits", done_at_kill, NREQ, NREQ_AFTER);
+
+	t_start = now_s() - t_kill;
+	fe_pid = spawn(fe_argv, FE_LOG);
+	/* no access from here until the vcpu's returns: it holds vcpu 0 */
+	while (now_s() - t_kill < 60) {
+		for (i = NREQ; !t_first && i < total; i++)
+			if (req_status(i) != 0xff)
+				t_first = now_s() - t_kill;
+		if ((uint16_t)(*used_idx_p() - base) == total) {
+			t_all = now_s() - t_kill;
+			break;
+		}
+		usleep(2000);
+	}
+	pthread_join(h.thread, NULL);
+	for (st = 0, i = 0; i < total; i++)
+		st |= req_status(i);
+	check(t_all && !st && h.status == 0xf && fe_resets() == resets,
+	      "successor adopted the session: all %u writes completed"
+	      " (status OK), the held status read gave 0x%x, no device"
+	      " reset", total, (unsigned int)h.status);
+	ksft_print_msg("frontend restart: successor started %.2f s after the"
+		       " kill; the first write queued meanwhile completed"
+		       " %.2f s after the kill, all %u after %.2f s; the held"
+		       " access was answered after %.2f s\n", t_start,
+		       t_first, total, t_all,
+		       h.done_at ? h.done_at - t_kill : -1.0);
+
+	drain_irqs();
+	for (i = 0; i < total; i++)
+		memset(g2h(DATA_GPA + i * 4096), 0, 4096);
+	for (i = 0; i < total; i++)
+		queue_req(i, 0, 256 + 8 * i);
+	kick();
+	ret = wait_used(60, &msis, &msi_ok);
+	for (st = 0, i = 0; i < total; i++)
+		st |= !same(i, 40 + i) || req_status(i);
+	check(!ret && !st && msis >= 1 && msi_ok,
+	      "after the frontend restart every write reads back equal,"
+	      " %u MSI(s) through the kept irqfd", msis);
+}
+
 static const char *find_qsd(void)
 {
 	static char path[PATH_MAX];
@@ -776,10 +913,13 @@ static const char *find_qsd(void)
 int main(void)
 {
 	static char fe_path[PATH_MAX], guest_arg[32];
+	char *fe_argv[] = { fe_path, "--provider", "vmm", "--guest", guest_arg,
+			    "--socket", SOCK, "--sbdf", "0000:00:05.0",
+			    "--hold", HOLD_SOCK, NULL };
 	uint64_t rec0, run0, rec1, run1, cap;
 	struct ioreq_info info = { .size = sizeof(info) };
 	unsigned int msis = 0, i, done_at_kill;
-	int msi_ok = 1, st, ioreq, ret, wst;
+	int msi_ok = 1, st, ioreq, ret, wst, hst;
 	struct ioreq_irq irq;
 	uint32_t level, v;
 	double t_kill;
@@ -805,12 +945,13 @@ int main(void)
 			       " fds (caps 0x%llx)\n",
 			       (unsigned long long)info.caps);
 	close(ioreq);
-	ksft_set_plan(22);
+	ksft_set_plan(25);
 	atexit(cleanup);
 
 	mkdir(DIR, 0755);
 	unlink(QSD_LOG);
 	unlink(FE_LOG);
+	unlink(HOLD_LOG);
 	ret = open(DISK, O_RDWR | O_CREAT | O_TRUNC, 0644);
 	if (ret < 0 || ftruncate(ret, DISK_SIZE))
 		ksft_exit_fail_msg("creating %s: %s\n", DISK, strerror(errno));
@@ -823,12 +964,12 @@ int main(void)
 				   QSD_LOG);
 	snprintf(guest_arg, sizeof(guest_arg), "%" PRIu64, guest_id);
 	{
-		char *argv[] = { fe_path, "--provider", "vmm", "--guest",
-				 guest_arg, "--socket", SOCK, "--sbdf",
-				 "0000:00:05.0", NULL };
+		char *argv[] = { fe_path, "--holder", HOLD_SOCK, "--grace",
+				 "60", NULL };
 
-		fe_pid = spawn(argv, FE_LOG);
+		hold_pid = spawn(argv, HOLD_LOG);
 	}
+	fe_pid = spawn(fe_argv, FE_LOG);
 
 	/* 1: the function appears once the frontend claimed it */
 	for (i = 0; i < 600 && cfg_rd(0, 4) == 0xffffffffu; i++)
@@ -995,19 +1136,26 @@ int main(void)
 	com_wr(C_STATUS, 1, 0);
 	check(com_rd(C_STATUS, 1) == 0, "reset after the reconnect");
 
-	/* 18-21: virtio-fs, served by virtiofsd */
+	/* 18-20: the frontend killed with -9 and started again */
+	restart_tests(fe_argv);
+
+	/* 21-24: virtio-fs, served by virtiofsd */
 	fs_tests(fe_path, guest_arg);
 
-	/* 22: the frontend's counters and exit */
+	/* 25: the frontend's counters and exit; the holder's with it */
 	fe_stats(&rec1, &run1);
 	kill(fe_pid, SIGTERM);
 	ret = waitpid(fe_pid, &wst, 0);
 	fe_pid = 0;
-	check(ret > 0 && WIFEXITED(wst) && !WEXITSTATUS(wst),
-	      "frontend exits 0 on SIGTERM (%" PRIu64 " records in all)",
-	      rec1);
+	st = waitpid(hold_pid, &hst, 0);
+	hold_pid = 0;
+	check(ret > 0 && WIFEXITED(wst) && !WEXITSTATUS(wst) && st > 0 &&
+	      WIFEXITED(hst) && !WEXITSTATUS(hst),
+	      "frontend exits 0 on SIGTERM (%" PRIu64 " records in all),"
+	      " the holder with it", rec1);
 	if (failures)
 		system("sed 's/^/# frontend: /' " FE_LOG "; "
+		       "sed 's/^/# holder: /' " HOLD_LOG "; "
 		       "sed 's/^/# qsd: /' " QSD_LOG);
 	ksft_finished();
 	return 0;

@@ -22,6 +22,7 @@
 #include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,9 +32,11 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 
+#include "hold.h"
 #include "libioreq.h"
 #include "vhost_user.h"
 
@@ -158,6 +161,11 @@ struct dev {
 	unsigned int nr_ram;
 	int ram_given;
 	int verbose;
+	const char *hold;	/* --hold: the holder's socket */
+
+	int hold_sock;		/* connection to the holder, or -1 */
+	struct saved *saved;	/* the device state a successor adopts */
+	int saved_fd;		/* its memfd */
 
 	int fd;			/* /dev/ioreq session */
 	uint64_t caps;
@@ -203,6 +211,25 @@ struct dev {
 	uint64_t records_run;	/* while running, since the last DRIVER_OK */
 };
 
+/*
+ * The device state a successor adopts (--hold): the members of struct dev
+ * from @command up to @vu, in a memfd the holder keeps.  Two copies: each
+ * save writes the one not in use, then publishes it in @cur, so a kill in
+ * the middle of a save leaves the previous state whole.  The fd and
+ * "started" members in it are the dead process's and are redone.
+ */
+#define SAVED_MAGIC	0x696f7673U	/* "iovs" */
+#define SAVED_FIRST	offsetof(struct dev, command)
+#define SAVED_SPAN	(offsetof(struct dev, vu) - SAVED_FIRST)
+
+struct saved {
+	uint32_t magic;
+	uint32_t span;		/* SAVED_SPAN of the binary that saved */
+	uint32_t cur;		/* the valid copy, 0 or 1 */
+	uint32_t __pad;
+	uint8_t copy[2][SAVED_SPAN];
+};
+
 static int running = 1;	/* signals arrive through a signalfd */
 
 static void info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -238,7 +265,8 @@ static void usage(FILE *f)
 "                   --socket PATH [--type blk|fs] [--tag TAG]\n"
 "                   [--sbdf [SEG:]BUS:DEV.FN] [--bar ADDR] [--queues N]\n"
 "                   [--queue-size N] [--ram GPA:LEN]... [--wait SECS]\n"
-"                   [--verbose]\n"
+"                   [--hold PATH] [--verbose]\n"
+"       ioreq-vhost --holder PATH [--grace SECS]\n"
 "\n"
 "Present a virtio-pci (modern) device to guest ID through /dev/ioreq (or\n"
 "$IOREQ_DEV) and let an unmodified vhost-user daemon listening on PATH\n"
@@ -268,6 +296,13 @@ static void usage(FILE *f)
 "                        default: the provider's memory map\n"
 "                        (IOREQ_GET_MEMORY_MAP); needed on Xen\n"
 "  -w, --wait SECS       retry attaching and connecting for SECS (default 30)\n"
+"  -H, --hold PATH       survive our own crash: a holder listening on PATH\n"
+"                        keeps the session and the device state; a frontend\n"
+"                        started again with the same options adopts them and\n"
+"                        the guest sees no reset (Documentation: vhost.rst)\n"
+"  -K, --holder PATH     be that holder (run it before the frontend)\n"
+"  -R, --grace SECS      the holder keeps a dead frontend's session this long\n"
+"                        for a successor, then closes it (default 30)\n"
 "  -v, --verbose         print every vhost-user message\n"
 "  -h, --help            this text\n"
 "\n"
@@ -641,12 +676,20 @@ static int vhost_start(struct dev *d, int replay)
 		err("vhost-user start: %s", strerror(-ret));
 		return ret;
 	}
+	/*
+	 * And one interrupt per queue: requests the daemon completed while
+	 * nobody held its connection (a frontend restart) may have lost
+	 * theirs.  A driver takes a spurious one as "nothing new".
+	 */
 	for (i = 0; replay && i < d->nq; i++) {
 		uint64_t one = 1;
 
-		if (d->q[i].started &&
-		    write(d->q[i].kick_fd, &one, sizeof(one)) != sizeof(one))
+		if (!d->q[i].started)
+			continue;
+		if (write(d->q[i].kick_fd, &one, sizeof(one)) != sizeof(one))
 			err("queue %u: re-kick: %s", i, strerror(errno));
+		if (write(d->q[i].call_fd, &one, sizeof(one)) != sizeof(one))
+			err("queue %u: re-signal: %s", i, strerror(errno));
 	}
 	d->vhost_up = 1;
 	d->starts++;
@@ -675,12 +718,20 @@ static int start_or_fail(struct dev *d, int replay)
 	return ret;
 }
 
-static void disconnected(struct dev *d, const char *why)
+/* Try to connect every RECONNECT_MS from now on (reconnect()). */
+static void reconnect_later(struct dev *d)
 {
 	struct itimerspec its = {
 		.it_interval.tv_nsec = RECONNECT_MS * 1000000L,
 		.it_value.tv_nsec = RECONNECT_MS * 1000000L,
 	};
+
+	clock_gettime(CLOCK_MONOTONIC, &d->lost_at);
+	timerfd_settime(d->timer_fd, 0, &its, NULL);
+}
+
+static void disconnected(struct dev *d, const char *why)
+{
 	unsigned int i;
 
 	if (d->vu.fd < 0)
@@ -692,8 +743,7 @@ static void disconnected(struct dev *d, const char *why)
 	d->vhost_up = 0;
 	for (i = 0; i < d->nq; i++)
 		d->q[i].started = 0;
-	clock_gettime(CLOCK_MONOTONIC, &d->lost_at);
-	timerfd_settime(d->timer_fd, 0, &its, NULL);
+	reconnect_later(d);
 }
 
 /* GET_VRING_BASE stops each ring; the daemon closes its kick and call fds. */
@@ -753,6 +803,25 @@ static int vhost_connect(struct dev *d)
 		return ret;
 	}
 	return 0;
+}
+
+/* The first connection: retry for @wait_s while the daemon starts. */
+static int vhost_connect_wait(struct dev *d, unsigned int wait_s)
+{
+	unsigned int tries;
+	int ret;
+
+	d->vu.fd = -1;
+	d->vu.verbose = d->verbose;
+	for (tries = 0;; tries++) {
+		ret = vhost_connect(d);
+		if (!ret || tries >= wait_s * 10)
+			break;
+		usleep(100000);
+	}
+	if (ret)
+		err("connecting to %s: %s", d->socket, strerror(-ret));
+	return ret;
 }
 
 static void add_epoll(struct dev *d, int fd, uint64_t tag)
@@ -1184,6 +1253,144 @@ static void config_write(struct dev *d, uint64_t reg, unsigned int size,
 	}
 }
 
+/* ---- surviving a restart (--hold) ----------------------------------------- */
+
+static void save_state(struct dev *d)
+{
+	uint32_t next;
+
+	if (!d->saved)
+		return;
+	next = !d->saved->cur;
+	memcpy(d->saved->copy[next], (uint8_t *)d + SAVED_FIRST, SAVED_SPAN);
+	/* pairs with the acquire in adopt(): the copy before its index */
+	__atomic_store_n(&d->saved->cur, next, __ATOMIC_RELEASE);
+}
+
+static int saved_map(struct dev *d, int fd)
+{
+	void *p = mmap(NULL, sizeof(struct saved), PROT_READ | PROT_WRITE,
+		       MAP_SHARED, fd, 0);
+
+	if (p == MAP_FAILED)
+		return -errno;
+	d->saved = p;
+	d->saved_fd = fd;
+	return 0;
+}
+
+/* A fresh start: the state memfd, then everything to the holder. */
+static int hold_fresh(struct dev *d)
+{
+	int fds[2 + 2 * MAX_QUEUES];
+	unsigned int i, n = 0;
+	int fd, ret;
+
+	fd = memfd_create("ioreq-vhost-state", MFD_CLOEXEC);
+	if (fd < 0 || ftruncate(fd, sizeof(struct saved))) {
+		err("state memfd: %s", strerror(errno));
+		return -errno;
+	}
+	ret = saved_map(d, fd);
+	if (ret) {
+		err("mapping the state memfd: %s", strerror(-ret));
+		return ret;
+	}
+	d->saved->magic = SAVED_MAGIC;
+	d->saved->span = SAVED_SPAN;
+	save_state(d);
+	fds[n++] = d->fd;
+	fds[n++] = d->saved_fd;
+	for (i = 0; i < d->nq; i++) {
+		fds[n++] = d->q[i].kick_fd;
+		fds[n++] = d->q[i].call_fd;
+	}
+	ret = hold_keep(d->hold_sock, fds, n);
+	if (ret)
+		err("handing the session to the holder: %s", strerror(-ret));
+	else
+		info("the holder at %s keeps the session", d->hold);
+	return ret;
+}
+
+/*
+ * A successor: the session, the device state and the queues' eventfds from
+ * the holder.  The regions, ioeventfds and irqfds are the session's and
+ * still in place; requests the dead frontend took and never answered come
+ * again (IOREQ_REDELIVER); the daemon, which dropped the dead frontend's
+ * connection, is connected and started again from the used indexes in
+ * guest memory, as after a daemon restart.
+ */
+static int adopt(struct dev *d, int *fds, unsigned int n)
+{
+	struct ioreq_info gi = { .size = sizeof(gi) };
+	struct ioreq_redeliver rd = { .size = sizeof(rd) };
+	unsigned int i;
+	uint32_t cur;
+	int ret;
+
+	d->fd = fds[0];
+	ret = n >= 2 ? saved_map(d, fds[1]) : -EPROTO;
+	if (ret || d->saved->magic != SAVED_MAGIC ||
+	    d->saved->span != SAVED_SPAN) {
+		err("the holder's state is not this program's (another"
+		    " version?)");
+		return -EPROTO;
+	}
+	/* pairs with the release in save_state() */
+	cur = __atomic_load_n(&d->saved->cur, __ATOMIC_ACQUIRE);
+	memcpy((uint8_t *)d + SAVED_FIRST, d->saved->copy[cur & 1],
+	       SAVED_SPAN);
+	if (d->nq > MAX_QUEUES || n != 2 + 2 * d->nq) {
+		err("the holder gave %u descriptors for %u queues", n, d->nq);
+		return -EPROTO;
+	}
+	for (i = 0; i < d->nq; i++) {
+		d->q[i].kick_fd = fds[2 + 2 * i];
+		d->q[i].call_fd = fds[3 + 2 * i];
+		d->q[i].started = 0;
+		d->q[i].polled = 0;	/* not in this process's epoll set */
+	}
+	if (ioctl(d->fd, IOREQ_GET_INFO, &gi) ||
+	    gi.provider == IOREQ_PROVIDER_NONE) {
+		err("the held session is not attached");
+		return -EPROTO;
+	}
+	d->caps = gi.caps;
+	/* as set_status() left it: the daemon should run */
+	d->started = (d->status & ST_DRIVER_OK) &&
+		     !(d->status & (ST_FAILED | ST_NEEDS_RESET));
+	if (!(d->caps & IOREQ_CAP_REDELIVER)) {
+		err("the kernel cannot redeliver requests (no"
+		    " IOREQ_CAP_REDELIVER)");
+		return -EOPNOTSUPP;
+	}
+	if (ioctl(d->fd, IOREQ_REDELIVER, &rd)) {
+		ret = -errno;
+		err("IOREQ_REDELIVER: %s%s", strerror(-ret),
+		    ret == -ENODEV ? " (the guest is gone)" : "");
+		return ret;
+	}
+	info("adopted the session of guest %" PRIu64 " from the holder:"
+	     " status 0x%x, %u queue%s, %u request%s taken back",
+	     (uint64_t)gi.guest_id,
+	     d->status, d->nq, d->nq == 1 ? "" : "s", rd.count,
+	     rd.count == 1 ? "" : "s");
+	d->guest_id = gi.guest_id;
+	/* briefly: the guest's accesses wait for us meanwhile */
+	ret = vhost_connect_wait(d, 1);
+	if (ret) {
+		/* serve the guest meanwhile; the daemon may be restarting */
+		info("reconnecting every %d ms", RECONNECT_MS);
+		reconnect_later(d);
+		return 0;
+	}
+	if (d->started)
+		start_or_fail(d, 1);
+	save_state(d);
+	return 0;
+}
+
 static int handle(struct ioreq_cmd *cmd, void *priv)
 {
 	struct dev *d = priv;
@@ -1211,6 +1418,8 @@ static int handle(struct ioreq_cmd *cmd, void *priv)
 		     cmd->user_data == RGN_CONFIG ? "config" : "BAR0",
 		     ioreq_op_name(cmd->op), cmd->size, (uint64_t)cmd->offset,
 		     (uint64_t)cmd->data);
+	/* before the response: a successor redoes what was not saved */
+	save_state(d);
 	return IOREQ_RESPOND;
 }
 
@@ -1254,6 +1463,23 @@ static int setup(struct dev *d, unsigned int wait_s)
 	unsigned int i, tries;
 	int ret;
 
+	if (d->hold) {
+		int fds[HOLD_MAX_FDS];
+
+		d->hold_sock = hold_connect(d->hold, wait_s);
+		if (d->hold_sock < 0) {
+			err("connecting to the holder at %s: %s", d->hold,
+			    strerror(-d->hold_sock));
+			return d->hold_sock;
+		}
+		ret = hold_greeting(d->hold_sock, fds, HOLD_MAX_FDS);
+		if (ret < 0) {
+			err("the holder at %s: %s", d->hold, strerror(-ret));
+			return ret;
+		}
+		if (ret)
+			return adopt(d, fds, ret);
+	}
 	d->fd = ioreq_open(NULL);
 	if (d->fd < 0) {
 		err("opening /dev/ioreq: %s", strerror(-d->fd));
@@ -1291,18 +1517,9 @@ static int setup(struct dev *d, unsigned int wait_s)
 	}
 
 	/* the daemon first: blk's configuration space comes from it */
-	d->vu.fd = -1;
-	d->vu.verbose = d->verbose;
-	for (tries = 0;; tries++) {
-		ret = vhost_connect(d);
-		if (!ret || tries >= wait_s * 10)
-			break;
-		usleep(100000);
-	}
-	if (ret) {
-		err("connecting to %s: %s", d->socket, strerror(-ret));
+	ret = vhost_connect_wait(d, wait_s);
+	if (ret)
 		return ret;
-	}
 	if (d->type == VIRTIO_ID_BLOCK) {
 		d->nq = d->want_queues;
 		if (d->nq > d->vu.queues) {
@@ -1371,7 +1588,7 @@ static int setup(struct dev *d, unsigned int wait_s)
 		d->bar0 = d->preset_bar;
 		update_bar(d);
 	}
-	return 0;
+	return d->hold ? hold_fresh(d) : 0;
 }
 
 static int loop(struct dev *d, int sfd)
@@ -1381,7 +1598,8 @@ static int loop(struct dev *d, int sfd)
 	int n, i, ret;
 
 	add_epoll(d, d->fd, TAG_IOREQ);
-	add_epoll(d, d->vu.fd, TAG_SOCKET);
+	if (d->vu.fd >= 0)
+		add_epoll(d, d->vu.fd, TAG_SOCKET);
 	add_epoll(d, d->timer_fd, TAG_TIMER);
 	add_epoll(d, sfd, TAG_SIGNAL);
 	update_irqs(d);
@@ -1433,6 +1651,7 @@ static int loop(struct dev *d, int sfd)
 				call_fired(d, tag - 0x100);
 			}
 		}
+		save_state(d);
 	}
 	return 0;
 }
@@ -1452,13 +1671,17 @@ int main(int argc, char **argv)
 		{ "queue-size", required_argument, NULL, 'Q' },
 		{ "ram", required_argument, NULL, 'r' },
 		{ "wait", required_argument, NULL, 'w' },
+		{ "hold", required_argument, NULL, 'H' },
+		{ "holder", required_argument, NULL, 'K' },
+		{ "grace", required_argument, NULL, 'R' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct dev dev;
 	struct dev *d = &dev;
-	uint64_t v, wait_s = 30;
+	uint64_t v, wait_s = 30, grace_s = 30;
+	const char *holder = NULL;
 	int have_guest = 0, opt, sfd, rc;
 	sigset_t set;
 
@@ -1468,8 +1691,10 @@ int main(int argc, char **argv)
 	d->qmax = QUEUE_SIZE_MAX;
 	d->sbdf = 5 << 3;
 	d->msix_config = VIRTIO_NO_VECTOR;
-	while ((opt = getopt_long(argc, argv, "g:P:G:s:t:T:d:b:q:Q:r:w:vh", opts,
-				  NULL)) != -1) {
+	d->hold_sock = -1;
+	d->saved_fd = -1;
+	while ((opt = getopt_long(argc, argv, "g:P:G:s:t:T:d:b:q:Q:r:w:H:K:R:vh",
+				  opts, NULL)) != -1) {
 		switch (opt) {
 		case 'g':
 			if (ioreq_parse_u64(optarg, &d->guest_id))
@@ -1538,6 +1763,17 @@ int main(int argc, char **argv)
 			if (ioreq_parse_u64(optarg, &wait_s) || wait_s > 86400)
 				goto bad;
 			break;
+		case 'H':
+			d->hold = optarg;
+			break;
+		case 'K':
+			holder = optarg;
+			break;
+		case 'R':
+			if (ioreq_parse_u64(optarg, &grace_s) ||
+			    grace_s > 86400)
+				goto bad;
+			break;
 		case 'v':
 			d->verbose = 1;
 			break;
@@ -1548,6 +1784,14 @@ int main(int argc, char **argv)
 			usage(stderr);
 			return 2;
 		}
+	}
+	if (holder) {
+		if (optind != argc || have_guest || d->guest_fd >= 0 ||
+		    d->socket || d->hold) {
+			usage(stderr);
+			return 2;
+		}
+		return holder_main(holder, grace_s);
 	}
 	if (optind != argc || have_guest == (d->guest_fd >= 0) || !d->socket ||
 	    (d->type == VIRTIO_ID_FS && !d->tag) ||
@@ -1586,6 +1830,13 @@ int main(int argc, char **argv)
 	rc = loop(d, sfd);
 	stats(d);
 	vu_close(&d->vu);
+	/* a clean exit ends the session; an error leaves it to a successor */
+	if (!rc && d->hold_sock >= 0) {
+		int ret = hold_drop(d->hold_sock);
+
+		if (ret)
+			err("telling the holder: %s", strerror(-ret));
+	}
 	return rc;
 
 bad:

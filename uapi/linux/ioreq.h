@@ -90,6 +90,7 @@
  * @IOREQ_CMD_GUEST_MEMORY_FD: IOREQ_GUEST_MEMORY_FD,
  *	struct ioreq_guest_memory_fd
  * @IOREQ_CMD_GET_MEMORY_MAP: IOREQ_GET_MEMORY_MAP, struct ioreq_memory_map
+ * @IOREQ_CMD_REDELIVER: IOREQ_REDELIVER, struct ioreq_redeliver
  */
 enum ioreq_ioctl_nr {
 	IOREQ_CMD_GET_INFO = 0x00,
@@ -103,6 +104,7 @@ enum ioreq_ioctl_nr {
 	IOREQ_CMD_WRITE_GUEST = 0x08,
 	IOREQ_CMD_GUEST_MEMORY_FD = 0x09,
 	IOREQ_CMD_GET_MEMORY_MAP = 0x0A,
+	IOREQ_CMD_REDELIVER = 0x0B,
 };
 
 /*
@@ -131,6 +133,7 @@ enum ioreq_ioctl_nr {
 #define IOREQ_CAP_GUEST_MEMORY	_BITULL(9)	/* mmap(), IOREQ_{READ,WRITE}_GUEST */
 #define IOREQ_CAP_GUEST_MEMORY_FD _BITULL(10)	/* IOREQ_GUEST_MEMORY_FD */
 #define IOREQ_CAP_INVALIDATE	_BITULL(11)	/* ioreq_info.invalidations, EPOLLPRI */
+#define IOREQ_CAP_REDELIVER	_BITULL(12)	/* IOREQ_REDELIVER */
 
 /**
  * struct ioreq_info - IOREQ_GET_INFO: what this session can do
@@ -631,5 +634,56 @@ struct ioreq_memory_map {
 };
 
 #define IOREQ_GET_MEMORY_MAP _IO(IOREQ_MAGIC, IOREQ_CMD_GET_MEMORY_MAP)
+
+/**
+ * struct ioreq_redeliver - IOREQ_REDELIVER: take back what a reader held
+ * @size: sizeof(struct ioreq_redeliver)
+ * @flags: must be 0
+ * @count: out: how many requests went back to the session's queue
+ * @__reserved: out: 0
+ *
+ * For a backend taking over a session whose previous reader died: the
+ * successor of a crashed frontend.  A session is one open file; a
+ * descriptor of it kept by a second process (a holder, given it with
+ * SCM_RIGHTS) keeps the file open when the frontend dies, and with it
+ * everything the session holds: its attachment, its regions, its
+ * ioeventfd and irqfd bindings, and the guest's requests.  Requests that
+ * arrive while no process reads stay queued; the vcpus that made them
+ * wait, as they wait for a slow backend (the userspace hypervisor
+ * provider's IOREQ_VMM_ACCESS timeout still applies).  Only the requests
+ * the dead process had read and not answered are stranded: IOREQ_REDELIVER
+ * puts every request of this session that read() handed out and no
+ * write() answered back at the head of the queue, in vcpu order, ahead
+ * of the ones that arrived since, records unchanged (same id).  The next
+ * read() returns them again; a response to one completes it once, however
+ * many processes saw it.
+ *
+ * Posted writes (IOREQ_CMD_POSTED) leave the session when read(): one the
+ * dead process read but had not acted on is lost.  What the backend kept
+ * in its own memory (a device model's registers) is its own to save; the
+ * session keeps only what it always kept.
+ *
+ * The call does not know which readers are alive: it takes back the
+ * records of every reader of the session, so a backend calls it before
+ * its first read(), while no other process reads the session.  A record
+ * a live reader still holds would then be answered by whoever answers
+ * first; the other write() fails with ENOENT (stale), as for any answered
+ * request.
+ *
+ * When the last descriptor of the session closes (the holder gives up,
+ * or dies), the session ends as it always does: its regions are released
+ * and its pending requests end with IOREQ_ABORTED, reads seeing all ones.
+ *
+ * Errors: EINVAL (flags), ENOTCONN, ENODEV (the guest is gone: nothing to
+ * deliver; read() reports it too).
+ */
+struct ioreq_redeliver {
+	__u32 size;
+	__u32 flags;
+	__u32 count;
+	__u32 __reserved;
+};
+
+#define IOREQ_REDELIVER _IO(IOREQ_MAGIC, IOREQ_CMD_REDELIVER)
 
 #endif /* _UAPI_LINUX_IOREQ_H */

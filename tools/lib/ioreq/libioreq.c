@@ -384,7 +384,7 @@ char *ioreq_caps_str(uint64_t caps, char *buf, size_t size)
 	static const char *const names[] = {
 		"mmio", "pio", "pci-config", "posted-writes", "irq-line",
 		"irq-pci-intx", "irq-msi", "irqfd", "ioeventfd",
-		"guest-memory", "guest-memory-fd", "invalidate",
+		"guest-memory", "guest-memory-fd", "invalidate", "redeliver",
 	};
 	size_t off = 0;
 	unsigned int bit;
