@@ -46,6 +46,9 @@ static struct workqueue_struct *ioreq_irqfd_wq;
  * @pt: registers @wait through vfs_poll()
  * @shutdown: tears the irqfd down after EPOLLHUP
  * @node: entry in @session's irqfds, under its irqfds_lock
+ * @bound: the provider's ->bind() saw it, so ->unbind() must
+ * @bind: the binding as the provider sees it; the eventfd's file,
+ *	referenced, and @bind.taken, read by the wakeup
  */
 struct ioreq_kirqfd {
 	struct ioreq_session *session;
@@ -55,6 +58,8 @@ struct ioreq_kirqfd {
 	poll_table pt;
 	struct work_struct shutdown;
 	struct list_head node;
+	bool bound;
+	struct ioreq_binding bind;
 };
 
 /**
@@ -142,11 +147,17 @@ int ioreq_inject_irq(struct ioreq_session *session, void *karg)
 /* Tear down an irqfd that is off its session's list. */
 static void ioreq_irqfd_destroy(struct ioreq_kirqfd *irqfd)
 {
+	struct ioreq_guest *guest = irqfd->session->guest;
 	u64 cnt;
 
+	/* The provider's hypervisor stops injecting from the eventfd first. */
+	if (irqfd->bound && guest->provider->ops->unbind)
+		guest->provider->ops->unbind(guest, &irqfd->bind);
 	/* No wakeup runs or starts once this returns. */
 	eventfd_ctx_remove_wait_queue(irqfd->eventfd, &irqfd->wait, &cnt);
 	eventfd_ctx_put(irqfd->eventfd);
+	if (irqfd->bind.file)
+		fput(irqfd->bind.file);
 	kfree(irqfd);
 }
 
@@ -166,7 +177,11 @@ static int ioreq_irqfd_wakeup(wait_queue_entry_t *wait, unsigned int mode,
 	unsigned long flags;
 	u64 cnt;
 
-	if (events & EPOLLIN) {
+	/*
+	 * A binding the provider's hypervisor took is injected, and its
+	 * count consumed, by the hypervisor's own waiter on the eventfd.
+	 */
+	if ((events & EPOLLIN) && !READ_ONCE(irqfd->bind.taken)) {
 		eventfd_ctx_do_read(irqfd->eventfd, &cnt);
 		ioreq_irq_pulse(session->guest, &irqfd->irq);
 	}
@@ -243,6 +258,12 @@ static int ioreq_irqfd_assign(struct ioreq_session *session,
 		goto err_fdput;
 	}
 	irqfd->eventfd = eventfd;
+	irqfd->bind = (struct ioreq_binding) {
+		.kind = IOREQ_BINDING_IRQFD,
+		.file = get_file(fd_file(f)),
+		.irq = arg->irq,
+	};
+	INIT_LIST_HEAD(&irqfd->bind.pnode);
 
 	spin_lock_irqsave(&session->irqfds_lock, flags);
 	if (ioreq_irqfd_find(session, eventfd, &arg->irq))
@@ -279,6 +300,11 @@ static int ioreq_irqfd_assign(struct ioreq_session *session,
 		 */
 		if (events & EPOLLIN)
 			ioreq_irq_pulse(guest, &irqfd->irq);
+		/* Listed: ->unbind() follows whoever takes it off. */
+		if (guest->provider->ops->bind) {
+			guest->provider->ops->bind(guest, &irqfd->bind);
+			irqfd->bound = true;
+		}
 	}
 	spin_unlock_irqrestore(&session->irqfds_lock, flags);
 	fdput(f);
@@ -287,6 +313,7 @@ static int ioreq_irqfd_assign(struct ioreq_session *session,
 	return ret;
 
 err_put:
+	fput(irqfd->bind.file);
 	eventfd_ctx_put(eventfd);
 err_fdput:
 	fdput(f);
