@@ -249,8 +249,8 @@ struct ioreq_vmm_guest_handle {
  * - The VMM may give a binding back at any time by acking
  *   IOREQ_VMM_BINDING_RELEASED for an id it holds that was not removed:
  *   the kernel delivers it again from then (unregister from the hypervisor
- *   after the ack; both may deliver meanwhile).  It then gets no REMOVED
- *   event for it.
+ *   after the ack; both may deliver meanwhile).  It stays known: TAKEN
+ *   takes it again, and its removal is told all the same.
  * - Closing the guest's fd (the VMM dying) forgets every binding; waiting
  *   removals return at once.
  */
@@ -317,11 +317,12 @@ struct ioreq_vmm_binding {
  *	to a REMOVED event, or a binding given back)
  * @id: a binding's id from an ADDED event
  *
- * TAKEN again on a taken binding is a no-op.  TAKEN for a binding the
- * backend has removed since succeeds too: its REMOVED event is pending.
+ * TAKEN on a taken binding, and RELEASED on one given back, are no-ops.
+ * TAKEN for a binding the backend has removed since succeeds too: its
+ * REMOVED event is pending.
  * Errors: EINVAL (@flags not exactly one of the two), ENXIO (no guest
  * created on this fd), ENOENT (@id is not a binding whose ADDED event this
- * fd returned and that it has not released).
+ * fd returned, or its removal was released already).
  */
 struct ioreq_vmm_binding_ack {
 	__u32 size;

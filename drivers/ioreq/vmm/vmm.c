@@ -430,8 +430,7 @@ static int vmm_guest_rw(struct ioreq_guest *guest, u64 gpa, void *buf,
  * so that its hypervisor signals them itself (the fast path, see
  * linux/ioreq_vmm.h).  A binding is VMM_BIND_NONE while the VMM does not
  * know it, VMM_BIND_QUEUED until the VMM reads its ADDED event, then
- * VMM_BIND_OFFERED (taken or not) until the backend removes it or the VMM
- * gives it back.  The removal of an offered binding becomes a struct
+ * VMM_BIND_OFFERED (taken or not) until the backend removes it.  The removal of an offered binding becomes a struct
  * vmm_removal, which outlives the binding until the VMM releases it.
  */
 enum vmm_bind_state {
@@ -531,7 +530,7 @@ static void vmm_unbind(struct ioreq_guest *guest, struct ioreq_binding *b)
 	r->ev.event = IOREQ_VMM_BINDING_REMOVED;
 	r->ev.fd = -1;
 	spin_lock_irqsave(&vg->binds_lock, flags);
-	/* The VMM may have given it back, or closed, meanwhile. */
+	/* The VMM may have closed meanwhile. */
 	if (b->pstate != VMM_BIND_OFFERED) {
 		spin_unlock_irqrestore(&vg->binds_lock, flags);
 		kfree(r);
@@ -925,8 +924,6 @@ static int vmm_binding_ack(struct file *file,
 	} else if (found) {
 		/* Given back: the core delivers it again from now. */
 		WRITE_ONCE(found->taken, false);
-		list_del_init(&found->pnode);
-		found->pstate = VMM_BIND_NONE;
 	} else {
 		list_del_init(&r->node);
 		r->released = true;
