@@ -64,6 +64,7 @@ struct fastpath {
 	unsigned long exits[FP_PHASES], irqs[FP_PHASES];
 	pid_t child;
 	int child_out;		/* the child's counts come through here */
+	int child_stop;		/* closed: the child reports and ends */
 };
 
 static struct fastpath *fp_get(struct vm *vm);
@@ -337,11 +338,11 @@ static void fp_set_take(struct vm *vm, struct fastpath *fp, bool take)
 /*
  * The echo backend: a plain /dev/ioreq session, unaware of the fast path.
  * Kicks it only counts (the eventfd's count); each ping it answers by
- * signalling its irqfd.  It ends when the guest is gone and writes its
- * counts, kicks then pings, to @out.
+ * signalling its irqfd.  When @stop hangs up (or the guest is gone) it
+ * writes its counts, kicks then pings, to @out and ends.
  */
 static void fp_echo(struct vm *vm, uint64_t guest_id,
-		    const struct fastpath *fp, int out)
+		    const struct fastpath *fp, int stop, int out)
 {
 	struct ioreq_attach at = {
 		.size = sizeof(at),
@@ -362,7 +363,7 @@ static void fp_echo(struct vm *vm, uint64_t guest_id,
 	struct ioreq_irqfd irqfd = { .size = sizeof(irqfd) };
 	uint64_t counts[2] = { 0, 0 }, v, one = 1;
 	const char *dev = getenv("IOREQ_DEV");
-	struct pollfd pfd[2];
+	struct pollfd pfd[3];
 	int fd, kick, ping, irq;
 
 	/* The guest ends when the VMM closes it: hold none of its files. */
@@ -406,8 +407,9 @@ static void fp_echo(struct vm *vm, uint64_t guest_id,
 	}
 	pfd[0] = (struct pollfd) { .fd = ping, .events = POLLIN };
 	pfd[1] = (struct pollfd) { .fd = fd, .events = POLLIN };
+	pfd[2] = (struct pollfd) { .fd = stop, .events = POLLIN };
 	for (;;) {
-		if (poll(pfd, 2, -1) < 0) {
+		if (poll(pfd, 3, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
@@ -417,8 +419,8 @@ static void fp_echo(struct vm *vm, uint64_t guest_id,
 			if (write(irq, &one, sizeof(one)) != sizeof(one))
 				break;
 		}
-		/* No record is expected: only the guest's end. */
-		if (pfd[1].revents)
+		/* No record is expected: only the guest's end, or ours. */
+		if (pfd[1].revents || pfd[2].revents)
 			break;
 	}
 	if (read(kick, &v, sizeof(v)) == sizeof(v))
@@ -432,6 +434,7 @@ static struct fastpath fp_state = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.take = true,
 	.child_out = -1,
+	.child_stop = -1,
 };
 
 static struct fastpath *fp_get(struct vm *vm)
@@ -461,12 +464,12 @@ static int fastpath_start(struct vm *vm, uint64_t guest_id)
 {
 	struct fastpath *fp = vm->fp;
 	unsigned int i;
-	int pipefd[2], ret;
+	int pipefd[2], stopfd[2], ret;
 
 	if (fp->n) {
 		fp->addr = FP_ECHO_ADDR;
 		fp->pin = FP_ECHO_PIN;
-		if (pipe(pipefd)) {
+		if (pipe(pipefd) || pipe(stopfd)) {
 			err("pipe: %s", strerror(errno));
 			return -1;
 		}
@@ -478,10 +481,15 @@ static int fastpath_start(struct vm *vm, uint64_t guest_id)
 		}
 		if (!fp->child) {
 			close(pipefd[0]);
-			fp_echo(vm, guest_id, fp, pipefd[1]);
+			close(stopfd[1]);
+			fp_echo(vm, guest_id, fp, stopfd[0], pipefd[1]);
 		}
 		close(pipefd[1]);
+		close(stopfd[0]);
 		fp->child_out = pipefd[0];
+		fp->child_stop = stopfd[1];
+		/* diag() per interrupt would slow the slow path down. */
+		vm->quiet = !vm->verbose;
 	}
 	ret = pthread_create(&fp->thread, NULL, fp_thread, vm);
 	if (ret) {
@@ -594,9 +602,10 @@ static int fastpath_finish(struct vm *vm, unsigned int unfinished)
 	if (!fp->n)
 		return -1;
 
+	vm->quiet = false;
 	memcpy(&irqs_taken, vm->ram + IRQ_COUNT_ADDR, sizeof(irqs_taken));
-	/* Closing the ioreq guest ends the echo backend. */
-	close(vm->vmm_fd);
+	/* Threads poll the ioreq guest's fd: closing it ends nothing. */
+	close(fp->child_stop);
 	n = read(fp->child_out, counts, sizeof(counts));
 	waitpid(fp->child, NULL, 0);
 

@@ -137,6 +137,7 @@ struct vm {
 	pid_t bench_child;
 
 	struct fastpath *fp;		/* --fastpath*, or NULL (fastpath.c) */
+	bool quiet;			/* no diag(): a timed run */
 };
 
 static bool fastpath_phase(struct vm *vm);
@@ -171,6 +172,8 @@ static void diag(struct vm *vm, const char *fmt, ...)
 {
 	va_list ap;
 
+	if (vm->quiet)
+		return;
 	pthread_mutex_lock(&vm->out_lock);
 	fputs("# ", stdout);
 	va_start(ap, fmt);

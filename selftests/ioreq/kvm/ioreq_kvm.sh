@@ -58,7 +58,7 @@ IRQ_CHECKS=2
 # The fast path: phases of each kind, and kicks or pings per phase.
 FP_CHECKS=6
 FP_REPEATS=${IOREQ_KVM_FP_REPEATS:-5}
-FP_N=${IOREQ_KVM_FP_N:-200}
+FP_N=${IOREQ_KVM_FP_N:-100}
 
 num=0
 failed=0
