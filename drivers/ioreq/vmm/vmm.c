@@ -430,8 +430,15 @@ static int vmm_guest_rw(struct ioreq_guest *guest, u64 gpa, void *buf,
  * so that its hypervisor signals them itself (the fast path, see
  * linux/ioreq_vmm.h).  A binding is VMM_BIND_NONE while the VMM does not
  * know it, VMM_BIND_QUEUED until the VMM reads its ADDED event, then
- * VMM_BIND_OFFERED (taken or not) until the backend removes it.  The removal of an offered binding becomes a struct
- * vmm_removal, which outlives the binding until the VMM releases it.
+ * VMM_BIND_OFFERED (taken or not) until the backend removes it.  The
+ * removal of an offered binding becomes a struct vmm_removal, which
+ * outlives the binding until the VMM releases it (or closes the guest).
+ *
+ *   NONE --bind--> QUEUED --BINDING_NEXT--> OFFERED --unbind--> NONE
+ *                    |                        (REMOVED queued; unbind
+ *                    +--unbind: untold--> NONE  waits for RELEASED)
+ *
+ * While OFFERED, the TAKEN and RELEASED acks set and clear its taken.
  */
 enum vmm_bind_state {
 	VMM_BIND_NONE,
