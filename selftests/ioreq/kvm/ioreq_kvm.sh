@@ -259,7 +259,7 @@ case_fastpath()
 		--repeats "$FP_REPEATS" "$@" > "$T/vmm.log" 2>&1
 	rc=$?
 	judge_vmm "$rc" "$FP_CHECKS"
-	grep -q '^# fastpath: kick: slow/fast' "$T/vmm.log" ||
+	grep -q '^# fastpath: ping (kick + interrupt): slow/fast' "$T/vmm.log" ||
 		why "no timing line"
 	[ "$bad" = 0 ] && r=OK || r=FAIL
 	result "$r" "kvm: fast path, $fp_name ($checks checks)"
