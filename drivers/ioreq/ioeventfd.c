@@ -31,18 +31,13 @@
  * struct ioreq_kioeventfd - an eventfd bound to writes at one address
  * @node: entry in the region's ioeventfds
  * @eventfd: the eventfd, referenced
- * @addr: guest address or port
- * @datamatch: the value a write must carry, with @match
- * @len: the write's length
- * @match: only writes of @datamatch
+ * @bind: what the binding is (address, length, value; the eventfd's file,
+ *	referenced), as the provider's ->bind() and ->unbind() see it
  */
 struct ioreq_kioeventfd {
 	struct list_head node;
 	struct eventfd_ctx *eventfd;
-	u64 addr;
-	u64 datamatch;
-	u32 len;
-	bool match;
+	struct ioreq_binding bind;
 };
 
 /**
@@ -61,8 +56,8 @@ bool ioreq_ioeventfd_signal(struct ioreq_range *range, u64 addr, u32 size,
 	struct ioreq_kioeventfd *p;
 
 	list_for_each_entry(p, &range->ioeventfds, node) {
-		if (p->addr != addr || p->len != size ||
-		    (p->match && p->datamatch != data))
+		if (p->bind.addr != addr || p->bind.len != size ||
+		    (p->bind.match && p->bind.datamatch != data))
 			continue;
 		ioreq_eventfd_signal(p->eventfd);
 		return true;
@@ -71,8 +66,8 @@ bool ioreq_ioeventfd_signal(struct ioreq_range *range, u64 addr, u32 size,
 }
 
 /* Would @a and @b take the same write? */
-static bool ioreq_ioeventfd_collide(const struct ioreq_kioeventfd *a,
-				    const struct ioreq_kioeventfd *b)
+static bool ioreq_ioeventfd_collide(const struct ioreq_binding *a,
+				    const struct ioreq_binding *b)
 {
 	if (a->addr != b->addr || a->len != b->len)
 		return false;
@@ -83,9 +78,9 @@ static bool ioreq_ioeventfd_collide(const struct ioreq_kioeventfd *a,
 static bool ioreq_ioeventfd_same(const struct ioreq_kioeventfd *a,
 				 const struct ioreq_kioeventfd *b)
 {
-	return a->eventfd == b->eventfd && a->addr == b->addr &&
-	       a->len == b->len && a->match == b->match &&
-	       a->datamatch == b->datamatch;
+	return a->eventfd == b->eventfd && a->bind.addr == b->bind.addr &&
+	       a->bind.len == b->bind.len && a->bind.match == b->bind.match &&
+	       a->bind.datamatch == b->bind.datamatch;
 }
 
 /* The session's region that holds [@addr, @addr + @len), or NULL. */
@@ -97,6 +92,17 @@ static struct ioreq_range *ioreq_ioeventfd_range(struct ioreq_session *session,
 
 	range = ioreq_range_find(session->guest, space, addr, len);
 	return range && range->session == session ? range : NULL;
+}
+
+/* Free a binding off its region's list: the provider lets go of it first. */
+static void ioreq_ioeventfd_free(struct ioreq_guest *guest,
+				 struct ioreq_kioeventfd *p)
+{
+	if (guest->provider->ops->unbind)
+		guest->provider->ops->unbind(guest, &p->bind);
+	fput(p->bind.file);
+	eventfd_ctx_put(p->eventfd);
+	kfree(p);
 }
 
 static int ioreq_ioeventfd_assign(struct ioreq_session *session,
@@ -112,7 +118,8 @@ static int ioreq_ioeventfd_assign(struct ioreq_session *session,
 	if (session->nr_ioeventfds >= IOREQ_MAX_IOEVENTFDS)
 		return -ENOSPC;
 	spin_lock_irqsave(&guest->lock, flags);
-	range = ioreq_ioeventfd_range(session, space, new->addr, new->len);
+	range = ioreq_ioeventfd_range(session, space, new->bind.addr,
+				      new->bind.len);
 	if (guest->dead) {
 		ret = -ENODEV;
 		goto out_unlock;
@@ -122,13 +129,16 @@ static int ioreq_ioeventfd_assign(struct ioreq_session *session,
 		goto out_unlock;
 	}
 	list_for_each_entry(p, &range->ioeventfds, node) {
-		if (ioreq_ioeventfd_collide(p, new)) {
+		if (ioreq_ioeventfd_collide(&p->bind, &new->bind)) {
 			ret = -EEXIST;
 			goto out_unlock;
 		}
 	}
 	list_add_tail(&new->node, &range->ioeventfds);
 	session->nr_ioeventfds++;
+	/* Listed: dispatch delivers through it, and ->unbind() follows. */
+	if (guest->provider->ops->bind)
+		guest->provider->ops->bind(guest, &new->bind);
 out_unlock:
 	spin_unlock_irqrestore(&guest->lock, flags);
 	return ret;
@@ -145,7 +155,8 @@ static int ioreq_ioeventfd_deassign(struct ioreq_session *session,
 	unsigned long flags;
 
 	spin_lock_irqsave(&guest->lock, flags);
-	range = ioreq_ioeventfd_range(session, space, key->addr, key->len);
+	range = ioreq_ioeventfd_range(session, space, key->bind.addr,
+				      key->bind.len);
 	if (range) {
 		list_for_each_entry(p, &range->ioeventfds, node) {
 			if (ioreq_ioeventfd_same(p, key)) {
@@ -159,8 +170,7 @@ static int ioreq_ioeventfd_deassign(struct ioreq_session *session,
 	spin_unlock_irqrestore(&guest->lock, flags);
 	if (!found)
 		return -ENOENT;
-	eventfd_ctx_put(found->eventfd);
-	kfree(found);
+	ioreq_ioeventfd_free(guest, found);
 	return 0;
 }
 
@@ -177,6 +187,7 @@ int ioreq_ioeventfd(struct ioreq_session *session, void *karg)
 	struct ioreq_ioeventfd *arg = karg;
 	struct ioreq_kioeventfd *p;
 	struct eventfd_ctx *eventfd;
+	struct file *file;
 	int ret;
 
 	if (arg->flags & ~IOREQ_IOEVENTFD_VALID_FLAGS || arg->__reserved)
@@ -192,19 +203,32 @@ int ioreq_ioeventfd(struct ioreq_session *session, void *karg)
 	if (!(session->guest->provider->ops->caps & IOREQ_CAP_IOEVENTFD))
 		return -EOPNOTSUPP;
 
-	eventfd = eventfd_ctx_fdget(arg->fd);
-	if (IS_ERR(eventfd))
+	/* The file too: a provider may hand the eventfd to its hypervisor. */
+	file = fget(arg->fd);
+	if (!file)
+		return -EBADF;
+	eventfd = eventfd_ctx_fileget(file);
+	if (IS_ERR(eventfd)) {
+		fput(file);
 		return PTR_ERR(eventfd);
+	}
 	p = kzalloc(sizeof(*p), GFP_KERNEL_ACCOUNT);
 	if (!p) {
 		eventfd_ctx_put(eventfd);
+		fput(file);
 		return -ENOMEM;
 	}
 	p->eventfd = eventfd;
-	p->addr = arg->addr;
-	p->len = arg->len;
-	p->match = arg->flags & IOREQ_IOEVENTFD_DATAMATCH;
-	p->datamatch = arg->datamatch;
+	p->bind = (struct ioreq_binding) {
+		.kind = IOREQ_BINDING_IOEVENTFD,
+		.match = arg->flags & IOREQ_IOEVENTFD_DATAMATCH,
+		.space = arg->space,
+		.len = arg->len,
+		.file = file,
+		.addr = arg->addr,
+		.datamatch = arg->datamatch,
+	};
+	INIT_LIST_HEAD(&p->bind.pnode);
 
 	mutex_lock(&session->lock);
 	if (arg->flags & IOREQ_IOEVENTFD_DEASSIGN) {
@@ -219,6 +243,7 @@ int ioreq_ioeventfd(struct ioreq_session *session, void *karg)
 	if (!p)
 		return 0;
 	eventfd_ctx_put(eventfd);
+	fput(file);
 	kfree(p);
 	return ret;
 }
@@ -240,7 +265,6 @@ void ioreq_ioeventfds_free(struct ioreq_session *session,
 	list_for_each_entry_safe(p, tmp, &range->ioeventfds, node) {
 		list_del(&p->node);
 		session->nr_ioeventfds--;
-		eventfd_ctx_put(p->eventfd);
-		kfree(p);
+		ioreq_ioeventfd_free(session->guest, p);
 	}
 }

@@ -34,6 +34,10 @@
  *                          context) the region trees, every slot, every
  *                          session queue of the guest, guest->sessions
  *                          and guest->dead.
+ *
+ * A provider's ->bind() runs under guest->lock (an ioeventfd) or
+ * session->irqfds_lock (an irqfd), so its own lock nests inside both;
+ * ->unbind() runs with no spinlock held, possibly under session->lock.
  */
 #ifndef _IOREQ_DRV_H
 #define _IOREQ_DRV_H

@@ -51,6 +51,9 @@ static struct workqueue_struct *ioreq_irqfd_wq;
  * @node: entry in @session's irqfds, under its irqfds_lock
  * @signals: signals that injected, for fdinfo; written by the wakeup
  *	alone, under the eventfd's wait queue lock, and read locklessly
+ * @bound: the provider's ->bind() saw it, so ->unbind() must
+ * @bind: the binding as the provider sees it; the eventfd's file,
+ *	referenced, and @bind.taken, read by the wakeup
  */
 struct ioreq_kirqfd {
 	struct ioreq_session *session;
@@ -61,6 +64,8 @@ struct ioreq_kirqfd {
 	struct work_struct shutdown;
 	struct list_head node;
 	u64 signals;
+	bool bound;
+	struct ioreq_binding bind;
 };
 
 /**
@@ -157,11 +162,17 @@ int ioreq_inject_irq(struct ioreq_session *session, void *karg)
 /* Tear down an irqfd that is off its session's list. */
 static void ioreq_irqfd_destroy(struct ioreq_kirqfd *irqfd)
 {
+	struct ioreq_guest *guest = irqfd->session->guest;
 	u64 cnt;
 
+	/* The provider's hypervisor stops injecting from the eventfd first. */
+	if (irqfd->bound && guest->provider->ops->unbind)
+		guest->provider->ops->unbind(guest, &irqfd->bind);
 	/* No wakeup runs or starts once this returns. */
 	eventfd_ctx_remove_wait_queue(irqfd->eventfd, &irqfd->wait, &cnt);
 	eventfd_ctx_put(irqfd->eventfd);
+	if (irqfd->bind.file)
+		fput(irqfd->bind.file);
 	kfree(irqfd);
 }
 
@@ -181,7 +192,11 @@ static int ioreq_irqfd_wakeup(wait_queue_entry_t *wait, unsigned int mode,
 	unsigned long flags;
 	u64 cnt;
 
-	if (events & EPOLLIN) {
+	/*
+	 * A binding the provider's hypervisor took is injected, and its
+	 * count consumed, by the hypervisor's own waiter on the eventfd.
+	 */
+	if ((events & EPOLLIN) && !READ_ONCE(irqfd->bind.taken)) {
 		int ret;
 
 		eventfd_ctx_do_read(irqfd->eventfd, &cnt);
@@ -264,6 +279,12 @@ static int ioreq_irqfd_assign(struct ioreq_session *session,
 		goto err_fdput;
 	}
 	irqfd->eventfd = eventfd;
+	irqfd->bind = (struct ioreq_binding) {
+		.kind = IOREQ_BINDING_IRQFD,
+		.file = get_file(fd_file(f)),
+		.irq = arg->irq,
+	};
+	INIT_LIST_HEAD(&irqfd->bind.pnode);
 
 	spin_lock_irqsave(&session->irqfds_lock, flags);
 	if (ioreq_irqfd_find(session, eventfd, &arg->irq))
@@ -301,6 +322,11 @@ static int ioreq_irqfd_assign(struct ioreq_session *session,
 		if (events & EPOLLIN)
 			trace_ioreq_irqfd(guest, session, &irqfd->irq, 1,
 					  ioreq_irq_pulse(guest, &irqfd->irq));
+		/* Listed: ->unbind() follows whoever takes it off. */
+		if (guest->provider->ops->bind) {
+			guest->provider->ops->bind(guest, &irqfd->bind);
+			irqfd->bound = true;
+		}
 	}
 	spin_unlock_irqrestore(&session->irqfds_lock, flags);
 	fdput(f);
@@ -309,6 +335,7 @@ static int ioreq_irqfd_assign(struct ioreq_session *session,
 	return ret;
 
 err_put:
+	fput(irqfd->bind.file);
 	eventfd_ctx_put(eventfd);
 err_fdput:
 	fdput(f);

@@ -21,6 +21,47 @@ struct ioreq_memory_range;
 struct seq_file;
 struct vm_area_struct;
 
+/* struct ioreq_binding.kind */
+#define IOREQ_BINDING_IOEVENTFD	1
+#define IOREQ_BINDING_IRQFD	2
+
+/**
+ * struct ioreq_binding - an eventfd a backend bound, as a provider sees it
+ * @kind: IOREQ_BINDING_IOEVENTFD or IOREQ_BINDING_IRQFD
+ * @match: an ioeventfd's IOREQ_IOEVENTFD_DATAMATCH
+ * @taken: set by the provider (WRITE_ONCE()) while its hypervisor signals
+ *	or consumes the eventfd itself: an irqfd whose eventfd the
+ *	hypervisor injects from then leaves it alone, so that no interrupt
+ *	is delivered twice.  An ioeventfd ignores it: the accesses the
+ *	hypervisor completes never reach ioreq_dispatch().
+ * @space: an ioeventfd's IOREQ_SPACE_MMIO or IOREQ_SPACE_PIO
+ * @len: an ioeventfd's write length
+ * @file: the eventfd's file, referenced by the core for the binding's life
+ * @addr: an ioeventfd's address or port
+ * @datamatch: an ioeventfd's value, with @match
+ * @irq: an irqfd's interrupt
+ * @pnode: the provider's, from ->bind() to the end of ->unbind()
+ * @pid: the provider's
+ * @pstate: the provider's
+ *
+ * The core fills everything but the provider's members before ->bind(),
+ * never changes them, and frees the binding only after ->unbind().
+ */
+struct ioreq_binding {
+	u8 kind;
+	bool match;
+	bool taken;
+	u32 space;
+	u32 len;
+	struct file *file;
+	u64 addr;
+	u64 datamatch;
+	struct ioreq_irq irq;
+	struct list_head pnode;
+	u64 pid;
+	u32 pstate;
+};
+
 /**
  * enum ioreq_status - how a request ended, passed to ->complete()
  * @IOREQ_DONE: a backend answered; the data is its answer
@@ -83,6 +124,17 @@ enum ioreq_status {
  *	a region whose unread ones were dropped).  Optional.  Context:
  *	process; no spinlock of the core held, but possibly the session's
  *	mutex: must not wait for a backend.
+ * @bind: a backend bound an eventfd (IOREQ_IOEVENTFD, IOREQ_IRQFD) to this
+ *	guest: @b is in place and the core delivers through it.  A provider
+ *	whose hypervisor can signal or consume the eventfd itself offers it
+ *	there and sets @b->taken once it does.  Optional.  Context: any,
+ *	under the core's lock that lists @b: must not sleep or allocate.
+ * @unbind: @b is going (deassigned, its region released, its session
+ *	closed or its eventfd hung up): the core no longer delivers through
+ *	it.  The provider stops its hypervisor's use of @b before it
+ *	returns, or gives up waiting for that; @b is freed after.  Called
+ *	once for each @bind.  Context: process, may sleep; the backend's
+ *	session mutex may be held.
  *
  * The ops struct is const and lives as long as the provider is registered.
  */
@@ -110,6 +162,8 @@ struct ioreq_provider_ops {
 	int (*guest_rw)(struct ioreq_guest *guest, u64 gpa, void *buf,
 			size_t len, bool write);
 	void (*posted_room)(struct ioreq_guest *guest);
+	void (*bind)(struct ioreq_guest *guest, struct ioreq_binding *b);
+	void (*unbind)(struct ioreq_guest *guest, struct ioreq_binding *b);
 };
 
 /**

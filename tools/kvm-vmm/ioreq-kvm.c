@@ -135,7 +135,12 @@ struct vm {
 	uint64_t bench_mmio;		/* the region's guest address */
 	int bench_sock;			/* BENCH_SOCKET: our end */
 	pid_t bench_child;
+
+	struct fastpath *fp;		/* --fastpath*, or NULL (fastpath.c) */
+	bool quiet;			/* no diag(): a timed run */
 };
+
+static bool fastpath_phase(struct vm *vm);
 
 struct vcpu {
 	struct vm *vm;
@@ -167,6 +172,8 @@ static void diag(struct vm *vm, const char *fmt, ...)
 {
 	va_list ap;
 
+	if (vm->quiet)
+		return;
 	pthread_mutex_lock(&vm->out_lock);
 	fputs("# ", stdout);
 	va_start(ap, fmt);
@@ -185,6 +192,7 @@ static void usage(FILE *f)
 "                 [--unclaimed-pio PORT] [--hang ADDR] [--claim-wait SECS]\n"
 "                 [--timeout-ms MS] [--mailbox ADDR [--irq PIN]]\n"
 "                 [--bench N [--repeats R] [--output FILE]] [--verbose]\n"
+"                 [--fastpath] [--fastpath-bench N [--fastpath-msi]]\n"
 "\n"
 "Run a KVM guest whose MMIO and port accesses go to ioreq backends through\n"
 "/dev/ioreq-vmm (or $IOREQ_VMM_DEV), and print the payload's checks as\n"
@@ -219,6 +227,14 @@ static void usage(FILE *f)
 "                         ioreq and over a socketpair to a child, in turn\n"
 "  -r, --repeats R        --bench: phases per way (default 5, max %u)\n"
 "  -o, --output FILE      --bench: key=value results to FILE\n"
+"  -F, --fastpath         register the backends' ioeventfds and irqfds with\n"
+"                         KVM (KVM_IOEVENTFD, KVM_IRQFD): fastpath.c\n"
+"  -f, --fastpath-bench N only time kicks and pings of an echo backend\n"
+"                         forked here, N per phase, with the fast path and\n"
+"                         without in turn (--repeats), and check that the\n"
+"                         fast phases passed no exit or interrupt through\n"
+"                         this process\n"
+"  -Q, --fastpath-msi     --fastpath-bench: the echo's interrupt is an MSI\n"
 "  -v, --verbose          one line per forwarded access\n"
 "  -h, --help             this text\n"
 "\n"
@@ -549,6 +565,8 @@ static int handle_report(struct vcpu *vcpu)
 		vcpu->done = true;
 		return 1;
 	case RT_BENCH:
+		if (vm->fp && !vcpu->index && fastpath_phase(vm))
+			return 0;
 		if (vm->bench_n && !vcpu->index) {
 			bench_phase(vm);
 			return 0;
@@ -1108,6 +1126,8 @@ static void bench_report(struct vm *vm, FILE *kv)
 			med[BENCH_IOREQ] / med[BENCH_SOCKET], vm->bench_n, n);
 }
 
+#include "fastpath.c"
+
 static uint8_t *read_payload(const char *path, size_t *size)
 {
 	uint8_t *buf;
@@ -1174,6 +1194,9 @@ int main(int argc, char **argv)
 		{ "bench",	   required_argument, NULL, 'b' },
 		{ "repeats",	   required_argument, NULL, 'r' },
 		{ "output",	   required_argument, NULL, 'o' },
+		{ "fastpath",	   no_argument,	      NULL, 'F' },
+		{ "fastpath-bench", required_argument, NULL, 'f' },
+		{ "fastpath-msi",  no_argument,	      NULL, 'Q' },
 		{ "verbose",	   no_argument,	      NULL, 'v' },
 		{ "help",	   no_argument,	      NULL, 'h' },
 		{ }
@@ -1195,7 +1218,7 @@ int main(int argc, char **argv)
 	size_t payload_size;
 	int c, ret;
 
-	while ((c = getopt_long(argc, argv, "p:g:n:m:P:u:U:H:w:t:M:I:b:r:o:vh", opts,
+	while ((c = getopt_long(argc, argv, "p:g:n:m:P:u:U:H:w:t:M:I:b:r:o:Ff:Qvh", opts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'p':
@@ -1206,6 +1229,10 @@ int main(int argc, char **argv)
 			continue;
 		case 'v':
 			vm.verbose = true;
+			continue;
+		case 'F':
+		case 'Q':
+			fastpath_option(&vm, c, 0);
 			continue;
 		case 'h':
 			usage(stdout);
@@ -1286,6 +1313,17 @@ int main(int argc, char **argv)
 			param[PARAM_BENCH / 8] = v;
 			flags |= PF_BENCH;
 			break;
+		case 'f':
+			if (v < 1) {
+				err("--fastpath-bench: at least 1 per phase");
+				return 2;
+			}
+			fastpath_option(&vm, c, v);
+			param[PARAM_BENCH / 8] = v;
+			param[PARAM_FP_ADDR / 8] = FP_ECHO_ADDR;
+			param[PARAM_IRQ_LINE / 8] = FP_ECHO_PIN;
+			flags |= PF_FASTPATH;
+			break;
 		case 'r':
 			if (v < 1 || v > BENCH_MAX_REPEATS) {
 				err("--repeats must be 1 to %u",
@@ -1348,6 +1386,11 @@ int main(int argc, char **argv)
 		err("--bench takes --mmio (the region read) and 1 vcpu only");
 		return 2;
 	}
+	if ((flags & PF_FASTPATH) && (flags != PF_FASTPATH ||
+				      vm.nr_vcpus != 1)) {
+		err("--fastpath-bench runs alone, on 1 vcpu");
+		return 2;
+	}
 	if (kv_path && !(flags & PF_BENCH)) {
 		err("--output is for the --bench results");
 		return 2;
@@ -1390,6 +1433,9 @@ int main(int argc, char **argv)
 			return 1;
 		pin_cpu(0);
 	}
+	/* The echo backend is forked before any thread. */
+	if (vm.fp && fastpath_start(&vm, guest_id))
+		return 1;
 	/* Events are read without blocking; IOREQ_VMM_ACCESS ignores it. */
 	if (fcntl(vm.vmm_fd, F_SETFL, O_NONBLOCK) < 0) {
 		err("O_NONBLOCK on the ioreq guest: %s", strerror(errno));
@@ -1432,6 +1478,9 @@ int main(int argc, char **argv)
 	irq_drain(&vm);
 	vm.irq_stop = true;
 	pthread_mutex_unlock(&vm.irq_lock);
+	ret = vm.fp ? fastpath_finish(&vm, unfinished) : -1;
+	if (ret >= 0)
+		return ret;
 
 	if (!vm.bench_n) {
 		printf("1..%u\n", vm.checks);

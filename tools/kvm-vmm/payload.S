@@ -11,8 +11,9 @@
  * every check through the report port (payload.h); the VMM prints them
  * and compares.  Vcpu 0 also hands a buffer to the backend's mailbox and
  * takes the mailbox's interrupt (PF_MBOX, PF_IRQ), or only runs the bench
- * loop (PF_BENCH).  It ends with RT_DONE, after which the VMM stops
- * running the vcpu (it halts if run again).
+ * loop (PF_BENCH) or the fast path loop (PF_FASTPATH).  It ends with
+ * RT_DONE, after which the VMM stops running the vcpu (it halts if run
+ * again).
  *
  * Register use throughout: %r15 the vcpu index, %r14 the parameter block,
  * %r13 this vcpu's report record, %r12 the offset of this vcpu's window
@@ -40,6 +41,13 @@ payload_start:
 	call	bench
 	jmp	5f
 0:
+	testq	$PF_FASTPATH, PARAM_FLAGS(%r14)
+	jz	7f
+	test	%r15, %r15
+	jnz	5f
+	call	fastpath
+	jmp	5f
+7:
 	testq	$PF_MMIO, PARAM_FLAGS(%r14)
 	jz	1f
 	mov	PARAM_MMIO(%r14), %rdi
@@ -579,31 +587,7 @@ mbox_test:
  */
 irq_test:
 	push	%rbx
-	lea	irq_handler(%rip), %rax
-	mov	$(IDT_ADDR + IRQ_VECTOR * 16), %edi
-	mov	%ax, 0(%rdi)		/* offset 15:0 */
-	movw	$0x08, 2(%rdi)		/* code selector */
-	movw	$0x8e00, 4(%rdi)	/* present, 64-bit interrupt gate */
-	shr	$16, %rax
-	mov	%ax, 6(%rdi)		/* offset 31:16 */
-	shr	$16, %rax
-	mov	%eax, 8(%rdi)		/* offset 63:32 */
-	movl	$0, 12(%rdi)
-	lidt	idt_ptr(%rip)
-
-	movq	$0, IRQ_COUNT_ADDR
-	mov	$LAPIC_BASE, %eax
-	movl	$0x1ff, LAPIC_SVR(%rax)	/* enabled, spurious vector 0xff */
-	/* Redirection entry: fixed, physical, edge, active high, unmasked. */
-	mov	$IOAPIC_BASE, %eax
-	mov	PARAM_IRQ_LINE(%r14), %ecx
-	lea	IOAPIC_REDIR(,%rcx,2), %ecx
-	movl	%ecx, (%rax)
-	movl	$IRQ_VECTOR, IOAPIC_WINDOW(%rax)
-	inc	%ecx
-	movl	%ecx, (%rax)
-	movl	$0, IOAPIC_WINDOW(%rax)	/* destination: APIC ID 0 */
-
+	call	irq_route
 	mov	PARAM_MBOX(%r14), %rbx
 	xor	%edi, %edi
 	mov	$W_IRQ, %esi
@@ -634,6 +618,77 @@ irq_test:
 	lea	MB_IRQ(%rbx), %rdx
 	mov	$4, %ecx
 	call	check
+	pop	%rbx
+	ret
+
+/*
+ * irq_route(): the IDT gate of IRQ_VECTOR, the local APIC enabled, the
+ * IOAPIC pin PARAM_IRQ_LINE routed to IRQ_VECTOR of APIC ID 0 (fixed,
+ * physical, edge, active high, unmasked), and no interrupt taken yet.
+ */
+irq_route:
+	lea	irq_handler(%rip), %rax
+	mov	$(IDT_ADDR + IRQ_VECTOR * 16), %edi
+	mov	%ax, 0(%rdi)		/* offset 15:0 */
+	movw	$0x08, 2(%rdi)		/* code selector */
+	movw	$0x8e00, 4(%rdi)	/* present, 64-bit interrupt gate */
+	shr	$16, %rax
+	mov	%ax, 6(%rdi)		/* offset 31:16 */
+	shr	$16, %rax
+	mov	%eax, 8(%rdi)		/* offset 63:32 */
+	movl	$0, 12(%rdi)
+	lidt	idt_ptr(%rip)
+
+	movq	$0, IRQ_COUNT_ADDR
+	mov	$LAPIC_BASE, %eax
+	movl	$0x1ff, LAPIC_SVR(%rax)	/* enabled, spurious vector 0xff */
+	mov	$IOAPIC_BASE, %eax
+	mov	PARAM_IRQ_LINE(%r14), %ecx
+	lea	IOAPIC_REDIR(,%rcx,2), %ecx
+	movl	%ecx, (%rax)
+	movl	$IRQ_VECTOR, IOAPIC_WINDOW(%rax)
+	inc	%ecx
+	movl	%ecx, (%rax)
+	movl	$0, IOAPIC_WINDOW(%rax)	/* destination: APIC ID 0 */
+	ret
+
+/*
+ * fastpath(): phases begun by an RT_BENCH report, until the VMM clears
+ * PARAM_BENCH_GO: PARAM_BENCH kicks of the echo device, or as many pings
+ * each waited for until its interrupt was taken (payload.h, FP_*).
+ */
+fastpath:
+	push	%rbx
+	call	irq_route
+	mov	PARAM_FP_ADDR(%r14), %rbx
+1:
+	movq	$RT_BENCH, REPORT_TYPE(%r13)
+	call	report
+	cmpq	$0, PARAM_BENCH_GO(%r14)
+	je	6f
+	mov	PARAM_BENCH(%r14), %rcx
+	cmpq	$FP_WHAT_KICK, PARAM_FP_WHAT(%r14)
+	jne	3f
+2:
+	movl	$1, FP_KICK(%rbx)
+	dec	%rcx
+	jnz	2b
+	jmp	1b
+3:
+	mov	IRQ_COUNT_ADDR, %rdx
+	movl	$1, FP_PING(%rbx)
+4:
+	cli
+	cmp	IRQ_COUNT_ADDR, %rdx
+	jne	5f
+	sti				/* takes effect after the hlt begins */
+	hlt
+	jmp	4b
+5:
+	dec	%rcx
+	jnz	3b
+	jmp	1b
+6:
 	pop	%rbx
 	ret
 

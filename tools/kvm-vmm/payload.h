@@ -81,7 +81,9 @@
 #define PARAM_IRQ_LINE		0x40	/* the mailbox's interrupt: IOAPIC pin */
 #define PARAM_BENCH		0x48	/* reads per bench phase */
 #define PARAM_BENCH_GO		0x50	/* VMM: 1 run another phase, 0 stop */
-#define PARAM_SIZE		0x58
+#define PARAM_FP_ADDR		0x58	/* PF_FASTPATH: the echo device (MMIO) */
+#define PARAM_FP_WHAT		0x60	/* VMM: the next phase's FP_WHAT_* */
+#define PARAM_SIZE		0x68
 
 #define PF_MMIO			0x01
 #define PF_PIO			0x02
@@ -91,6 +93,21 @@
 #define PF_MBOX			0x20	/* guest memory round trips, vcpu 0 */
 #define PF_IRQ			0x40	/* the mailbox's interrupt, vcpu 0 */
 #define PF_BENCH		0x80	/* only the bench loop, vcpu 0 */
+#define PF_FASTPATH		0x100	/* only the fast path loop, vcpu 0 */
+
+/*
+ * The echo device of ioreq-kvm --fastpath-bench (fastpath.c): a backend
+ * child whose ioeventfd at FP_KICK only counts, and whose ioeventfd at
+ * FP_PING it answers by signalling its irqfd (IOAPIC pin PARAM_IRQ_LINE,
+ * or an MSI to IRQ_VECTOR of APIC ID 0).  Each phase of the loop makes
+ * PARAM_BENCH 4-byte writes at FP_KICK (FP_WHAT_KICK), or as many writes at
+ * FP_PING each followed by a wait for the interrupt (FP_WHAT_PING).
+ */
+#define FP_KICK			0x00
+#define FP_PING			0x08
+#define FP_LEN			0x1000
+#define FP_WHAT_KICK		0
+#define FP_WHAT_PING		1
 
 /*
  * The mailbox of tools/ioreq-backend/scratch_dev.h (MBOX_*), as the guest

@@ -28,12 +28,18 @@
  * @IOREQ_VMM_CMD_ADD_MEMORY: IOREQ_VMM_ADD_MEMORY, struct ioreq_vmm_memory
  * @IOREQ_VMM_CMD_GUEST_HANDLE: IOREQ_VMM_GUEST_HANDLE,
  *	struct ioreq_vmm_guest_handle
+ * @IOREQ_VMM_CMD_BINDING_NEXT: IOREQ_VMM_BINDING_NEXT,
+ *	struct ioreq_vmm_binding
+ * @IOREQ_VMM_CMD_BINDING_ACK: IOREQ_VMM_BINDING_ACK,
+ *	struct ioreq_vmm_binding_ack
  */
 enum ioreq_vmm_ioctl_nr {
 	IOREQ_VMM_CMD_CREATE_GUEST = 0x40,
 	IOREQ_VMM_CMD_ACCESS = 0x41,
 	IOREQ_VMM_CMD_ADD_MEMORY = 0x42,
 	IOREQ_VMM_CMD_GUEST_HANDLE = 0x43,
+	IOREQ_VMM_CMD_BINDING_NEXT = 0x47,
+	IOREQ_VMM_CMD_BINDING_ACK = 0x48,
 };
 
 /* struct ioreq_vmm_create.flags */
@@ -196,6 +202,135 @@ struct ioreq_vmm_guest_handle {
 };
 
 #define IOREQ_VMM_GUEST_HANDLE _IO(IOREQ_MAGIC, IOREQ_VMM_CMD_GUEST_HANDLE)
+
+/**
+ * DOC: bindings, the fast path for a hypervisor that signals eventfds
+ *
+ * Backends bind eventfds to their guest on /dev/ioreq: IOREQ_IOEVENTFD
+ * (writes at an address signal it) and IOREQ_IRQFD (a signal injects an
+ * interrupt).  Without help from the VMM, each such write still traps to
+ * the VMM, which forwards it (IOREQ_VMM_ACCESS) for the kernel to signal
+ * the eventfd, and each such interrupt is queued for the VMM to read() and
+ * inject.  A VMM whose hypervisor can do both in the kernel (KVM:
+ * KVM_IOEVENTFD, KVM_IRQFD) learns the bindings with IOREQ_VMM_BINDING_NEXT,
+ * each with a descriptor of the backend's very eventfd, registers them
+ * there and says so with IOREQ_VMM_BINDING_ACK; the backend makes the same
+ * calls and reads the same records either way.
+ *
+ * The protocol, per guest, and what it guarantees:
+ *
+ * - Every binding made on the guest is offered once, in the order made,
+ *   as an IOREQ_VMM_BINDING_ADDED event; poll() on the guest's fd reports
+ *   EPOLLPRI while an event is pending (not EPOLLIN, which says read()
+ *   has interrupt events: a VMM that ignores bindings is not woken).
+ *   Bindings made before the VMM first asks are offered too.
+ * - Taking is optional.  The VMM registers the binding with its
+ *   hypervisor, then acks IOREQ_VMM_BINDING_TAKEN.  For an irqfd, the
+ *   kernel stops injecting through the VMM's event queue from the ack on
+ *   (until then both paths may inject: an interrupt may come twice, never
+ *   be lost).  For an ioeventfd nothing changes in the kernel: the writes
+ *   the hypervisor completes never reach the VMM, and one that still
+ *   arrives through IOREQ_VMM_ACCESS signals the eventfd as before.  A
+ *   binding the VMM leaves alone, or gives back, works as without this.
+ * - A binding whose ADDED event the VMM took gets exactly one
+ *   IOREQ_VMM_BINDING_REMOVED event when the backend removes it (deassign,
+ *   its region released, its eventfd hung up, its session closed: the
+ *   backend died).  The VMM unregisters it from the hypervisor, closes
+ *   the descriptor, and acks IOREQ_VMM_BINDING_RELEASED.  The backend's
+ *   call that removes it waits for that ack, at most the provider's
+ *   bind_timeout_ms parameter (default 1000), so that when it returns the
+ *   hypervisor no longer signals the eventfd nor injects from it; a
+ *   binding moved (removed, then added elsewhere) is so never live twice.
+ *   If the VMM does not ack in time, the removal completes anyway and the
+ *   stale registration lives until the VMM acts: writes there are
+ *   swallowed by the eventfd, interrupts from it still injected.  A
+ *   binding removed before the VMM read its ADDED event is never
+ *   reported.
+ * - The VMM may give a binding back at any time by acking
+ *   IOREQ_VMM_BINDING_RELEASED for an id it holds that was not removed:
+ *   the kernel delivers it again from then (unregister from the hypervisor
+ *   after the ack; both may deliver meanwhile).  It stays known: TAKEN
+ *   takes it again, and its removal is told all the same.
+ * - Closing the guest's fd (the VMM dying) forgets every binding; waiting
+ *   removals return at once.
+ */
+
+/* struct ioreq_vmm_binding.event */
+#define IOREQ_VMM_BINDING_ADDED		1
+#define IOREQ_VMM_BINDING_REMOVED	2
+
+/* struct ioreq_vmm_binding.kind */
+#define IOREQ_VMM_BINDING_IOEVENTFD	1	/* IOREQ_IOEVENTFD */
+#define IOREQ_VMM_BINDING_IRQFD		2	/* IOREQ_IRQFD */
+
+/**
+ * struct ioreq_vmm_binding - IOREQ_VMM_BINDING_NEXT: the next binding event
+ * @size: sizeof(struct ioreq_vmm_binding)
+ * @flags: must be 0
+ * @event: out: IOREQ_VMM_BINDING_ADDED or IOREQ_VMM_BINDING_REMOVED
+ * @kind: out: IOREQ_VMM_BINDING_IOEVENTFD or IOREQ_VMM_BINDING_IRQFD
+ * @id: out: the binding's id, unique in the guest's life, for
+ *	IOREQ_VMM_BINDING_ACK; a REMOVED event names the id its ADDED had
+ * @fd: out: ADDED: a new descriptor, close-on-exec, of the backend's
+ *	eventfd (for KVM_IOEVENTFD or KVM_IRQFD; keep it to deassign);
+ *	REMOVED: -1
+ * @space: out: an ioeventfd's IOREQ_SPACE_MMIO or IOREQ_SPACE_PIO
+ * @len: out: an ioeventfd's write length, 1, 2, 4 or 8
+ * @match: out: an ioeventfd's IOREQ_IOEVENTFD_DATAMATCH, or 0
+ * @addr: out: an ioeventfd's guest-physical address or port
+ * @datamatch: out: with IOREQ_IOEVENTFD_DATAMATCH in @match, the value
+ * @irq: out: an irqfd's interrupt (a line, a PCI INTx pin or an MSI), as
+ *	an IOREQ_VMM_EVENT_IRQ event would carry it; the irqfd injects an
+ *	edge for a line or a pin, one message for an MSI
+ *
+ * Takes the oldest pending event without waiting; the members of the other
+ * kind are 0.  Errors: EINVAL (@flags), ENXIO (no guest created on this
+ * fd), EAGAIN (no event pending), EMFILE (no free descriptor: the event
+ * stays pending), EFAULT (likewise).
+ */
+struct ioreq_vmm_binding {
+	__u32 size;
+	__u32 flags;
+	__u32 event;
+	__u32 kind;
+	__aligned_u64 id;
+	__s32 fd;
+	__u32 space;
+	__u32 len;
+	__u32 match;
+	__aligned_u64 addr;
+	__aligned_u64 datamatch;
+	struct ioreq_irq irq;
+};
+
+#define IOREQ_VMM_BINDING_NEXT _IO(IOREQ_MAGIC, IOREQ_VMM_CMD_BINDING_NEXT)
+
+/* struct ioreq_vmm_binding_ack.flags: exactly one */
+#define IOREQ_VMM_BINDING_TAKEN		_BITUL(0)
+#define IOREQ_VMM_BINDING_RELEASED	_BITUL(1)
+
+/**
+ * struct ioreq_vmm_binding_ack - IOREQ_VMM_BINDING_ACK: the VMM's answer
+ * @size: sizeof(struct ioreq_vmm_binding_ack)
+ * @flags: IOREQ_VMM_BINDING_TAKEN: the hypervisor now delivers the binding
+ *	@id itself; IOREQ_VMM_BINDING_RELEASED: it no longer does (the answer
+ *	to a REMOVED event, or a binding given back)
+ * @id: a binding's id from an ADDED event
+ *
+ * TAKEN on a taken binding, and RELEASED on one given back, are no-ops.
+ * TAKEN for a binding the backend has removed since succeeds too: its
+ * REMOVED event is pending.
+ * Errors: EINVAL (@flags not exactly one of the two), ENXIO (no guest
+ * created on this fd), ENOENT (@id is not a binding whose ADDED event this
+ * fd returned, or its removal was released already).
+ */
+struct ioreq_vmm_binding_ack {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 id;
+};
+
+#define IOREQ_VMM_BINDING_ACK _IO(IOREQ_MAGIC, IOREQ_VMM_CMD_BINDING_ACK)
 
 /**
  * struct ioreq_vmm_done - an access started with write() has ended

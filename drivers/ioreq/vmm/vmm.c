@@ -47,6 +47,8 @@ static_assert(sizeof(struct ioreq_vmm_guest_handle) == 16);
 static_assert(sizeof(struct ioreq_vmm_done) == 24);
 static_assert(sizeof(struct ioreq_vmm_event) == 48);
 static_assert(offsetof(struct ioreq_vmm_event, done) == 16);
+static_assert(sizeof(struct ioreq_vmm_binding) == 88);
+static_assert(sizeof(struct ioreq_vmm_binding_ack) == 16);
 
 static unsigned int max_vcpus = 64;
 module_param(max_vcpus, uint, 0444);
@@ -59,6 +61,10 @@ MODULE_PARM_DESC(default_timeout_ms, "Wait for a backend when an access gives no
 static unsigned int poll_ns = 200000;
 module_param(poll_ns, uint, 0644);
 MODULE_PARM_DESC(poll_ns, "The longest an access polls for the backend's answer before it sleeps, in ns; each vcpu's window adapts below it (default 200000, 0: never)");
+
+static unsigned int bind_timeout_ms = 1000;
+module_param(bind_timeout_ms, uint, 0644);
+MODULE_PARM_DESC(bind_timeout_ms, "How long a backend's removal of a binding the VMM took waits for the VMM to release it, in ms (default 1000)");
 
 #define VMM_VCPU_BUSY 0
 #define VMM_PIO_LAST 0xffffULL
@@ -127,6 +133,18 @@ struct vmm_vcpu {
  * @ended: vcpus whose written access ended, oldest first, for read()
  * @events_wait: the VMM's readers and pollers
  * @events: interrupt events for the VMM to read()
+ * @binds_lock: protects @binds_seq, @binds_closed, the four binding lists
+ *	and the provider's members of each binding on them
+ * @binds_seq: the last binding id or removal sequence number given
+ * @binds_closed: the guest's fd is closed: bindings are no longer offered
+ * @binds_added: bindings whose ADDED event the VMM has not read
+ *	(VMM_BIND_QUEUED), oldest first
+ * @binds_offered: bindings whose ADDED event the VMM read
+ *	(VMM_BIND_OFFERED), taken or not
+ * @binds_removed: REMOVED events not read (struct vmm_removal), oldest
+ *	first
+ * @binds_gone: REMOVED events read, waiting for the VMM's release
+ * @binds_wait: removals wait here for the VMM's release
  * @vcpus: per-vcpu wait state
  *
  * What the backend's CPU touches when an access ends (@events_lock,
@@ -149,6 +167,15 @@ struct vmm_guest {
 	struct list_head ended;
 	wait_queue_head_t events_wait;
 	DECLARE_KFIFO(events, struct ioreq_vmm_event, VMM_EVENTS);
+	/* the bindings offered to the VMM, changed from any context */
+	spinlock_t binds_lock;
+	u64 binds_seq;
+	bool binds_closed;
+	struct list_head binds_added;
+	struct list_head binds_offered;
+	struct list_head binds_removed;
+	struct list_head binds_gone;
+	wait_queue_head_t binds_wait;
 	struct vmm_vcpu vcpus[];
 };
 
@@ -399,6 +426,177 @@ static int vmm_guest_rw(struct ioreq_guest *guest, u64 gpa, void *buf,
 	return done == len ? 0 : -ENXIO;
 }
 
+/*
+ * Bindings: the eventfds backends bound on this guest, offered to the VMM
+ * so that its hypervisor signals them itself (the fast path, see
+ * linux/ioreq_vmm.h).  A binding is VMM_BIND_NONE while the VMM does not
+ * know it, VMM_BIND_QUEUED until the VMM reads its ADDED event, then
+ * VMM_BIND_OFFERED (taken or not) until the backend removes it.  The
+ * removal of an offered binding becomes a struct vmm_removal, which
+ * outlives the binding until the VMM releases it (or closes the guest).
+ *
+ *   NONE --bind--> QUEUED --BINDING_NEXT--> OFFERED --unbind--> NONE
+ *                    |                        (REMOVED queued; unbind
+ *                    +--unbind: untold--> NONE  waits for RELEASED)
+ *
+ * While OFFERED, the TAKEN and RELEASED acks set and clear its taken.
+ */
+enum vmm_bind_state {
+	VMM_BIND_NONE,
+	VMM_BIND_QUEUED,
+	VMM_BIND_OFFERED,
+};
+
+/**
+ * struct vmm_removal - a REMOVED event, and the release it waits for
+ * @node: entry in the guest's binds_removed, then binds_gone
+ * @seq: its place among the guest's binding events
+ * @released: the VMM released it, or closed the guest's fd
+ * @orphan: its remover stopped waiting: whoever takes it off its list
+ *	frees it
+ * @ev: the event
+ *
+ * All members but @ev are under the guest's binds_lock.
+ */
+struct vmm_removal {
+	struct list_head node;
+	u64 seq;
+	bool released;
+	bool orphan;
+	struct ioreq_vmm_binding ev;
+};
+
+/* The event describing @b. */
+static void vmm_bind_describe(const struct ioreq_binding *b,
+			      struct ioreq_vmm_binding *ev)
+{
+	ev->id = b->pid;
+	if (b->kind == IOREQ_BINDING_IRQFD) {
+		ev->kind = IOREQ_VMM_BINDING_IRQFD;
+		ev->irq = b->irq;
+		return;
+	}
+	ev->kind = IOREQ_VMM_BINDING_IOEVENTFD;
+	ev->space = b->space;
+	ev->len = b->len;
+	ev->match = b->match ? IOREQ_IOEVENTFD_DATAMATCH : 0;
+	ev->addr = b->addr;
+	ev->datamatch = b->datamatch;
+}
+
+static void vmm_binds_wake(struct vmm_guest *vg)
+{
+	wake_up_interruptible_poll(&vg->events_wait, EPOLLPRI);
+}
+
+/* Context: any, under the core's lock that lists @b. */
+static void vmm_bind(struct ioreq_guest *guest, struct ioreq_binding *b)
+{
+	struct vmm_guest *vg = ioreq_guest_priv(guest);
+	unsigned long flags;
+	bool queued = false;
+
+	spin_lock_irqsave(&vg->binds_lock, flags);
+	b->pstate = VMM_BIND_NONE;
+	if (!vg->binds_closed) {
+		b->pid = ++vg->binds_seq;
+		b->pstate = VMM_BIND_QUEUED;
+		list_add_tail(&b->pnode, &vg->binds_added);
+		queued = true;
+	}
+	spin_unlock_irqrestore(&vg->binds_lock, flags);
+	if (queued)
+		vmm_binds_wake(vg);
+}
+
+/*
+ * Context: process.  The backend is removing @b: if the VMM knows it, tell
+ * it and wait (bind_timeout_ms at most) until it has unregistered @b from
+ * its hypervisor.  Uninterruptible, as a dying backend's close must wait
+ * too; bounded, as the VMM may be stuck.
+ */
+static void vmm_unbind(struct ioreq_guest *guest, struct ioreq_binding *b)
+{
+	struct vmm_guest *vg = ioreq_guest_priv(guest);
+	struct vmm_removal *r;
+	unsigned long flags;
+	bool released;
+
+	spin_lock_irqsave(&vg->binds_lock, flags);
+	if (b->pstate == VMM_BIND_QUEUED) {
+		/* Never told: the VMM cannot have registered it. */
+		list_del_init(&b->pnode);
+		b->pstate = VMM_BIND_NONE;
+	}
+	released = b->pstate == VMM_BIND_NONE;
+	spin_unlock_irqrestore(&vg->binds_lock, flags);
+	if (released)
+		return;
+
+	/* Small and rare; the removal must be told even under pressure. */
+	r = kzalloc(sizeof(*r), GFP_KERNEL | __GFP_NOFAIL);
+	r->ev.event = IOREQ_VMM_BINDING_REMOVED;
+	r->ev.fd = -1;
+	spin_lock_irqsave(&vg->binds_lock, flags);
+	/* The VMM may have closed meanwhile. */
+	if (b->pstate != VMM_BIND_OFFERED) {
+		spin_unlock_irqrestore(&vg->binds_lock, flags);
+		kfree(r);
+		return;
+	}
+	list_del_init(&b->pnode);
+	b->pstate = VMM_BIND_NONE;
+	WRITE_ONCE(b->taken, false);
+	vmm_bind_describe(b, &r->ev);
+	r->seq = ++vg->binds_seq;
+	list_add_tail(&r->node, &vg->binds_removed);
+	spin_unlock_irqrestore(&vg->binds_lock, flags);
+	vmm_binds_wake(vg);
+
+	wait_event_timeout(vg->binds_wait, READ_ONCE(r->released),
+			   msecs_to_jiffies(READ_ONCE(bind_timeout_ms)));
+
+	spin_lock_irqsave(&vg->binds_lock, flags);
+	released = r->released;
+	if (!released)
+		r->orphan = true;
+	spin_unlock_irqrestore(&vg->binds_lock, flags);
+	if (released)
+		kfree(r);
+}
+
+/* The guest's fd is closing: forget every binding, end every wait. */
+static void vmm_binds_close(struct vmm_guest *vg)
+{
+	struct ioreq_binding *b, *btmp;
+	struct vmm_removal *r, *rtmp;
+	struct list_head *lists[] = { &vg->binds_removed, &vg->binds_gone };
+	unsigned long flags;
+	LIST_HEAD(orphans);
+	unsigned int i;
+
+	spin_lock_irqsave(&vg->binds_lock, flags);
+	vg->binds_closed = true;
+	list_splice_init(&vg->binds_offered, &vg->binds_added);
+	list_for_each_entry_safe(b, btmp, &vg->binds_added, pnode) {
+		list_del_init(&b->pnode);
+		b->pstate = VMM_BIND_NONE;
+		WRITE_ONCE(b->taken, false);
+	}
+	for (i = 0; i < ARRAY_SIZE(lists); i++) {
+		list_for_each_entry_safe(r, rtmp, lists[i], node) {
+			list_del_init(&r->node);
+			r->released = true;
+			if (r->orphan)
+				list_add(&r->node, &orphans);
+		}
+	}
+	spin_unlock_irqrestore(&vg->binds_lock, flags);
+	wake_up_all(&vg->binds_wait);
+	list_for_each_entry_safe(r, rtmp, &orphans, node)
+		kfree(r);
+}
+
 static const struct ioreq_provider_ops vmm_ops = {
 	.owner = THIS_MODULE,
 	.name = "vmm",
@@ -417,6 +615,8 @@ static const struct ioreq_provider_ops vmm_ops = {
 	.memory_map = vmm_memory_map,
 	.guest_mem_check = vmm_guest_mem_check,
 	.guest_rw = vmm_guest_rw,
+	.bind = vmm_bind,
+	.unbind = vmm_unbind,
 };
 
 static struct ioreq_provider vmm_provider = {
@@ -455,6 +655,12 @@ static int vmm_create_guest(struct file *file, struct ioreq_vmm_create *arg)
 	spin_lock_init(&vg->events_lock);
 	INIT_KFIFO(vg->events);
 	INIT_LIST_HEAD(&vg->ended);
+	spin_lock_init(&vg->binds_lock);
+	INIT_LIST_HEAD(&vg->binds_added);
+	INIT_LIST_HEAD(&vg->binds_offered);
+	INIT_LIST_HEAD(&vg->binds_removed);
+	INIT_LIST_HEAD(&vg->binds_gone);
+	init_waitqueue_head(&vg->binds_wait);
 	atomic_set(&vg->nr_async, 0);
 	init_waitqueue_head(&vg->events_wait);
 	for (i = 0; i < vg->nr_vcpus; i++) {
@@ -595,6 +801,147 @@ static int vmm_guest_handle(struct file *file,
 	}
 	arg->fd = fd;
 	*handle = hfile;
+	return 0;
+}
+
+/*
+ * IOREQ_VMM_BINDING_NEXT: take the oldest binding event.  For an ADDED
+ * event the descriptor is reserved here and @file returned referenced;
+ * vmm_ioctl() installs it once @ev is copied out, or calls
+ * vmm_binding_unnext() to put the event back.
+ */
+static int vmm_binding_next(struct file *file, struct ioreq_vmm_binding *ev,
+			    struct file **efile)
+{
+	struct vmm_guest *vg = vmm_file_guest(file);
+	struct ioreq_binding *b;
+	struct vmm_removal *r;
+	unsigned long flags;
+	u32 size = ev->size;
+	int fd;
+
+	if (ev->flags)
+		return -EINVAL;
+	if (!vg)
+		return -ENXIO;
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0)
+		return fd;
+	*ev = (struct ioreq_vmm_binding) {
+		.size = size,
+	};
+	spin_lock_irqsave(&vg->binds_lock, flags);
+	b = list_first_entry_or_null(&vg->binds_added, struct ioreq_binding,
+				     pnode);
+	r = list_first_entry_or_null(&vg->binds_removed, struct vmm_removal,
+				     node);
+	/* The older of the two heads: a move is told as removed, then added. */
+	if (b && r && r->seq < b->pid)
+		b = NULL;
+	if (b) {
+		list_move_tail(&b->pnode, &vg->binds_offered);
+		b->pstate = VMM_BIND_OFFERED;
+		vmm_bind_describe(b, ev);
+		ev->event = IOREQ_VMM_BINDING_ADDED;
+		ev->fd = fd;
+		*efile = get_file(b->file);
+	} else if (r) {
+		list_move_tail(&r->node, &vg->binds_gone);
+		*ev = r->ev;
+		ev->size = size;
+	}
+	spin_unlock_irqrestore(&vg->binds_lock, flags);
+	if (!b)
+		put_unused_fd(fd);
+	return b || r ? 0 : -EAGAIN;
+}
+
+/* The event @ev taken could not be copied out: make it the next again. */
+static void vmm_binding_unnext(struct file *file,
+			       const struct ioreq_vmm_binding *ev)
+{
+	struct vmm_guest *vg = vmm_file_guest(file);
+	struct ioreq_binding *b;
+	struct vmm_removal *r;
+	unsigned long flags;
+
+	spin_lock_irqsave(&vg->binds_lock, flags);
+	if (ev->event == IOREQ_VMM_BINDING_ADDED) {
+		list_for_each_entry(b, &vg->binds_offered, pnode) {
+			if (b->pid == ev->id && !b->taken) {
+				list_move(&b->pnode, &vg->binds_added);
+				b->pstate = VMM_BIND_QUEUED;
+				break;
+			}
+		}
+	} else {
+		list_for_each_entry(r, &vg->binds_gone, node) {
+			if (r->ev.id == ev->id) {
+				list_move(&r->node, &vg->binds_removed);
+				break;
+			}
+		}
+	}
+	spin_unlock_irqrestore(&vg->binds_lock, flags);
+}
+
+/* A removal the VMM has not released yet, among @head's. */
+static struct vmm_removal *vmm_removal_find(struct list_head *head, u64 id)
+{
+	struct vmm_removal *r;
+
+	list_for_each_entry(r, head, node)
+		if (r->ev.id == id)
+			return r;
+	return NULL;
+}
+
+static int vmm_binding_ack(struct file *file,
+			   const struct ioreq_vmm_binding_ack *arg)
+{
+	struct vmm_guest *vg = vmm_file_guest(file);
+	struct ioreq_binding *b, *found = NULL;
+	struct vmm_removal *r = NULL;
+	bool free_r = false;
+	unsigned long flags;
+
+	if (arg->flags != IOREQ_VMM_BINDING_TAKEN &&
+	    arg->flags != IOREQ_VMM_BINDING_RELEASED)
+		return -EINVAL;
+	if (!vg)
+		return -ENXIO;
+	spin_lock_irqsave(&vg->binds_lock, flags);
+	list_for_each_entry(b, &vg->binds_offered, pnode) {
+		if (b->pid == arg->id) {
+			found = b;
+			break;
+		}
+	}
+	if (!found) {
+		r = vmm_removal_find(&vg->binds_gone, arg->id) ?:
+		    vmm_removal_find(&vg->binds_removed, arg->id);
+		if (!r) {
+			spin_unlock_irqrestore(&vg->binds_lock, flags);
+			return -ENOENT;
+		}
+	}
+	if (arg->flags == IOREQ_VMM_BINDING_TAKEN) {
+		/* A removed binding: its REMOVED event tells the VMM. */
+		if (found)
+			WRITE_ONCE(found->taken, true);
+	} else if (found) {
+		/* Given back: the core delivers it again from now. */
+		WRITE_ONCE(found->taken, false);
+	} else {
+		list_del_init(&r->node);
+		r->released = true;
+		free_r = r->orphan;
+	}
+	spin_unlock_irqrestore(&vg->binds_lock, flags);
+	if (free_r)
+		kfree(r);
+	else if (r && arg->flags == IOREQ_VMM_BINDING_RELEASED)
+		wake_up_all(&vg->binds_wait);
 	return 0;
 }
 
@@ -843,8 +1190,11 @@ static long vmm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		struct ioreq_vmm_access access;
 		struct ioreq_vmm_memory memory;
 		struct ioreq_vmm_guest_handle handle;
+		struct ioreq_vmm_binding binding;
+		struct ioreq_vmm_binding_ack ack;
 	} buf;
 	struct file *handle = NULL;
+	int newfd = -1;
 	unsigned int size, min_size;
 	u32 usize, osize;
 	int ret;
@@ -865,6 +1215,14 @@ static long vmm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case IOREQ_VMM_GUEST_HANDLE:
 		size = sizeof(buf.handle);
 		min_size = offsetofend(struct ioreq_vmm_guest_handle, __reserved);
+		break;
+	case IOREQ_VMM_BINDING_NEXT:
+		size = sizeof(buf.binding);
+		min_size = offsetofend(struct ioreq_vmm_binding, irq);
+		break;
+	case IOREQ_VMM_BINDING_ACK:
+		size = sizeof(buf.ack);
+		min_size = offsetofend(struct ioreq_vmm_binding_ack, id);
 		break;
 	default:
 		return -ENOTTY;
@@ -889,20 +1247,29 @@ static long vmm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		ret = vmm_access(file, &buf.access);
 	else if (cmd == IOREQ_VMM_GUEST_HANDLE)
 		ret = vmm_guest_handle(file, &buf.handle, &handle);
+	else if (cmd == IOREQ_VMM_BINDING_NEXT)
+		ret = vmm_binding_next(file, &buf.binding, &handle);
+	else if (cmd == IOREQ_VMM_BINDING_ACK)
+		ret = vmm_binding_ack(file, &buf.ack);
 	else
 		ret = vmm_add_memory(file, &buf.memory);
 	if (ret)
 		return ret;
+	if (handle)
+		newfd = cmd == IOREQ_VMM_BINDING_NEXT ? buf.binding.fd :
+							buf.handle.fd;
 	/* A guest whose id cannot be reported still lives until close. */
 	if (copy_to_user(uarg, &buf, osize)) {
 		if (handle) {
-			put_unused_fd(buf.handle.fd);
+			put_unused_fd(newfd);
 			fput(handle);
 		}
+		if (cmd == IOREQ_VMM_BINDING_NEXT)
+			vmm_binding_unnext(file, &buf.binding);
 		return -EFAULT;
 	}
 	if (handle)
-		fd_install(buf.handle.fd, handle);
+		fd_install(newfd, handle);
 	return 0;
 }
 
@@ -1038,13 +1405,18 @@ static ssize_t vmm_read(struct file *file, char __user *buf, size_t count,
 static __poll_t vmm_poll(struct file *file, poll_table *wait)
 {
 	struct vmm_guest *vg = vmm_file_guest(file);
+	__poll_t mask;
 
 	if (!vg)
 		return EPOLLERR;
 	poll_wait(file, &vg->events_wait, wait);
 	/* Pairs with wq_has_sleeper() in vmm_end_async(). */
 	smp_mb();
-	return vmm_events_ready(vg) ? EPOLLIN | EPOLLRDNORM : 0;
+	mask = vmm_events_ready(vg) ? EPOLLIN | EPOLLRDNORM : 0;
+	/* Binding events: not EPOLLIN, which a VMM unaware of them reads. */
+	if (!list_empty(&vg->binds_added) || !list_empty(&vg->binds_removed))
+		mask |= EPOLLPRI;
+	return mask;
 }
 
 /*
@@ -1090,6 +1462,7 @@ static int vmm_release_file(struct inode *inode, struct file *file)
 	xa_erase(&vmm_guests, ioreq_guest_id(guest));
 	mutex_unlock(&vmm_guests_lock);
 	ioreq_guest_kill(guest);
+	vmm_binds_close(vg);
 	/* Sessions and handles may outlive the guest: not its RAM. */
 	vmm_memory_drop(vg);
 	ioreq_guest_put(guest);

@@ -25,6 +25,12 @@
 #      asserts its line (IOREQ_INJECT_IRQ), the VMM reads the event from
 #      its ioreq guest fd and raises it with KVM_IRQ_LINE, and the
 #      payload's handler runs (IOAPIC pin -> local APIC -> IDT)
+#   7  the fast path (tools/kvm-vmm/fastpath.c): an echo backend's
+#      ioeventfds and irqfd (an IOAPIC pin) registered with KVM by the VMM;
+#      phases of kicks and pings with the fast path and without, in turn:
+#      with it no kick, ping or interrupt passes the VMM, without it every
+#      one does; the per-kick and per-ping times and their ratio are shown
+#   8  the same with the echo's interrupt an MSI (a GSI route of its own)
 #
 # Exit status: 0 if every case passed, 1 if not, 4 (skip) without /dev/kvm.
 # Environment: IOREQ_KVM_PAYLOAD (default /lib/ioreq-kvm/payload.bin).
@@ -49,6 +55,10 @@ PIO_CHECKS=12
 # interrupt: the handler's count and the register after the acknowledgment.
 MBOX_CHECKS=4
 IRQ_CHECKS=2
+# The fast path: phases of each kind, and kicks or pings per phase.
+FP_CHECKS=6
+FP_REPEATS=${IOREQ_KVM_FP_REPEATS:-5}
+FP_N=${IOREQ_KVM_FP_N:-100}
 
 num=0
 failed=0
@@ -237,8 +247,26 @@ case_interrupt()
 	result "$r" "kvm: interrupt observed by the payload ($checks checks)"
 }
 
+# case_fastpath NUM NAME ARGS...: the fast path bench as a test
+case_fastpath()
+{
+	bad=0
+	fp_id=$1
+	fp_name=$2
+	shift 2
+	run_limited 300 ioreq-kvm --guest-id "$fp_id" --vcpus 1 \
+		--payload "$PAYLOAD" --fastpath-bench "$FP_N" \
+		--repeats "$FP_REPEATS" "$@" > "$T/vmm.log" 2>&1
+	rc=$?
+	judge_vmm "$rc" "$FP_CHECKS"
+	grep -q '^# fastpath: ping (kick + interrupt): slow/fast' "$T/vmm.log" ||
+		why "no timing line"
+	[ "$bad" = 0 ] && r=OK || r=FAIL
+	result "$r" "kvm: fast path, $fp_name ($checks checks)"
+}
+
 echo "TAP version 13"
-echo "1..6"
+echo "1..8"
 if [ ! -c /dev/kvm ] || [ ! -c /dev/ioreq-vmm ]; then
 	echo "ok 1 # SKIP no /dev/kvm or /dev/ioreq-vmm"
 	exit 4
@@ -256,5 +284,7 @@ case_backend_killed
 case_unclaimed
 case_guest_memory
 case_interrupt
-echo "# $((6 - failed)) passed, $failed failed in $(( $(date +%s) - t0 ))s"
+case_fastpath 67 "kicks and an IOAPIC pin's irqfd"
+case_fastpath 68 "kicks and an MSI irqfd" --fastpath-msi
+echo "# $((8 - failed)) passed, $failed failed in $(( $(date +%s) - t0 ))s"
 [ "$failed" = 0 ]

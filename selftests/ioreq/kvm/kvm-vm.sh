@@ -6,7 +6,7 @@
 # nested paging), loads irqbypass, kvm, ccp and kvm-amd from the unpacked
 # kernel package, then ioreq.ko and ioreq_vmm.ko, and runs ioreq_kvm.sh:
 # a KVM guest of tools/kvm-vmm/ioreq-kvm whose MMIO and port accesses the
-# unchanged tools/ioreq-backend serves.  Its six scenarios are KTAP cases,
+# unchanged tools/ioreq-backend serves.  Its eight scenarios are KTAP cases,
 # counted with the module loading and unloading by vmtest.sh.
 #
 # Then ioreq_kvm_virtio.sh: tools/kvm-vmm/ioreq-kvm-linux boots Debian's
