@@ -20,14 +20,22 @@
 #                on each QEMU (N boots each), so that all see the same
 #                host load
 #   -c CPU       the outer -cpu (default: xen-vm.sh's)
+#   -a ACCEL     the outer -accel (default tcg; tcg,thread=single runs
+#                both vcpus in one host thread).  Repeatable, as -q: the
+#                boots take turns on every QEMU and ACCEL pair
 #   -t TAG       label of this series in the table (default SCENARIO),
 #                with "-qemuVERSION" appended
 #   -o FILE      table to append to (default .build/xen-soak/results.tsv)
+#   -r           boot nothing: print the table's tally per tag (boots,
+#                outcomes, mean seconds and load, mean span of the
+#                scenario in the guest's time over the passed boots) as
+#                an RST table
 #   -- ARGS      more xen-vm.sh arguments (--dom0 pvh, --xen-append ...)
 #
 # One line per boot goes to the table: tag, scenario, QEMU version, cpu,
-# boot number, outcome, seconds, the host's 1-minute load average before
-# and after, the guest console's lag (xen-vm.sh) and where the logs
+# accel, boot number, outcome, seconds, the host's 1-minute load average
+# before and after, the guest console's lag and the span of the
+# scenario's lines in the guest's time (xen-vm.sh) and where the logs
 # are.  Outcomes:
 #   pass       every case passed
 #   triple     Xen reported a triple fault of a domain's vcpu
@@ -48,17 +56,21 @@ IOREQ_STAGE=xen-soak
 boots=20
 scenario=scratch
 qemus=()
+accels=()
 cpu=
 tag=
 table=$IOREQ_BUILD/xen-soak/results.tsv
-while getopts n:s:q:c:t:o:h opt; do
+report=
+while getopts n:s:q:c:a:t:o:rh opt; do
 	case $opt in
 	n)	boots=$OPTARG ;;
 	s)	scenario=$OPTARG ;;
 	q)	qemus+=("$OPTARG") ;;
 	c)	cpu=$OPTARG ;;
+	a)	accels+=("$OPTARG") ;;
 	t)	tag=$OPTARG ;;
 	o)	table=$OPTARG ;;
+	r)	report=1 ;;
 	*)	sed -n '/^# usage:/,/^# Each failed/p' "$0" | sed 's/^# \{0,1\}//' >&2
 		exit 2 ;;
 	esac
@@ -66,8 +78,40 @@ done
 shift $((OPTIND - 1))
 case $boots in ''|*[!0-9]*) die "-n wants a number" ;; esac
 
+# tally: the table's rows summed per tag, in order of first appearance.
+tally()
+{
+	awk -F '\t' '
+	NR == 1 { next }
+	!($1 in n) { order[++tags] = $1 }
+	{ n[$1]++; o[$1, $7]++; secs[$1] += $8; load[$1] += $9 }
+	$7 == "pass" { np[$1]++; span[$1] += $12 }
+	END {
+		split("pass triple stall guest-hang no-end fail", k, " ")
+		sep = "==================================  =====  ====  ======  =====  ==========  ======  ====  ======  =====  ======"
+		print sep
+		print "series                              boots  pass  triple  stall  guest-hang  no-end  fail  mean s  load   span s"
+		print sep
+		for (i = 1; i <= tags; i++) {
+			t = order[i]
+			printf "%-34s  %5d", t, n[t]
+			printf "  %4d  %6d  %5d  %10d  %6d  %4d", o[t, k[1]], o[t, k[2]], \
+				o[t, k[3]], o[t, k[4]], o[t, k[5]], o[t, k[6]]
+			printf "  %6d  %5.1f", secs[t] / n[t], load[t] / n[t]
+			printf np[t] ? sprintf("  %6.1f\n", span[t] / np[t]) : "       -\n"
+		}
+		print sep
+	}' "$table"
+}
+if [ -n "$report" ]; then
+	[ -s "$table" ] || die "no table $table"
+	tally
+	exit 0
+fi
+
 load_env
 [ ${#qemus[@]} -gt 0 ] || qemus=("${QEMU:-qemu-system-x86_64}")
+[ ${#accels[@]} -gt 0 ] || accels=(tcg)
 declare -A qver=()
 for q in "${qemus[@]}"; do
 	qver[$q]=$("$q" --version | sed -n '1s/.*version \([0-9.]*\).*/\1/p')
@@ -108,53 +152,70 @@ esac
 
 mkdir -p "$(dirname "$table")"
 [ -s "$table" ] ||
-	printf 'tag\tscenario\tqemu\tcpu\tboot\toutcome\tsecs\tload_before\tload_after\tlag\tlogs\n' > "$table"
+	printf 'tag\tscenario\tqemu\tcpu\taccel\tboot\toutcome\tsecs\tload_before\tload_after\tlag\tspan\tlogs\n' > "$table"
 declare -A tally=()
+# arm_tag QEMU ACCEL: the series' tag for that pair.
+arm_tag()
+{
+	local t=$tag-qemu${qver[$1]}
+
+	[ "$2" = tcg ] || t=$t-${2//[,=]/-}
+	printf '%s' "$t"
+}
+arms=()
+for q in "${qemus[@]}"; do
+	for a in "${accels[@]}"; do
+		arms+=("$q|$a")
+	done
+done
 for i in $(seq "$boots"); do
-for q in "${qemus[@]}"; do
-	t_tag=$tag-qemu${qver[$q]}
-	out=$IOREQ_BUILD/xen-soak/$t_tag
-	export QEMU=$q
-	load0=$(cut -d' ' -f1 /proc/loadavg)
-	t=$(now)
-	log "$t_tag: boot $i/$boots (load $load0)"
-	"$IOREQ_ROOT/selftests/ioreq/xen/xen-vm.sh" "${args[@]}" "${mods[@]}" "$@" \
-		--out "$out" --name "soak-$t_tag" > "$out.log" 2>&1 || true
-	secs=$(( $(now) - t ))
-	load1=$(cut -d' ' -f1 /proc/loadavg)
-	lag=$(sed -n 's/^GUEST_LAG=//p' "$out/result" 2>/dev/null)
-	if grep -qs '^FAILED=0' "$out/result"; then
-		outcome=pass
-	elif grep -qs 'Triple fault' "$out/console.log"; then
-		outcome=triple
-	elif [ -s "$out/stalled" ]; then
-		outcome=stall
-	elif grep -qs 'guest still running after' "$out/ktap.log"; then
-		outcome=guest-hang
-	elif ! grep -qs '^IOREQ-XEN-END' "$out/ktap.log"; then
-		outcome=no-end
-	else
-		outcome=fail
-	fi
-	logs=-
-	if [ "$outcome" != pass ]; then
-		logs=$out.boot$i
-		rm -rf "$logs"
-		cp -a "$out" "$logs"
-		cp "$out.log" "$logs/xen-vm.log"
-		# The dumped state of a faulting vcpu, for the record.
-		grep -h -A6 'Triple fault' "$out/console.log" 2>/dev/null |
-			sed 's/^/    /' | head -n 14 || true
-	fi
-	tally[$t_tag:$outcome]=$(( ${tally[$t_tag:$outcome]:-0} + 1 ))
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t_tag" "$scenario" \
-		"${qver[$q]}" "$cpu_shown" "$i" "$outcome" "$secs" "$load0" "$load1" \
-		"${lag:--}" "$logs" >> "$table"
-	log "$t_tag: boot $i: $outcome in ${secs}s (load $load0 -> $load1)"
+	for arm in "${arms[@]}"; do
+		q=${arm%|*}
+		a=${arm##*|}
+		t_tag=$(arm_tag "$q" "$a")
+		out=$IOREQ_BUILD/xen-soak/$t_tag
+		export QEMU=$q VM_ACCEL=$a
+		load0=$(cut -d' ' -f1 /proc/loadavg)
+		t=$(now)
+		log "$t_tag: boot $i/$boots (load $load0)"
+		"$IOREQ_ROOT/selftests/ioreq/xen/xen-vm.sh" "${args[@]}" "${mods[@]}" "$@" \
+			--out "$out" --name "soak-$t_tag" > "$out.log" 2>&1 || true
+		secs=$(( $(now) - t ))
+		load1=$(cut -d' ' -f1 /proc/loadavg)
+		lag=$(sed -n 's/^GUEST_LAG=//p' "$out/result" 2>/dev/null)
+		span=$(sed -n 's/^GUEST_SPAN=//p' "$out/result" 2>/dev/null)
+		if grep -qs '^FAILED=0' "$out/result"; then
+			outcome=pass
+		elif grep -qs 'Triple fault' "$out/console.log"; then
+			outcome=triple
+		elif [ -s "$out/stalled" ]; then
+			outcome=stall
+		elif grep -qs 'guest still running after' "$out/ktap.log"; then
+			outcome=guest-hang
+		elif ! grep -qs '^IOREQ-XEN-END' "$out/ktap.log"; then
+			outcome=no-end
+		else
+			outcome=fail
+		fi
+		logs=-
+		if [ "$outcome" != pass ]; then
+			logs=$out.boot$i
+			rm -rf "$logs"
+			cp -a "$out" "$logs"
+			cp "$out.log" "$logs/xen-vm.log"
+			# The dumped state of a faulting vcpu, for the record.
+			grep -h -A6 'Triple fault' "$out/console.log" 2>/dev/null |
+				sed 's/^/    /' | head -n 14 || true
+		fi
+		tally[$t_tag:$outcome]=$(( ${tally[$t_tag:$outcome]:-0} + 1 ))
+		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t_tag" \
+			"$scenario" "${qver[$q]}" "$cpu_shown" "$a" "$i" "$outcome" "$secs" \
+			"$load0" "$load1" "${lag:--}" "${span:--}" "$logs" >> "$table"
+		log "$t_tag: boot $i: $outcome in ${secs}s (load $load0 -> $load1)"
+	done
 done
-done
-for q in "${qemus[@]}"; do
-	t_tag=$tag-qemu${qver[$q]}
+for arm in "${arms[@]}"; do
+	t_tag=$(arm_tag "${arm%|*}" "${arm##*|}")
 	line="$t_tag: $boots boots:"
 	for k in pass triple stall guest-hang no-end fail; do
 		line="$line $k ${tally[$t_tag:$k]:-0}"

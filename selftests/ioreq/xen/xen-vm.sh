@@ -58,7 +58,10 @@
 # console in OUT/guest-console.log.  The run fails if dom0 does not reach
 # the end of its /init, if any case fails, or if a console shows a kernel
 # splat (WARNING, BUG, Oops, lockdep, RCU stall, hung task, KASAN, panic),
-# a Xen crash, a crashed domain or a crashed program.  The last line printed is
+# a Xen crash, a crashed domain or a crashed program, or if the guest's
+# console lines reached dom0 more than GUEST_LAG_MAX (30) seconds apart
+# from the guest's own times (dom0 copies them live to its console as
+# "IOREQ-LIVE@UPTIME| ").  The last line printed is
 # "NAME: N passed, N failed, N skipped"; OUT/result holds the same counts
 # as shell variables, and OUT/timings the moments of the run (EVENT,
 # dom0's uptime, seconds from QEMU's start).  Exit status 0 only if
@@ -74,6 +77,8 @@ QEMU=${QEMU:-qemu-system-x86_64}
 VM_SMP=${VM_SMP:-2}
 VM_MEM=${VM_MEM:-}
 VM_CPU=${VM_CPU:-qemu64,+svm,+npt}
+# tcg,thread=single: both vcpus in one host thread (scripts/xen-soak.sh -a).
+VM_ACCEL=${VM_ACCEL:-tcg}
 DOM0_MEM=${DOM0_MEM:-}
 BUSYBOX=${BUSYBOX:-/bin/busybox}
 XEN_BIN=${XEN_BIN:-/usr/lib/xen-4.17/bin}
@@ -577,7 +582,7 @@ set +e
 rm -f "$out/qemu.pid" "$out/stalled"
 stall_watch &
 watch_pid=$!
-timeout -k 10 "$timeout" "$QEMU" -machine q35 -accel tcg -cpu "$VM_CPU" \
+timeout -k 10 "$timeout" "$QEMU" -machine q35 -accel "$VM_ACCEL" -cpu "$VM_CPU" \
 	"${qemu_dom0[@]}" \
 	-smp "$VM_SMP" -m "$VM_MEM" -nographic -no-reboot -monitor none \
 	-nic none -kernel "$xen_elf" -append "$xen_cmdline" \
@@ -641,13 +646,14 @@ lag=$(awk '
 		d = f[2] - f[4]
 		if (!n || d < lo) lo = d
 		if (!n || d > hi) hi = d
+		if (!n) first = f[4]
+		last = f[4]
 		n++
 	}
-	END { printf "%d %.1f\n", n, n ? hi - lo : 0 }' "$console")
-lag_lines=${lag% *}
-lag=${lag#* }
+	END { printf "%d %.1f %.1f\n", n, n ? hi - lo : 0, n ? last - first : 0 }' "$console")
+read -r lag_lines lag guest_span <<< "$lag"
 if [ "$lag_lines" -gt 0 ]; then
-	echo "xen-vm: $name: guest console: $lag_lines scenario lines, arrival spread ${lag}s"
+	echo "xen-vm: $name: guest console: $lag_lines scenario lines over ${guest_span}s of the guest's time, arrival spread ${lag}s"
 	if awk -v l="$lag" -v m="${GUEST_LAG_MAX:-30}" 'BEGIN { exit !(l > m) }'; then
 		problems=$((problems + 1))
 		echo "xen-vm: $name: guest console lines reached dom0 up to ${lag}s late (over ${GUEST_LAG_MAX:-30}s)"
@@ -707,6 +713,7 @@ GUEST_USERSPACE=$to_user
 SCENARIO=$scen
 GUEST_LAG_LINES=$lag_lines
 GUEST_LAG=$lag
+GUEST_SPAN=$guest_span
 EOF
 echo "xen-vm: $name: Xen+dom0 boot ${xen_boot:-?}s, xl create -p ${create}s," \
 	"create to guest userspace ${to_user}s, guest scenario ${scen}s, whole run ${elapsed}s"
