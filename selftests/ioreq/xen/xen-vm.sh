@@ -45,6 +45,8 @@
 #   --timeout SECS     wall-clock limit for the whole machine (default 900)
 #   --append ARGS      extra dom0 kernel command line
 #   --xen-append ARGS  extra Xen command line
+#   --guest-append ARGS  extra guest kernel command line (earlyprintk=xen
+#                      puts a PVH guest's early messages on Xen's console)
 #   --dom0 pv|pvh      dom0's mode (default pv); pvh boots Xen with
 #                      dom0=pvh and gives QEMU an AMD IOMMU (amd-iommu),
 #                      which a PVH dom0 needs: auto-translated, as on Arm
@@ -132,6 +134,7 @@ guest_timeout=300
 timeout=900
 append=
 xen_append=
+guest_append=
 dom0_mode=pv
 name=
 out=
@@ -159,6 +162,7 @@ while [ $# -gt 0 ]; do
 	--timeout)	timeout=$2; shift ;;
 	--append)	append=$2; shift ;;
 	--xen-append)	xen_append=$2; shift ;;
+	--guest-append)	guest_append=$2; shift ;;
 	--dom0)		dom0_mode=$2; shift ;;
 	--name)		name=$2; shift ;;
 	--out)		out=$2; shift ;;
@@ -471,7 +475,7 @@ name = "guest"
 type = "$guest_type"
 kernel = "/guest/vmlinuz"
 ramdisk = "/guest/initramfs.cpio"
-extra = "console=$guest_console iomem=relaxed"
+extra = "console=$guest_console iomem=relaxed $guest_append"
 memory = $guest_mem
 vcpus = $vcpus
 tsc_mode = "native"
