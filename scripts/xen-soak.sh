@@ -9,7 +9,7 @@
 #                            [-t TAG] [-o OUTCSV] [-- XEN-VM ARGS...]
 #   -n BOOTS     boots (default 20)
 #   -s SCENARIO  a scenario of selftests/ioreq/xen/scenarios (default
-#                scratch); "native" serves the guest with
+#                scratch; repeatable, as -q); "native" serves the guest with
 #                tools/xen-native (libxendevicemodel) and loads none of
 #                our modules, "nativeioreq" runs the same guest loop
 #                against ioreq-backend through /dev/ioreq
@@ -23,8 +23,8 @@
 #   -a ACCEL     the outer -accel (default tcg; tcg,thread=single runs
 #                both vcpus in one host thread).  Repeatable, as -q: the
 #                boots take turns on every QEMU and ACCEL pair
-#   -t TAG       label of this series in the table (default SCENARIO),
-#                with "-qemuVERSION" appended
+#   -t TAG       label of this series in the table, put before
+#                SCENARIO-qemuVERSION[-ACCEL]
 #   -o FILE      table to append to (default .build/xen-soak/results.tsv)
 #   -r           boot nothing: print the table's tally per tag (boots,
 #                outcomes, mean seconds and load, mean span of the
@@ -44,6 +44,8 @@
 #              (dom0's "guest still running after Ns: xl destroy")
 #   no-end     dom0 never reported the end of its /init (or the machine
 #              timed out) without one of the above
+#   guest-died the guest's domain ended without its end report and
+#              without a triple fault (a guest panic, a silent power-off)
 #   fail       anything else (a test failed: ours until shown otherwise)
 # Each failed boot's output directory is kept as OUT.bootN.  The last
 # lines printed are the tally.
@@ -54,7 +56,7 @@ IOREQ_STAGE=xen-soak
 . "$(dirname "$0")/lib.sh"
 
 boots=20
-scenario=scratch
+scenarios=()
 qemus=()
 accels=()
 cpu=
@@ -64,7 +66,7 @@ report=
 while getopts n:s:q:c:a:t:o:rh opt; do
 	case $opt in
 	n)	boots=$OPTARG ;;
-	s)	scenario=$OPTARG ;;
+	s)	scenarios+=("$OPTARG") ;;
 	q)	qemus+=("$OPTARG") ;;
 	c)	cpu=$OPTARG ;;
 	a)	accels+=("$OPTARG") ;;
@@ -87,16 +89,16 @@ tally()
 	{ n[$1]++; o[$1, $7]++; secs[$1] += $8; load[$1] += $9 }
 	$7 == "pass" { np[$1]++; span[$1] += $12 }
 	END {
-		split("pass triple stall guest-hang no-end fail", k, " ")
-		sep = "==================================  =====  ====  ======  =====  ==========  ======  ====  ======  =====  ======"
+		split("pass triple stall guest-hang no-end guest-died fail", k, " ")
+		sep = "======================================  =====  ====  ======  =====  ==========  ======  ==========  ====  ======  =====  ======"
 		print sep
-		print "series                              boots  pass  triple  stall  guest-hang  no-end  fail  mean s  load   span s"
+		print "series                                  boots  pass  triple  stall  guest-hang  no-end  guest-died  fail  mean s  load   span s"
 		print sep
 		for (i = 1; i <= tags; i++) {
 			t = order[i]
-			printf "%-34s  %5d", t, n[t]
-			printf "  %4d  %6d  %5d  %10d  %6d  %4d", o[t, k[1]], o[t, k[2]], \
-				o[t, k[3]], o[t, k[4]], o[t, k[5]], o[t, k[6]]
+			printf "%-38s  %5d", t, n[t]
+			printf "  %4d  %6d  %5d  %10d  %6d  %10d  %4d", o[t, k[1]], o[t, k[2]], \
+				o[t, k[3]], o[t, k[4]], o[t, k[5]], o[t, k[6]], o[t, k[7]]
 			printf "  %6d  %5.1f", secs[t] / n[t], load[t] / n[t]
 			printf np[t] ? sprintf("  %6.1f\n", span[t] / np[t]) : "       -\n"
 		}
@@ -112,12 +114,12 @@ fi
 load_env
 [ ${#qemus[@]} -gt 0 ] || qemus=("${QEMU:-qemu-system-x86_64}")
 [ ${#accels[@]} -gt 0 ] || accels=(tcg)
+[ ${#scenarios[@]} -gt 0 ] || scenarios=(scratch)
 declare -A qver=()
 for q in "${qemus[@]}"; do
 	qver[$q]=$("$q" --version | sed -n '1s/.*version \([0-9.]*\).*/\1/p')
 	[ -n "${qver[$q]}" ] || die "$q --version says no version"
 done
-tag=${tag:-$scenario}
 cpu_shown=${cpu:-default}
 [ -z "$cpu" ] || export VM_CPU=$cpu
 
@@ -133,52 +135,58 @@ fi
 kb=$IOREQ_BUILD/kbuild/$(kvar KVER 61)
 tools_out=$IOREQ_BUILD/tools
 
-args=(--kernel "$(kvar KIMG 61)" --kroot "$(kvar KROOT 61)"
-      --add "$tools_out/ioreq-backend")
-mods=(--module "$kb/drivers/ioreq/ioreq.ko"
-      --module "$kb/drivers/ioreq/xen/ioreq_xen.ko")
-args+=(--scenario "$scenario")
-case $scenario in
-native)
-	# ioreq-xen-native serves the guest; none of our modules is loaded.
-	[ -x "$tools_out/ioreq-xen-native" ] ||
-		die "no $tools_out/ioreq-xen-native (apt-get install libxen-dev)"
-	mods=()
-	args+=(--add "$tools_out/ioreq-xen-native") ;;
-*)	[ ! -x "$IOREQ_BUILD/selftests/ioreq_xen_dom0_test" ] ||
-		args+=(--add "$IOREQ_BUILD/selftests/ioreq_xen_dom0_test") ;;
-esac
-[ -z "${IOREQ_SOAK_ROUNDS:-}" ] || args+=(--env "IOREQ_SOAK_ROUNDS=$IOREQ_SOAK_ROUNDS")
+# scenario_args SCENARIO: xen-vm.sh's arguments for it, into sargs.
+scenario_args()
+{
+	sargs=(--kernel "$(kvar KIMG 61)" --kroot "$(kvar KROOT 61)"
+	       --add "$tools_out/ioreq-backend" --scenario "$1")
+	[ -z "${IOREQ_SOAK_ROUNDS:-}" ] ||
+		sargs+=(--env "IOREQ_SOAK_ROUNDS=$IOREQ_SOAK_ROUNDS")
+	case $1 in
+	native)
+		# ioreq-xen-native serves the guest; none of our modules
+		# is loaded.
+		[ -x "$tools_out/ioreq-xen-native" ] ||
+			die "no $tools_out/ioreq-xen-native (apt-get install libxen-dev)"
+		sargs+=(--add "$tools_out/ioreq-xen-native") ;;
+	*)	sargs+=(--module "$kb/drivers/ioreq/ioreq.ko"
+			--module "$kb/drivers/ioreq/xen/ioreq_xen.ko")
+		[ ! -x "$IOREQ_BUILD/selftests/ioreq_xen_dom0_test" ] ||
+			sargs+=(--add "$IOREQ_BUILD/selftests/ioreq_xen_dom0_test") ;;
+	esac
+}
 
 mkdir -p "$(dirname "$table")"
 [ -s "$table" ] ||
 	printf 'tag\tscenario\tqemu\tcpu\taccel\tboot\toutcome\tsecs\tload_before\tload_after\tlag\tspan\tlogs\n' > "$table"
 declare -A tally=()
-# arm_tag QEMU ACCEL: the series' tag for that pair.
+# arm_tag SCENARIO QEMU ACCEL: the series' tag for that arm.
 arm_tag()
 {
-	local t=$tag-qemu${qver[$1]}
+	local t=${tag:+$tag-}$1-qemu${qver[$2]}
 
-	[ "$2" = tcg ] || t=$t-${2//[,=]/-}
+	[ "$3" = tcg ] || t=$t-${3//[,=]/-}
 	printf '%s' "$t"
 }
 arms=()
-for q in "${qemus[@]}"; do
-	for a in "${accels[@]}"; do
-		arms+=("$q|$a")
+for s in "${scenarios[@]}"; do
+	for q in "${qemus[@]}"; do
+		for a in "${accels[@]}"; do
+			arms+=("$s|$q|$a")
+		done
 	done
 done
 for i in $(seq "$boots"); do
 	for arm in "${arms[@]}"; do
-		q=${arm%|*}
-		a=${arm##*|}
-		t_tag=$(arm_tag "$q" "$a")
+		IFS='|' read -r scenario q a <<< "$arm"
+		t_tag=$(arm_tag "$scenario" "$q" "$a")
+		scenario_args "$scenario"
 		out=$IOREQ_BUILD/xen-soak/$t_tag
 		export QEMU=$q VM_ACCEL=$a
 		load0=$(cut -d' ' -f1 /proc/loadavg)
 		t=$(now)
 		log "$t_tag: boot $i/$boots (load $load0)"
-		"$IOREQ_ROOT/selftests/ioreq/xen/xen-vm.sh" "${args[@]}" "${mods[@]}" "$@" \
+		"$IOREQ_ROOT/selftests/ioreq/xen/xen-vm.sh" "${sargs[@]}" "$@" \
 			--out "$out" --name "soak-$t_tag" > "$out.log" 2>&1 || true
 		secs=$(( $(now) - t ))
 		load1=$(cut -d' ' -f1 /proc/loadavg)
@@ -194,6 +202,8 @@ for i in $(seq "$boots"); do
 			outcome=guest-hang
 		elif ! grep -qs '^IOREQ-XEN-END' "$out/ktap.log"; then
 			outcome=no-end
+		elif grep -qs 'no end report from the guest' "$out/ktap.log"; then
+			outcome=guest-died
 		else
 			outcome=fail
 		fi
@@ -215,9 +225,10 @@ for i in $(seq "$boots"); do
 	done
 done
 for arm in "${arms[@]}"; do
-	t_tag=$(arm_tag "${arm%|*}" "${arm##*|}")
+	IFS='|' read -r scenario q a <<< "$arm"
+	t_tag=$(arm_tag "$scenario" "$q" "$a")
 	line="$t_tag: $boots boots:"
-	for k in pass triple stall guest-hang no-end fail; do
+	for k in pass triple stall guest-hang no-end guest-died fail; do
 		line="$line $k ${tally[$t_tag:$k]:-0}"
 	done
 	log "$line"
