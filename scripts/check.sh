@@ -318,10 +318,12 @@ if [ -n "$lane_tools" ] && [ "${IOREQ_XEN:-1}" = 1 ]; then
 			# said out loud, only when the emulator broke: Xen saw
 			# the guest triple-fault
 			# (about one boot in five here under TCG's nested SVM,
-			# always during a port access, the dumped guest state at
-			# times holding Xen's own RIP and CS), or the whole
-			# machine stopped (xen-vm.sh's stall watch).  Any other
-			# failure counts at once.
+			# as Xen resumes the guest after an I/O; the dumped
+			# state at times holding Xen's own RIP and CS), or the
+			# whole machine stopped (xen-vm.sh's stall watch).  Any
+			# other failure counts at once, a guest too slow to end
+			# in time included (Documentation/virt/ioreq/xen.rst,
+			# "Boots under the emulator").
 			[ "$try" != "$tries" ] && ! grep -qs '^FAILED=0' "$xen_out/result" || break
 			if grep -qs 'Triple fault' "$xen_out/console.log"; then
 				log "scenario $tag: the $guest guest triple-faulted" \
