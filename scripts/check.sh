@@ -25,8 +25,10 @@
 #
 # A failed stage counts as one failed case and the stages after it still
 # run where they can, so that one run shows every problem.  The last line
-# is the total over both kernels, "check: N passed, N failed, N skipped";
-# the exit status is non-zero if anything failed.
+# is the total over both kernels, "check: N passed, N failed, N skipped,
+# N boots retried" (a hypervisor lane's boot repeated after an emulator
+# failure, each said with its cause when it happens and counted by cause
+# on the line before); the exit status is non-zero if anything failed.
 #
 # Environment: VM_TIMEOUT (seconds per guest, default 1200),
 # IOREQ_KERNELS (default "61 612 new", new being the newest kernel Debian
@@ -244,6 +246,8 @@ XEN_PVH_SCENARIOS=${XEN_PVH_SCENARIOS-scratch rep device}
 XEN_HVM_SCENARIOS=${XEN_HVM_SCENARIOS-virtio virtio-kill}
 lane_tools=
 xen_retries=0
+# Boots repeated after an emulator failure, by cause.
+declare -A retried=()
 if [[ " ${built[*]} " == *" 61 "* ]] &&
    { [ "${IOREQ_KVM:-1}" = 1 ] || [ "${IOREQ_XEN:-1}" = 1 ]; }; then
 	IOREQ_STAGE=tools
@@ -276,6 +280,7 @@ if [ -n "$lane_tools" ] && [ "${IOREQ_KVM:-1}" = 1 ]; then
 			grep -q 'RIP: .*smp_call_function_many_cond' "$kvm_out/failures" ||
 			break
 		log "kvm-$kver: the guest hung in a cross-CPU call (the emulator lost an IPI; console kept in $kvm_out.try1.console.log): trying again"
+		retried[lost-ipi]=$(( ${retried[lost-ipi]:-0} + 1 ))
 		cp "$kvm_out/console.log" "$kvm_out.try1.console.log"
 	done
 	add_result "$kvm_out" "kvm-$kver"
@@ -352,18 +357,22 @@ if [ -n "$lane_tools" ] && [ "${IOREQ_XEN:-1}" = 1 ]; then
 			# said out loud, only when the emulator broke: Xen saw
 			# the guest triple-fault
 			# (about one boot in five here under TCG's nested SVM,
-			# always during a port access, the dumped guest state at
-			# times holding Xen's own RIP and CS), or the whole
-			# machine stopped (xen-vm.sh's stall watch).  Any other
-			# failure counts at once.
+			# as Xen resumes the guest after an I/O; the dumped
+			# state at times holding Xen's own RIP and CS), or the
+			# whole machine stopped (xen-vm.sh's stall watch).  Any
+			# other failure counts at once, a guest too slow to end
+			# in time included (Documentation/virt/ioreq/xen.rst,
+			# "Boots under the emulator").
 			[ "$try" != "$tries" ] && ! grep -qs '^FAILED=0' "$xen_out/result" || break
 			if grep -qs 'Triple fault' "$xen_out/console.log"; then
 				log "scenario $tag: the $guest guest triple-faulted" \
 				    "(QEMU TCG nested SVM): booting it again"
 				grep -h -A4 'Triple fault' "$xen_out/console.log" |
 					sed 's/^/    /' || true
+				retried[triple-fault]=$(( ${retried[triple-fault]:-0} + 1 ))
 			elif [ -s "$xen_out/stalled" ]; then
 				log "scenario $tag: $(cat "$xen_out/stalled"): booting it again"
+				retried[stall]=$(( ${retried[stall]:-0} + 1 ))
 			else
 				break
 			fi
@@ -388,5 +397,12 @@ if [ "$failed" -gt 0 ]; then
 else
 	log "all passed in $(( $(now) - start ))s"
 fi
-echo "check: $passed passed, $failed failed, $skipped skipped"
+nretried=0
+causes=
+for c in "${!retried[@]}"; do
+	nretried=$((nretried + ${retried[$c]}))
+	causes="$causes $c ${retried[$c]}"
+done
+log "boots retried after an emulator failure: $nretried${causes:+ (by cause:$causes)}"
+echo "check: $passed passed, $failed failed, $skipped skipped, $nretried boots retried"
 [ "$failed" = 0 ]

@@ -229,7 +229,32 @@ if [ "${IOREQ_NEWEST:-1}" = 1 ]; then
 	newest=$("$IOREQ_ROOT/scripts/newest-kernel.sh")
 fi
 
-# 8. the env file
+# 8. IOREQ_QEMU10=1: qemu-system-x86 10.0 of bookworm-backports, unpacked
+#    (not installed, the system's 7.2 stays) under $IOREQ_CACHE/qemu-10
+#    for scripts/qemu-10.sh, the outer QEMU of scripts/xen-soak.sh's
+#    comparison (Documentation/virt/ioreq/xen.rst).  Its libraries are
+#    bookworm's.
+if [ "${IOREQ_QEMU10:-0}" = 1 ]; then
+	q10=$IOREQ_CACHE/qemu-10
+	if [ -x "$q10/usr/bin/qemu-system-x86_64" ]; then
+		log "qemu 10 (backports): $q10"
+	else
+		apt_update
+		tmp=$IOREQ_CACHE/tmp/qemu10.$$
+		rm -rf "$tmp" "$q10.new"
+		mkdir -p "$tmp" "$q10.new"
+		log "qemu 10 (backports): unpacking into $q10"
+		(cd "$tmp" && apt_run apt-get download -q=2 -t bookworm-backports \
+			qemu-system-x86 qemu-system-common qemu-system-data)
+		for d in "$tmp"/*.deb; do
+			dpkg-deb -x "$d" "$q10.new"
+		done
+		rm -rf "$tmp" "$q10"
+		mv "$q10.new" "$q10"
+	fi
+fi
+
+# 9. the env file
 tmpenv=$(mktemp "$IOREQ_ENV.XXXXXX")
 cat > "$tmpenv" <<EOF
 # Written by scripts/deps.sh: the kernels ioreq is built and tested on.

@@ -15,7 +15,13 @@
 #   --kernel FILE      kernel for dom0 and the guest (default: KIMG_61 of
 #                      the env file)
 #   --kroot DIR        unpacked linux-image package: the Xen modules and
-#                      those our modules need (default: KROOT_61)
+#                      those our modules need (default: KROOT_61); or the
+#                      kernel's build tree (the debug kernel of
+#                      scripts/debug-kernel.sh): Xen drivers its
+#                      modules.builtin lists are not loaded, the others
+#                      are taken from the tree by name
+#   --guest-kernel FILE  the guest's kernel (default: --kernel's)
+#   --guest-kroot DIR  where --guest-kmod finds modules (default: --kroot's)
 #   --xen FILE         Xen, gzipped or ELF (default /boot/xen-4.17-amd64.gz,
 #                      unpacked once into IOREQ_CACHE/xen/)
 #   --guest-bin FILE   ioreq-guest (default: built from tools/ioreq-guest)
@@ -40,6 +46,8 @@
 #   --timeout SECS     wall-clock limit for the whole machine (default 900)
 #   --append ARGS      extra dom0 kernel command line
 #   --xen-append ARGS  extra Xen command line
+#   --guest-append ARGS  extra guest kernel command line (earlyprintk=xen
+#                      puts a PVH guest's early messages on Xen's console)
 #   --dom0 pv|pvh      dom0's mode (default pv); pvh boots Xen with
 #                      dom0=pvh and gives QEMU an AMD IOMMU (amd-iommu),
 #                      which a PVH dom0 needs: auto-translated, as on Arm
@@ -53,7 +61,10 @@
 # console in OUT/guest-console.log.  The run fails if dom0 does not reach
 # the end of its /init, if any case fails, or if a console shows a kernel
 # splat (WARNING, BUG, Oops, lockdep, RCU stall, hung task, KASAN, panic),
-# a Xen crash, a crashed domain or a crashed program.  The last line printed is
+# a Xen crash, a crashed domain or a crashed program, or if the guest's
+# console lines reached dom0 more than GUEST_LAG_MAX (30) seconds apart
+# from the guest's own times (dom0 copies them live to its console as
+# "IOREQ-LIVE@UPTIME| ").  The last line printed is
 # "NAME: N passed, N failed, N skipped"; OUT/result holds the same counts
 # as shell variables, and OUT/timings the moments of the run (EVENT,
 # dom0's uptime, seconds from QEMU's start).  Exit status 0 only if
@@ -69,6 +80,8 @@ QEMU=${QEMU:-qemu-system-x86_64}
 VM_SMP=${VM_SMP:-2}
 VM_MEM=${VM_MEM:-}
 VM_CPU=${VM_CPU:-qemu64,+svm,+npt}
+# tcg,thread=single: both vcpus in one host thread (scripts/xen-soak.sh -a).
+VM_ACCEL=${VM_ACCEL:-tcg}
 DOM0_MEM=${DOM0_MEM:-}
 BUSYBOX=${BUSYBOX:-/bin/busybox}
 XEN_BIN=${XEN_BIN:-/usr/lib/xen-4.17/bin}
@@ -106,6 +119,8 @@ guest_run=
 dom0_run=
 kernel=
 kroot=
+guest_kernel=
+guest_kroot=
 xen=/boot/xen-4.17-amd64.gz
 guest_bin=
 modules=()
@@ -120,6 +135,7 @@ guest_timeout=300
 timeout=900
 append=
 xen_append=
+guest_append=
 dom0_mode=pv
 name=
 out=
@@ -131,6 +147,8 @@ while [ $# -gt 0 ]; do
 	--dom0-run)	dom0_run=$2; shift ;;
 	--kernel)	kernel=$2; shift ;;
 	--kroot)	kroot=$2; shift ;;
+	--guest-kernel)	guest_kernel=$2; shift ;;
+	--guest-kroot)	guest_kroot=$2; shift ;;
 	--xen)		xen=$2; shift ;;
 	--guest-bin)	guest_bin=$2; shift ;;
 	--module)	modules+=("$2"); shift ;;
@@ -145,6 +163,7 @@ while [ $# -gt 0 ]; do
 	--timeout)	timeout=$2; shift ;;
 	--append)	append=$2; shift ;;
 	--xen-append)	xen_append=$2; shift ;;
+	--guest-append)	guest_append=$2; shift ;;
 	--dom0)		dom0_mode=$2; shift ;;
 	--name)		name=$2; shift ;;
 	--out)		out=$2; shift ;;
@@ -163,7 +182,13 @@ if [ -z "$kernel" ] || [ -z "$kroot" ]; then
 	kroot=${kroot:-${KROOT_61:-}}
 fi
 [ -f "$kernel" ] || die "no kernel image $kernel"
-[ -d "$kroot/lib/modules" ] || die "no unpacked kernel package at $kroot"
+guest_kernel=${guest_kernel:-$kernel}
+guest_kroot=${guest_kroot:-$kroot}
+for d in "$kroot" "$guest_kroot"; do
+	[ -d "$d/lib/modules" ] || [ -f "$d/modules.builtin" ] ||
+		die "no unpacked kernel package or kernel build tree at $d"
+done
+[ -f "$guest_kernel" ] || die "no guest kernel image $guest_kernel"
 [ -f "$xen" ] || die "no Xen at $xen (apt-get install xen-hypervisor-4.17-amd64)"
 [ -x "$XEN_BIN/xl" ] || die "no $XEN_BIN/xl (apt-get install xen-utils-4.17)"
 [ -x "$BUSYBOX" ] || die "$BUSYBOX missing (apt-get install busybox-static)"
@@ -206,7 +231,30 @@ for e in "${envs[@]}"; do
 done
 name=${name:-xen-$scenario}
 out=${out:-$IOREQ_BUILD/xen/$name}
-abi=$(ls "$kroot/lib/modules")
+
+# kmod_paths KROOT NAME: the files of module NAME and of the modules it
+# needs, in load order; nothing for one built into the kernel.  In an
+# unpacked package modprobe resolves them; in a kernel build tree
+# modules.builtin names the built-in ones and a module is found by its
+# name (its dependencies are not followed).  Fails if NAME is neither.
+kmod_paths()
+{
+	local kr=$1 m abi n
+
+	m=$(printf '%s' "$2" | tr - _)
+	if [ -d "$kr/lib/modules" ]; then
+		abi=$(ls "$kr/lib/modules")
+		modprobe -d "$kr" -S "$abi" --show-depends "$m" |
+			awk '$1 == "insmod" { print $2 }'
+		return "${PIPESTATUS[0]}"
+	fi
+	n=$(awk -v m="$m" '{ b = $0; sub(/.*\//, "", b); sub(/\.ko$/, "", b);
+		gsub(/-/, "_", b) } b == m { f = 1 } END { print f + 0 }' "$kr/modules.builtin")
+	[ "$n" = 0 ] || return 0
+	find "$kr" -name '*.ko' | awk -v m="$m" '{ b = $0; sub(/.*\//, "", b);
+		sub(/\.ko$/, "", b); gsub(/-/, "_", b) } b == m { print; f = 1; exit }
+		END { exit !f }'
+}
 
 case $(realpath -m "$out") in
 /|/bin|/boot|/dev|/etc|/home|/lib|/proc|/root|/sys|/tmp|/usr|/var)
@@ -333,8 +381,8 @@ done
 guest_kos=()
 for m in "${guest_kmods[@]}"; do
 	mkdir -p "$groot/lib/guest-mods"
-	for path in $(modprobe -d "$kroot" -S "$abi" --show-depends "$m" |
-		      awk '$1 == "insmod" { print $2 }'); do
+	paths=$(kmod_paths "$guest_kroot" "$m") || die "no module $m in $guest_kroot"
+	for path in $paths; do
 		base=$(unpack_ko "$path" "$groot/lib/guest-mods")
 		case " ${guest_kos[*]} " in *" /lib/guest-mods/$base "*) continue ;; esac
 		guest_kos+=("/lib/guest-mods/$base")
@@ -366,8 +414,8 @@ add_file "$root" "$libgcc" "$libgcc"
 
 xen_kos=()
 for m in $XEN_KMODS; do
-	for path in $(modprobe -d "$kroot" -S "$abi" --show-depends "$m" |
-		      awk '$1 == "insmod" { print $2 }'); do
+	paths=$(kmod_paths "$kroot" "$m") || die "no Xen module $m in $kroot"
+	for path in $paths; do
 		base=$(basename "$path")
 		base=${base%.xz}
 		base=${base%.zst}
@@ -376,7 +424,6 @@ for m in $XEN_KMODS; do
 		xen_kos+=("/lib/xen-mods/$base")
 	done
 done
-[ ${#xen_kos[@]} -gt 0 ] || die "no Xen modules found in $kroot"
 
 mod_names=()
 for ko in "${modules[@]}"; do
@@ -390,8 +437,7 @@ dep_kos=()
 for ko in "${modules[@]}"; do
 	for dep in $(modinfo -F depends "$ko" | tr , ' '); do
 		case " ${mod_names[*]} " in *" $(echo "$dep" | tr - _) "*) continue ;; esac
-		for path in $( { modprobe -d "$kroot" -S "$abi" --show-depends "$dep" || true; } |
-			      awk '$1 == "insmod" { print $2 }'); do
+		for path in $(kmod_paths "$kroot" "$dep" || true); do
 			base=$(basename "$path")
 			base=${base%.xz}
 			base=${base%.zst}
@@ -411,7 +457,7 @@ done
 install -m 644 "$here/scenarios/lib-dom0.sh" "$root/lib-dom0.sh"
 install -m 644 "$here/scenarios/lib-ktap.sh" "$root/lib-ktap.sh"
 
-cp "$kernel" "$root/guest/vmlinuz"
+cp "$guest_kernel" "$root/guest/vmlinuz"
 cp "$out/guest-initramfs.cpio" "$root/guest/initramfs.cpio"
 guest_dev=
 guest_console=hvc0
@@ -436,7 +482,7 @@ name = "guest"
 type = "$guest_type"
 kernel = "/guest/vmlinuz"
 ramdisk = "/guest/initramfs.cpio"
-extra = "console=$guest_console iomem=relaxed"
+extra = "console=$guest_console iomem=relaxed $guest_append"
 memory = $guest_mem
 vcpus = $vcpus
 tsc_mode = "native"
@@ -547,7 +593,7 @@ set +e
 rm -f "$out/qemu.pid" "$out/stalled"
 stall_watch &
 watch_pid=$!
-timeout -k 10 "$timeout" "$QEMU" -machine q35 -accel tcg -cpu "$VM_CPU" \
+timeout -k 10 "$timeout" "$QEMU" -machine q35 -accel "$VM_ACCEL" -cpu "$VM_CPU" \
 	"${qemu_dom0[@]}" \
 	-smp "$VM_SMP" -m "$VM_MEM" -nographic -no-reboot -monitor none \
 	-nic none -kernel "$xen_elf" -append "$xen_cmdline" \
@@ -598,6 +644,32 @@ scan()
 }
 scan "$console" xen-dom0
 scan "$glog" guest
+# Guest console lag: the guest stamps each scenario line with its uptime
+# as the line leaves the scenario (guest-init), dom0 with its own as the
+# line reaches xenconsoled's log (dom0-init's live copy).  The two clocks
+# differ by a constant, so the spread of (dom0 - guest) over the lines is
+# how late the latest line came compared with the earliest: a held-back
+# block of output (a buffering prefixer) shows as a spread as long as the
+# scenario.  Over GUEST_LAG_MAX seconds (default 30) fails the run.
+lag=$(awk '
+	match($0, /IOREQ-LIVE@[0-9.]+\| IOREQ-G@[0-9.]+\| /) {
+		split(substr($0, RSTART, RLENGTH), f, /[@|]/)
+		d = f[2] - f[4]
+		if (!n || d < lo) lo = d
+		if (!n || d > hi) hi = d
+		if (!n) first = f[4]
+		last = f[4]
+		n++
+	}
+	END { printf "%d %.1f %.1f\n", n, n ? hi - lo : 0, n ? last - first : 0 }' "$console")
+read -r lag_lines lag guest_span <<< "$lag"
+if [ "$lag_lines" -gt 0 ]; then
+	echo "xen-vm: $name: guest console: $lag_lines scenario lines over ${guest_span}s of the guest's time, arrival spread ${lag}s"
+	if awk -v l="$lag" -v m="${GUEST_LAG_MAX:-30}" 'BEGIN { exit !(l > m) }'; then
+		problems=$((problems + 1))
+		echo "xen-vm: $name: guest console lines reached dom0 up to ${lag}s late (over ${GUEST_LAG_MAX:-30}s)"
+	fi
+fi
 if [ "$problems" -gt 0 ]; then
 	echo "xen-vm: $name: last lines of the console:"
 	tail -n 40 "$console" | sed 's/^/    /' || true
@@ -650,6 +722,9 @@ BOOT=${xen_boot:-?}
 GUEST_CREATE=$create
 GUEST_USERSPACE=$to_user
 SCENARIO=$scen
+GUEST_LAG_LINES=$lag_lines
+GUEST_LAG=$lag
+GUEST_SPAN=$guest_span
 EOF
 echo "xen-vm: $name: Xen+dom0 boot ${xen_boot:-?}s, xl create -p ${create}s," \
 	"create to guest userspace ${to_user}s, guest scenario ${scen}s, whole run ${elapsed}s"
