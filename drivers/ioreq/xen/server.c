@@ -87,7 +87,6 @@
 #include <xen/interface/hvm/dm_op.h>
 
 #include <asm/xen/hypercall.h>
-#include <asm/xen/page.h>
 
 #include "../compat.h"
 #include "ioreq_xen.h"
