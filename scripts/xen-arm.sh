@@ -166,6 +166,9 @@ for d in debs/*.deb; do
 done
 rm -rf debs
 
+# The package ships no modules.dep (depmod makes it at install time).
+step depmod -b root "$kabi"
+
 # 4. Checks: every library the toolstack needs is there.
 missing=
 for f in root/usr/lib/xen-4.17/bin/* root/usr/lib/aarch64-linux-gnu/*.so*; do
