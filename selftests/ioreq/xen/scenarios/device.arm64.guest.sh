@@ -14,4 +14,4 @@ if [ -z "$row" ]; then
 fi
 grep rtc-pl031 /proc/interrupts | sed 's/^/# /'
 exec ioreq-guest mailbox --mmio "${IOREQ_MAILBOX:-0x02020000}" --irq-row "$row" \
-	--doorbell "${IOREQ_DOORBELL:-0x02000100}"
+	--doorbell "${IOREQ_DOORBELL:-0x02000080}"
