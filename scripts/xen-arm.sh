@@ -65,6 +65,7 @@ CONFIG_IOREQ_SERVER=y'
 
 top=$IOREQ_CACHE/xen-arm64
 # The key: versions, and a hash of what is asked of them.
+# shellcheck disable=SC2086 # the lists: one word per package
 key="$xv-$kv-$(printf '%s\n' "$XEN_CONFIG" $XEN_PKGS $OTHER_PKGS $KERNEL_PKGS |
 	sha256sum | cut -c1-12)"
 dir=$top/$key
@@ -132,7 +133,7 @@ uv=${uv#*:}
 (cd src && step dpkg-source -x ./*.dsc xen)
 cd src/xen
 printf '%s\n' "$XEN_CONFIG" > xen/.config
-MX=(XEN_TARGET_ARCH=arm64 CROSS_COMPILE=$CROSS "DEB_VERSION=$xv-ioreq")
+MX=(XEN_TARGET_ARCH=arm64 "CROSS_COMPILE=$CROSS" "DEB_VERSION=$xv-ioreq")
 step make -C xen "${MX[@]}" olddefconfig
 for opt in EXPERT IOREQ_SERVER; do
 	grep -q "^CONFIG_$opt=y" xen/.config || die "CONFIG_$opt did not stick"

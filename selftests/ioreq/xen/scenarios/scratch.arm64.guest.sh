@@ -7,6 +7,6 @@
 # tools/ioreq-backend/scratch_dev.h, then the guest-visible time of an
 # MMIO read served by dom0.
 
-ioreq-guest check --mmio "${IOREQ_MMIO:-0x02000000}:${IOREQ_MMIO_LEN:-0x1000}" || exit $?
+ioreq-guest check --mmio "${IOREQ_MMIO:-0x02000000}:${IOREQ_MMIO_LEN:-0x100}" || exit $?
 exec ioreq-guest time --rounds "${IOREQ_ROUNDS:-200}" \
-	--mmio "${IOREQ_MMIO:-0x02000000}:${IOREQ_MMIO_LEN:-0x1000}"
+	--mmio "${IOREQ_MMIO:-0x02000000}:${IOREQ_MMIO_LEN:-0x100}"

@@ -5,4 +5,4 @@
 # MMIO region at once, each checking its own values, for IOREQ_SECONDS.
 
 exec ioreq-guest loop --vcpus "${GUEST_VCPUS:-2}" --seconds "${IOREQ_SECONDS:-10}" \
-	--mmio "${IOREQ_MMIO:-0x02000000}:${IOREQ_MMIO_LEN:-0x1000}"
+	--mmio "${IOREQ_MMIO:-0x02000000}:${IOREQ_MMIO_LEN:-0x100}"
