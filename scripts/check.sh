@@ -22,6 +22,11 @@
 #             boot per scenario of selftests/ioreq/xen/scenarios, the guest
 #             served by the same ioreq-backend (selftests/ioreq/xen/xen-vm.sh);
 #             then some scenarios again with a PVH dom0
+#   xen-arm   Xen 4.17 on Arm under qemu-system-aarch64 with arm64 dom0 and
+#             guest (scripts/xen-arm.sh builds Xen once), the modules,
+#             ioreq-backend and ioreq_xen_dom0_test cross-built
+#             (IOREQ_XEN_ARM=0: not; XEN_ARM_SCENARIOS, default
+#             "scratch vcpus kill device")
 #
 # A failed stage counts as one failed case and the stages after it still
 # run where they can, so that one run shows every problem.  The last line
@@ -384,6 +389,64 @@ if [ -n "$lane_tools" ] && [ "${IOREQ_XEN:-1}" = 1 ]; then
 	done
 	[ "$xen_retries" = 0 ] ||
 		log "$xen_retries scenario boot(s) repeated after an emulator failure"
+fi
+
+# Xen 4.17 on Arm: qemu-system-aarch64 (TCG, virt, GICv3) boots the Xen of
+# scripts/xen-arm.sh (built once with IOREQ and cached), Debian's arm64 6.1
+# kernel as dom0 and guest, with our modules, ioreq-backend and
+# ioreq_xen_dom0_test cross-built for arm64 (xen-vm.sh --arch arm64, one
+# boot per scenario, their NAME.arm64.* files).  About 1-1.5 min a boot
+# under load; the first run also builds Xen (1-4 min).  IOREQ_XEN_ARM=0
+# leaves the lane out; XEN_ARM_SCENARIOS picks the scenarios.
+XEN_ARM_SCENARIOS=${XEN_ARM_SCENARIOS-scratch vcpus kill device}
+if [ "${IOREQ_XEN_ARM:-1}" = 1 ] && [ -n "$XEN_ARM_SCENARIOS" ]; then
+	IOREQ_STAGE=xen-arm
+	arm=(ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-)
+	akb=$IOREQ_BUILD/kbuild/arm64
+	aout=$IOREQ_BUILD/arm64
+	arm_ok=
+	if ! adir=$("$IOREQ_ROOT/scripts/xen-arm.sh"); then
+		stage_failed "Xen for arm64"
+	else
+		# shellcheck disable=SC1091
+		. "$adir/arm64.env"
+		# shellcheck disable=SC2034 # read by build_modules (kvar)
+		KDIR_arm64=$KDIR_ARM
+		log "$KVER_ARM: make -C $KDIR_ARM M=$akb ${arm[*]} modules"
+		mkdir -p "$aout"
+		if ! build_modules arm64 "$akb" "${arm[@]}"; then
+			grep -E 'error|warning' "$akb.log" | head -n 40 | sed 's/^/    /' || true
+			stage_failed "arm64 module build"
+		elif ! make -j"$NPROC" -C "$IOREQ_ROOT/tools" CC=aarch64-linux-gnu-gcc \
+			OUTPUT="$aout/tools" "$aout/tools/ioreq-backend" > "$aout/tools.log" 2>&1 ||
+		     ! make -C "$IOREQ_ROOT/selftests/ioreq" CC=aarch64-linux-gnu-gcc \
+			OUTPUT="$aout" "$aout/ioreq_xen_dom0_test" > "$aout/selftests.log" 2>&1; then
+			tail -n 20 "$aout/tools.log" "$aout/selftests.log" | sed 's/^/    /'
+			stage_failed "arm64 tools build"
+		else
+			arm_ok=1
+		fi
+	fi
+	for s in $XEN_ARM_SCENARIOS; do
+		[ -n "$arm_ok" ] || break
+		xen_out=$IOREQ_BUILD/xen/arm64-$s
+		for try in 1 2; do
+			log "scenario arm64-$s: booting Xen on Arm, an arm64 dom0 and guest"
+			"$IOREQ_ROOT/selftests/ioreq/xen/xen-vm.sh" --arch arm64 \
+				--scenario "$s" \
+				--module "$akb/drivers/ioreq/ioreq.ko" \
+				--module "$akb/drivers/ioreq/xen/ioreq_xen.ko" \
+				--add "$aout/tools/ioreq-backend" \
+				--add "$aout/ioreq_xen_dom0_test" \
+				--out "$xen_out" --name "xen-arm64-$s" || true
+			# Booted again only if the emulated machine stopped.
+			[ "$try" = 1 ] && [ -s "$xen_out/stalled" ] || break
+			log "scenario arm64-$s: $(cat "$xen_out/stalled"): booting it again"
+			rm -rf "$xen_out.try1"
+			mv "$xen_out" "$xen_out.try1"
+		done
+		add_result "$xen_out" "xen-arm64-$s"
+	done
 fi
 # ---- end of the lanes on real hypervisors ---------------------------------
 

@@ -36,10 +36,16 @@ BACKPORTS_LIST=/etc/apt/sources.list.d/bookworm-backports.list
 # qemu-system-xen is the device model of the lane's HVM guests.
 # dkms, debhelper, dh-dkms, dpkg-dev, fakeroot, lintian and help2man: make
 # deb (debian/) and make check's package stage (scripts/pkg-check.sh).
+# The Arm lane (scripts/xen-arm.sh): the cross compiler and its libc for
+# Xen, the modules and the test programs, dpkg-source for Xen's source
+# package, QEMU for arm64; the arm64 packages themselves are unpacked
+# into IOREQ_CACHE, not installed.
 BASE_PKGS="gcc make bc flex bison libelf-dev libssl-dev libc6-dev kmod cpio
 	busybox-static qemu-system-x86 sparse xz-utils perl python3
 	dkms debhelper dh-dkms dpkg-dev fakeroot lintian help2man
-	xen-hypervisor-4.17-amd64 xen-utils-4.17 libxen-dev qemu-system-xen"
+	xen-hypervisor-4.17-amd64 xen-utils-4.17 libxen-dev qemu-system-xen
+	gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-arm64-cross
+	qemu-system-arm"
 
 export DEBIAN_FRONTEND=noninteractive
 APT_INSTALL=(apt-get install -y -q=2 --no-install-recommends

@@ -239,3 +239,25 @@ kvm_linux_initramfs()
 }
 
 IOREQ_MODULES=${IOREQ_MODULES:-drivers/ioreq/ioreq.ko drivers/ioreq/vmm/ioreq_vmm.ko}
+
+# cache_claim TOP KEY: for a script that builds TOP/KEY once and prints
+# it.  If TOP/KEY/.done exists, print TOP/KEY and exit 0; else take
+# TOP/.lock (file descriptor 9, held until the script exits) and check
+# again, so that one of two concurrent runs builds.  Returns when the
+# caller is to build.
+cache_claim()
+{
+	local top=$1 d=$1/$2
+
+	if [ -f "$d/.done" ]; then
+		echo "$d"
+		exit 0
+	fi
+	mkdir -p "$top"
+	exec 9>"$top/.lock"
+	flock 9
+	if [ -f "$d/.done" ]; then
+		echo "$d"
+		exit 0
+	fi
+}

@@ -90,6 +90,8 @@ static int ioreq_irq_check(struct ioreq_guest *guest,
 			return -EINVAL;
 		if (ops->nr_irq_lines && irq->line >= ops->nr_irq_lines)
 			return -EINVAL;
+		if (irq->line < ops->min_irq_line)
+			return -EINVAL;
 		need = IOREQ_CAP_IRQ_LINE;
 		break;
 	case IOREQ_IRQ_PCI_INTX:

@@ -103,6 +103,8 @@ enum ioreq_status {
  *	from its eventfd's wakeup.  Required with IOREQ_CAP_IRQFD.
  * @nr_irq_lines: IOREQ_IRQ_LINE numbers below this are the only ones the
  *	hypervisor takes (Xen x86: the 16 ISA IRQs); 0 if it decides alone
+ * @min_irq_line: IOREQ_IRQ_LINE numbers below this are refused (Xen Arm:
+ *	32, the first SPI; SGIs and PPIs are per vcpu); usually 0
  * @mmap: map guest-physical frames vma->vm_pgoff .. + vma_pages(vma) into
  *	@vma, or fail with -ENXIO if any of them is not guest memory.
  *	Optional (IOREQ_CAP_GUEST_MEMORY; with it, IOREQ_CAP_GUEST_MEMORY_FD
@@ -155,6 +157,7 @@ struct ioreq_provider_ops {
 			  const struct ioreq_irq *irq, u32 level);
 	bool inject_atomic;
 	u32 nr_irq_lines;
+	u32 min_irq_line;
 	int (*mmap)(struct ioreq_guest *guest, struct vm_area_struct *vma);
 	int (*memory_map)(struct ioreq_guest *guest,
 			  struct ioreq_memory_range *ranges, unsigned int room);

@@ -15,8 +15,13 @@
 
 #include "ioreq_util.h"
 
+#ifdef __aarch64__
+/* Xen on Arm: a guest's first RAM bank (GUEST_RAM0_BASE). */
+#define GUEST_RAM	0x40000000ULL
+#else
 /* RAM in every PVH and HVM guest: above the legacy hole, below 16 MiB. */
 #define GUEST_RAM	0x100000ULL
+#endif
 /* Far beyond the memory of any test guest. */
 #define NOT_RAM		(1ULL << 40)
 
@@ -92,16 +97,49 @@ FIXTURE_TEARDOWN(xen)
 		close(self->fd);
 }
 
+/* What Xen can do on every architecture. */
+#define XEN_CAPS	(IOREQ_CAP_MMIO | IOREQ_CAP_IRQ_LINE | \
+			 IOREQ_CAP_IRQFD | IOREQ_CAP_IOEVENTFD | \
+			 IOREQ_CAP_GUEST_MEMORY | IOREQ_CAP_GUEST_MEMORY_FD | \
+			 IOREQ_CAP_INVALIDATE)
+/* What only Xen on x86 can: Xen on Arm has MMIO and SPIs only. */
+#define XEN_X86_CAPS	(IOREQ_CAP_PIO | IOREQ_CAP_PCI_CONFIG | \
+			 IOREQ_CAP_POSTED_WRITES | IOREQ_CAP_IRQ_PCI_INTX | \
+			 IOREQ_CAP_IRQ_MSI)
+
 TEST_F(xen, caps)
 {
-	const __u64 want = IOREQ_CAP_MMIO | IOREQ_CAP_PIO |
-			   IOREQ_CAP_IRQ_LINE | IOREQ_CAP_IRQ_PCI_INTX |
-			   IOREQ_CAP_IRQ_MSI | IOREQ_CAP_IRQFD |
-			   IOREQ_CAP_IOEVENTFD | IOREQ_CAP_GUEST_MEMORY;
+	struct ioreq_info info;
+#ifdef __aarch64__
+	const __u64 want = XEN_CAPS;
+#else
+	const __u64 want = XEN_CAPS | XEN_X86_CAPS;
+#endif
 
-	EXPECT_EQ(want, self->at.caps & want);
+	/* Exactly these, at attach and in IOREQ_GET_INFO. */
+	EXPECT_EQ(want, self->at.caps);
+	ASSERT_ERRNO(0, __ioreq_get_info(self->fd, &info));
+	EXPECT_EQ(want, info.caps);
 	EXPECT_GE(self->at.nr_vcpus, 1U);
 }
+
+#ifdef __aarch64__
+/* Xen on Arm: no port I/O, PCI config space or posted writes. */
+TEST_F(xen, arm_no_pio)
+{
+	__u32 id;
+
+	EXPECT_ERRNO(EOPNOTSUPP, __ioreq_claim(self->fd, IOREQ_SPACE_PIO,
+					       0x5000, 8, 0, 0, &id));
+	EXPECT_ERRNO(EOPNOTSUPP, __ioreq_claim(self->fd,
+					       IOREQ_SPACE_PCI_CONFIG, 0,
+					       0x100, 0, 0, &id));
+	EXPECT_ERRNO(EOPNOTSUPP,
+		     __ioreq_claim(self->fd, IOREQ_SPACE_MMIO, 0x02000000,
+				   0x1000, 0, IOREQ_REGION_POSTED_WRITES,
+				   &id));
+}
+#endif
 
 TEST_F(xen, copy_round_trip)
 {
@@ -363,6 +401,40 @@ TEST_F(xen, mapping_not_inherited)
 	EXPECT_EQ(0, munmap((void *)p, pg));
 }
 
+#ifdef __aarch64__
+TEST_F(xen, inject_bad)
+{
+	struct ioreq_irq sgi = { .kind = IOREQ_IRQ_LINE, .line = 0 };
+	struct ioreq_irq ppi = { .kind = IOREQ_IRQ_LINE, .line = 31 };
+	struct ioreq_irq beyond = { .kind = IOREQ_IRQ_LINE, .line = 1020 };
+	struct ioreq_irq intx = { .kind = IOREQ_IRQ_PCI_INTX };
+	struct ioreq_irq msi = { .kind = IOREQ_IRQ_MSI,
+				 .msi_addr = 0x08090040, .msi_data = 1 };
+
+	/* SGIs and PPIs are per vcpu: only SPIs, from 32. */
+	EXPECT_ERRNO(EINVAL, __inject(self->fd, 1, &sgi));
+	EXPECT_ERRNO(EINVAL, __inject(self->fd, 1, &ppi));
+	/* Beyond the guest's vGIC: Xen refuses. */
+	EXPECT_ERRNO(EINVAL, __inject(self->fd, 1, &beyond));
+	EXPECT_ERRNO(EOPNOTSUPP, __inject(self->fd, 1, &intx));
+	EXPECT_ERRNO(EOPNOTSUPP, __inject(self->fd, 1, &msi));
+}
+
+TEST_F(xen, irqfd_bind)
+{
+	struct ioreq_irq spi = { .kind = IOREQ_IRQ_LINE, .line = 40 };
+	struct ioreq_irq ppi = { .kind = IOREQ_IRQ_LINE, .line = 31 };
+	int efd = eventfd(0, EFD_CLOEXEC);
+
+	ASSERT_GE(efd, 0);
+	/* Refused at bind, not at the signal. */
+	EXPECT_ERRNO(EINVAL, __irqfd(self->fd, efd, 0, &ppi));
+	ASSERT_ERRNO(0, __irqfd(self->fd, efd, 0, &spi));
+	EXPECT_ERRNO(EEXIST, __irqfd(self->fd, efd, 0, &spi));
+	EXPECT_ERRNO(0, __irqfd(self->fd, efd, IOREQ_IRQFD_DEASSIGN, &spi));
+	close(efd);
+}
+#else
 TEST_F(xen, inject_bad)
 {
 	struct ioreq_irq isa16 = { .kind = IOREQ_IRQ_LINE, .line = 16 };
@@ -401,6 +473,7 @@ TEST_F(xen, irqfd_bind)
 	ASSERT_ERRNO(0, __irqfd(self->fd, efd, 0, &msi));
 	close(efd);
 }
+#endif
 
 TEST_F(xen, ioeventfd_bind)
 {

@@ -157,6 +157,7 @@ static inline void ioreq_xen_abi_check(void)
 #define IOREQ_XEN_DMOP_SET_PCI_INTX_LEVEL	8
 #define IOREQ_XEN_DMOP_SET_ISA_IRQ_LEVEL	9
 #define IOREQ_XEN_DMOP_INJECT_MSI		14
+#define IOREQ_XEN_DMOP_SET_IRQ_LEVEL		19
 #define IOREQ_XEN_DMOP_NR_VCPUS			20
 
 /* struct ioreq_xen_dm_range.type */
@@ -280,6 +281,18 @@ struct ioreq_xen_dm_msi {
 };
 
 /**
+ * struct ioreq_xen_dm_irq_level - XEN_DMOP_set_irq_level (Arm only)
+ * @irq: the SPI, from 32 to below the number of lines of the domain's vGIC
+ * @level: 1 asserted, 0 deasserted
+ * @pad: 0
+ */
+struct ioreq_xen_dm_irq_level {
+	u32 irq;
+	u8 level;
+	u8 pad[3];
+};
+
+/**
  * struct ioreq_xen_dm_op - the first (only) buffer of HYPERVISOR_dm_op
  * @op: IOREQ_XEN_DMOP_*
  * @pad: 0
@@ -302,6 +315,7 @@ struct ioreq_xen_dm_op {
 		struct ioreq_xen_dm_pci_intx pci_intx;
 		struct ioreq_xen_dm_isa_irq isa_irq;
 		struct ioreq_xen_dm_msi msi;
+		struct ioreq_xen_dm_irq_level irq_level;
 	} u;
 };
 
@@ -314,6 +328,7 @@ static inline void ioreq_xen_dm_abi_check(void)
 	BUILD_BUG_ON(sizeof(struct ioreq_xen_dm_pci_intx) != 6);
 	BUILD_BUG_ON(sizeof(struct ioreq_xen_dm_isa_irq) != 2);
 	BUILD_BUG_ON(sizeof(struct ioreq_xen_dm_msi) != 16);
+	BUILD_BUG_ON(sizeof(struct ioreq_xen_dm_irq_level) != 8);
 }
 
 #endif /* _IOREQ_XEN_ABI_H */

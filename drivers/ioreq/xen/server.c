@@ -87,7 +87,6 @@
 #include <xen/interface/hvm/dm_op.h>
 
 #include <asm/xen/hypercall.h>
-#include <asm/xen/page.h>
 
 #include "../compat.h"
 #include "ioreq_xen.h"
@@ -874,9 +873,14 @@ static void ioreq_xen_complete(struct ioreq_guest *guest, u32 vcpu, u64 data,
 /*
  * Interrupts.  Xen on x86 takes an ISA IRQ (0-15, .nr_irq_lines: the
  * emulated PIC and IO-APIC of an HVM guest), a PCI INTx of a device on
- * segment 0, bus 0, or an MSI.  Each is one dm_op, which never sleeps, so an irqfd calls
- * this straight from its eventfd's wakeup, as privcmd's irqfd does.  What
- * Xen refuses (-EINVAL: an IRQ above 15, another bus) comes back as it is.
+ * segment 0, bus 0, or an MSI.  Xen on Arm takes only a line of the
+ * guest's vGIC, an SPI (XEN_DMOP_set_irq_level): from 32
+ * (.min_irq_line: SGIs and PPIs are per vcpu, the core refuses them) to
+ * below the number of lines the domain's vGIC has.  Each is one dm_op,
+ * which never sleeps, so an irqfd calls this straight from its eventfd's
+ * wakeup, as privcmd's irqfd does.  What Xen refuses (-EINVAL: an IRQ
+ * above 15 on x86 or beyond the vGIC's lines on Arm, another bus) comes
+ * back as it is.
  */
 static int ioreq_xen_inject_irq(struct ioreq_guest *guest,
 				const struct ioreq_irq *irq, u32 level)
@@ -886,6 +890,12 @@ static int ioreq_xen_inject_irq(struct ioreq_guest *guest,
 
 	switch (irq->kind) {
 	case IOREQ_IRQ_LINE:
+		if (!IS_ENABLED(CONFIG_X86)) {
+			op.op = IOREQ_XEN_DMOP_SET_IRQ_LEVEL;
+			op.u.irq_level.irq = irq->line;
+			op.u.irq_level.level = level;
+			break;
+		}
 		op.op = IOREQ_XEN_DMOP_SET_ISA_IRQ_LEVEL;
 		op.u.isa_irq.isa_irq = irq->line;
 		op.u.isa_irq.level = level;
@@ -1271,15 +1281,34 @@ static void ioreq_xen_release(struct ioreq_guest *guest)
 	kvfree(srv);
 }
 
+/*
+ * What Xen can do depends on its architecture, and IOREQ_GET_INFO reports
+ * exactly that.  x86: port I/O and PCI config space (Xen decodes
+ * CF8/CFC), the buffered ring (posted writes), ISA IRQs, PCI INTx and
+ * MSIs.  Arm (the IOREQ server is a Tech Preview, built only with
+ * CONFIG_EXPERT): MMIO only, no buffered ring, and SPIs as the only
+ * interrupts.
+ */
+#ifdef CONFIG_X86
+#define IOREQ_XEN_ARCH_CAPS	(IOREQ_CAP_PIO | IOREQ_CAP_PCI_CONFIG | \
+				 IOREQ_CAP_POSTED_WRITES | \
+				 IOREQ_CAP_IRQ_PCI_INTX | IOREQ_CAP_IRQ_MSI)
+#define IOREQ_XEN_NR_IRQ_LINES	16	/* the ISA IRQs */
+#define IOREQ_XEN_MIN_IRQ_LINE	0
+#else
+#define IOREQ_XEN_ARCH_CAPS	0
+#define IOREQ_XEN_NR_IRQ_LINES	0	/* Xen checks against the vGIC */
+#define IOREQ_XEN_MIN_IRQ_LINE	32	/* the first SPI */
+#endif
+
 static const struct ioreq_provider_ops ioreq_xen_ops = {
 	.owner = THIS_MODULE,
 	.name = "xen",
 	.id = IOREQ_PROVIDER_XEN,
-	.caps = IOREQ_CAP_MMIO | IOREQ_CAP_PIO | IOREQ_CAP_PCI_CONFIG |
-		IOREQ_CAP_POSTED_WRITES | IOREQ_CAP_IRQ_LINE |
-		IOREQ_CAP_IRQ_PCI_INTX | IOREQ_CAP_IRQ_MSI | IOREQ_CAP_IRQFD |
+	.caps = IOREQ_CAP_MMIO | IOREQ_CAP_IRQ_LINE | IOREQ_CAP_IRQFD |
 		IOREQ_CAP_IOEVENTFD | IOREQ_CAP_GUEST_MEMORY |
-		IOREQ_CAP_GUEST_MEMORY_FD | IOREQ_CAP_INVALIDATE,
+		IOREQ_CAP_GUEST_MEMORY_FD | IOREQ_CAP_INVALIDATE |
+		IOREQ_XEN_ARCH_CAPS,
 	.get_guest = ioreq_xen_get_guest,
 	.map_range = ioreq_xen_map_range,
 	.unmap_range = ioreq_xen_unmap_range,
@@ -1287,7 +1316,8 @@ static const struct ioreq_provider_ops ioreq_xen_ops = {
 	.release = ioreq_xen_release,
 	.inject_irq = ioreq_xen_inject_irq,
 	.inject_atomic = true,
-	.nr_irq_lines = 16,
+	.nr_irq_lines = IOREQ_XEN_NR_IRQ_LINES,
+	.min_irq_line = IOREQ_XEN_MIN_IRQ_LINE,
 	.mmap = ioreq_xen_mmap,
 	.guest_mem_check = ioreq_xen_guest_mem_check,
 	.guest_rw = ioreq_xen_guest_rw,

@@ -51,6 +51,15 @@
 #   --dom0 pv|pvh      dom0's mode (default pv); pvh boots Xen with
 #                      dom0=pvh and gives QEMU an AMD IOMMU (amd-iommu),
 #                      which a PVH dom0 needs: auto-translated, as on Arm
+#   --arch x86|arm64   the machine (default x86, or XEN_ARCH); arm64 boots
+#                      qemu-system-aarch64 (virt, virtualization=on,
+#                      GICv3) with Xen, dom0 and guest from
+#                      scripts/xen-arm.sh (Xen built with IOREQ, Debian's
+#                      arm64 kernel and tools): dom0 and the guest are
+#                      auto-translated, the guest a plain Arm domU whose
+#                      MMIO region is IOREQ_MMIO=0x02000000 (libxl's
+#                      virtio-mmio window, backed by nothing else); the
+#                      guest program is rebuilt for arm64
 #   --name NAME        label for the summary (default xen-SCENARIO)
 #   --out DIR          where the initramfses and logs go
 #                      (default: .build/xen/NAME)
@@ -77,7 +86,7 @@ IOREQ_BUILD=${IOREQ_BUILD:-$IOREQ_ROOT/.build}
 IOREQ_CACHE=${IOREQ_CACHE:-/var/cache/ioreq}
 IOREQ_ENV=${IOREQ_ENV:-$IOREQ_CACHE/env.mk}
 QEMU=${QEMU:-qemu-system-x86_64}
-VM_SMP=${VM_SMP:-2}
+VM_SMP=${VM_SMP:-}
 VM_MEM=${VM_MEM:-}
 VM_CPU=${VM_CPU:-qemu64,+svm,+npt}
 # tcg,thread=single: both vcpus in one host thread (scripts/xen-soak.sh -a).
@@ -137,6 +146,7 @@ append=
 xen_append=
 guest_append=
 dom0_mode=pv
+arch=${XEN_ARCH:-x86}
 name=
 out=
 
@@ -165,6 +175,7 @@ while [ $# -gt 0 ]; do
 	--xen-append)	xen_append=$2; shift ;;
 	--guest-append)	guest_append=$2; shift ;;
 	--dom0)		dom0_mode=$2; shift ;;
+	--arch)		arch=$2; shift ;;
 	--name)		name=$2; shift ;;
 	--out)		out=$2; shift ;;
 	-h|--help)	usage ;;
@@ -173,6 +184,35 @@ while [ $# -gt 0 ]; do
 	[ $# -gt 0 ] || usage
 	shift
 done
+
+case $arch in
+x86)	;;
+arm64)	# Xen, kernel and tools for arm64, built and unpacked once.
+	adir=$("$IOREQ_ROOT/scripts/xen-arm.sh") || die "scripts/xen-arm.sh failed"
+	# shellcheck disable=SC1091
+	. "$adir/arm64.env"
+	kernel=${kernel:-$KIMG_ARM}
+	kroot=${kroot:-$AROOT}
+	[ "$xen" != /boot/xen-4.17-amd64.gz ] || xen=$XEN_ARM
+	XEN_BIN=$AROOT/usr/lib/xen-4.17/bin
+	BUSYBOX=$AROOT/bin/busybox
+	QEMU=qemu-system-aarch64
+	VM_CPU=${XEN_ARM_CPU:-cortex-a57}
+	# One physical CPU for Xen on Arm.  With two, every ioreq is a
+	# cross-CPU wakeup (an SGI of QEMU's emulated GICv3), and under a
+	# loaded host one got lost: in 2 boots of 2, the guest waited on an
+	# ioreq and dom0 on an event, QEMU idle (the stall watch), and the
+	# accesses that passed took ~50 ms each.  With one, the guest's two
+	# vcpus and dom0's share it: 12 ms per access, no stall seen.
+	VM_SMP=${VM_SMP:-1}
+	dom0_mode=hvm
+	envs[0]="IOREQ_MMIO=0x02000000"
+	envs[1]="IOREQ_PIO="
+	# Each access is a round trip through dom0 under TCG: a smaller
+	# region keeps "check"'s byte-by-byte sweep short.
+	envs+=("IOREQ_MMIO_LEN=0x100") ;;
+*)	die "--arch is x86 or arm64, not '$arch'" ;;
+esac
 
 if [ -z "$kernel" ] || [ -z "$kroot" ]; then
 	[ -r "$IOREQ_ENV" ] || die "no --kernel/--kroot and no $IOREQ_ENV (run 'make deps')"
@@ -192,7 +232,8 @@ done
 [ -f "$xen" ] || die "no Xen at $xen (apt-get install xen-hypervisor-4.17-amd64)"
 [ -x "$XEN_BIN/xl" ] || die "no $XEN_BIN/xl (apt-get install xen-utils-4.17)"
 [ -x "$BUSYBOX" ] || die "$BUSYBOX missing (apt-get install busybox-static)"
-command -v "$QEMU" >/dev/null || die "$QEMU missing (apt-get install qemu-system-x86)"
+command -v "$QEMU" >/dev/null || die "$QEMU missing (apt-get install qemu-system-x86 or -arm)"
+VM_SMP=${VM_SMP:-2}
 case $guest_type in
 pvh)	guest_mem=${guest_mem:-128}
 	DOM0_MEM=${DOM0_MEM:-768M}
@@ -212,11 +253,24 @@ esac
 for v in "$vcpus" "$guest_mem" "$guest_timeout" "$timeout"; do
 	case $v in ''|*[!0-9]*) die "not a number: $v" ;; esac
 done
+# On arm64 a scenario's NAME.arm64.guest.sh, NAME.arm64.dom0.sh and
+# NAME.arm64.dts take the place of the x86 ones where they exist.
+guest_dts=
 if [ -z "$guest_run" ]; then
+	sfx=
+	[ "$arch" = x86 ] || sfx=.$arch
 	guest_run=$here/scenarios/$scenario.guest.sh
+	[ ! -f "$here/scenarios/$scenario$sfx.guest.sh" ] ||
+		guest_run=$here/scenarios/$scenario$sfx.guest.sh
 	[ -f "$guest_run" ] || die "no scenario $scenario ($guest_run)"
-	[ -n "$dom0_run" ] || [ ! -f "$here/scenarios/$scenario.dom0.sh" ] ||
-		dom0_run=$here/scenarios/$scenario.dom0.sh
+	if [ -z "$dom0_run" ]; then
+		for f in "$here/scenarios/$scenario$sfx.dom0.sh" \
+			 "$here/scenarios/$scenario.dom0.sh"; do
+			[ -f "$f" ] && { dom0_run=$f; break; }
+		done
+	fi
+	[ -z "$sfx" ] || [ ! -f "$here/scenarios/$scenario$sfx.dts" ] ||
+		guest_dts=$here/scenarios/$scenario$sfx.dts
 else
 	scenario=$(basename "$guest_run" .sh)
 	scenario=${scenario%.guest}
@@ -266,7 +320,7 @@ mkdir -p "$out"
 # Xen: QEMU's multiboot loader wants an uncompressed ELF.  Unpacked once
 # per Xen package into the cache (or OUT if the cache is not writable).
 xen_elf=$xen
-if [ "$(head -c 2 "$xen" | od -An -tx1 | tr -d ' ')" = 1f8b ]; then
+if [ "$arch" = x86 ] && [ "$(head -c 2 "$xen" | od -An -tx1 | tr -d ' ')" = 1f8b ]; then
 	xen_cache=$IOREQ_CACHE/xen
 	mkdir -p "$xen_cache" 2>/dev/null && [ -w "$xen_cache" ] || xen_cache=$out
 	xen_elf=$xen_cache/$(basename "$xen" .gz).elf
@@ -277,7 +331,12 @@ if [ "$(head -c 2 "$xen" | od -An -tx1 | tr -d ' ')" = 1f8b ]; then
 fi
 
 # The guest program: static, so the guest needs nothing else.
-if [ -z "$guest_bin" ]; then
+if [ -z "$guest_bin" ] && [ "$arch" = arm64 ]; then
+	make -s -C "$IOREQ_ROOT/tools/ioreq-guest" CC=aarch64-linux-gnu-gcc \
+		OUTPUT="$IOREQ_BUILD/xen/bin-arm64" >&2 ||
+		die "building tools/ioreq-guest for arm64 failed"
+	guest_bin=$IOREQ_BUILD/xen/bin-arm64/ioreq-guest
+elif [ -z "$guest_bin" ]; then
 	make -s -C "$IOREQ_ROOT/tools/ioreq-guest" OUTPUT="$IOREQ_BUILD/xen/bin" >&2 ||
 		die "building tools/ioreq-guest failed"
 	guest_bin=$IOREQ_BUILD/xen/bin/ioreq-guest
@@ -402,14 +461,23 @@ new_root "$root"
 mkdir -p "$root"/{lib/xen-mods,lib/ioreq,lib/deps,guest,var/log/xen/console}
 install -m 755 "$here/dom0-init" "$root/init"
 for t in $XEN_TOOLS; do
-	add_file "$root" "$XEN_BIN/$t" "$XEN_BIN/$t"
+	add_file "$root" "$XEN_BIN/$t" "/usr/lib/xen-4.17/bin/$t"
 done
-# ldd does not list libgcc_s, which glibc loads for pthread_cancel (xl).
-# awk reads to the end: an early exit would SIGPIPE ldconfig, which
-# pipefail and set -e turn into a silent exit of this script.
-libgcc=$(ldconfig -p | awk '/libgcc_s\.so\.1 .*x86-64/ && !f { print $NF; f = 1 }')
-[ -n "$libgcc" ] || die "no 64-bit libgcc_s.so.1 (apt-get install libgcc-s1)"
-add_file "$root" "$libgcc" "$libgcc"
+if [ "$arch" = arm64 ]; then
+	# The host's ldd cannot read arm64 programs: all of the unpacked
+	# packages' libraries (scripts/xen-arm.sh checked they suffice).
+	mkdir -p "$root/usr/lib"
+	cp -a "$AROOT/lib/aarch64-linux-gnu" "$AROOT/lib/ld-linux-aarch64.so.1" "$root/lib/"
+	cp -a "$AROOT/usr/lib/aarch64-linux-gnu" "$root/usr/lib/"
+else
+	# ldd does not list libgcc_s, which glibc loads for pthread_cancel
+	# (xl).  awk reads to the end: an early exit would SIGPIPE
+	# ldconfig, which pipefail and set -e turn into a silent exit of
+	# this script.
+	libgcc=$(ldconfig -p | awk '/libgcc_s\.so\.1 .*x86-64/ && !f { print $NF; f = 1 }')
+	[ -n "$libgcc" ] || die "no 64-bit libgcc_s.so.1 (apt-get install libgcc-s1)"
+	add_file "$root" "$libgcc" "$libgcc"
+fi
 [ ! -d /etc/xen ] || { mkdir -p "$root/etc/xen"; cp /etc/xen/xl.conf "$root/etc/xen/" 2>/dev/null || true; }
 
 xen_kos=()
@@ -477,18 +545,32 @@ vnc = 0
 sdl = 0"
 	guest_console=ttyS0
 fi
+# An Arm guest has one type (libxl's PVH, the default) and no TSC.
+guest_arch_cfg="type = \"$guest_type\"
+tsc_mode = \"native\""
+[ "$arch" = x86 ] || guest_arch_cfg=
+if [ -n "$guest_dts" ]; then
+	# The scenario's devices join the guest's device tree (libxl copies
+	# the partial tree's /passthrough).  The emulated PL011 is there for
+	# its SPI: libxl sizes the guest's vGIC from it, and Xen rounds up
+	# to 32 SPIs (32-63), which the backends may then raise.
+	command -v dtc > /dev/null || die "no dtc (apt-get install device-tree-compiler)"
+	dtc -q -I dts -O dtb -o "$root/guest/guest.dtb" "$guest_dts" ||
+		die "dtc failed on $guest_dts"
+	guest_arch_cfg="device_tree = \"/guest/guest.dtb\"
+vuart = \"sbsa_uart\""
+fi
 cat > "$root/guest/guest.cfg" <<EOF
 name = "guest"
-type = "$guest_type"
 kernel = "/guest/vmlinuz"
 ramdisk = "/guest/initramfs.cpio"
 extra = "console=$guest_console iomem=relaxed $guest_append"
 memory = $guest_mem
 vcpus = $vcpus
-tsc_mode = "native"
 on_poweroff = "destroy"
 on_reboot = "destroy"
 on_crash = "destroy"
+$guest_arch_cfg
 $guest_dev
 EOF
 
@@ -508,8 +590,7 @@ EOF
 } > "$root/etc/ioreq-xen.conf"
 pack "$root" "$out/dom0-initramfs.cpio"
 
-# Boot.  Xen owns the only serial port; -initrd is "dom0 kernel with its
-# command line, then dom0's initramfs" for QEMU's multiboot loader.
+# Boot.  Xen owns the only serial port.
 console=$out/console.log
 ktap=$out/ktap.log
 glog=$out/guest-console.log
@@ -517,14 +598,23 @@ timings=$out/timings
 qemu_dom0=()
 case $dom0_mode in
 pv)	;;
+hvm)	[ "$arch" = arm64 ] || die "--dom0 hvm is Arm's" ;;
 pvh)	xen_append="dom0=pvh $xen_append"
 	qemu_dom0=(-device amd-iommu) ;;
 *)	die "--dom0 is pv or pvh, not '$dom0_mode'" ;;
 esac
-xen_cmdline="console=com1 com1=115200,8n1 dom0_mem=$DOM0_MEM,max:$DOM0_MEM dom0_max_vcpus=1 $xen_append"
-dom0_cmdline="console=hvc0 earlyprintk=xen iomem=relaxed loglevel=7 panic=-1 oops=panic $append"
-case "$kernel$dom0_cmdline$out" in
-*,*) die "QEMU's -initrd list cannot hold a ',' (kernel path, --append or --out)" ;;
+case $arch in
+x86)	xen_cmdline="console=com1 com1=115200,8n1 dom0_mem=$DOM0_MEM,max:$DOM0_MEM dom0_max_vcpus=1 $xen_append"
+	dom0_cmdline="console=hvc0 earlyprintk=xen iomem=relaxed loglevel=7 panic=-1 oops=panic $append"
+	case "$kernel$dom0_cmdline$out" in
+	*,*) die "QEMU's -initrd list cannot hold a ',' (kernel path, --append or --out)" ;;
+	esac ;;
+arm64)	# Xen finds the PL011 by the device tree's stdout-path.
+	xen_cmdline="dom0_mem=$DOM0_MEM,max:$DOM0_MEM dom0_max_vcpus=1 $xen_append"
+	dom0_cmdline="console=hvc0 earlycon=xen iomem=relaxed loglevel=7 panic=-1 oops=panic $append"
+	case "$kernel$dom0_cmdline$out" in
+	*,*) die "QEMU's -device guest-loader cannot hold a ',' (kernel path, --append or --out)" ;;
+	esac ;;
 esac
 : > "$ktap"
 : > "$glog"
@@ -593,11 +683,23 @@ set +e
 rm -f "$out/qemu.pid" "$out/stalled"
 stall_watch &
 watch_pid=$!
-timeout -k 10 "$timeout" "$QEMU" -machine q35 -accel "$VM_ACCEL" -cpu "$VM_CPU" \
+if [ "$arch" = arm64 ]; then
+	# QEMU's guest-loader hands dom0's kernel and initramfs to Xen as
+	# multiboot modules of the device tree.  They stay clear of the
+	# device tree QEMU places at 0x48000000 (RAM base + 128 MiB): a
+	# module over it makes Xen free its pages twice.
+	qemu_machine=(-machine virt,virtualization=on,gic-version=3
+		-device "guest-loader,addr=0x42000000,kernel=$kernel,bootargs=$dom0_cmdline"
+		-device "guest-loader,addr=0x4a000000,initrd=$out/dom0-initramfs.cpio")
+else
+	# Xen's multiboot loader: -initrd is "dom0 kernel with its command
+	# line, then dom0's initramfs".
+	qemu_machine=(-machine q35 -initrd "$kernel $dom0_cmdline,$out/dom0-initramfs.cpio")
+fi
+timeout -k 10 "$timeout" "$QEMU" "${qemu_machine[@]}" -accel "$VM_ACCEL" -cpu "$VM_CPU" \
 	"${qemu_dom0[@]}" \
 	-smp "$VM_SMP" -m "$VM_MEM" -nographic -no-reboot -monitor none \
 	-nic none -kernel "$xen_elf" -append "$xen_cmdline" \
-	-initrd "$kernel $dom0_cmdline,$out/dom0-initramfs.cpio" \
 	-pidfile "$out/qemu.pid" -serial stdio < /dev/null 2> "$out/qemu.err" |
 	sed -u 's/\r*$//' | tee "$console" | report
 qemu_rc=${PIPESTATUS[0]}

@@ -14,7 +14,10 @@ BACKEND=${BACKEND:-ioreq-backend}
 # loaded too, and an attach names its provider).
 export IOREQ_PROVIDER=xen
 MMIO_REGION=${IOREQ_MMIO:-0xe0000000}:${IOREQ_MMIO_LEN:-0x1000}
-PIO_REGION=${IOREQ_PIO:-0x5000}:${IOREQ_PIO_LEN:-0x100}
+# No port I/O where IOREQ_PIO is set empty (Arm).
+PIO_REGION=
+[ -z "${IOREQ_PIO-0x5000}" ] ||
+	PIO_REGION=${IOREQ_PIO:-0x5000}:${IOREQ_PIO_LEN:-0x100}
 
 # need_provider: skip (exit 4) unless /dev/ioreq and the backend are here.
 need_provider()
@@ -36,7 +39,8 @@ start_backend()
 	local tag=$1 n=0
 
 	shift
-	"$BACKEND" --guest "$DOMID" --mmio "$MMIO_REGION" --pio "$PIO_REGION" \
+	"$BACKEND" --guest "$DOMID" --mmio "$MMIO_REGION" \
+		${PIO_REGION:+--pio "$PIO_REGION"} \
 		--wait 10 "$@" > "/tmp/backend-$tag.log" 2>&1 &
 	echo $! > "/tmp/backend-$tag.pid"
 	while ! grep -q '^backend: serving' "/tmp/backend-$tag.log"; do

@@ -1,0 +1,1 @@
+vcpus.dom0.sh
