@@ -65,7 +65,9 @@ load_env()
 	if ! env_ok; then
 		[ "$(id -u)" = 0 ] ||
 			die "$IOREQ_ENV is missing or stale: run 'make deps' as root"
-		"$IOREQ_ROOT/scripts/deps.sh"
+		# On stderr: callers such as scripts/xen-arm.sh print a
+		# result on stdout.
+		"$IOREQ_ROOT/scripts/deps.sh" >&2
 		env_ok || die "scripts/deps.sh did not produce a usable $IOREQ_ENV"
 	fi
 	# shellcheck disable=SC1090
