@@ -299,7 +299,7 @@ static void usage(FILE *f)
 "  -H, --hold PATH       survive our own crash: a holder listening on PATH\n"
 "                        keeps the session and the device state; a frontend\n"
 "                        started again with the same options adopts them and\n"
-"                        the guest sees no reset (Documentation: vhost.rst)\n"
+"                        the guest sees no reset (Documentation: virtio.rst)\n"
 "  -K, --holder PATH     be that holder (run it before the frontend)\n"
 "  -R, --grace SECS      the holder keeps a dead frontend's session this long\n"
 "                        for a successor, then closes it (default 30)\n"
