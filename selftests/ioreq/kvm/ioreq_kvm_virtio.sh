@@ -200,7 +200,7 @@ scenario_blk()
 	if [ "$s_name" = kill ]; then
 		sed 's/^/# kill: /' $T/kill.log
 		check "$s_name: qemu-storage-daemon was killed and started again; ioreq-vhost reconnected" \
-			sh -c "grep -q 'started again' $T/kill.log && grep -q 'reconnects [1-9]' $T/vhost.log"
+			sh -c "grep -q 'started qemu-storage-daemon again' $T/kill.log && grep -q 'reconnects [1-9]' $T/vhost.log"
 	fi
 }
 
