@@ -403,7 +403,7 @@ if [ "${IOREQ_XEN_ARM:-1}" = 1 ] && [ -n "$XEN_ARM_SCENARIOS" ]; then
 	IOREQ_STAGE=xen-arm
 	arm=(ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-)
 	akb=$IOREQ_BUILD/kbuild/arm64
-	aout=$IOREQ_BUILD/arm64
+	aout=$IOREQ_BUILD/arm64-bin
 	arm_ok=
 	if ! adir=$("$IOREQ_ROOT/scripts/xen-arm.sh"); then
 		stage_failed "Xen for arm64"
@@ -421,7 +421,8 @@ if [ "${IOREQ_XEN_ARM:-1}" = 1 ] && [ -n "$XEN_ARM_SCENARIOS" ]; then
 			OUTPUT="$aout/tools" "$aout/tools/ioreq-backend" > "$aout/tools.log" 2>&1 ||
 		     ! make -C "$IOREQ_ROOT/selftests/ioreq" CC=aarch64-linux-gnu-gcc \
 			OUTPUT="$aout" "$aout/ioreq_xen_dom0_test" > "$aout/selftests.log" 2>&1; then
-			tail -n 20 "$aout/tools.log" "$aout/selftests.log" | sed 's/^/    /'
+			tail -n 20 "$aout/tools.log" "$aout/selftests.log" 2>/dev/null |
+				sed 's/^/    /' || true
 			stage_failed "arm64 tools build"
 		else
 			arm_ok=1

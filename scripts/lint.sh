@@ -175,7 +175,7 @@ for e in $entries; do
 done
 for f in Documentation/virt/ioreq/*.rst; do
 	b=$(basename "$f" .rst)
-	[ "$b" = index ] || printf '%s\n' $entries | grep -qx "$b" ||
+	[ "$b" = index ] || printf '%s\n' $entries | grep -x "$b" > /dev/null ||
 		doc_issues+=("$f: not in $idx's toctree")
 done
 refs=$(grep -rhoE 'Documentation/[A-Za-z0-9_./-]*[A-Za-z0-9_]' README \

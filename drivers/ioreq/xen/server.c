@@ -122,8 +122,10 @@ struct ioreq_xen_vcpu {
  * @rw_lock: serialises the copy interface's use of @rw_page
  * @rw_page: unpopulated page a guest frame is mapped at for a copy, or
  *	NULL until the first copy
+ * @kept_lock: serialises changes to @kept
+ * @kept: Arm: MMIO ranges released but left mapped (struct ioreq_xen_kept)
  *
- * Apart from @rw_page, written while the server is brought up and taken
+ * Apart from @rw_page and @kept, written while the server is brought up and taken
  * down, which happen once each and never concurrently with its interrupt
  * handlers.
  */
@@ -138,6 +140,25 @@ struct ioreq_xen_server {
 	struct ioreq_xen_vcpu vcpus[IOREQ_XEN_MAX_VCPUS];
 	struct mutex rw_lock;	/* protects @rw_page and what it maps */
 	struct page *rw_page;
+	struct mutex kept_lock;	/* protects @kept */
+	struct list_head kept;
+};
+
+/**
+ * struct ioreq_xen_kept - an MMIO range released but left mapped (Arm)
+ * @node: in the server's @kept list
+ * @start: first address
+ * @last: last address
+ *
+ * Xen on x86 answers MMIO no IOREQ server maps with all ones; Xen on Arm
+ * injects a data abort.  So on Arm a released MMIO range stays mapped to
+ * our server, whose core answers its accesses as unclaimed (all ones), as
+ * a guest on x86 sees it, until a claim overlapping it needs the range.
+ */
+struct ioreq_xen_kept {
+	struct list_head node;
+	u64 start;
+	u64 last;
 };
 
 /*
@@ -657,6 +678,8 @@ static struct ioreq_xen_server *ioreq_xen_start(domid_t domid)
 	srv->iop.ops = &ioreq_xen_page_ops;
 	ioreq_xen_page_init(&srv->iop);
 	mutex_init(&srv->rw_lock);
+	mutex_init(&srv->kept_lock);
+	INIT_LIST_HEAD(&srv->kept);
 	for (i = 0; i < IOREQ_XEN_MAX_VCPUS; i++) {
 		srv->vcpus[i].srv = srv;
 		srv->vcpus[i].vcpu = i;
@@ -836,11 +859,47 @@ static int ioreq_xen_range_op(struct ioreq_guest *guest, u32 dmop,
 	return ioreq_xen_page_range(&srv->iop, dmop, space, start, last);
 }
 
+/*
+ * Arm: give back to Xen the kept ranges that overlap [@start, @last], so
+ * that it can be mapped anew.  Called with @kept_lock held.
+ */
+static void ioreq_xen_unkeep(struct ioreq_guest *guest, u64 start, u64 last)
+{
+	struct ioreq_xen_server *srv = ioreq_guest_priv(guest);
+	struct ioreq_xen_kept *k, *tmp;
+
+	lockdep_assert_held(&srv->kept_lock);
+	list_for_each_entry_safe(k, tmp, &srv->kept, node) {
+		if (k->last < start || k->start > last)
+			continue;
+		ioreq_xen_range_op(guest, IOREQ_XEN_DMOP_UNMAP_IO_RANGE,
+				   IOREQ_SPACE_MMIO, k->start, k->last);
+		list_del(&k->node);
+		kfree(k);
+	}
+}
+
+static void ioreq_xen_kept_free(struct ioreq_xen_server *srv)
+{
+	struct ioreq_xen_kept *k, *tmp;
+
+	/* The server's destruction dropped Xen's side of them. */
+	list_for_each_entry_safe(k, tmp, &srv->kept, node)
+		kfree(k);
+	INIT_LIST_HEAD(&srv->kept);
+}
+
 static int ioreq_xen_map_range(struct ioreq_guest *guest, u32 space,
 			       u64 start, u64 last)
 {
+	struct ioreq_xen_server *srv = ioreq_guest_priv(guest);
 	int ret;
 
+	if (!IS_ENABLED(CONFIG_X86) && space == IOREQ_SPACE_MMIO) {
+		mutex_lock(&srv->kept_lock);
+		ioreq_xen_unkeep(guest, start, last);
+		mutex_unlock(&srv->kept_lock);
+	}
 	ret = ioreq_xen_range_op(guest, IOREQ_XEN_DMOP_MAP_IO_RANGE, space,
 				 start, last);
 	if (ret)
@@ -852,8 +911,25 @@ static int ioreq_xen_map_range(struct ioreq_guest *guest, u32 space,
 static void ioreq_xen_unmap_range(struct ioreq_guest *guest, u32 space,
 				  u64 start, u64 last)
 {
+	struct ioreq_xen_server *srv = ioreq_guest_priv(guest);
+	struct ioreq_xen_kept *k;
 	int ret;
 
+	/*
+	 * Arm: keep it mapped (struct ioreq_xen_kept).  If the record cannot
+	 * be allocated, unmap as on x86: the guest then takes an abort.
+	 */
+	if (!IS_ENABLED(CONFIG_X86) && space == IOREQ_SPACE_MMIO) {
+		k = kmalloc(sizeof(*k), GFP_KERNEL);
+		if (k) {
+			k->start = start;
+			k->last = last;
+			mutex_lock(&srv->kept_lock);
+			list_add(&k->node, &srv->kept);
+			mutex_unlock(&srv->kept_lock);
+			return;
+		}
+	}
 	/* Not issued (ESRCH) once the domain and its server died. */
 	ret = ioreq_xen_range_op(guest, IOREQ_XEN_DMOP_UNMAP_IO_RANGE, space,
 				 start, last);
@@ -1278,6 +1354,7 @@ static void ioreq_xen_release(struct ioreq_guest *guest)
 	struct ioreq_xen_server *srv = ioreq_guest_priv(guest);
 
 	ioreq_xen_teardown(srv);
+	ioreq_xen_kept_free(srv);
 	kvfree(srv);
 }
 
