@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# xen-soak.sh: boot one Xen lane scenario N times back to back
-# (selftests/ioreq/xen/xen-vm.sh, as make check boots it) and tally how
-# each boot ended, to tell the emulator's faults from ours.
+# xen-soak.sh: boot Xen lane scenarios N times each, back to back
+# (selftests/ioreq/xen/xen-vm.sh, as make check boots them), and tally
+# how each boot ended, to tell the emulator's faults from ours.
 #
-# usage: scripts/xen-soak.sh [-n BOOTS] [-s SCENARIO] [-q QEMU] [-c CPU]
-#                            [-t TAG] [-o OUTCSV] [-- XEN-VM ARGS...]
-#   -n BOOTS     boots (default 20)
+# usage: scripts/xen-soak.sh [-n BOOTS] [-s SCENARIO]... [-q QEMU]...
+#                            [-a ACCEL]... [-c CPU] [-t TAG] [-o FILE]
+#                            [-r] [-- XEN-VM ARGS...]
+#   -n BOOTS     boots of each arm (default 20)
 #   -s SCENARIO  a scenario of selftests/ioreq/xen/scenarios (default
 #                scratch; repeatable, as -q); "native" serves the guest with
 #                tools/xen-native (libxendevicemodel) and loads none of
@@ -17,12 +18,11 @@
 #                qemu-system-x86_64); scripts/qemu-10.sh runs the
 #                bookworm-backports build unpacked by scripts/deps.sh
 #                IOREQ_QEMU10=1.  Repeatable: the boots then take turns
-#                on each QEMU (N boots each), so that all see the same
-#                host load
+#                on each arm (SCENARIO x QEMU x ACCEL), so that all see
+#                the same host load
 #   -c CPU       the outer -cpu (default: xen-vm.sh's)
 #   -a ACCEL     the outer -accel (default tcg; tcg,thread=single runs
-#                both vcpus in one host thread).  Repeatable, as -q: the
-#                boots take turns on every QEMU and ACCEL pair
+#                both vcpus in one host thread).  Repeatable, as -q
 #   -t TAG       label of this series in the table, put before
 #                SCENARIO-qemuVERSION[-ACCEL]
 #   -o FILE      table to append to (default .build/xen-soak/results.tsv)
@@ -87,7 +87,7 @@ tally()
 	NR == 1 { next }
 	!($1 in n) { order[++tags] = $1 }
 	{ n[$1]++; o[$1, $7]++; secs[$1] += $8; load[$1] += $9 }
-	$7 == "pass" { np[$1]++; span[$1] += $12 }
+	$7 == "pass" && $12 != "-" { np[$1]++; span[$1] += $12 }
 	END {
 		split("pass triple stall guest-hang no-end guest-died fail", k, " ")
 		sep = "======================================  =====  ====  ======  =====  ==========  ======  ==========  ====  ======  =====  ======"

@@ -650,6 +650,42 @@ report()
 # machine, even one whose guest waits on a lost request, keeps dom0's
 # polling loops running.  Kill it then rather than at the timeout, and
 # leave OUT/stalled saying so (check.sh boots the scenario again).
+# monitor_dump CMD...: QEMU's answers to monitor commands, through the
+# socket of -monitor (nothing if there is none).
+monitor_dump()
+{
+	[ -S "$monitor" ] && command -v python3 > /dev/null || return 0
+	python3 - "$monitor" "$@" <<'PY'
+import socket
+import sys
+
+sock = socket.socket(socket.AF_UNIX)
+sock.settimeout(10)
+sock.connect(sys.argv[1])
+
+
+def answer():
+    """Read up to QEMU's next prompt."""
+    buf = b""
+    while not buf.endswith(b"(qemu) "):
+        try:
+            data = sock.recv(65536)
+        except socket.timeout:
+            break
+        if not data:
+            break
+        buf += data
+    return buf.decode(errors="replace")
+
+
+answer()
+for cmd in sys.argv[2:]:
+    sock.sendall(cmd.encode() + b"\n")
+    print("(qemu) " + cmd)
+    print(answer().replace("\r", ""))
+PY
+}
+
 stall_watch()
 {
 	local pid='' cpu last=-1 size last_size=-1 idle=0 hz
@@ -671,12 +707,22 @@ stall_watch()
 		if [ "$idle" -ge "${STALL_SECS:-60}" ]; then
 			echo "the emulated machine stopped: QEMU idle and the console silent for ${idle}s" \
 				> "$out/stalled"
+			# The emulated CPUs' state, for whoever asks whose
+			# stall it was: registers, each local APIC (its timer).
+			monitor_dump "info registers -a" "cpu 0" "info lapic" \
+				"cpu 1" "info lapic" > "$out/monitor.log" 2>&1 || true
 			kill "$pid" 2>/dev/null
 			return 0
 		fi
 	done
 }
 
+# A monitor socket for stall_watch's dump (a socket path is at most 107
+# bytes long).
+monitor=$out/monitor.sock
+monitor_args=(-monitor none)
+[ ${#monitor} -gt 100 ] || monitor_args=(-monitor "unix:$monitor,server=on,wait=off")
+rm -f "$monitor"
 start=$EPOCHREALTIME
 echo "xen-vm: $name: booting Xen ($(basename "$xen")) + $dom0_mode dom0 $(basename "$kernel"), guest scenario $scenario"
 set +e
@@ -698,7 +744,7 @@ else
 fi
 timeout -k 10 "$timeout" "$QEMU" "${qemu_machine[@]}" -accel "$VM_ACCEL" -cpu "$VM_CPU" \
 	"${qemu_dom0[@]}" \
-	-smp "$VM_SMP" -m "$VM_MEM" -nographic -no-reboot -monitor none \
+	-smp "$VM_SMP" -m "$VM_MEM" -nographic -no-reboot "${monitor_args[@]}" \
 	-nic none -kernel "$xen_elf" -append "$xen_cmdline" \
 	-pidfile "$out/qemu.pid" -serial stdio < /dev/null 2> "$out/qemu.err" |
 	sed -u 's/\r*$//' | tee "$console" | report
