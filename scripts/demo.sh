@@ -7,7 +7,8 @@
 # and runs tools/demo/virtio-kvm.sh there: a Linux guest on KVM, booted
 # by tools/kvm-vmm/ioreq-kvm-linux, whose virtio disk ioreq-vhost and an
 # unmodified qemu-storage-daemon serve, told step by step and ending in
-# PASS or FAIL.  A few minutes.
+# PASS or FAIL.  About a minute on an idle machine (56 s measured), a few
+# minutes under load.
 #
 # DEMO=sim runs the earlier demo instead (tools/demo/demo.sh, about 20 s):
 # the simulator ioreq-sim playing a guest for two ioreq-backend processes.

@@ -1171,6 +1171,7 @@ int main(int argc, char **argv)
 	unsigned int npci = 0, claim_wait = 30, timeout = 0, i;
 	struct ioreq_vmm_create c = { .size = sizeof(c) };
 	pthread_t irq;
+	sigset_t alrm;
 	char *end;
 	int opt;
 
@@ -1280,6 +1281,13 @@ int main(int argc, char **argv)
 	for (i = 0; i < npci; i++)
 		if (pci_wait(&vm, pci[i], claim_wait))
 			return 1;
+	/*
+	 * SIGALRM (--timeout) only in the main thread, which holds no lock
+	 * when it runs finish(): the other threads start with it blocked.
+	 */
+	sigemptyset(&alrm);
+	sigaddset(&alrm, SIGALRM);
+	pthread_sigmask(SIG_BLOCK, &alrm, NULL);
 	if (pthread_create(&irq, NULL, irq_thread, &vm)) {
 		err("cannot start the irq thread");
 		return 1;
@@ -1290,10 +1298,7 @@ int main(int argc, char **argv)
 		if (setup_vcpu(&vm, &vcpus[i]))
 			return 1;
 	}
-	if (timeout) {
-		signal(SIGALRM, on_alarm);
-		alarm(timeout);
-	}
+
 	fprintf(stderr, "ioreq-kvm-linux: starting %s at 0x%llx\n", kernel,
 		(unsigned long long)vm.entry);
 	for (i = 0; i < vm.nr_vcpus; i++)
@@ -1302,7 +1307,12 @@ int main(int argc, char **argv)
 			err("cannot start vcpu %u", i);
 			return 1;
 		}
-	/* The vcpu threads end the process. */
+	if (timeout) {
+		signal(SIGALRM, on_alarm);
+		alarm(timeout);
+	}
+	pthread_sigmask(SIG_UNBLOCK, &alrm, NULL);
+	/* The vcpu threads end the process (or the alarm does). */
 	for (;;)
 		pause();
 }
