@@ -39,10 +39,10 @@
 # IOREQ_KERNELS (default "61 612 new", new being the newest kernel Debian
 # ships), IOREQ_KVM=0 / IOREQ_XEN=0 to leave out the KVM / Xen lane,
 # IOREQ_INTREE=0 the in-tree build, IOREQ_PKG=0 the packages, XEN_SCENARIOS
-# (default: all of them), XEN_PVH_SCENARIOS (default: scratch rep device;
-# empty for none), XEN_HVM_SCENARIOS (default: "virtio virtio-kill",
-# one HVM boot each; empty for none) and XEN_SMP (the Xen machine's CPUs:
-# default 1, 2 for the HVM guest's).
+# (default: the eight x86 PVH-guest ones), XEN_PVH_SCENARIOS (default: scratch rep device;
+# empty for none), XEN_HVM_SCENARIOS (default: "virtio virtio-kill
+# virtio-restart", one HVM boot each; empty for none) and XEN_SMP (the
+# Xen machine's CPUs: default 1, 2 for the HVM guest's).
 set -euo pipefail
 
 IOREQ_STAGE=check
@@ -249,7 +249,7 @@ fi
 # scenario).  IOREQ_KVM=0 and IOREQ_XEN=0 leave them out.
 XEN_SCENARIOS=${XEN_SCENARIOS:-unclaimed scratch rep vcpus device kill release reattach}
 XEN_PVH_SCENARIOS=${XEN_PVH_SCENARIOS-scratch rep device}
-XEN_HVM_SCENARIOS=${XEN_HVM_SCENARIOS-virtio virtio-kill}
+XEN_HVM_SCENARIOS=${XEN_HVM_SCENARIOS-virtio virtio-kill virtio-restart}
 lane_tools=
 xen_retries=0
 # Boots repeated after an emulator failure, by cause.
