@@ -189,10 +189,15 @@ kvm_vmlinux()
 	out=$dir/vmlinux-$(basename "$img" | sed "s/^vmlinuz-//")
 	mkdir -p "$dir"
 	if [ ! -s "$out" ] || [ "$img" -nt "$out" ]; then
-		off=$(grep -abo $'\xfd7zXZ\x00' "$img" | head -n 1 | cut -d: -f1)
+		# No pipes into head or xz: under pipefail the writer's
+		# SIGPIPE, when the reader stops early, would fail the step.
+		off=$(grep -abo -m 1 $'\xfd7zXZ\x00' "$img" || true)
+		off=${off%%:*}
 		[ -n "$off" ] || { log "$img: no XZ payload"; return 1; }
-		tail -c +$((off + 1)) "$img" | xz -dc --single-stream > "$out.tmp" \
-			2> /dev/null || { rm -f "$out.tmp"; return 1; }
+		tail -c +$((off + 1)) "$img" > "$out.xz"
+		xz -dc --single-stream "$out.xz" > "$out.tmp" 2> /dev/null ||
+			{ rm -f "$out.tmp" "$out.xz"; return 1; }
+		rm -f "$out.xz"
 		[ "$(head -c 4 "$out.tmp")" = $'\x7fELF' ] ||
 			{ log "$img: the payload is not an ELF"; rm -f "$out.tmp"; return 1; }
 		mv "$out.tmp" "$out"
