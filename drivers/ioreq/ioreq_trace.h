@@ -91,65 +91,63 @@ TRACE_EVENT(ioreq_unclaimed,
 );
 
 /*
+ * A write that made no record of its own: put in a session's posted fifo,
+ * or taken by an ioeventfd.  result is the posted write's (0 or -ENOSPC);
+ * an ioeventfd's is always 0 and not printed.
+ */
+DECLARE_EVENT_CLASS(ioreq_write,
+		    TP_PROTO(const struct ioreq_guest *guest,
+			     const struct ioreq_range *range, u32 vcpu, u32 size,
+			     u64 addr, u64 data, int result),
+		    TP_ARGS(guest, range, vcpu, size, addr, data, result),
+		    TP_STRUCT__entry(__field(u64, guest)
+				     __field(u64, session)
+				     __field(u64, addr)
+				     __field(u64, data)
+				     __field(u32, vcpu)
+				     __field(u32, region)
+				     __field(int, result)
+				     __field(u8, space)
+				     __field(u8, size)),
+		    TP_fast_assign(__entry->guest = guest->id;
+				   __entry->session = range->session->id;
+				   __entry->addr = addr;
+				   __entry->data = data;
+				   __entry->vcpu = vcpu;
+				   __entry->region = range->id;
+				   __entry->result = result;
+				   __entry->space = range->space;
+				   __entry->size = size;),
+		    TP_printk("guest=%llu vcpu=%u space=%s addr=0x%llx size=%u data=0x%llx session=%llu region=%u result=%d",
+			      __entry->guest, __entry->vcpu,
+			      ioreq_trace_space(__entry->space), __entry->addr,
+			      __entry->size, __entry->data, __entry->session,
+			      __entry->region, __entry->result)
+);
+
+/*
  * A write put in a session's posted fifo (result 0) or that found it full
  * (-ENOSPC): a vcpu's write then waits for its answer like any other, a
  * hypervisor's gets -EAGAIN.  vcpu 65535 is a write the hypervisor posted.
  */
-TRACE_EVENT(ioreq_posted,
-	    TP_PROTO(const struct ioreq_guest *guest,
-		     const struct ioreq_range *range, u32 vcpu, u32 size, u64 addr,
-		     u64 data, int result),
-	    TP_ARGS(guest, range, vcpu, size, addr, data, result),
-	    TP_STRUCT__entry(__field(u64, guest)
-			     __field(u64, session)
-			     __field(u64, addr)
-			     __field(u64, data)
-			     __field(u32, vcpu)
-			     __field(u32, region)
-			     __field(int, result)
-			     __field(u8, space)
-			     __field(u8, size)),
-	    TP_fast_assign(__entry->guest = guest->id;
-			   __entry->session = range->session->id;
-			   __entry->addr = addr;
-			   __entry->data = data;
-			   __entry->vcpu = vcpu;
-			   __entry->region = range->id;
-			   __entry->result = result;
-			   __entry->space = range->space;
-			   __entry->size = size;),
-	    TP_printk("guest=%llu vcpu=%u space=%s addr=0x%llx size=%u data=0x%llx session=%llu region=%u result=%d",
-		      __entry->guest, __entry->vcpu, ioreq_trace_space(__entry->space),
-		      __entry->addr, __entry->size, __entry->data,
-		      __entry->session, __entry->region, __entry->result)
+DEFINE_EVENT(ioreq_write, ioreq_posted,
+	     TP_PROTO(const struct ioreq_guest *guest,
+		      const struct ioreq_range *range, u32 vcpu, u32 size,
+		      u64 addr, u64 data, int result),
+	     TP_ARGS(guest, range, vcpu, size, addr, data, result)
 );
 
 /* A write an ioeventfd took: its eventfd was signalled, no record made. */
-TRACE_EVENT(ioreq_ioeventfd,
-	    TP_PROTO(const struct ioreq_guest *guest,
-		     const struct ioreq_range *range, u32 vcpu, u32 size, u64 addr,
-		     u64 data),
-	    TP_ARGS(guest, range, vcpu, size, addr, data),
-	    TP_STRUCT__entry(__field(u64, guest)
-			     __field(u64, session)
-			     __field(u64, addr)
-			     __field(u64, data)
-			     __field(u32, vcpu)
-			     __field(u32, region)
-			     __field(u8, space)
-			     __field(u8, size)),
-	    TP_fast_assign(__entry->guest = guest->id;
-			   __entry->session = range->session->id;
-			   __entry->addr = addr;
-			   __entry->data = data;
-			   __entry->vcpu = vcpu;
-			   __entry->region = range->id;
-			   __entry->space = range->space;
-			   __entry->size = size;),
-	    TP_printk("guest=%llu vcpu=%u space=%s addr=0x%llx size=%u data=0x%llx session=%llu region=%u",
-		      __entry->guest, __entry->vcpu, ioreq_trace_space(__entry->space),
-		      __entry->addr, __entry->size, __entry->data,
-		      __entry->session, __entry->region)
+DEFINE_EVENT_PRINT(ioreq_write, ioreq_ioeventfd,
+		   TP_PROTO(const struct ioreq_guest *guest,
+			    const struct ioreq_range *range, u32 vcpu, u32 size,
+			    u64 addr, u64 data, int result),
+		   TP_ARGS(guest, range, vcpu, size, addr, data, result),
+		   TP_printk("guest=%llu vcpu=%u space=%s addr=0x%llx size=%u data=0x%llx session=%llu region=%u",
+			     __entry->guest, __entry->vcpu,
+			     ioreq_trace_space(__entry->space), __entry->addr,
+			     __entry->size, __entry->data, __entry->session,
+			     __entry->region)
 );
 
 /* A record handed to a backend's read(). */

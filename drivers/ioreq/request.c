@@ -114,7 +114,7 @@ static void ioreq_ioeventfd_count(struct ioreq_guest *guest,
 				  u32 size, u64 addr, u64 data)
 	__must_hold(&guest->lock)
 {
-	trace_ioreq_ioeventfd(guest, range, vcpu, size, addr, data);
+	trace_ioreq_ioeventfd(guest, range, vcpu, size, addr, data, 0);
 	range->nr_ioeventfd++;
 	range->session->stats.ioeventfd++;
 	guest->stats.ioeventfd++;

@@ -8,7 +8,7 @@
  * Documentation/virt/ioreq/vmm.rst ("Bindings") has the protocol.
  *
  * Included by ioreq-kvm.c (it uses struct vm, err(), diag(), now_ns(),
- * intx_gsi()); its hooks there are fastpath_option(), fastpath_start(),
+ * vmm_intx_gsi()); its hooks there are fastpath_option(), fastpath_start(),
  * fastpath_phase() and fastpath_finish().
  *
  *   --fastpath            take every binding: a thread waits for binding
@@ -227,7 +227,7 @@ static void fp_added(struct vm *vm, struct fastpath *fp,
 			f->gsi = b->irq.line;
 			break;
 		case IOREQ_IRQ_PCI_INTX:
-			f->gsi = intx_gsi(b->irq.sbdf, b->irq.pin);
+			f->gsi = vmm_intx_gsi(b->irq.sbdf, b->irq.pin);
 			break;
 		default:
 			/* MSI: the lowest GSI no other MSI route has. */

@@ -49,6 +49,8 @@
 #include <linux/ioreq.h>
 #include <linux/ioreq_vmm.h>
 
+#include "vmm-common.h"
+
 /* Guest-physical layout below 1 MiB (Linux keeps the first 1 MiB). */
 #define GDT_GPA		0x0500ULL
 #define ZERO_PAGE_GPA	0x7000ULL	/* struct boot_params */
@@ -65,15 +67,6 @@
 #define PTE_PRESENT	0x001ULL
 #define PTE_RW		0x002ULL
 #define PTE_PS		0x080ULL
-#define CR0_PE		0x00000001ULL
-#define CR0_MP		0x00000002ULL
-#define CR0_ET		0x00000010ULL
-#define CR0_NE		0x00000020ULL
-#define CR0_WP		0x00010000ULL
-#define CR0_PG		0x80000000ULL
-#define CR4_PAE		0x00000020ULL
-#define EFER_LME	0x00000100ULL
-#define EFER_LMA	0x00000400ULL
 #define GDT_CODE64	0x00af9b000000ffffULL	/* selector 0x08 */
 #define GDT_DATA	0x00cf93000000ffffULL	/* selector 0x10 */
 
@@ -152,17 +145,7 @@ struct vcpu {
 
 static struct vm *the_vm;	/* for the exit paths */
 
-static void err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void err(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fputs("ioreq-kvm-linux: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-}
+#define err(...) vmm_err(__VA_ARGS__)
 
 static void usage(FILE *f)
 {
@@ -389,27 +372,16 @@ static int forward(struct vcpu *vcpu, unsigned int space, bool write,
 		   uint64_t addr, unsigned int len, uint8_t *data)
 {
 	struct vm *vm = vcpu->vm;
-	struct ioreq_vmm_access a = {
-		.size = sizeof(a),
-		.vcpu = vcpu->index,
-		.space = space,
-		.op = write ? IOREQ_OP_WRITE : IOREQ_OP_READ,
-		.len = len,
-		.addr = addr,
-		.timeout_ms = vm->timeout_ms,
-	};
+	struct ioreq_vmm_access a;
 
 	__atomic_add_fetch(&vm->exits, 1, __ATOMIC_RELAXED);
-	if (write)
-		memcpy(&a.data, data, len);
-	if (ioctl(vm->vmm_fd, IOREQ_VMM_ACCESS, &a) < 0) {
+	if (vmm_access(vm->vmm_fd, vcpu->index, space, write, addr, len,
+		       vm->timeout_ms, data, &a) < 0) {
 		err("vcpu %u: IOREQ_VMM_ACCESS space %u %s %u at 0x%" PRIx64 ": %s",
 		    vcpu->index, space, write ? "write" : "read", len, addr,
 		    strerror(errno));
 		return -1;
 	}
-	if (!write)
-		memcpy(data, &a.data, len);
 	if (a.status == IOREQ_VMM_STATUS_UNCLAIMED &&
 	    space != IOREQ_SPACE_PCI_CONFIG)
 		count_unclaimed(vm, space, addr);
@@ -576,22 +548,19 @@ static void *vcpu_thread(void *arg)
 static int deliver(struct vm *vm, const struct ioreq_vmm_event *ev)
 {
 	const struct ioreq_irq *irq = &ev->irq;
-	struct kvm_irq_level line = { .level = ev->level };
-	struct kvm_msi msi = { 0 };
+	unsigned int gsi = 0;
+	int ret = vmm_deliver(vm->vm_fd, ev, &gsi);
 
 	switch (irq->kind) {
 	case IOREQ_IRQ_LINE:
-		line.irq = irq->line;
-		break;
 	case IOREQ_IRQ_PCI_INTX:
-		/* Bus 0's swizzle onto IOAPIC pins 16-19. */
-		line.irq = 16 + ((((irq->sbdf >> 3) & 0x1f) + irq->pin) & 3);
-		break;
+		if (ret < 0) {
+			err("KVM_IRQ_LINE %u: %s", gsi, strerror(errno));
+			return -1;
+		}
+		return 0;
 	case IOREQ_IRQ_MSI:
-		msi.address_lo = (uint32_t)irq->msi_addr;
-		msi.address_hi = (uint32_t)(irq->msi_addr >> 32);
-		msi.data = irq->msi_data;
-		if (ioctl(vm->vm_fd, KVM_SIGNAL_MSI, &msi) < 0) {
+		if (ret < 0) {
 			err("KVM_SIGNAL_MSI 0x%llx/0x%x: %s",
 			    (unsigned long long)irq->msi_addr, irq->msi_data,
 			    strerror(errno));
@@ -606,11 +575,6 @@ static int deliver(struct vm *vm, const struct ioreq_vmm_event *ev)
 		err("interrupt of unknown kind %u", irq->kind);
 		return -1;
 	}
-	if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &line) < 0) {
-		err("KVM_IRQ_LINE %u: %s", line.irq, strerror(errno));
-		return -1;
-	}
-	return 0;
 }
 
 /* Wait for interrupt events on the ioreq guest's fd and deliver them. */
@@ -912,14 +876,6 @@ static int setup_boot(struct vm *vm, const char *kernel, const char *initrd,
 /* vcpu 0 starts at startup_64 in long mode; the others wait for a SIPI. */
 static int setup_vcpu(struct vm *vm, struct vcpu *vcpu)
 {
-	struct kvm_segment code = {
-		.base = 0, .limit = 0xffffffff, .selector = 0x08,
-		.type = 11, .present = 1, .s = 1, .l = 1, .g = 1,
-	};
-	struct kvm_segment data = {
-		.base = 0, .limit = 0xffffffff, .selector = 0x10,
-		.type = 3, .present = 1, .db = 1, .s = 1, .g = 1,
-	};
 	struct kvm_cpuid2 *cpuid;
 	struct kvm_sregs sregs;
 	struct kvm_regs regs;
@@ -984,18 +940,7 @@ static int setup_vcpu(struct vm *vm, struct vcpu *vcpu)
 		err("KVM_GET_SREGS: %s", strerror(errno));
 		return -1;
 	}
-	sregs.cs = code;
-	sregs.ds = data;
-	sregs.es = data;
-	sregs.fs = data;
-	sregs.gs = data;
-	sregs.ss = data;
-	sregs.gdt.base = GDT_GPA;
-	sregs.gdt.limit = 3 * 8 - 1;
-	sregs.cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
-	sregs.cr3 = PML4_GPA;
-	sregs.cr4 = CR4_PAE;
-	sregs.efer = EFER_LME | EFER_LMA;
+	vmm_long_mode(&sregs, GDT_GPA, 3 * 8 - 1, PML4_GPA);
 	if (ioctl(vcpu->fd, KVM_SET_SREGS, &sregs) < 0) {
 		err("KVM_SET_SREGS: %s", strerror(errno));
 		return -1;
@@ -1014,39 +959,9 @@ static int setup_vcpu(struct vm *vm, struct vcpu *vcpu)
 static int setup_kvm(struct vm *vm)
 {
 	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
-	struct kvm_userspace_memory_region slot = { .slot = 0 };
-	struct ioreq_vmm_memory mem = { .size = sizeof(mem) };
-	unsigned int nent = 256;
-	int ret;
 
-	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	if (vm->kvm_fd < 0) {
-		err("/dev/kvm: %s (is kvm-intel or kvm-amd loaded?)",
-		    strerror(errno));
+	if (vmm_kvm_open(&vm->kvm_fd, &vm->run_size, &vm->cpuid, &vm->vm_fd))
 		return -1;
-	}
-	ret = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
-	if (ret < (int)sizeof(struct kvm_run)) {
-		err("KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
-		return -1;
-	}
-	vm->run_size = ret;
-	vm->cpuid = calloc(1, sizeof(*vm->cpuid) +
-			   nent * sizeof(struct kvm_cpuid_entry2));
-	if (!vm->cpuid) {
-		err("out of memory");
-		return -1;
-	}
-	vm->cpuid->nent = nent;
-	if (ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, vm->cpuid) < 0) {
-		err("KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
-		return -1;
-	}
-	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
-	if (vm->vm_fd < 0) {
-		err("KVM_CREATE_VM: %s", strerror(errno));
-		return -1;
-	}
 	/* Needed on Intel hosts: three pages below 4 GiB, out of RAM's way. */
 	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, 0xfffbd000UL) < 0) {
 		err("KVM_SET_TSS_ADDR: %s", strerror(errno));
@@ -1060,31 +975,8 @@ static int setup_kvm(struct vm *vm)
 		err("KVM_CREATE_PIT2: %s", strerror(errno));
 		return -1;
 	}
-	vm->ram_fd = memfd_create("ioreq-kvm-linux-ram", MFD_CLOEXEC);
-	if (vm->ram_fd < 0 || ftruncate(vm->ram_fd, vm->ram_size) < 0) {
-		err("guest RAM memfd of %llu MiB: %s",
-		    (unsigned long long)(vm->ram_size >> 20), strerror(errno));
-		return -1;
-	}
-	vm->ram = mmap(NULL, vm->ram_size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		       vm->ram_fd, 0);
-	if (vm->ram == MAP_FAILED) {
-		err("mmap of guest RAM: %s", strerror(errno));
-		return -1;
-	}
-	slot.memory_size = vm->ram_size;
-	slot.userspace_addr = (uintptr_t)vm->ram;
-	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &slot) < 0) {
-		err("KVM_SET_USER_MEMORY_REGION: %s", strerror(errno));
-		return -1;
-	}
-	mem.fd = vm->ram_fd;
-	mem.len = vm->ram_size;
-	if (ioctl(vm->vmm_fd, IOREQ_VMM_ADD_MEMORY, &mem) < 0) {
-		err("IOREQ_VMM_ADD_MEMORY: %s", strerror(errno));
-		return -1;
-	}
-	return 0;
+	return vmm_guest_ram(vm->vm_fd, vm->vmm_fd, "ioreq-kvm-linux-ram",
+			     vm->ram_size, &vm->ram_fd, &vm->ram);
 }
 
 /* Wait until a backend answers a read of @sbdf's vendor ID. */
@@ -1175,6 +1067,7 @@ int main(int argc, char **argv)
 	char *end;
 	int opt;
 
+	vmm_prog = "ioreq-kvm-linux";
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		errno = 0;
 		switch (opt) {

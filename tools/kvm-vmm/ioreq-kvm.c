@@ -46,6 +46,7 @@
 
 #include "payload.h"
 #include "scratch_dev.h"
+#include "vmm-common.h"
 
 _Static_assert(SCRATCH_ID_VALUE == SCRATCH_ID,
 	       "payload.h and scratch_dev.h disagree on the ID register");
@@ -67,16 +68,6 @@ _Static_assert(MBOX_GUEST_BYTE(1) == GUEST_MUL + GUEST_ADD &&
 #define PTE_PRESENT	0x001ULL
 #define PTE_RW		0x002ULL
 #define PTE_PS		0x080ULL	/* 2 MiB page in a page directory */
-
-#define CR0_PE		0x00000001ULL
-#define CR0_MP		0x00000002ULL
-#define CR0_ET		0x00000010ULL
-#define CR0_NE		0x00000020ULL
-#define CR0_WP		0x00010000ULL
-#define CR0_PG		0x80000000ULL
-#define CR4_PAE		0x00000020ULL
-#define EFER_LME	0x00000100ULL
-#define EFER_LMA	0x00000400ULL
 
 #define MMIO_LIMIT	0x100000000ULL	/* the identity map covers 4 GiB */
 
@@ -152,18 +143,7 @@ struct vcpu {
 	int rc;			/* 0, or 1 if the vcpu stopped on an error */
 };
 
-static void err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void err(const char *fmt, ...)
-{
-	va_list ap;
-
-	fflush(stdout);
-	fputs("ioreq-kvm: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
+#define err(...) vmm_err(__VA_ARGS__)
 
 /* A KTAP diagnostic line, whole, under the output lock. */
 static void diag(struct vm *vm, const char *fmt, ...)
@@ -288,26 +268,15 @@ static int forward(struct vcpu *vcpu, unsigned int space, bool write,
 		   uint64_t addr, unsigned int len, uint8_t *data)
 {
 	struct vm *vm = vcpu->vm;
-	struct ioreq_vmm_access a = {
-		.size = sizeof(a),
-		.vcpu = vcpu->index,
-		.space = space,
-		.op = write ? IOREQ_OP_WRITE : IOREQ_OP_READ,
-		.len = len,
-		.addr = addr,
-		.timeout_ms = vm->timeout_ms,
-	};
+	struct ioreq_vmm_access a;
 
-	if (write)
-		memcpy(&a.data, data, len);	/* x86: little-endian */
-	if (ioctl(vm->vmm_fd, IOREQ_VMM_ACCESS, &a) < 0) {
+	if (vmm_access(vm->vmm_fd, vcpu->index, space, write, addr, len,
+		       vm->timeout_ms, data, &a) < 0) {
 		err("vcpu %u: IOREQ_VMM_ACCESS %s %s %u at 0x%" PRIx64 ": %s",
 		    vcpu->index, space_name(space), write ? "write" : "read",
 		    len, addr, strerror(errno));
 		return -1;
 	}
-	if (!write)
-		memcpy(data, &a.data, len);
 	if (a.status == IOREQ_VMM_STATUS_ABORTED ||
 	    a.status == IOREQ_VMM_STATUS_TIMEDOUT ||
 	    (vm->verbose && a.status != IOREQ_VMM_STATUS_DONE))
@@ -643,45 +612,27 @@ static void *vcpu_thread(void *arg)
 	}
 }
 
-/*
- * The GSI of a PCI device's INTx pin: the usual swizzle of slots on bus 0
- * onto the IOAPIC pins 16-19, as firmware routes them with no bridge in
- * between: GSI 16 + (device + pin) % 4.  The segment, bus and function do
- * not matter.
- */
-static unsigned int intx_gsi(uint32_t sbdf, uint32_t pin)
-{
-	return 16 + ((((sbdf >> 3) & 0x1f) + pin) & 3);
-}
-
 /* Deliver one interrupt a backend injected.  Return: 0, or -1. */
 static int deliver(struct vm *vm, const struct ioreq_vmm_event *ev)
 {
 	const struct ioreq_irq *irq = &ev->irq;
-	struct kvm_irq_level line = { .level = ev->level };
-	struct kvm_msi msi = { 0 };
-	int ret;
+	unsigned int gsi = 0;
+	int ret = vmm_deliver(vm->vm_fd, ev, &gsi);
 
 	switch (irq->kind) {
 	case IOREQ_IRQ_LINE:
 	case IOREQ_IRQ_PCI_INTX:
-		line.irq = irq->kind == IOREQ_IRQ_LINE ? irq->line :
-			   intx_gsi(irq->sbdf, irq->pin);
-		if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &line) < 0) {
-			diag(vm, "irq: KVM_IRQ_LINE %u level %u: %s", line.irq,
+		if (ret < 0) {
+			diag(vm, "irq: KVM_IRQ_LINE %u level %u: %s", gsi,
 			     ev->level, strerror(errno));
 			return -1;
 		}
 		diag(vm, "irq: %s %u -> KVM_IRQ_LINE gsi %u level %u",
 		     irq->kind == IOREQ_IRQ_LINE ? "line" : "PCI INTx of",
 		     irq->kind == IOREQ_IRQ_LINE ? irq->line : irq->sbdf,
-		     line.irq, ev->level);
+		     gsi, ev->level);
 		return 0;
 	case IOREQ_IRQ_MSI:
-		msi.address_lo = (uint32_t)irq->msi_addr;
-		msi.address_hi = (uint32_t)(irq->msi_addr >> 32);
-		msi.data = irq->msi_data;
-		ret = ioctl(vm->vm_fd, KVM_SIGNAL_MSI, &msi);
 		if (ret < 0) {
 			diag(vm, "irq: KVM_SIGNAL_MSI 0x%llx/0x%x: %s",
 			     (unsigned long long)irq->msi_addr, irq->msi_data,
@@ -791,16 +742,6 @@ static void setup_memory(struct vm *vm, const uint8_t *payload, size_t size)
 
 static int setup_vcpu(struct vm *vm, struct vcpu *vcpu)
 {
-	struct kvm_segment code = {
-		.base = 0, .limit = 0xffffffff, .selector = 0x08,
-		.type = 11, .present = 1, .dpl = 0, .db = 0, .s = 1,
-		.l = 1, .g = 1,
-	};
-	struct kvm_segment data = {
-		.base = 0, .limit = 0xffffffff, .selector = 0x10,
-		.type = 3, .present = 1, .dpl = 0, .db = 1, .s = 1,
-		.l = 0, .g = 1,
-	};
 	struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_RUNNABLE };
 	struct kvm_sregs sregs;
 	struct kvm_regs regs;
@@ -834,18 +775,7 @@ static int setup_vcpu(struct vm *vm, struct vcpu *vcpu)
 		    strerror(errno));
 		return -1;
 	}
-	sregs.cs = code;
-	sregs.ds = data;
-	sregs.es = data;
-	sregs.fs = data;
-	sregs.gs = data;
-	sregs.ss = data;
-	sregs.gdt.base = PAYLOAD_GDT;
-	sregs.gdt.limit = PAYLOAD_GDT_SIZE - 1;
-	sregs.cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
-	sregs.cr3 = PAYLOAD_PML4;
-	sregs.cr4 = CR4_PAE;
-	sregs.efer = EFER_LME | EFER_LMA;
+	vmm_long_mode(&sregs, PAYLOAD_GDT, PAYLOAD_GDT_SIZE - 1, PAYLOAD_PML4);
 	if (ioctl(vcpu->fd, KVM_SET_SREGS, &sregs) < 0) {
 		err("KVM_SET_SREGS (long mode) on vcpu %u: %s", vcpu->index,
 		    strerror(errno));
@@ -867,92 +797,16 @@ static int setup_vcpu(struct vm *vm, struct vcpu *vcpu)
 
 static int setup_kvm(struct vm *vm)
 {
-	struct kvm_userspace_memory_region slot = {
-		.slot = 0,
-		.guest_phys_addr = 0,
-		.memory_size = PAYLOAD_RAM_SIZE,
-	};
-	struct ioreq_vmm_memory mem = {
-		.size = sizeof(mem),
-		.gpa = 0,
-		.len = PAYLOAD_RAM_SIZE,
-		.offset = 0,
-	};
-	unsigned int nent = 256;
-	int ret;
-
-	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	if (vm->kvm_fd < 0) {
-		err("/dev/kvm: %s (is kvm-intel or kvm-amd loaded?)",
-		    strerror(errno));
+	if (vmm_kvm_open(&vm->kvm_fd, &vm->run_size, &vm->cpuid, &vm->vm_fd))
 		return -1;
-	}
-	ret = ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0);
-	if (ret != KVM_API_VERSION) {
-		err("KVM API version %d, expected %d", ret, KVM_API_VERSION);
-		return -1;
-	}
-	ret = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
-	if (ret < (int)sizeof(struct kvm_run)) {
-		err("KVM_GET_VCPU_MMAP_SIZE: %s", ret < 0 ? strerror(errno) :
-		    "too small");
-		return -1;
-	}
-	vm->run_size = ret;
-
-	vm->cpuid = calloc(1, sizeof(*vm->cpuid) +
-			   nent * sizeof(struct kvm_cpuid_entry2));
-	if (!vm->cpuid) {
-		err("out of memory");
-		return -1;
-	}
-	vm->cpuid->nent = nent;
-	if (ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, vm->cpuid) < 0) {
-		err("KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
-		return -1;
-	}
-
-	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
-	if (vm->vm_fd < 0) {
-		err("KVM_CREATE_VM: %s", strerror(errno));
-		return -1;
-	}
 	/* PIC, IOAPIC and local APICs in the kernel, before any vcpu. */
 	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0) {
 		err("KVM_CREATE_IRQCHIP: %s", strerror(errno));
 		return -1;
 	}
-
 	/* A memfd, so that backends can be lent guest RAM. */
-	vm->ram_fd = memfd_create("ioreq-kvm-ram", MFD_CLOEXEC);
-	if (vm->ram_fd < 0) {
-		err("memfd_create: %s", strerror(errno));
-		return -1;
-	}
-	if (ftruncate(vm->ram_fd, PAYLOAD_RAM_SIZE) < 0) {
-		err("ftruncate of the RAM memfd to %u bytes: %s",
-		    PAYLOAD_RAM_SIZE, strerror(errno));
-		return -1;
-	}
-	vm->ram = mmap(NULL, PAYLOAD_RAM_SIZE, PROT_READ | PROT_WRITE,
-		       MAP_SHARED, vm->ram_fd, 0);
-	if (vm->ram == MAP_FAILED) {
-		err("mmap of guest RAM: %s", strerror(errno));
-		vm->ram = NULL;
-		return -1;
-	}
-	slot.userspace_addr = (uintptr_t)vm->ram;
-	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &slot) < 0) {
-		err("KVM_SET_USER_MEMORY_REGION: %s", strerror(errno));
-		return -1;
-	}
-	mem.fd = vm->ram_fd;
-	if (ioctl(vm->vmm_fd, IOREQ_VMM_ADD_MEMORY, &mem) < 0) {
-		err("IOREQ_VMM_ADD_MEMORY (guest RAM 0-0x%x): %s",
-		    PAYLOAD_RAM_SIZE, strerror(errno));
-		return -1;
-	}
-	return 0;
+	return vmm_guest_ram(vm->vm_fd, vm->vmm_fd, "ioreq-kvm-ram",
+			     PAYLOAD_RAM_SIZE, &vm->ram_fd, &vm->ram);
 }
 
 static int create_guest(struct vm *vm, uint64_t *guest_id)
