@@ -20,10 +20,11 @@
 #         (2 vcpus) makes and checks an ext2 file system on /dev/vda
 #   kill  the same, and qemu-storage-daemon is killed with SIGKILL while
 #         the guest writes, then started again
-#   restart the same, but ioreq-vhost runs with --hold and a holder
-#         (ioreq-vhost --holder) and it is ioreq-vhost that is killed
-#         with SIGKILL and started again: the successor adopts the
-#         session, the guest's writes complete with no reset
+#   restart as kill, without the file system, but ioreq-vhost runs
+#         with --hold and a holder (ioreq-vhost --holder) and it is
+#         ioreq-vhost that is killed with SIGKILL and started again: the
+#         successor adopts the session, the guest's writes complete with
+#         no reset
 #   fs    virtiofsd shares a directory at 00:06.0; files both ways
 #
 # Each inner KTAP case becomes a case here ("SCENARIO: ..."), followed by

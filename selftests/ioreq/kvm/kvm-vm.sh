@@ -139,7 +139,9 @@ if [ -n "$virtio" ]; then
 		esac
 		kvm_linux_initramfs "$kroot" "$here/linux/init" \
 			"$here/linux/$script.sh" "$IOREQ_BUILD/kvm-linux/$s" \
-			"$([ "$s" = blk ] || [ "$s" = fs ] || echo VIRTIO_KILL=1)" "${kmods[@]}" ||
+			"$(case $s in kill) echo VIRTIO_KILL=1 ;;
+			   restart) echo VIRTIO_KILL=1 VIRTIO_NOFS=1 ;; esac)" \
+			"${kmods[@]}" ||
 			die "cannot make the $s guest's initramfs"
 		virtio_args+=(--add "$IOREQ_BUILD/kvm-linux/$s.cpio:/lib/ioreq-kvm/$s.cpio")
 	done
