@@ -292,7 +292,7 @@ if [ -n "$lane_tools" ] && [ "${IOREQ_KVM:-1}" = 1 ]; then
 	add_result "$kvm_out" "kvm-$kver"
 	# An unmodified Linux guest of tools/kvm-vmm/ioreq-kvm-linux whose
 	# virtio devices ioreq-vhost serves (IOREQ_KVM_VIRTIO, default
-	# blk,kill,fs; 0 leaves this boot out).
+	# blk,kill,restart,fs; 0 leaves this boot out).
 	if [ "${IOREQ_KVM_VIRTIO:-}" != 0 ]; then
 		kvm_out=$IOREQ_BUILD/vm/kvm-virtio-$kver
 		"$IOREQ_ROOT/selftests/ioreq/kvm/kvm-vm.sh" --virtio \

@@ -13,19 +13,27 @@
 #   /lib/ioreq-kvm/SCENARIO.cpio        the inner guest's initramfs
 #                                       (linux/init, linux/SCENARIO.sh)
 #
-# Scenarios (IOREQ_KVM_VIRTIO, comma-separated, default "blk,kill,fs"):
+# Scenarios (IOREQ_KVM_VIRTIO, comma-separated, default
+# "blk,kill,restart,fs"):
 #   blk   qemu-storage-daemon exports a 32 MiB image as vhost-user-blk;
 #         ioreq-vhost --provider vmm presents it at PCI 00:05.0; the guest
 #         (2 vcpus) makes and checks an ext2 file system on /dev/vda
 #   kill  the same, and qemu-storage-daemon is killed with SIGKILL while
 #         the guest writes, then started again
+#   restart as kill, without the file system, but ioreq-vhost runs
+#         with --hold and a holder (ioreq-vhost --holder) and it is
+#         ioreq-vhost that is killed with SIGKILL and started again: the
+#         successor adopts the session, the guest's writes complete with
+#         no reset
 #   fs    virtiofsd shares a directory at 00:06.0; files both ways
 #
 # Each inner KTAP case becomes a case here ("SCENARIO: ..."), followed by
 # the host-side checks: the guest booted and reset itself, the image's
 # md5 is the one the guest read from /dev/vda, no kick reached
 # ioreq-vhost (notify records 0), an irqfd was bound to an MSI-X vector
-# and, for kill, ioreq-vhost reconnected.  The guest's boot time (from
+# and, for kill, ioreq-vhost reconnected; for restart, the successor
+# adopted the session, the driver did not set the device up again, and
+# qemu-storage-daemon did not abort.  The guest's boot time (from
 # the VMM's start to the guest's /init) is printed.  vmtest.sh scans this
 # guest's console for splats; the inner guest's console is scanned here.
 #
@@ -91,6 +99,39 @@ start_vfsd()
 	echo $! > $T/daemon.pid
 }
 
+# start_vhost: ioreq-vhost for the inner guest, in the background,
+# appending to $T/vhost.log; its pid in $T/vhost.pid
+start_vhost()
+{
+	# shellcheck disable=SC2086
+	ioreq-vhost --provider vmm --guest $GUEST_ID --sbdf 00:05.0 \
+		--bar 0xe0000000 --wait 60 $VHOST_ARGS >> $T/vhost.log 2>&1 &
+	echo $! > $T/vhost.pid
+}
+
+restart_qsd()
+{
+	rm -f $T/vblk.sock
+	start_qsd
+}
+
+# kill_midway NAME PIDFILE RESTART [BEFORE]: in the background, once the
+# guest says IOREQ-VIRTIO-KILL-NOW (its synchronous writes run): BEFORE,
+# then 1 s later kill -9 the process in PIDFILE, and 1 s after that run
+# RESTART.  Logs to $T/kill.log.
+kill_midway()
+{
+	(
+		wait_line $T/console.log IOREQ-VIRTIO-KILL-NOW 600 || exit 1
+		${4:-:}
+		sleep 1
+		kill -9 "$(cat "$2")" && echo "killed $1 at $(now_ms) ms"
+		sleep 1
+		$3
+		echo "started $1 again at $(now_ms) ms"
+	) > $T/kill.log 2>&1 &
+}
+
 # run_guest NAME: boot the inner guest with NAME.cpio, 2 vcpus, and its
 # ioreq-vhost; returns when the VMM has ended.  Leaves its logs in $T.
 run_guest()
@@ -104,10 +145,8 @@ run_guest()
 		--wait-pci 00:05.0 --claim-wait 60 --timeout "${KVM_GUEST_TIMEOUT:-420}" \
 		> $T/console.log 2> $T/vmm.log &
 	vmm=$!
-	# shellcheck disable=SC2086
-	ioreq-vhost --provider vmm --guest $GUEST_ID --sbdf 00:05.0 \
-		--bar 0xe0000000 --wait 60 $VHOST_ARGS > $T/vhost.log 2>&1 &
-	vhost=$!
+	: > $T/vhost.log
+	start_vhost
 	# Once the guest's /init runs: the boot time.
 	(
 		wait_line $T/console.log IOREQ-GUEST-BEGIN 600 &&
@@ -116,14 +155,15 @@ run_guest()
 	watcher=$!
 	wait $vmm
 	echo $? > $T/vmm.rc
-	# ioreq-vhost ends once the guest is gone.
+	# ioreq-vhost (or its successor) ends once the guest is gone.
+	vhost=$(cat $T/vhost.pid)
 	n=0
-	while kill -0 $vhost 2> /dev/null && [ $n -lt 50 ]; do
+	while kill -0 "$vhost" 2> /dev/null && [ $n -lt 50 ]; do
 		sleep 0.2
 		n=$((n + 1))
 	done
-	kill $vhost $watcher 2> /dev/null
-	wait $vhost $watcher 2> /dev/null
+	kill "$vhost" $watcher 2> /dev/null
+	wait "$vhost" $watcher 2> /dev/null
 }
 
 # judge NAME: the inner cases, then the host-side checks common to all
@@ -159,9 +199,9 @@ judge()
 	stats=$(grep 'stats:' $T/vhost.log | tail -n 1)
 	echo "# $j_name: ioreq-vhost $stats"
 	check "$j_name: no kick reached ioreq-vhost (the data path bypasses it)" \
-		sh -c "echo '$stats' | grep -q ' 0 notify)'"
+		sh -c "grep -q 'stats:' $T/vhost.log && ! grep 'stats:' $T/vhost.log | grep -qv ' 0 notify)'"
 	check "$j_name: an irqfd was bound to an MSI-X vector" \
-		sh -c "echo '$stats' | grep -q 'irqfd binds [1-9]'"
+		sh -c "grep 'stats:' $T/vhost.log | grep -q 'irqfd binds [1-9]'"
 }
 
 scenario_blk()
@@ -177,17 +217,16 @@ scenario_blk()
 		n=$((n + 1))
 	done
 	VHOST_ARGS="--socket $T/vblk.sock"
-	if [ "$s_name" = kill ]; then
-		(
-			wait_line $T/console.log IOREQ-VIRTIO-KILL-NOW 600 || exit 1
-			sleep 1
-			kill -9 "$(cat $T/daemon.pid)" && echo "killed qemu-storage-daemon at $(now_ms) ms"
-			sleep 1
-			rm -f $T/vblk.sock
-			start_qsd
-			echo "started qemu-storage-daemon again at $(now_ms) ms"
-		) > $T/kill.log 2>&1 &
-	fi
+	case $s_name in
+	kill)	kill_midway qemu-storage-daemon $T/daemon.pid restart_qsd ;;
+	restart)
+		ioreq-vhost --holder $T/hold.sock --grace 120 > $T/holder.log 2>&1 &
+		holder=$!
+		wait_line $T/holder.log 'holder: at' 30 || cat $T/holder.log
+		VHOST_ARGS="$VHOST_ARGS --hold $T/hold.sock"
+		# SIGUSR1 first: the counters of the frontend about to die
+		kill_midway ioreq-vhost $T/vhost.pid start_vhost vhost_usr1 ;;
+	esac
 	run_guest "$s_name"
 	kill "$(cat $T/daemon.pid)" 2> /dev/null
 	sleep 0.5
@@ -197,11 +236,48 @@ scenario_blk()
 	got=$(md5sum $T/vblk.img | cut -d' ' -f1)
 	check "$s_name: the image file's md5 $got is the guest's /dev/vda md5 ${want:-none}" \
 		test -n "$want" -a "$want" = "$got"
+	[ "$s_name" = blk ] || sed 's/^/# kill: /' $T/kill.log
 	if [ "$s_name" = kill ]; then
-		sed 's/^/# kill: /' $T/kill.log
 		check "$s_name: qemu-storage-daemon was killed and started again; ioreq-vhost reconnected" \
 			sh -c "grep -q 'started qemu-storage-daemon again' $T/kill.log && grep -q 'reconnects [1-9]' $T/vhost.log"
 	fi
+	if [ "$s_name" = restart ]; then
+		judge_restart
+	fi
+}
+
+vhost_usr1()
+{
+	kill -USR1 "$(cat $T/vhost.pid)"
+}
+
+# judge_restart: the frontend's restart in scenario restart
+judge_restart()
+{
+	n=0
+	while kill -0 "$holder" 2> /dev/null && [ $n -lt 50 ]; do
+		sleep 0.2
+		n=$((n + 1))
+	done
+	kill "$holder" 2> /dev/null
+	wait "$holder" 2> /dev/null
+	sed 's/^/# holder: /' $T/holder.log
+	check "restart: ioreq-vhost was killed and started again; the successor adopted the session" \
+		sh -c "grep -q 'started ioreq-vhost again' $T/kill.log && grep -q 'adopted the session' $T/vhost.log && grep -q 'successor adopted' $T/holder.log"
+	# The guest's reboot resets the device ("driver stopped: N records
+	# since its DRIVER_OK", "device reset"); a driver that had lost it
+	# would have set it up again ("DRIVER_OK: features") after the
+	# adoption.
+	check "restart: the driver did not set the device up again after the adoption" \
+		sh -c "! sed -n '/adopted the session/,\$p' $T/vhost.log | grep -q 'DRIVER_OK: '"
+	check "restart: qemu-storage-daemon did not abort" \
+		sh -c "! grep -q 'Assertion' $T/daemon.log"
+	r_k=$(sed -n 's/^killed ioreq-vhost at \([0-9]*\) ms/\1/p' $T/kill.log)
+	r_s=$(sed -n 's/^started ioreq-vhost again at \([0-9]*\) ms/\1/p' $T/kill.log)
+	r_w=$(sed -n 's/^IOREQ-G| IOREQ-LONGEST-WRITE \(.*\)/\1/p' $T/console.log)
+	echo "# restart: the successor started $((${r_s:-0} - ${r_k:-0})) ms after the kill;" \
+		"the guest's longest write (from before the kill to its completion" \
+		"by the successor: the restart's cost) took ${r_w:-?}"
 }
 
 scenario_fs()
@@ -235,9 +311,9 @@ for f in /dev/kvm /dev/ioreq-vmm /usr/bin/ioreq-kvm-linux /usr/bin/ioreq-vhost $
 	fi
 done
 echo "TAP version 13"
-for s in $(echo "${IOREQ_KVM_VIRTIO:-blk,kill,fs}" | tr , " "); do
+for s in $(echo "${IOREQ_KVM_VIRTIO:-blk,kill,restart,fs}" | tr , " "); do
 	case $s in
-	blk|kill)	scenario_blk "$s" ;;
+	blk|kill|restart)	scenario_blk "$s" ;;
 	fs)		scenario_fs ;;
 	*)		result FAIL "unknown scenario $s" ;;
 	esac

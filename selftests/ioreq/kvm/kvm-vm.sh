@@ -16,7 +16,7 @@
 # cached in .build/kvm-linux) as a KVM guest whose virtio disk (and
 # share) tools/ioreq-vhost serves with qemu-storage-daemon (virtiofsd).
 # IOREQ_KVM_VIRTIO picks its scenarios, comma-separated (default
-# "blk,kill,fs"; 0 leaves it out).
+# "blk,kill,restart,fs"; 0 leaves it out).
 #
 # usage: kvm-vm.sh [--virtio] [--kbuild DIR] [--tools DIR] [--out DIR] [--timeout SECS]
 #   --virtio        run ioreq_kvm_virtio.sh (IOREQ_KVM_VIRTIO's scenarios)
@@ -108,7 +108,7 @@ for m in $IOREQ_MODULES; do
 	mod_args+=(--module "$kbuild/$m")
 done
 
-virtio=${IOREQ_KVM_VIRTIO-blk,kill,fs}
+virtio=${IOREQ_KVM_VIRTIO-blk,kill,restart,fs}
 [ "$virtio" != 0 ] && [ "$virtio_only" = 1 ] || virtio=
 virtio_args=()
 append=
@@ -132,13 +132,16 @@ if [ -n "$virtio" ]; then
 		--add "$vmlinux:/lib/ioreq-kvm/vmlinux")
 	for s in ${virtio//,/ }; do
 		case $s in
-		blk|kill)	kmods=(virtio_pci virtio_blk ext4); script=blk ;;
+		blk|kill|restart)
+				kmods=(virtio_pci virtio_blk ext4); script=blk ;;
 		fs)		kmods=(virtio_pci virtiofs); script=fs ;;
 		*)		die "IOREQ_KVM_VIRTIO: unknown scenario $s" ;;
 		esac
 		kvm_linux_initramfs "$kroot" "$here/linux/init" \
 			"$here/linux/$script.sh" "$IOREQ_BUILD/kvm-linux/$s" \
-			"$([ "$s" != kill ] || echo VIRTIO_KILL=1)" "${kmods[@]}" ||
+			"$(case $s in kill) echo VIRTIO_KILL=1 ;;
+			   restart) echo VIRTIO_KILL=1 VIRTIO_NOFS=1 ;; esac)" \
+			"${kmods[@]}" ||
 			die "cannot make the $s guest's initramfs"
 		virtio_args+=(--add "$IOREQ_BUILD/kvm-linux/$s.cpio:/lib/ioreq-kvm/$s.cpio")
 	done
