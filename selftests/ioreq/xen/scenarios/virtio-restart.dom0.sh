@@ -107,7 +107,7 @@ stop)
 	fi
 	# The guest's poweroff resets the device; a driver that had lost it
 	# would have set it up again (DRIVER_OK) after the restart.
-	if grep -q 'DRIVER_OK' /tmp/vhost2.log 2>/dev/null; then
+	if grep -q 'DRIVER_OK: ' /tmp/vhost2.log 2>/dev/null; then
 		echo "the driver set the device up again after the restart"
 		rc=1
 	fi
