@@ -97,11 +97,11 @@ FIXTURE_TEARDOWN(xen)
 		close(self->fd);
 }
 
-/* What Xen can do on every architecture. */
+/* What Xen can do on every architecture, and what the core adds. */
 #define XEN_CAPS	(IOREQ_CAP_MMIO | IOREQ_CAP_IRQ_LINE | \
 			 IOREQ_CAP_IRQFD | IOREQ_CAP_IOEVENTFD | \
 			 IOREQ_CAP_GUEST_MEMORY | IOREQ_CAP_GUEST_MEMORY_FD | \
-			 IOREQ_CAP_INVALIDATE)
+			 IOREQ_CAP_INVALIDATE | IOREQ_CAP_REDELIVER)
 /* What only Xen on x86 can: Xen on Arm has MMIO and SPIs only. */
 #define XEN_X86_CAPS	(IOREQ_CAP_PIO | IOREQ_CAP_PCI_CONFIG | \
 			 IOREQ_CAP_POSTED_WRITES | IOREQ_CAP_IRQ_PCI_INTX | \
