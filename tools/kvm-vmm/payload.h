@@ -12,6 +12,8 @@
  *                   identity-mapping 0-4 GiB with 2 MiB pages
  *   PARAM_ADDR      parameter block (PARAM_*), written by the VMM
  *   IRQ_COUNT_ADDR  interrupts the payload's handler took (64 bits)
+ *   SHADOW_COUNT_ADDR  of those, how many came between wait_irq's sti and
+ *                   its hlt, where sti's shadow forbids them (64 bits)
  *   PAYLOAD_GDT     the GDT (null, 64-bit code 0x08, data 0x10), by the VMM
  *   REPORT_ADDR     one REPORT_SIZE-byte report record per vcpu
  *   IDT_ADDR        the IDT (256 16-byte gates), filled by the payload
@@ -31,6 +33,7 @@
 #define PAYLOAD_PD		0x3000		/* four pages */
 #define PARAM_ADDR		0x7000
 #define IRQ_COUNT_ADDR		0x7c00
+#define SHADOW_COUNT_ADDR	0x7c08
 #define PAYLOAD_GDT		0x7800
 #define PAYLOAD_GDT_SIZE	24	/* three descriptors */
 #define REPORT_ADDR		0x8000
