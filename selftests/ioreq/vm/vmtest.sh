@@ -215,17 +215,42 @@ EOF
 # Boot.  ttyS0: kernel console -> console.log; ttyS1: the report -> stdout.
 console=$out/console.log
 ktap=$out/ktap.log
-cmdline="console=ttyS0 panic=-1 oops=panic loglevel=7 $append"
+# nokaslr: the monitor's dump of a hung guest names its kernel symbols.
+cmdline="console=ttyS0 panic=-1 oops=panic loglevel=7 nokaslr $append"
+# Before the time runs out, the monitor says where each vcpu is.
+# (A unix socket's path is short: not under OUT.)
+mondir=$(mktemp -d /tmp/ioreq-mon.XXXXXX)
+monitor=$mondir/sock
+rm -f "$out/monitor.txt"
+smap=$(dirname "$kernel")/../../../System.map	# a kernel build's
+if [ -n "$kroot" ]; then
+	for f in "$kroot"/boot/System.map-*; do
+		smap=$f
+	done
+fi
+[ -f "$smap" ] || smap=
+(
+	i=$((timeout > 60 ? timeout - 20 : timeout * 2 / 3))
+	while [ "$i" -gt 0 ]; do sleep 1; i=$((i - 1)); done
+	[ -S "$monitor" ] &&
+		"$here/qmon.py" ${smap:+--map "$smap"} "$monitor" \
+			"info registers -a" > "$out/monitor.txt" 2>&1
+) &
+watch=$!
 start=$(date +%s)
 set +e
 timeout -k 10 "$timeout" "$QEMU" -accel tcg -cpu max,-smap \
-	-smp "$VM_SMP" -m "$VM_MEM" -nographic -no-reboot -monitor none \
+	-smp "$VM_SMP" -m "$VM_MEM" -nographic -no-reboot \
+	-monitor "unix:$monitor,server=on,wait=off" \
 	-nic none -kernel "$kernel" -initrd "$out/initramfs.cpio" \
 	-append "$cmdline" \
 	-serial "file:$console" -serial stdio < /dev/null 2> "$out/qemu.err" |
 	sed -u 's/\r$//' | tee "$ktap"
 qemu_rc=${PIPESTATUS[0]}
+kill "$watch" 2> /dev/null
+wait "$watch" 2> /dev/null
 set -e
+rm -rf "$mondir"
 elapsed=$(( $(date +%s) - start ))
 touch "$console"
 # Line ends and the firmware's terminal escapes, then a final newline.
@@ -245,6 +270,11 @@ end_rc=$(sed -n 's/^IOREQ-VM-END rc=\([0-9]*\)$/\1/p' "$ktap" | tail -n 1)
 if [ -z "$end_rc" ]; then
 	if [ "$qemu_rc" = 124 ] || [ "$qemu_rc" = 137 ]; then
 		fail_reason "the guest did not finish within ${timeout}s"
+		if [ -s "$out/monitor.txt" ]; then
+			echo "vmtest: $name: where the vcpus were ($out/monitor.txt):"
+			grep -E '^CPU#|RIP=' "$out/monitor.txt" |
+				sed 's/^/vmtest:   /' || true
+		fi
 	else
 		fail_reason "the guest stopped before the end of /init (qemu exit $qemu_rc)"
 	fi
