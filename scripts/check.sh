@@ -440,7 +440,8 @@ if [ "${IOREQ_XEN_ARM:-1}" = 1 ] && [ -n "$XEN_ARM_SCENARIOS" ]; then
 			grep -E 'error|warning' "$akb.log" | head -n 40 | sed 's/^/    /' || true
 			stage_failed "arm64 module build"
 		elif ! make -j"$NPROC" -C "$IOREQ_ROOT/tools" CC=aarch64-linux-gnu-gcc \
-			OUTPUT="$aout/tools" "$aout/tools/ioreq-backend" > "$aout/tools.log" 2>&1 ||
+			OUTPUT="$aout/tools" "$aout/tools/ioreq-backend" \
+			"$aout/tools/ioreq-vhost" > "$aout/tools.log" 2>&1 ||
 		     ! make -C "$IOREQ_ROOT/selftests/ioreq" CC=aarch64-linux-gnu-gcc \
 			OUTPUT="$aout" "$aout/ioreq_xen_dom0_test" > "$aout/selftests.log" 2>&1; then
 			tail -n 20 "$aout/tools.log" "$aout/selftests.log" 2>/dev/null |
@@ -453,6 +454,21 @@ if [ "${IOREQ_XEN_ARM:-1}" = 1 ] && [ -n "$XEN_ARM_SCENARIOS" ]; then
 	for s in $XEN_ARM_SCENARIOS; do
 		[ -n "$arm_ok" ] || break
 		xen_out=$IOREQ_BUILD/xen/arm64-$s
+		extra=()
+		if [ "$s" = virtio ]; then
+			# A virtio-mmio disk from xl (specification=virtio,
+			# backendtype=standalone), served by ioreq-vhost --mmio
+			# and Debian's arm64 qemu-storage-daemon; xenstore-utils
+			# answer libxl for the standalone backend.
+			extra=(--add "$aout/tools/ioreq-vhost"
+				--add "$AROOT/usr/bin/qemu-storage-daemon"
+				--guest-kmod virtio_mmio --guest-kmod virtio_blk
+				--env HOOK_PREPARE=1
+				--guest-cfg "disk = [ 'format=raw,vdev=xvda,backendtype=standalone,specification=virtio,target=/tmp/vblk.img' ]")
+			for x in list read write; do
+				extra+=(--add "$AROOT/usr/bin/xenstore-$x:/usr/bin/xenstore-$x")
+			done
+		fi
 		for try in 1 2; do
 			log "scenario arm64-$s: booting Xen on Arm, an arm64 dom0 and guest"
 			"$IOREQ_ROOT/selftests/ioreq/xen/xen-vm.sh" --arch arm64 \
@@ -461,6 +477,7 @@ if [ "${IOREQ_XEN_ARM:-1}" = 1 ] && [ -n "$XEN_ARM_SCENARIOS" ]; then
 				--module "$akb/drivers/ioreq/xen/ioreq_xen.ko" \
 				--add "$aout/tools/ioreq-backend" \
 				--add "$aout/ioreq_xen_dom0_test" \
+				"${extra[@]}" \
 				--out "$xen_out" --name "xen-arm64-$s" || true
 			# Booted again only if the emulated machine stopped.
 			[ "$try" = 1 ] && [ -s "$xen_out/stalled" ] || break

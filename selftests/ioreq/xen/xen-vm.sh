@@ -39,6 +39,8 @@
 #                      model for the rest of the platform, hvmloader and
 #                      SeaBIOS boot the guest's kernel (console ttyS0);
 #                      their debug output is on Xen's console (guest_loglvl=all)
+#   --guest-cfg LINE   a line for the guest's xl configuration (repeatable),
+#                      e.g. a disk = [...] whose backend a hook serves
 #   --guest-kmod NAME  a module of the kernel package for the guest, with
 #                      what it depends on, loaded in order by the guest's
 #                      /init before the scenario (repeatable)
@@ -140,6 +142,7 @@ vcpus=2
 guest_mem=
 guest_type=pvh
 guest_kmods=()
+guest_cfgs=()
 guest_timeout=300
 timeout=900
 append=
@@ -169,6 +172,7 @@ while [ $# -gt 0 ]; do
 	--guest-mem)	guest_mem=$2; shift ;;
 	--guest-type)	guest_type=$2; shift ;;
 	--guest-kmod)	guest_kmods+=("$2"); shift ;;
+	--guest-cfg)	guest_cfgs+=("$2"); shift ;;
 	--guest-timeout) guest_timeout=$2; shift ;;
 	--timeout)	timeout=$2; shift ;;
 	--append)	append=$2; shift ;;
@@ -573,6 +577,7 @@ on_crash = "destroy"
 $guest_arch_cfg
 $guest_dev
 EOF
+[ ${#guest_cfgs[@]} = 0 ] || printf '%s\n' "${guest_cfgs[@]}" >> "$root/guest/guest.cfg"
 
 {
 	echo "XEN_KOS='${xen_kos[*]}'"
