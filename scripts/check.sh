@@ -24,9 +24,9 @@
 #             then some scenarios again with a PVH dom0
 #   xen-arm   Xen 4.17 on Arm under qemu-system-aarch64 with arm64 dom0 and
 #             guest (scripts/xen-arm.sh builds Xen once), the modules,
-#             ioreq-backend and ioreq_xen_dom0_test cross-built
-#             (IOREQ_XEN_ARM=0: not; XEN_ARM_SCENARIOS, default
-#             "scratch vcpus kill device")
+#             ioreq-backend, ioreq-vhost and ioreq_xen_dom0_test
+#             cross-built (IOREQ_XEN_ARM=0: not; XEN_ARM_SCENARIOS,
+#             default "scratch vcpus kill device virtio")
 #
 # A failed stage counts as one failed case and the stages after it still
 # run where they can, so that one run shows every problem.  The last line
@@ -417,10 +417,11 @@ fi
 # scripts/xen-arm.sh (built once with IOREQ and cached), Debian's arm64 6.1
 # kernel as dom0 and guest, with our modules, ioreq-backend and
 # ioreq_xen_dom0_test cross-built for arm64 (xen-vm.sh --arch arm64, one
-# boot per scenario, their NAME.arm64.* files).  About 1-1.5 min a boot
+# boot per scenario, their NAME.arm64.* files); "virtio" also ioreq-vhost
+# --mmio with Debian's arm64 qemu-storage-daemon.  About 1-1.5 min a boot
 # under load; the first run also builds Xen (1-4 min).  IOREQ_XEN_ARM=0
 # leaves the lane out; XEN_ARM_SCENARIOS picks the scenarios.
-XEN_ARM_SCENARIOS=${XEN_ARM_SCENARIOS-scratch vcpus kill device}
+XEN_ARM_SCENARIOS=${XEN_ARM_SCENARIOS-scratch vcpus kill device virtio}
 if [ "${IOREQ_XEN_ARM:-1}" = 1 ] && [ -n "$XEN_ARM_SCENARIOS" ]; then
 	IOREQ_STAGE=xen-arm
 	arm=(ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-)
@@ -464,7 +465,7 @@ if [ "${IOREQ_XEN_ARM:-1}" = 1 ] && [ -n "$XEN_ARM_SCENARIOS" ]; then
 				--add "$AROOT/usr/bin/qemu-storage-daemon"
 				--guest-kmod virtio_mmio --guest-kmod virtio_blk
 				--env HOOK_PREPARE=1
-				--guest-cfg "disk = [ 'format=raw,vdev=xvda,backendtype=standalone,specification=virtio,target=/tmp/vblk.img' ]")
+				--guest-cfg "$IOREQ_ROOT/selftests/ioreq/xen/scenarios/virtio.arm64.cfg")
 			for x in list read write; do
 				extra+=(--add "$AROOT/usr/bin/xenstore-$x:/usr/bin/xenstore-$x")
 			done

@@ -39,11 +39,12 @@
 #                      model for the rest of the platform, hvmloader and
 #                      SeaBIOS boot the guest's kernel (console ttyS0);
 #                      their debug output is on Xen's console (guest_loglvl=all)
-#   --guest-cfg LINE   a line for the guest's xl configuration (repeatable),
-#                      e.g. a disk = [...] whose backend a hook serves
 #   --guest-kmod NAME  a module of the kernel package for the guest, with
 #                      what it depends on, loaded in order by the guest's
 #                      /init before the scenario (repeatable)
+#   --guest-cfg FILE   lines appended to the guest's xl config (disks,
+#                      device_model_args; --add the files they name)
+#                      (repeatable)
 #   --guest-timeout S  limit from unpause to the guest's poweroff (default 300)
 #   --timeout SECS     wall-clock limit for the whole machine (default 900)
 #   --append ARGS      extra dom0 kernel command line
@@ -577,7 +578,9 @@ on_crash = "destroy"
 $guest_arch_cfg
 $guest_dev
 EOF
-[ ${#guest_cfgs[@]} = 0 ] || printf '%s\n' "${guest_cfgs[@]}" >> "$root/guest/guest.cfg"
+for f in "${guest_cfgs[@]}"; do
+	cat "$f" >> "$root/guest/guest.cfg"
+done
 
 {
 	echo "XEN_KOS='${xen_kos[*]}'"

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # dom0 side of "virtio" on Arm: the guest's xl configuration has a
-# virtio-mmio disk (--guest-cfg "disk = [..., backendtype=standalone,
-# specification=virtio, target=IMG]"), for which libxl puts a
+# virtio-mmio disk (--guest-cfg virtio.arm64.cfg: backendtype=standalone,
+# specification=virtio, target=/tmp/vblk.img), for which libxl puts a
 # "virtio,mmio" node in the guest's device tree, 0x200 bytes at
 # GUEST_VIRTIO_MMIO_BASE (IOREQ_MMIO, 0x02000000) with SPI 33, and waits
 # for a standalone backend.  ioreq-vhost --mmio serves that window and
