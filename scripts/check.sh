@@ -24,9 +24,9 @@
 #             then some scenarios again with a PVH dom0
 #   xen-arm   Xen 4.17 on Arm under qemu-system-aarch64 with arm64 dom0 and
 #             guest (scripts/xen-arm.sh builds Xen once), the modules,
-#             ioreq-backend and ioreq_xen_dom0_test cross-built
-#             (IOREQ_XEN_ARM=0: not; XEN_ARM_SCENARIOS, default
-#             "scratch vcpus kill device")
+#             ioreq-backend, ioreq-vhost and ioreq_xen_dom0_test
+#             cross-built (IOREQ_XEN_ARM=0: not; XEN_ARM_SCENARIOS,
+#             default "scratch vcpus kill device virtio")
 #
 # A failed stage counts as one failed case and the stages after it still
 # run where they can, so that one run shows every problem.  The last line
@@ -417,10 +417,11 @@ fi
 # scripts/xen-arm.sh (built once with IOREQ and cached), Debian's arm64 6.1
 # kernel as dom0 and guest, with our modules, ioreq-backend and
 # ioreq_xen_dom0_test cross-built for arm64 (xen-vm.sh --arch arm64, one
-# boot per scenario, their NAME.arm64.* files).  About 1-1.5 min a boot
+# boot per scenario, their NAME.arm64.* files); "virtio" also ioreq-vhost
+# --mmio with Debian's arm64 qemu-storage-daemon.  About 1-1.5 min a boot
 # under load; the first run also builds Xen (1-4 min).  IOREQ_XEN_ARM=0
 # leaves the lane out; XEN_ARM_SCENARIOS picks the scenarios.
-XEN_ARM_SCENARIOS=${XEN_ARM_SCENARIOS-scratch vcpus kill device}
+XEN_ARM_SCENARIOS=${XEN_ARM_SCENARIOS-scratch vcpus kill device virtio}
 if [ "${IOREQ_XEN_ARM:-1}" = 1 ] && [ -n "$XEN_ARM_SCENARIOS" ]; then
 	IOREQ_STAGE=xen-arm
 	arm=(ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-)
@@ -440,7 +441,8 @@ if [ "${IOREQ_XEN_ARM:-1}" = 1 ] && [ -n "$XEN_ARM_SCENARIOS" ]; then
 			grep -E 'error|warning' "$akb.log" | head -n 40 | sed 's/^/    /' || true
 			stage_failed "arm64 module build"
 		elif ! make -j"$NPROC" -C "$IOREQ_ROOT/tools" CC=aarch64-linux-gnu-gcc \
-			OUTPUT="$aout/tools" "$aout/tools/ioreq-backend" > "$aout/tools.log" 2>&1 ||
+			OUTPUT="$aout/tools" "$aout/tools/ioreq-backend" \
+			"$aout/tools/ioreq-vhost" > "$aout/tools.log" 2>&1 ||
 		     ! make -C "$IOREQ_ROOT/selftests/ioreq" CC=aarch64-linux-gnu-gcc \
 			OUTPUT="$aout" "$aout/ioreq_xen_dom0_test" > "$aout/selftests.log" 2>&1; then
 			tail -n 20 "$aout/tools.log" "$aout/selftests.log" 2>/dev/null |
@@ -453,6 +455,21 @@ if [ "${IOREQ_XEN_ARM:-1}" = 1 ] && [ -n "$XEN_ARM_SCENARIOS" ]; then
 	for s in $XEN_ARM_SCENARIOS; do
 		[ -n "$arm_ok" ] || break
 		xen_out=$IOREQ_BUILD/xen/arm64-$s
+		extra=()
+		if [ "$s" = virtio ]; then
+			# A virtio-mmio disk from xl (specification=virtio,
+			# backendtype=standalone), served by ioreq-vhost --mmio
+			# and Debian's arm64 qemu-storage-daemon; xenstore-utils
+			# answer libxl for the standalone backend.
+			extra=(--add "$aout/tools/ioreq-vhost"
+				--add "$AROOT/usr/bin/qemu-storage-daemon"
+				--guest-kmod virtio_mmio --guest-kmod virtio_blk
+				--env HOOK_PREPARE=1
+				--guest-cfg "$IOREQ_ROOT/selftests/ioreq/xen/scenarios/virtio.arm64.cfg")
+			for x in list read write; do
+				extra+=(--add "$AROOT/usr/bin/xenstore-$x:/usr/bin/xenstore-$x")
+			done
+		fi
 		for try in 1 2; do
 			log "scenario arm64-$s: booting Xen on Arm, an arm64 dom0 and guest"
 			"$IOREQ_ROOT/selftests/ioreq/xen/xen-vm.sh" --arch arm64 \
@@ -461,6 +478,7 @@ if [ "${IOREQ_XEN_ARM:-1}" = 1 ] && [ -n "$XEN_ARM_SCENARIOS" ]; then
 				--module "$akb/drivers/ioreq/xen/ioreq_xen.ko" \
 				--add "$aout/tools/ioreq-backend" \
 				--add "$aout/ioreq_xen_dom0_test" \
+				"${extra[@]}" \
 				--out "$xen_out" --name "xen-arm64-$s" || true
 			# Booted again only if the emulated machine stopped.
 			[ "$try" = 1 ] && [ -s "$xen_out/stalled" ] || break

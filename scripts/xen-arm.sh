@@ -9,7 +9,8 @@
 #     hypervisor has no IOREQ server: "Tech Preview", an EXPERT option);
 #   - the arm64 userspace and kernel from Debian's arm64 packages, unpacked
 #     with dpkg-deb -x (nothing is installed): xl and its libraries,
-#     busybox-static, the 6.1 kernel of the x86 lanes (same ABI and
+#     xenstore-utils, busybox-static, qemu-storage-daemon with its
+#     libraries, the 6.1 kernel of the x86 lanes (same ABI and
 #     version) with its modules, and its headers for cross-building ioreq.
 #
 # The result is cached under $IOREQ_CACHE/xen-arm64/<xen>-<kernel>-<hash>/
@@ -54,10 +55,20 @@ kv=$(pkgver "linux-headers-$KVER_61")
 # libraries xl loads (checked below), busybox, the kernel and its headers.
 XEN_PKGS="xen-utils-4.17 xen-utils-common libxencall1 libxenevtchn1
 	libxenforeignmemory1 libxengnttab1 libxenmisc4.17 libxenstore4
-	libxentoollog1 libxendevicemodel1 libxenhypfs1 libxentoolcore1"
+	libxentoollog1 libxendevicemodel1 libxenhypfs1 libxentoolcore1
+	xenstore-utils"
 OTHER_PKGS="busybox-static libyajl2 libc6 libncurses6 libtinfo6 libext2fs2
 	libfdt1 libuuid1 zlib1g libcom-err2 liblzma5 libbz2-1.0 libzstd1
 	liblzo2-2 libgcc-s1 libnl-3-200 libnl-route-3-200"
+# The "virtio" scenario's daemon, unmodified: Debian's arm64
+# qemu-storage-daemon (in qemu-system-common) and the libraries it loads.
+QSD_PKGS="qemu-system-common libgnutls30 libnuma1 liburing2 libglib2.0-0
+	libfuse3-3 libaio1 libnettle8 libgmp10 libhogweed6 libidn2-0
+	libp11-kit0 libtasn1-6 libunistring2 libffi8 libmount1 libblkid1
+	libpcre2-8-0 libselinux1"
+# What of those packages qemu-storage-daemon does not load (QEMU's
+# modules, GLib's GIO and GObject), left out of every Arm dom0.
+QSD_PRUNE="qemu libgio-2.0.so* libgobject-2.0.so* libgthread-2.0.so*"
 KERNEL_PKGS="linux-image-$kabi linux-headers-$kabi"
 XEN_CONFIG='CONFIG_DEBUG=n
 CONFIG_EXPERT=y
@@ -66,7 +77,7 @@ CONFIG_IOREQ_SERVER=y'
 top=$IOREQ_CACHE/xen-arm64
 # The key: versions, and a hash of what is asked of them.
 # shellcheck disable=SC2086 # the lists: one word per package
-key="$xv-$kv-$(printf '%s\n' "$XEN_CONFIG" $XEN_PKGS $OTHER_PKGS $KERNEL_PKGS |
+key="$xv-$kv-$(printf '%s\n' "$XEN_CONFIG" $XEN_PKGS $OTHER_PKGS $QSD_PKGS "$QSD_PRUNE" $KERNEL_PKGS |
 	sha256sum | cut -c1-12)"
 dir=$top/$key
 cache_claim "$top" "$key"
@@ -160,19 +171,23 @@ for p in $KERNEL_PKGS; do
 	want+=("$p=$kv")
 done
 # shellcheck disable=SC2206
-want+=($OTHER_PKGS)
+want+=($OTHER_PKGS $QSD_PKGS)
 (cd debs && step apt-get download -q=2 "${want[@]}")
 for d in debs/*.deb; do
 	step dpkg-deb -x "$d" root
 done
 rm -rf debs
+for p in $QSD_PRUNE; do
+	rm -rf root/usr/lib/aarch64-linux-gnu/$p
+done
 
 # The package ships no modules.dep (depmod makes it at install time).
 step depmod -b root "$kabi"
 
 # 4. Checks: every library the toolstack needs is there.
 missing=
-for f in root/usr/lib/xen-4.17/bin/* root/usr/lib/aarch64-linux-gnu/*.so*; do
+for f in root/usr/lib/xen-4.17/bin/* root/usr/lib/aarch64-linux-gnu/*.so* \
+	 root/usr/bin/qemu-storage-daemon root/usr/bin/xenstore; do
 	[ -f "$f" ] && [ ! -L "$f" ] || continue
 	"${CROSS}readelf" -d "$f" 2>/dev/null | grep -q NEEDED || continue
 	for n in $("${CROSS}readelf" -d "$f" | sed -n 's/.*NEEDED.*\[\(.*\)\]/\1/p'); do

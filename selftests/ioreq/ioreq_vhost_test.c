@@ -14,6 +14,11 @@
  * programs; the daemon serves a file-backed disk, throttled to a few
  * requests a second so that a kill -9 lands while requests are in flight.
  *
+ * Then the same disk through the virtio-mmio transport (--mmio): the
+ * registers, the initialization a virtio_mmio driver does, I/O kicked
+ * through QueueNotify's ioeventfd with the completion an edge on the
+ * device's interrupt line from the irqfd, and InterruptStatus/ACK.
+ *
  * KTAP, one line per check.  Skips (exit 4) with the reason when a piece
  * is missing: the daemon, the frontend, /dev/ioreq-vmm or the kernel's
  * PCI config / guest-memory fd support.
@@ -760,6 +765,173 @@ static int setup_guest(void)
 	return 0;
 }
 
+/* ---- virtio-mmio (--mmio): the registers as Linux's virtio_mmio uses them */
+
+#define MMIO_BASE	0xe1000000u
+#define MMIO_LINE	5
+#define M_MAGIC		0x000
+#define M_VERSION	0x004
+#define M_DEVICE	0x008
+#define M_VENDOR	0x00c
+#define M_DF		0x010
+#define M_DFSEL		0x014
+#define M_GF		0x020
+#define M_GFSEL		0x024
+#define M_QSEL		0x030
+#define M_QNUMMAX	0x034
+#define M_QNUM		0x038
+#define M_QREADY	0x044
+#define M_QNOTIFY	0x050
+#define M_ISTATUS	0x060
+#define M_IACK		0x064
+#define M_STATUS	0x070
+#define M_QDESC		0x080
+#define M_QDRIVER	0x090
+#define M_QDEVICE	0x0a0
+#define M_SHMLEN	0x0b0
+#define M_CONFIG	0x100
+
+static uint32_t mm_rd(unsigned int off)
+{
+	uint64_t v = 0;
+
+	vaccess(IOREQ_SPACE_MMIO, IOREQ_OP_READ, MMIO_BASE + off, 4, &v);
+	return v;
+}
+
+static int mm_wr(unsigned int off, uint32_t val)
+{
+	uint64_t v = val;
+
+	return vaccess(IOREQ_SPACE_MMIO, IOREQ_OP_WRITE, MMIO_BASE + off, 4,
+		       &v);
+}
+
+static void mm_wr64(unsigned int off, uint64_t v)
+{
+	mm_wr(off, v);
+	mm_wr(off + 4, v >> 32);
+}
+
+/* virtio_mmio's vm_finalize_features() and vm_setup_vq(); the status. */
+static int mmio_init(void)
+{
+	mm_wr(M_STATUS, 0);
+	if (mm_rd(M_STATUS))
+		return -1;
+	mm_wr(M_STATUS, ST_ACK);
+	mm_wr(M_STATUS, ST_ACK | ST_DRIVER);
+	mm_wr(M_GFSEL, 1);
+	mm_wr(M_GF, 1);			/* VERSION_1 */
+	mm_wr(M_GFSEL, 0);
+	mm_wr(M_GF, 0);
+	mm_wr(M_STATUS, ST_ACK | ST_DRIVER | ST_FEATURES_OK);
+	if (!(mm_rd(M_STATUS) & ST_FEATURES_OK))
+		return -2;
+	memset(g2h(DESC_GPA), 0, 0x3000);
+	avail_idx = used_seen = 0;
+	mm_wr(M_QSEL, 0);
+	if (mm_rd(M_QREADY) || mm_rd(M_QNUMMAX) < QSIZE)
+		return -3;
+	mm_wr(M_QNUM, QSIZE);
+	mm_wr64(M_QDESC, DESC_GPA);
+	mm_wr64(M_QDRIVER, AVAIL_GPA);
+	mm_wr64(M_QDEVICE, USED_GPA);
+	mm_wr(M_QREADY, 1);
+	mm_wr(M_STATUS, ST_ACK | ST_DRIVER | ST_FEATURES_OK | ST_DRIVER_OK);
+	return mm_rd(M_STATUS);
+}
+
+/*
+ * One request kicked through QueueNotify; its completion must come as an
+ * edge (assert, deassert) on MMIO_LINE, which the handler then reads in
+ * InterruptStatus and acknowledges.  Return: the request's status, or -1.
+ */
+static int mmio_io(int write, unsigned int *edges, uint32_t *istatus)
+{
+	struct ioreq_irq irq;
+	uint32_t level;
+	int st;
+
+	queue_req(0, write, 8);
+	if (mm_wr(M_QNOTIFY, 0) != IOREQ_VMM_STATUS_DONE ||
+	    wait_used(30, NULL, NULL))
+		return -1;
+	st = next_irq(&irq, &level, 5000);
+	if (!st && irq.kind == IOREQ_IRQ_LINE && irq.line == MMIO_LINE &&
+	    level == 1 && !next_irq(&irq, &level, 5000) &&
+	    irq.kind == IOREQ_IRQ_LINE && level == 0)
+		(*edges)++;
+	*istatus = mm_rd(M_ISTATUS);
+	mm_wr(M_IACK, *istatus);
+	return req_status(0);
+}
+
+static void mmio_tests(const char *fe_path, const char *guest_arg)
+{
+	static const char line[] = "0xe1000000:5";
+	char *argv[] = { (char *)fe_path, "--provider", "vmm", "--guest",
+			 (char *)guest_arg, "--socket", SOCK, "--mmio",
+			 (char *)line, NULL };
+	unsigned int edges = 0, i;
+	uint32_t isr_w = 0, isr_r = 0, magic = 0;
+	uint64_t rec0, run0, rec1, run1, cap;
+	int st, st_w, st_r;
+
+	drain_irqs();
+	fe_pid = spawn(argv, FE_LOG);
+	for (i = 0; i < 600 && magic != 0x74726976; i++) {
+		usleep(50000);
+		magic = mm_rd(M_MAGIC);
+	}
+	/* 26: the registers */
+	cap = mm_rd(M_CONFIG) | (uint64_t)mm_rd(M_CONFIG + 4) << 32;
+	mm_wr(M_DFSEL, 1);
+	check(magic == 0x74726976 && mm_rd(M_VERSION) == 2 &&
+	      mm_rd(M_DEVICE) == 2 && mm_rd(M_VENDOR) == 0x1af4 &&
+	      (mm_rd(M_DF) & 1) && mm_rd(M_SHMLEN) == 0xffffffffu &&
+	      cap == DISK_SIZE / 512,
+	      "virtio-mmio at 0x%x: magic, version 2, blk, VERSION_1,"
+	      " no shared memory, capacity %" PRIu64 " sectors", MMIO_BASE,
+	      cap);
+
+	/* 27: initialization */
+	st = mmio_init();
+	check(st == (ST_ACK | ST_DRIVER | ST_FEATURES_OK | ST_DRIVER_OK),
+	      "virtio-mmio: features, one queue, DRIVER_OK (status 0x%x)",
+	      st);
+	usleep(300000);
+	drain_irqs();	/* the daemon signals each call fd it is given */
+	fe_stats(&rec0, &run0);
+
+	/* 28: I/O through the notify ioeventfd and the line's irqfd */
+	fill(0, 3);
+	st_w = mmio_io(1, &edges, &isr_w);
+	memset(g2h(DATA_GPA), 0, 4096);
+	st_r = mmio_io(0, &edges, &isr_r);
+	check(!st_w && !st_r && same(0, 3) && edges == 2 && isr_w == 1 &&
+	      isr_r == 1,
+	      "virtio-mmio: 4 KiB written and read back equal, %u edges on"
+	      " line %u, InterruptStatus 0x%x/0x%x", edges, MMIO_LINE, isr_w,
+	      isr_r);
+
+	/* 29: only the handler's status read and ACK reached the frontend */
+	st = fe_stats(&rec1, &run1);
+	check(!st && run1 - run0 == 4,
+	      "virtio-mmio: the frontend saw %" PRIu64 " records for 2 I/Os"
+	      " (expected 4: InterruptStatus and ACK per interrupt)",
+	      run1 - run0);
+
+	/* 30: reset */
+	mm_wr(M_STATUS, 0);
+	check(mm_rd(M_STATUS) == 0 && mm_rd(M_ISTATUS) == 0 &&
+	      (mm_wr(M_QSEL, 0), mm_rd(M_QREADY) == 0),
+	      "virtio-mmio: reset: status, InterruptStatus and QueueReady 0");
+	kill(fe_pid, SIGTERM);
+	waitpid(fe_pid, NULL, 0);
+	fe_pid = 0;
+}
+
 /* ---- the frontend killed and started again (--hold) --------------------- */
 
 struct held_read {
@@ -945,7 +1117,7 @@ int main(void)
 			       " fds (caps 0x%llx)\n",
 			       (unsigned long long)info.caps);
 	close(ioreq);
-	ksft_set_plan(25);
+	ksft_set_plan(30);
 	atexit(cleanup);
 
 	mkdir(DIR, 0755);
@@ -1153,6 +1325,9 @@ int main(void)
 	      WIFEXITED(hst) && !WEXITSTATUS(hst),
 	      "frontend exits 0 on SIGTERM (%" PRIu64 " records in all),"
 	      " the holder with it", rec1);
+
+	/* 26-30: the same disk through virtio-mmio */
+	mmio_tests(fe_path, guest_arg);
 	if (failures)
 		system("sed 's/^/# frontend: /' " FE_LOG "; "
 		       "sed 's/^/# holder: /' " HOLD_LOG "; "

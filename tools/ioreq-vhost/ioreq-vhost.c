@@ -2,6 +2,7 @@
 /*
  * ioreq-vhost: a virtio-pci device on /dev/ioreq whose data path is an
  * unmodified vhost-user daemon (qemu-storage-daemon, virtiofsd, ...).
+ * With --mmio the same device is a virtio-mmio one (virtio_mmio.c).
  *
  * It emulates one PCI function, virtio-pci modern: the configuration space
  * with the virtio vendor capabilities and MSI-X, and BAR0 with the common
@@ -37,8 +38,7 @@
 #include <sys/timerfd.h>
 
 #include "hold.h"
-#include "libioreq.h"
-#include "vhost_user.h"
+#include "ioreq-vhost.h"
 
 /* ---- virtio-pci modern layout (virtio 1.2, 4.1) ------------------------ */
 
@@ -75,7 +75,6 @@
 #define ISR_OFF		0x1000
 #define ISR_LEN		4
 #define DEVCFG_OFF	0x2000
-#define DEVCFG_LEN	0x100
 #define NOTIFY_OFF	0x3000
 #define NOTIFY_MULT	4
 #define MSIX_OFF	0x3800
@@ -84,132 +83,6 @@
 #define MSIX_CTRL_ENABLE	0x8000
 #define MSIX_CTRL_MASKALL	0x4000
 #define MSIX_ENTRY_MASKED	0x1
-#define VIRTIO_NO_VECTOR	0xffff
-
-/* Device status */
-#define ST_ACKNOWLEDGE	1
-#define ST_DRIVER	2
-#define ST_DRIVER_OK	4
-#define ST_FEATURES_OK	8
-#define ST_NEEDS_RESET	0x40
-#define ST_FAILED	0x80
-
-/* Feature bits */
-#define F_NOTIFY_ON_EMPTY	24
-#define F_LOG_ALL		26
-#define F_VERSION_1		32
-#define F_ACCESS_PLATFORM	33
-#define F_RING_PACKED		34
-#define F_SR_IOV		37
-#define F_NOTIFICATION_DATA	38
-#define F_RING_RESET		40
-#define F_ADMIN_VQ		41
-#define BLK_F_CONFIG_WCE	11
-#define BLK_F_MQ		12
-
-#define VIRTIO_ID_BLOCK	2
-#define VIRTIO_ID_FS	26
-
-#define BLK_CONFIG_LEN	60	/* struct virtio_blk_config */
-#define BLK_NUM_QUEUES	34	/* its num_queues */
-#define FS_TAG_LEN	36
-
-#define MAX_QUEUES	16
-#define MAX_VECTORS	(MAX_QUEUES + 1)
-#define MAX_RANGES	VU_MAX_REGIONS
-#define QUEUE_SIZE_MAX	256
-
-/* The "frontend virtual address" of a GPA, told to the daemon only. */
-#define QVA_BIAS	0x7f0000000000ULL
-
-/* Region user_data */
-#define RGN_CONFIG	0
-#define RGN_BAR		1
-
-#define RECONNECT_MS	100
-
-struct queue {
-	uint16_t size;
-	uint16_t vector;
-	uint16_t enable;
-	uint64_t desc, driver, device;
-	int kick_fd;		/* ioeventfd on the notify address: kick fd */
-	int call_fd;		/* irqfd (MSI-X) or polled (INTx): call fd */
-	int started;		/* given to the daemon */
-	int irq_bound;		/* call_fd is an irqfd for @irq */
-	struct ioreq_irq irq;
-	int polled;		/* call_fd in the epoll set (INTx) */
-};
-
-struct msix_entry {
-	uint32_t addr_lo, addr_hi, data, ctrl;
-};
-
-struct dev {
-	/* options */
-	uint64_t guest_id;
-	uint32_t provider;	/* IOREQ_PROVIDER_* */
-	int guest_fd;		/* --guest-fd: a guest handle, or -1 */
-	const char *socket;
-	int type;		/* VIRTIO_ID_* */
-	uint32_t sbdf;
-	uint64_t preset_bar;	/* --bar */
-	const char *tag;
-	unsigned int want_queues;
-	uint16_t qmax;
-	struct vu_region ram[MAX_RANGES];	/* --ram, then fds */
-	unsigned int nr_ram;
-	int ram_given;
-	int verbose;
-	const char *hold;	/* --hold: the holder's socket */
-
-	int hold_sock;		/* connection to the holder, or -1 */
-	struct saved *saved;	/* the device state a successor adopts */
-	int saved_fd;		/* its memfd */
-
-	int fd;			/* /dev/ioreq session */
-	uint64_t caps;
-	int epfd;
-
-	/* PCI configuration space */
-	uint16_t command;
-	uint32_t bar0;
-	uint8_t intline;
-	uint8_t pcicfg_bar;
-	uint32_t pcicfg_off, pcicfg_len;
-	uint16_t msix_ctrl;
-	struct msix_entry msix[MAX_VECTORS];
-	unsigned int nvec;
-	int bar_claimed;
-	uint32_t bar_id;
-	uint64_t bar_addr;
-
-	/* common configuration */
-	uint64_t host_features, guest_features;
-	uint32_t dfselect, gfselect;
-	uint16_t msix_config;
-	uint8_t status;
-	uint8_t generation;
-	uint16_t qsel;
-	uint8_t isr;
-	int intx;		/* INTx asserted */
-	int intx_mode;		/* MSI-X off: we poll the call fds */
-	uint8_t devcfg[DEVCFG_LEN];
-	unsigned int nq;
-	struct queue q[MAX_QUEUES];
-
-	/* vhost-user */
-	struct vu_conn vu;
-	int started;		/* DRIVER_OK and not reset: daemon should run */
-	int vhost_up;		/* the daemon got the start */
-	int timer_fd;		/* reconnect retries */
-	struct timespec lost_at;
-
-	/* counters */
-	uint64_t records, records_running, starts, stops, reconnects;
-	uint64_t intx_irqs, binds, unbinds, notify_records;
-	uint64_t records_run;	/* while running, since the last DRIVER_OK */
-};
 
 /*
  * The device state a successor adopts (--hold): the members of struct dev
@@ -232,8 +105,7 @@ struct saved {
 
 static int running = 1;	/* signals arrive through a signalfd */
 
-static void info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void info(const char *fmt, ...)
+void info(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -245,8 +117,7 @@ static void info(const char *fmt, ...)
 	fflush(stdout);
 }
 
-static void err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void err(const char *fmt, ...)
+void err(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -263,17 +134,21 @@ static void usage(FILE *f)
 	fprintf(f,
 "Usage: ioreq-vhost (--guest ID [--provider xen|vmm] | --guest-fd FD)\n"
 "                   --socket PATH [--type blk|fs] [--tag TAG]\n"
-"                   [--sbdf [SEG:]BUS:DEV.FN] [--bar ADDR] [--queues N]\n"
-"                   [--queue-size N] [--ram GPA:LEN]... [--wait SECS]\n"
+"                   [--sbdf [SEG:]BUS:DEV.FN] [--bar ADDR | --mmio ADDR:LINE]\n"
+"                   [--queues N] [--queue-size N] [--ram GPA:LEN]...\n"
+"                   [--wait SECS]\n"
 "                   [--hold PATH] [--verbose]\n"
 "       ioreq-vhost --holder PATH [--grace SECS]\n"
 "\n"
-"Present a virtio-pci (modern) device to guest ID through /dev/ioreq (or\n"
-"$IOREQ_DEV) and let an unmodified vhost-user daemon listening on PATH\n"
-"serve its queues.  The daemon maps the guest's RAM itself; after the\n"
-"driver's DRIVER_OK no queue notification, interrupt or buffer passes\n"
-"through this program.  Works on any ioreq provider that offers PCI\n"
-"config accesses, MMIO, ioeventfds, MSI irqfds and guest-memory fds.\n"
+"Present a virtio-pci (modern) or virtio-mmio (version 2) device to\n"
+"guest ID through /dev/ioreq (or $IOREQ_DEV) and let an unmodified\n"
+"vhost-user daemon listening on PATH serve its queues.  The daemon maps\n"
+"the guest's RAM itself; after the driver's DRIVER_OK no queue\n"
+"notification, interrupt or buffer passes through this program (on\n"
+"virtio-mmio the driver's interrupt status read and acknowledgement do).\n"
+"Works on any ioreq provider that offers MMIO, ioeventfds, irqfds and\n"
+"guest-memory fds, and PCI config accesses and MSIs for virtio-pci or\n"
+"interrupt lines for virtio-mmio.\n"
 "\n"
 "  -g, --guest ID        guest to serve (Xen domid, or the VMM's guest id)\n"
 "  -P, --provider NAME   the guest's provider, xen or vmm (default:\n"
@@ -290,6 +165,9 @@ static void usage(FILE *f)
 "  -b, --bar ADDR        BAR0 address where no firmware assigns one\n"
 "                        (16 KiB, 32-bit MMIO); otherwise the guest's BAR\n"
 "                        writes place it\n"
+"  -m, --mmio ADDR:LINE  virtio-mmio instead of virtio-pci: 0x200 bytes of\n"
+"                        registers at ADDR, interrupt LINE (an SPI on Arm;\n"
+"                        xl's first virtio disk: 0x02000000:33)\n"
 "  -q, --queues N        request queues for blk (default 1)\n"
 "  -Q, --queue-size N    largest queue size offered (default %u)\n"
 "  -r, --ram GPA:LEN     guest RAM range to give the daemon (repeatable);\n"
@@ -354,8 +232,8 @@ static uint64_t get64(const uint8_t *b, unsigned int off)
 	return get32(b, off) | (uint64_t)get32(b, off + 4) << 32;
 }
 
-static uint64_t img_read(const uint8_t *b, size_t len, uint64_t off,
-			 unsigned int size)
+uint64_t img_read(const uint8_t *b, size_t len, uint64_t off,
+		  unsigned int size)
 {
 	uint64_t v = 0;
 	unsigned int i;
@@ -366,8 +244,8 @@ static uint64_t img_read(const uint8_t *b, size_t len, uint64_t off,
 	return v;
 }
 
-static void img_write(uint8_t *b, size_t len, uint64_t off, unsigned int size,
-		      uint64_t v)
+void img_write(uint8_t *b, size_t len, uint64_t off, unsigned int size,
+	       uint64_t v)
 {
 	unsigned int i;
 
@@ -444,6 +322,10 @@ static void update_irqs(struct dev *d)
 	int msix = !!(d->msix_ctrl & MSIX_CTRL_ENABLE);
 	unsigned int i;
 
+	if (d->mmio_base) {
+		mmio_update_irqs(d);
+		return;
+	}
 	for (i = 0; i < d->nq; i++) {
 		struct queue *q = &d->q[i];
 		struct ioreq_irq want = { .kind = IOREQ_IRQ_MSI };
@@ -523,6 +405,10 @@ static void config_irq(struct dev *d)
 
 	if (!(d->status & ST_DRIVER_OK))
 		return;
+	if (d->mmio_base) {
+		mmio_config_irq(d);
+		return;
+	}
 	d->isr |= 2;
 	if (!(d->msix_ctrl & MSIX_CTRL_ENABLE)) {
 		set_intx(d);
@@ -906,7 +792,7 @@ static void device_reset(struct dev *d)
 	info("device reset");
 }
 
-static void set_status(struct dev *d, uint8_t v)
+void set_status(struct dev *d, uint8_t v)
 {
 	uint8_t old = d->status;
 
@@ -1405,6 +1291,11 @@ static int handle(struct ioreq_cmd *cmd, void *priv)
 			cmd->data = config_read(d, cmd->offset, cmd->size);
 		else
 			config_write(d, cmd->offset, cmd->size, cmd->data);
+	} else if (cmd->user_data == RGN_MMIO) {
+		if (cmd->op == IOREQ_OP_READ)
+			cmd->data = mmio_read(d, cmd->offset, cmd->size);
+		else
+			mmio_write(d, cmd->offset, cmd->size, cmd->data);
 	} else {
 		if (cmd->op == IOREQ_OP_READ)
 			cmd->data = bar_read(d, cmd->offset, cmd->size);
@@ -1415,7 +1306,8 @@ static int handle(struct ioreq_cmd *cmd, void *priv)
 		cmd->data &= ioreq_size_mask(cmd->size);
 	if (d->verbose)
 		info("%s %s %u at 0x%" PRIx64 ": 0x%" PRIx64,
-		     cmd->user_data == RGN_CONFIG ? "config" : "BAR0",
+		     cmd->user_data == RGN_CONFIG ? "config" :
+		     cmd->user_data == RGN_MMIO ? "mmio" : "BAR0",
 		     ioreq_op_name(cmd->op), cmd->size, (uint64_t)cmd->offset,
 		     (uint64_t)cmd->data);
 	/* before the response: a successor redoes what was not saved */
@@ -1454,9 +1346,8 @@ static int parse_sbdf(const char *s, uint32_t *sbdf)
 
 static int setup(struct dev *d, unsigned int wait_s)
 {
-	uint64_t need = IOREQ_CAP_PCI_CONFIG | IOREQ_CAP_MMIO |
-			IOREQ_CAP_IOEVENTFD | IOREQ_CAP_IRQFD |
-			IOREQ_CAP_IRQ_MSI | IOREQ_CAP_GUEST_MEMORY |
+	uint64_t need = IOREQ_CAP_MMIO | IOREQ_CAP_IOEVENTFD |
+			IOREQ_CAP_IRQFD | IOREQ_CAP_GUEST_MEMORY |
 			IOREQ_CAP_GUEST_MEMORY_FD;
 	struct ioreq_attach at;
 	char caps[256];
@@ -1510,6 +1401,9 @@ static int setup(struct dev *d, unsigned int wait_s)
 	if (d->guest_fd >= 0)
 		close(d->guest_fd);
 	d->caps = at.caps;
+	/* virtio-mmio: one interrupt line; virtio-pci: config space, MSI */
+	need |= d->mmio_base ? IOREQ_CAP_IRQ_LINE :
+		IOREQ_CAP_PCI_CONFIG | IOREQ_CAP_IRQ_MSI;
 	if ((d->caps & need) != need) {
 		ioreq_caps_str(need & ~d->caps, caps, sizeof(caps));
 		err("the guest's provider lacks: %s", caps);
@@ -1572,6 +1466,12 @@ static int setup(struct dev *d, unsigned int wait_s)
 	     ", %u queue%s; offering 0x%" PRIx64, d->socket, d->vu.features,
 	     d->vu.protocol, d->nq, d->nq == 1 ? "" : "s", d->host_features);
 
+	if (d->mmio_base) {
+		ret = mmio_setup(d);
+		if (ret)
+			return ret;
+		return d->hold ? hold_fresh(d) : 0;
+	}
 	ret = ioreq_claim(d->fd, IOREQ_SPACE_PCI_CONFIG, (uint64_t)d->sbdf << 32,
 			  0x1000, 0, RGN_CONFIG, NULL);
 	if (ret) {
@@ -1667,6 +1567,7 @@ int main(int argc, char **argv)
 		{ "tag", required_argument, NULL, 'T' },
 		{ "sbdf", required_argument, NULL, 'd' },
 		{ "bar", required_argument, NULL, 'b' },
+		{ "mmio", required_argument, NULL, 'm' },
 		{ "queues", required_argument, NULL, 'q' },
 		{ "queue-size", required_argument, NULL, 'Q' },
 		{ "ram", required_argument, NULL, 'r' },
@@ -1682,7 +1583,7 @@ int main(int argc, char **argv)
 	struct dev *d = &dev;
 	uint64_t v, wait_s = 30, grace_s = 30;
 	const char *holder = NULL;
-	int have_guest = 0, opt, sfd, rc;
+	int have_guest = 0, sbdf_given = 0, opt, sfd, rc;
 	sigset_t set;
 
 	d->type = VIRTIO_ID_BLOCK;
@@ -1693,7 +1594,7 @@ int main(int argc, char **argv)
 	d->msix_config = VIRTIO_NO_VECTOR;
 	d->hold_sock = -1;
 	d->saved_fd = -1;
-	while ((opt = getopt_long(argc, argv, "g:P:G:s:t:T:d:b:q:Q:r:w:H:K:R:vh",
+	while ((opt = getopt_long(argc, argv, "g:P:G:s:t:T:d:b:m:q:Q:r:w:H:K:R:vh",
 				  opts, NULL)) != -1) {
 		switch (opt) {
 		case 'g':
@@ -1730,12 +1631,17 @@ int main(int argc, char **argv)
 		case 'd':
 			if (parse_sbdf(optarg, &d->sbdf))
 				goto bad;
+			sbdf_given = 1;
 			break;
 		case 'b':
 			if (ioreq_parse_u64(optarg, &v) || !v ||
 			    v > 0xffffffffULL || (v & (BAR_SIZE - 1)))
 				goto bad;
 			d->preset_bar = v;
+			break;
+		case 'm':
+			if (mmio_parse(d, optarg))
+				goto bad;
 			break;
 		case 'q':
 			if (ioreq_parse_u64(optarg, &v) || !v ||
@@ -1795,7 +1701,8 @@ int main(int argc, char **argv)
 	}
 	if (optind != argc || have_guest == (d->guest_fd >= 0) || !d->socket ||
 	    (d->type == VIRTIO_ID_FS && !d->tag) ||
-	    (d->type != VIRTIO_ID_FS && d->tag)) {
+	    (d->type != VIRTIO_ID_FS && d->tag) ||
+	    (d->mmio_base && (d->preset_bar || sbdf_given))) {
 		usage(stderr);
 		return 2;
 	}

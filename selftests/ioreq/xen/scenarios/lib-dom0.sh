@@ -87,3 +87,35 @@ wait_guest_line()
 		n=$((n + 1))
 	done
 }
+
+# wait_file_line FILE PATTERN SECS PID: until FILE has PATTERN, while PID lives.
+wait_file_line()
+{
+	local n=0
+
+	until grep -q "$2" "$1" 2>/dev/null; do
+		if ! kill -0 "$4" 2>/dev/null || [ $n -ge $(($3 * 2)) ]; then
+			return 1
+		fi
+		sleep 0.5
+		n=$((n + 1))
+	done
+}
+
+# check_only_dom0: a KTAP case (lib-ktap.sh's check) that no domain but
+# Domain-0 is left, 10 s after the guest went; a foreign mapping left
+# behind would keep the dead guest a zombie.
+check_only_dom0()
+{
+	local t=0
+
+	while xl list 2>/dev/null | grep -v '^Name' | grep -qv '^Domain-0 '; do
+		[ $t -lt 20 ] || break
+		sleep 0.5
+		t=$((t + 1))
+	done
+	xl list > /tmp/xl.list 2>&1
+	sed 's/^/xl list: /' /tmp/xl.list
+	check "dom0: no domain but Domain-0 left (xl list)" \
+		sh -c "! grep -v '^Name' /tmp/xl.list | grep -qv '^Domain-0 '"
+}

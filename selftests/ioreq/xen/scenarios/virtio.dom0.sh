@@ -37,20 +37,6 @@ RAM="--ram 0:0xa0000 --ram 0xc0000:$(printf '0x%x' $((MEM - 0xc0000)))"
 # A guest access logged by ioreq-vhost --verbose.
 ACCESS='(config|BAR0) [a-z]+ [0-9]+ at '
 
-# wait_file_line FILE PATTERN SECS PID: until FILE has PATTERN, while PID lives.
-wait_file_line()
-{
-	local n=0
-
-	until grep -q "$2" "$1" 2>/dev/null; do
-		if ! kill -0 "$4" 2>/dev/null || [ $n -ge $(($3 * 2)) ]; then
-			return 1
-		fi
-		sleep 0.5
-		n=$((n + 1))
-	done
-}
-
 # wait_socket PATH LOG: until the daemon logging to LOG listens at PATH.
 wait_socket()
 {
@@ -236,17 +222,7 @@ stop)
 		check "dom0: ioreq-vhost reconnected ($(grep -o 'reconnects [0-9]*' /tmp/stats))" \
 			grep -q 'reconnects [1-9]' /tmp/stats
 	fi
-	# A foreign mapping left behind would keep the dead guest a zombie.
-	t=0
-	while xl list 2>/dev/null | grep -v '^Name' | grep -qv '^Domain-0 '; do
-		[ $t -lt 20 ] || break
-		sleep 0.5
-		t=$((t + 1))
-	done
-	xl list > /tmp/xl.list 2>&1
-	sed 's/^/xl list: /' /tmp/xl.list
-	check "dom0: no domain but Domain-0 left (xl list)" \
-		sh -c "! grep -v '^Name' /tmp/xl.list | grep -qv '^Domain-0 '"
+	check_only_dom0
 	[ $fails = 0 ]
 	;;
 esac
