@@ -39,7 +39,7 @@
 # IOREQ_KERNELS (default "61 612 new", new being the newest kernel Debian
 # ships), IOREQ_KVM=0 / IOREQ_XEN=0 to leave out the KVM / Xen lane,
 # IOREQ_INTREE=0 the in-tree build, IOREQ_PKG=0 the packages, XEN_SCENARIOS
-# (default: the eight x86 PVH-guest ones), XEN_PVH_SCENARIOS (default: scratch rep device;
+# (default: the nine x86 PVH-guest ones), XEN_PVH_SCENARIOS (default: scratch rep device;
 # empty for none), XEN_HVM_SCENARIOS (default: "virtio virtio-kill
 # virtio-restart", one HVM boot each; empty for none) and XEN_SMP (the
 # Xen machine's CPUs: default 1, 2 for the HVM guest's).
@@ -247,7 +247,7 @@ fi
 # under QEMU TCG: selftests/ioreq/kvm/kvm-vm.sh) and a PVH guest of a real
 # Xen 4.17 with a PV dom0 (selftests/ioreq/xen/xen-vm.sh, one boot per
 # scenario).  IOREQ_KVM=0 and IOREQ_XEN=0 leave them out.
-XEN_SCENARIOS=${XEN_SCENARIOS:-unclaimed scratch rep vcpus device kill release reattach}
+XEN_SCENARIOS=${XEN_SCENARIOS:-unclaimed scratch rep vcpus device kill release reattach virtio-pvh}
 XEN_PVH_SCENARIOS=${XEN_PVH_SCENARIOS-scratch rep device}
 XEN_HVM_SCENARIOS=${XEN_HVM_SCENARIOS-virtio virtio-kill virtio-restart}
 lane_tools=
@@ -369,6 +369,22 @@ if [ -n "$lane_tools" ] && [ "${IOREQ_XEN:-1}" = 1 ]; then
 			elif [ "$s" = virtio-kill ]; then
 				extra+=(--env VIRTIO_FS=0 --env VIRTIO_KILL=1)
 			fi ;;
+		pv:virtio-pvh)
+			# "virtio" on a PVH guest: the same ioreq-vhost and
+			# daemons, no device model, no firmware.  Linux
+			# enumerates by configuration mechanism 1 alone
+			# (pci=noacpi,conf1; the hook answers port 0xcf8)
+			# and takes MSI-X natively.
+			scen=virtio
+			extra+=(--add "$lane_tools/ioreq-vhost"
+				--guest-kmod virtio_pci --guest-kmod virtio_blk
+				--guest-kmod ext4 --guest-kmod virtiofs
+				--guest-append "pci=noacpi,conf1"
+				--guest-timeout 900 --timeout 1500)
+			[ ! -x /usr/bin/qemu-storage-daemon ] ||
+				extra+=(--add /usr/bin/qemu-storage-daemon)
+			[ ! -x /usr/lib/qemu/virtiofsd ] ||
+				extra+=(--add /usr/lib/qemu/virtiofsd:/usr/lib/qemu/virtiofsd) ;;
 		esac
 		for try in $(seq "$tries"); do
 			log "scenario $tag: booting Xen, a $dom0 dom0 and a $guest guest"

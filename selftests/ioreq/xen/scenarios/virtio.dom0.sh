@@ -21,6 +21,19 @@
 # With VIRTIO_KILL=1 (--env), the daemon is killed with SIGKILL 2 s
 # after the guest says "IOREQ-VIRTIO-KILL-NOW" and a new one started
 # 2 s later: ioreq-vhost must reconnect and the guest's writes complete.
+#
+# On a PVH guest (GUEST_TYPE=pvh, check.sh's "virtio-pvh"; the guest booted
+# with pci=noacpi,conf1) there is no device model, no firmware and no PCI
+# host bridge: Xen forwards the guest's port 0xcf8 accesses to whichever
+# IOREQ server claims them, and nobody does unless asked.  Here an
+# ioreq-backend claims ports 0xcf8-0xcfb, a register file that reads back
+# what was written (the address latch of configuration mechanism 1, what
+# Linux's probe checks); Xen itself routes the 0xcfc-0xcff data accesses
+# by that latch to the PCI function ioreq-vhost claims.  Linux assigns the
+# BAR and programs MSI-X natively (no pirqs on PVH): the frontend's irqfd
+# reaches the guest's local APIC through XEN_DMOP_inject_msi.  The checks
+# that need SeaBIOS become: the latch was claimed, and the frontend saw
+# exactly one DRIVER_OK (Linux's) and no reset.
 
 . /lib-dom0.sh
 . /lib-ktap.sh
@@ -31,9 +44,18 @@ VFSD=/usr/lib/qemu/virtiofsd
 SHARE=/tmp/share
 VSOCK=/tmp/vfs.sock
 FS=${VIRTIO_FS:-1}
-# The HVM guest's RAM as Xen populates it: all of it but the VGA hole.
-MEM=$((${GUEST_MEM_MB:-256} << 20))
-RAM="--ram 0:0xa0000 --ram 0xc0000:$(printf '0x%x' $((MEM - 0xc0000)))"
+PVH=0
+[ "${GUEST_TYPE:-hvm}" != pvh ] || PVH=1
+if [ $PVH = 1 ]; then
+	# A PVH guest's RAM as its e820 map (libxl's) shows it: all of it
+	# but the legacy hole 0xa0000-0xfffff.
+	MEM=$((${GUEST_MEM_MB:-128} << 20))
+	RAM="--ram 0:0xa0000 --ram 0x100000:$(printf '0x%x' $((MEM - 0x100000)))"
+else
+	# The HVM guest's RAM as Xen populates it: all of it but the VGA hole.
+	MEM=$((${GUEST_MEM_MB:-256} << 20))
+	RAM="--ram 0:0xa0000 --ram 0xc0000:$(printf '0x%x' $((MEM - 0xc0000)))"
+fi
 # A guest access logged by ioreq-vhost --verbose.
 ACCESS='(config|BAR0) [a-z]+ [0-9]+ at '
 
@@ -117,6 +139,35 @@ steady()
 		END { print (m >= 2 ? n + 0 : "none") }'
 }
 
+# start_cf8: on a PVH guest, ioreq-backend as the address latch at port
+# 0xcf8 (4 bytes, reads return the last write), logging to /tmp/cf8.log.
+start_cf8()
+{
+	local n=0
+
+	ioreq-backend --guest "$DOMID" --pio 0xcf8:4 --wait 10 \
+		> /tmp/cf8.log 2>&1 &
+	echo $! > /tmp/cf8.pid
+	until grep -q '^backend: serving' /tmp/cf8.log; do
+		if ! kill -0 "$(cat /tmp/cf8.pid)" 2>/dev/null || [ $n -ge 20 ]; then
+			echo "the 0xcf8 latch did not start:"
+			cat /tmp/cf8.log
+			return 1
+		fi
+		sleep 0.5
+		n=$((n + 1))
+	done
+}
+
+# linux_only: in the blk frontend's log, one DRIVER_OK (no firmware drove
+# the disk before Linux) and at most the reset of the guest's poweroff.
+linux_only()
+{
+	grep -E 'DRIVER_OK: features|driver stopped:' /tmp/vhost-blk.log |
+		awk '/DRIVER_OK: features/ { s = s "S" } /driver stopped:/ { s = s "R" }
+		     END { exit !(s ~ /^SR?$/) }'
+}
+
 # seabios_then_linux: in the blk frontend's log, a DRIVER_OK, a reset of
 # that running driver, then a second DRIVER_OK.
 seabios_then_linux()
@@ -137,6 +188,11 @@ start)
 		exit 4
 	fi
 	dd if=/dev/zero of=$IMG bs=1M count=32 2> /dev/null || exit 1
+	# CF8=0 (--env) leaves the latch out, to see a PVH guest without it.
+	if [ $PVH = 1 ] && [ "${CF8:-1}" = 1 ]; then
+		start_cf8 || exit 1
+		echo "ioreq-backend $(cat /tmp/cf8.pid) answers ports 0xcf8-0xcfb"
+	fi
 	start_qsd
 	wait_socket $SOCK /tmp/qsd.log || exit 1
 	start_vhost blk virtio-blk --socket $SOCK --sbdf "${IOREQ_PCI:-00:05.0}" || exit 1
@@ -173,6 +229,7 @@ start)
 stop)
 	stop_vhost blk
 	[ "$FS" != 1 ] || stop_vhost fs
+	[ $PVH = 0 ] || kill "$(cat /tmp/cf8.pid)" 2>/dev/null
 	sleep 1
 	kill "$(cat /tmp/qsd.pid)" 2>/dev/null
 	[ "$FS" != 1 ] || kill "$(cat /tmp/vfsd.pid)" 2>/dev/null
@@ -191,12 +248,20 @@ stop)
 	got=$(md5sum $IMG | cut -d' ' -f1)
 	check "dom0: the image's md5 $got is the guest's /dev/vda md5 ${want:-none}" \
 		same "$want" "$got"
-	check "dom0: SeaBIOS found the disk (xl dmesg: found virtio-blk at ${IOREQ_PCI:-00:05.0})" \
-		grep -q "found virtio-blk at ${IOREQ_PCI:-00:05.0}" /tmp/xl-dmesg.log
 	grep -E 'DRIVER_OK: features|driver stopped:|stopped at avail' /tmp/vhost-blk.log |
 		sed 's/^ioreq-vhost: /blk /'
-	check "dom0: the disk's frontend saw DRIVER_OK (SeaBIOS), a reset, DRIVER_OK (Linux)" \
-		seabios_then_linux
+	if [ $PVH = 1 ]; then
+		sed 's/^/cf8: /' /tmp/cf8.log
+		check "dom0: the guest read the 0xcf8 latch back ($(grep -o '[0-9]* reads, [0-9]* writes' /tmp/cf8.log))" \
+			grep -qE 'served [0-9]+ records \([1-9][0-9]* reads' /tmp/cf8.log
+		check "dom0: the disk's frontend saw one DRIVER_OK (Linux), no firmware's" \
+			linux_only
+	else
+		check "dom0: SeaBIOS found the disk (xl dmesg: found virtio-blk at ${IOREQ_PCI:-00:05.0})" \
+			grep -q "found virtio-blk at ${IOREQ_PCI:-00:05.0}" /tmp/xl-dmesg.log
+		check "dom0: the disk's frontend saw DRIVER_OK (SeaBIOS), a reset, DRIVER_OK (Linux)" \
+			seabios_then_linux
+	fi
 	# ioreq-vhost counts the guest accesses that reached it while the
 	# driver was running: each one would be a data-path hop.
 	grep 'stats:' /tmp/vhost-blk.log | tail -n 1 > /tmp/stats
