@@ -24,7 +24,7 @@ METRICS = [
     ("wr8", "wr8", "kbps", "64 KiB sequential write QD8, throughput", "tput"),
     ("guest_cpu", "rand4k", "cpu_us", "guest CPU per request (fio usr+sys, rand4k)", "lat"),
 ]
-# per boot: (key, field, what)
+# per row and turn, summed over its jobs: (key, field, what)
 PERBOOT = [
     ("vmm_cpu", "vmm_ticks", "VMM process CPU per request (incl. the vcpus)"),
     ("vhost_cpu", "vhost_ticks", "ioreq-vhost CPU per request"),
@@ -38,7 +38,7 @@ NAMES = {"qemu": "QEMU built-in virtio-blk-pci",
 
 def parse(lines):
     jobs = {}       # (row, turn, job) -> dict
-    boots = {}      # (row, turn) -> dict
+    boots = {}      # (row, turn) -> the sums over its jobs
     failed = []
     for line in lines:
         if not line.startswith("BENCH-KVM row="):
@@ -47,16 +47,18 @@ def parse(lines):
             failed.append(line.strip())
             continue
         kv = dict(w.split("=", 1) for w in line.split()[1:] if "=" in w)
+        if "job" not in kv:
+            continue
         row, turn = kv["row"], int(kv["turn"])
-        if "job" in kv:
-            d = {k: float(v) for k, v in kv.items()
-                 if k not in ("row", "turn", "job")}
-            d["cpu_us"] = ((d["usr"] + d["sys"]) / 100 * d["runtime_ms"] * 1000
-                           / d["ios"]) if d["ios"] else 0
-            jobs[(row, turn, kv["job"])] = d
-        else:
-            boots[(row, turn)] = {k: float(v) for k, v in kv.items()
-                                  if k not in ("row", "turn")}
+        d = {k: float(v) for k, v in kv.items()
+             if k not in ("row", "turn", "job")}
+        d["cpu_us"] = ((d["usr"] + d["sys"]) / 100 * d["runtime_ms"] * 1000
+                       / d["ios"]) if d["ios"] else 0
+        jobs[(row, turn, kv["job"])] = d
+        b = boots.setdefault((row, turn), {})
+        for k in ("ios", "vmm_ticks", "vhost_ticks", "qsd_ticks",
+                  "forwarded", "records", "notify"):
+            b[k] = b.get(k, 0) + d.get(k, 0)
     return jobs, boots, failed
 
 

@@ -17,13 +17,14 @@
 # per-turn ratios.  Writes the table to stdout and key=value results to
 # .build/bench/kvm-virtio.txt (RESULT to override).
 #
-# Environment: BENCH_KVM_TURNS (default 3), BENCH_KVM_RUNTIME seconds per
+# Environment: BENCH_KVM_TURNS (default 5), BENCH_KVM_RUNTIME seconds per
 # fio job (default 3), BENCH_KVM_ROWS (default ours,qemu,vuser),
 # BENCH_KVM_MEM inner guests' MiB (default 512), BENCH_KVM_TIMEOUT
 # (default 2400 s for the whole guest).
 set -euo pipefail
 
 IOREQ_STAGE=bench-kvm
+# shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 start=$(now)
@@ -31,8 +32,9 @@ load_env
 kver=$(kvar KVER 61)
 kroot=$(kvar KROOT 61)
 kimg=$(kvar KIMG 61)
-[ -n "$kroot" ] && [ -d "$kroot/lib/modules" ] ||
+if [ -z "$kroot" ] || [ ! -d "$kroot/lib/modules" ]; then
 	die "no unpacked 6.1 kernel package: run 'make deps'"
+fi
 command -v fio > /dev/null || die "no fio: run 'make deps'"
 qsd=$(command -v qemu-storage-daemon) || die "no qemu-storage-daemon: run 'make deps'"
 qemu=$(command -v qemu-system-x86_64) || die "no qemu-system-x86_64: run 'make deps'"
@@ -68,7 +70,7 @@ out=$IOREQ_BUILD/vm/bench-kvm-$kver
 run=$IOREQ_BUILD/vm/bench-kvm-run.sh
 mkdir -p "$IOREQ_BUILD/vm" "$IOREQ_BUILD/bench"
 cat > "$run" <<RUN
-BENCH_KVM_TURNS=${BENCH_KVM_TURNS:-3} BENCH_KVM_ROWS=${BENCH_KVM_ROWS:-ours,qemu,vuser} \\
+BENCH_KVM_TURNS=${BENCH_KVM_TURNS:-5} BENCH_KVM_ROWS=${BENCH_KVM_ROWS:-ours,qemu,vuser} \\
 BENCH_KVM_MEM=${BENCH_KVM_MEM:-512} /usr/bin/ioreq_kvm_bench.sh
 RUN
 fw=()
@@ -79,7 +81,7 @@ other_qemu=$(pgrep -c qemu-system || true)
 load=$(cut -d' ' -f1-3 /proc/loadavg)
 [ "$other_qemu" = 0 ] ||
 	log "warning: $other_qemu other QEMU process(es) running (load $load): figures will be noisy"
-log "$kver: booting the KVM host guest, ${BENCH_KVM_TURNS:-3} turns of ${BENCH_KVM_ROWS:-ours,qemu,vuser}"
+log "$kver: booting the KVM host guest, ${BENCH_KVM_TURNS:-5} turns of ${BENCH_KVM_ROWS:-ours,qemu,vuser}"
 rc=0
 VM_MEM=${BENCH_KVM_HOST_MEM:-3072} "$IOREQ_ROOT/selftests/ioreq/vm/vmtest.sh" \
 	--kernel "$kimg" --kroot "$kroot" --name "bench-kvm-$kver" --out "$out" \

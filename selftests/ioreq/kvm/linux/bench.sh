@@ -3,18 +3,25 @@
 #
 # Inner guest side of make bench's KVM virtio rows (ioreq_kvm_bench.sh):
 # the same initramfs boots under ioreq-kvm-linux (disk from ioreq-vhost)
-# and under QEMU -accel kvm (its virtio-blk-pci, or vhost-user-blk-pci).
-# It waits for /dev/vda, says "IOREQ-BENCH-BEGIN" (the host side samples
-# its counters), runs Debian's fio on the raw disk (O_DIRECT, libaio)
-# and says "IOREQ-BENCH-END".  Jobs, each BENCH_RUNTIME seconds (default
-# 3) after a 1 s ramp:
+# and under QEMU -accel kvm (its virtio-blk-pci, or vhost-user-blk-pci);
+# the three guests run at once and take turns.  Once /dev/vda is there it
+# says "IOREQ-BENCH-READY", then polls the disk's last 4 KiB block
+# (O_DIRECT, every 0.3 s) for the host side's command, a line:
+#
+#   run SEQ JOB   run fio job JOB once (a new SEQ only), then print its
+#                 result and "IOREQ-DONE SEQ rc=N"
+#   quit          end (the guest resets itself)
+#
+# Jobs: Debian's fio on the raw disk (O_DIRECT, libaio), BENCH_RUNTIME
+# seconds (default 3), no ramp (its I/Os would escape the per-request
+# CPU figures), over the disk but its last MiB:
 #
 #   rand4k   4 KiB random reads, queue depth 1 (clat median, p90, p99)
 #   rd1 rd8  64 KiB sequential reads at queue depth 1 and 8
 #   wr1 wr8  64 KiB sequential writes at queue depth 1 and 8
 #
-# Then one line per job, from fio's JSON output:
-#   IOREQ-FIO job=NAME ios=N kbps=N iops=N p50_us=N p90_us=N p99_us=N
+# A result is one line, from fio's JSON output:
+#   IOREQ-FIO seq=N job=NAME ios=N kbps=N iops=N p50_us=N p90_us=N p99_us=N
 #             runtime_ms=N usr=N sys=N
 
 t=0
@@ -28,32 +35,23 @@ if [ ! -b /dev/vda ]; then
 fi
 cs=/sys/devices/system/clocksource/clocksource0
 echo "IOREQ-INFO clocksource $(cat $cs/current_clocksource) of $(cat $cs/available_clocksource);" \
-	"$(nproc) cpus; $(dmesg | grep -ciE 'hpet') hpet lines; cmdline $(cat /proc/cmdline)"
+	"$(nproc) cpus; cmdline $(cat /proc/cmdline)"
+blocks=$(($(cat /sys/block/vda/size) / 8))
+ctrl=$((blocks - 1))
+size=$(((blocks - 256) * 4))k
 rt=${BENCH_RUNTIME:-3}
-common="--filename=/dev/vda --direct=1 --ioengine=libaio --time_based --runtime=$rt --ramp_time=1 --output-format=json"
-# Let the host side see the marker before the first I/O.
-echo "IOREQ-BENCH-BEGIN"
-sleep 1
-# shellcheck disable=SC2086
-fio $common --name=rand4k --rw=randread --bs=4k --iodepth=1 \
-	--name=rd1 --stonewall --rw=read --bs=64k --iodepth=1 \
-	--name=rd8 --stonewall --rw=read --bs=64k --iodepth=8 \
-	--name=wr1 --stonewall --rw=write --bs=64k --iodepth=1 \
-	--name=wr8 --stonewall --rw=write --bs=64k --iodepth=8 \
-	> /tmp/fio.json 2> /tmp/fio.err
-rc=$?
-echo "IOREQ-BENCH-END rc=$rc"
-sleep 1
-sed 's/^/# fio: /' /tmp/fio.err
+
 # fio's JSON has one key per line: a small state machine picks the
 # fields of each job (its read or write part; clat_ns's percentiles).
-awk '
+parse()
+{
+	awk -v seq="$1" '
 function out(d) {
 	if (job == "")
 		return
 	d = io["write"] > io["read"] ? "write" : "read"
-	printf "IOREQ-FIO job=%s ios=%d kbps=%d iops=%.1f p50_us=%.1f p90_us=%.1f p99_us=%.1f runtime_ms=%d usr=%s sys=%s\n",
-		job, io[d], kb[d], iop[d], p[d, 50] / 1000, p[d, 90] / 1000,
+	printf "IOREQ-FIO seq=%s job=%s ios=%d kbps=%d iops=%.1f p50_us=%.1f p90_us=%.1f p99_us=%.1f runtime_ms=%d usr=%s sys=%s\n",
+		seq, job, io[d], kb[d], iop[d], p[d, 50] / 1000, p[d, 90] / 1000,
 		p[d, 99] / 1000, rtm, usr, sys
 }
 function val(s) { sub(/.*: */, "", s); sub(/,$/, "", s); gsub(/"/, "", s); return s }
@@ -75,4 +73,43 @@ dir != "" {
 /"sys_cpu" :/ { sys = val($0) }
 END { out() }
 ' /tmp/fio.json
-[ "$rc" = 0 ]
+}
+
+# run_job SEQ JOB
+run_job()
+{
+	rj_seq=$1
+	rj_job=$2
+	case $2 in
+	rand4k)	set -- "$1" --rw=randread --bs=4k --iodepth=1 ;;
+	rd1)	set -- "$1" --rw=read --bs=64k --iodepth=1 ;;
+	rd8)	set -- "$1" --rw=read --bs=64k --iodepth=8 ;;
+	wr1)	set -- "$1" --rw=write --bs=64k --iodepth=1 ;;
+	wr8)	set -- "$1" --rw=write --bs=64k --iodepth=8 ;;
+	*)	echo "IOREQ-DONE $1 rc=2 (no job $2)"; return ;;
+	esac
+	shift
+	fio --name="$rj_job" --filename=/dev/vda --size="$size" --direct=1 \
+		--ioengine=libaio --time_based --runtime="$rt" \
+		--output-format=json "$@" > /tmp/fio.json 2> /tmp/fio.err
+	rj_rc=$?
+	sed 's/^/# fio: /' /tmp/fio.err
+	parse "$rj_seq"
+	echo "IOREQ-DONE $rj_seq rc=$rj_rc"
+}
+
+echo "IOREQ-BENCH-READY"
+last=
+while :; do
+	# shellcheck disable=SC2046
+	set -- $(dd if=/dev/vda bs=4096 skip=$ctrl count=1 iflag=direct 2> /dev/null |
+		tr -d '\000' | head -n 1)
+	case $1 in
+	run)	if [ "$2" != "$last" ]; then
+			last=$2
+			run_job "$2" "$3"
+		fi ;;
+	quit)	break ;;
+	esac
+	sleep 0.3
+done
