@@ -31,9 +31,12 @@ PERBOOT = [
     ("qsd_cpu", "qsd_ticks", "qemu-storage-daemon CPU per request"),
 ]
 # goals: baseline -> (latency at most, throughput at least)
-GOALS = {"qemu": (1.10, 0.90), "vuser": (1.05, 1 / 1.05)}
+GOALS = {"qemu": (1.10, 0.90), "vuser": (1.05, 1 / 1.05), "floor": None}
 NAMES = {"qemu": "QEMU built-in virtio-blk-pci",
-         "vuser": "QEMU vhost-user-blk-pci, same daemon"}
+         "vuser": "QEMU vhost-user-blk-pci, same daemon",
+         "floor": "the host floor (vhost-blk-floor, no guest; its CPU as the guest's)"}
+BASES = ("qemu", "vuser", "floor")
+ROWS = ("ours", "qemu", "vuser", "floor")
 
 
 def parse(lines):
@@ -79,7 +82,7 @@ def main():
         return d[field] if d and d.get(field) else None
 
     res = {}
-    for base in ("qemu", "vuser"):
+    for base in BASES:
         for key, job, field, what, kind in METRICS:
             ratios = []
             for t in turns:
@@ -88,7 +91,7 @@ def main():
                     ratios.append(o / b)
             res[(base, key)] = spread(ratios)
     absval = {}
-    for row in ("ours", "qemu", "vuser"):
+    for row in ROWS:
         for key, job, field, what, kind in METRICS:
             absval[(row, key)] = spread([value(row, t, job, field) for t in turns
                                          if value(row, t, job, field)])
@@ -118,8 +121,10 @@ def main():
     out.append("KVM (nested in the TCG guest), virtio-blk, fio O_DIRECT on /dev/vda; "
                "%d alternating turns; ratio = ours / baseline, median [min-max] of "
                "the turns' ratios:" % len(turns))
-    for base in ("qemu", "vuser"):
-        lat_goal, tput_goal = GOALS[base]
+    for base in BASES:
+        if not any(res.get((base, m[0])) for m in METRICS):
+            continue
+        lat_goal, tput_goal = GOALS[base] or (None, None)
         out.append("  against %s:" % NAMES[base])
         for key, job, field, what, kind in METRICS:
             s = res.get((base, key))
@@ -128,19 +133,22 @@ def main():
                 out.append("    %-48s no data" % what)
                 continue
             unit = "us" if kind == "lat" else "KiB/s"
-            goal = ("goal <= %.2fx" % lat_goal) if kind == "lat" else \
-                   ("goal >= %.2fx" % tput_goal)
-            if key == "guest_cpu":
+            if key == "guest_cpu" or lat_goal is None:
                 goal = ""
+            elif kind == "lat":
+                goal = "goal <= %.2fx" % lat_goal
+            else:
+                goal = "goal >= %.2fx" % tput_goal
             out.append("    %-48s %5.2fx [%.2f-%.2f]  (ours %.0f %s, baseline %.0f %s)  %s"
                        % (what, s[0], s[1], s[2], o[0], unit, b[0], unit, goal))
     out.append("  per request, median of the turns (us of CPU; records per guest I/O):")
-    for row in ("ours", "qemu", "vuser"):
+    for row in ROWS:
         parts = []
         for key, field, what in PERBOOT:
             s = absval.get((row, key))
             if s and (row == "ours" or key != "vhost_cpu") and \
-               (row != "qemu" or key != "qsd_cpu"):
+               (row != "qemu" or key != "qsd_cpu") and \
+               (row != "floor" or key == "qsd_cpu"):
                 parts.append("%s %.0f [%.0f-%.0f]" % (key, s[0], s[1], s[2]))
         if row == "ours":
             for key in ("forwarded", "records", "notify"):

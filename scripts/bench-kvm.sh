@@ -10,6 +10,7 @@
 #   ours   ioreq-kvm-linux --fastpath + ioreq-vhost + qemu-storage-daemon
 #   qemu   QEMU -accel kvm, its built-in virtio-blk-pci, identical image
 #   vuser  QEMU -accel kvm, vhost-user-blk-pci on the same daemon
+#   floor  no guest: tools/bench/vhost-blk-floor on the same daemon
 #
 # in alternating turns in one boot.  Each row is reported as the
 # baseline's figure over ours (or ours over the baseline for latency, so
@@ -18,7 +19,7 @@
 # .build/bench/kvm-virtio.txt (RESULT to override).
 #
 # Environment: BENCH_KVM_TURNS (default 5), BENCH_KVM_RUNTIME seconds per
-# fio job (default 3), BENCH_KVM_ROWS (default ours,qemu,vuser),
+# fio job (default 3), BENCH_KVM_ROWS (default ours,qemu,vuser,floor),
 # BENCH_KVM_MEM inner guests' MiB (default 512), BENCH_KVM_TIMEOUT
 # (default 2400 s for the whole guest).
 set -euo pipefail
@@ -43,7 +44,7 @@ qemu=$(command -v qemu-system-x86_64) || die "no qemu-system-x86_64: run 'make d
 kb=${BENCH_KBUILD:-$IOREQ_BUILD/kbuild/$kver}
 tools_out=${BENCH_TOOLS:-$IOREQ_BUILD/tools}
 if [ ! -f "$kb/drivers/ioreq/vmm/ioreq_vmm.ko" ] ||
-   [ ! -x "$tools_out/ioreq-kvm-linux" ] || [ ! -x "$tools_out/ioreq-vhost" ] ||
+   [ ! -x "$tools_out/ioreq-kvm-linux" ] || [ ! -x "$tools_out/vhost-blk-floor" ] ||
    [ "${BENCH_REBUILD:-0}" = 1 ]; then
 	build_modules_and_tools 61
 fi
@@ -81,7 +82,7 @@ other_qemu=$(pgrep -c qemu-system || true)
 load=$(cut -d' ' -f1-3 /proc/loadavg)
 [ "$other_qemu" = 0 ] ||
 	log "warning: $other_qemu other QEMU process(es) running (load $load): figures will be noisy"
-log "$kver: booting the KVM host guest, ${BENCH_KVM_TURNS:-5} turns of ${BENCH_KVM_ROWS:-ours,qemu,vuser}"
+log "$kver: booting the KVM host guest, ${BENCH_KVM_TURNS:-5} turns of ${BENCH_KVM_ROWS:-ours,qemu,vuser,floor}"
 rc=0
 VM_MEM=${BENCH_KVM_HOST_MEM:-3072} "$IOREQ_ROOT/selftests/ioreq/vm/vmtest.sh" \
 	--kernel "$kimg" --kroot "$kroot" --name "bench-kvm-$kver" --out "$out" \
@@ -89,6 +90,7 @@ VM_MEM=${BENCH_KVM_HOST_MEM:-3072} "$IOREQ_ROOT/selftests/ioreq/vm/vmtest.sh" \
 	--add "$here/ioreq_kvm_bench.sh:/usr/bin/ioreq_kvm_bench.sh" \
 	--add "$tools_out/ioreq-kvm-linux:/usr/bin/ioreq-kvm-linux" \
 	--add "$tools_out/ioreq-vhost:/usr/bin/ioreq-vhost" \
+	--add "$tools_out/vhost-blk-floor:/usr/bin/vhost-blk-floor" \
 	--add "$qsd:/usr/bin/qemu-storage-daemon" \
 	--add "$qemu:/usr/bin/qemu-system-x86_64" \
 	"${fw[@]}" \

@@ -14,6 +14,9 @@
 #           an identical image file
 #   vuser   qemu-system-x86_64 -accel kvm, vhost-user-blk-pci on export e1
 #           of the same qemu-storage-daemon (guest RAM a shared memfd)
+#   floor   no guest: tools/bench/vhost-blk-floor drives export e2 of the
+#           same daemon itself, one virtqueue in its own memfd, the same
+#           jobs for BENCH_KVM_RUNTIME seconds (default 3)
 #
 # Images of BENCH_KVM_DISK_MB (default 64) in tmpfs, read through the
 # page cache by both QEMU and the daemon.  The guests take turns: for each
@@ -40,7 +43,7 @@ T=/tmp/kvm-bench
 GUEST_ID=18
 MEM=${BENCH_KVM_MEM:-512}
 APPEND="console=ttyS0 reboot=t panic=-1 rdinit=/init loglevel=4"
-ROWS=$(echo "${BENCH_KVM_ROWS:-ours,qemu,vuser}" | tr , ' ')
+ROWS=$(echo "${BENCH_KVM_ROWS:-ours,qemu,vuser,floor}" | tr , ' ')
 JOBS="rand4k rd1 rd8 wr1 wr8"
 failed=0
 seq=0
@@ -115,6 +118,7 @@ pid_of()
 # boot ROW: start ROW's guest and wait until it is ready
 boot()
 {
+	[ "$1" != floor ] || return 0
 	t0=$(now_ms)
 	case $1 in
 	ours)
@@ -180,9 +184,34 @@ hang()
 	logs "$1"
 }
 
+# floor TURN JOB: one run of vhost-blk-floor on export e2
+floor()
+{
+	seq=$((seq + 1))
+	f_q=$(ticks "$qsd")
+	f_w=$(now_ms)
+	l=$(vhost-blk-floor --socket $T/e2.sock --job "$2" --seq $seq \
+		--runtime "${BENCH_KVM_RUNTIME:-3}" --size $(((size - 1) << 20)) \
+		2> $T/floor.err | sed -n "s/^IOREQ-FIO seq=$seq //p")
+	f_w=$(($(now_ms) - f_w))
+	f_q=$(($(ticks "$qsd") - f_q))
+	if [ -z "$l" ]; then
+		echo "BENCH-KVM row=floor turn=$1 job=$2 failed (vhost-blk-floor)"
+		failed=$((failed + 1))
+		sed 's/^/# floor: /' $T/floor.err
+		return
+	fi
+	echo "BENCH-KVM row=floor turn=$1 seq=$seq $l vmm_ticks=0 vhost_ticks=0" \
+	     "qsd_ticks=$f_q forwarded=0 records=0 notify=0 window_ms=$f_w"
+}
+
 # one ROW TURN JOB: one fio run in ROW's guest, timed from outside
 one()
 {
+	if [ "$1" = floor ]; then
+		floor "$2" "$3"
+		return
+	fi
 	o_pid=$(pid_of "$1")
 	[ -n "$o_pid" ] && kill -0 "$o_pid" 2> /dev/null || return 0
 	seq=$((seq + 1))
@@ -230,15 +259,18 @@ ctrl=$((size * 256 - 1))
 dd if=/dev/zero of=$T/ours.img bs=1M count="$size" 2> /dev/null
 cp $T/ours.img $T/qemu.img
 cp $T/ours.img $T/vuser.img
+cp $T/ours.img $T/floor.img
 qemu-storage-daemon \
 	--blockdev driver=file,node-name=f0,filename=$T/ours.img \
 	--blockdev driver=file,node-name=f1,filename=$T/vuser.img \
 	--export type=vhost-user-blk,id=e0,node-name=f0,addr.type=unix,addr.path=$T/e0.sock,writable=on,num-queues=1 \
 	--export type=vhost-user-blk,id=e1,node-name=f1,addr.type=unix,addr.path=$T/e1.sock,writable=on,num-queues=1 \
+	--blockdev driver=file,node-name=f2,filename=$T/floor.img \
+	--export type=vhost-user-blk,id=e2,node-name=f2,addr.type=unix,addr.path=$T/e2.sock,writable=on,num-queues=1 \
 	> $T/daemon.log 2>&1 &
 qsd=$!
 n=0
-until [ -S $T/e1.sock ] || [ $n -ge 150 ]; do
+until [ -S $T/e2.sock ] || [ $n -ge 150 ]; do
 	sleep 0.2
 	n=$((n + 1))
 done
@@ -249,7 +281,7 @@ done
 turn=1
 while [ $turn -le "${BENCH_KVM_TURNS:-5}" ]; do
 	# The order rotates: no row always runs first after another's run.
-	order=$(echo "$ROWS" | awk -v k=$(((turn - 1) % 3)) '{
+	order=$(echo "$ROWS" | awk -v k=$((turn - 1)) '{
 		for (i = 0; i < NF; i++) printf "%s ", $(((i + k) % NF) + 1) }')
 	for j in $JOBS; do
 		for r in $order; do
@@ -259,10 +291,11 @@ while [ $turn -le "${BENCH_KVM_TURNS:-5}" ]; do
 	turn=$((turn + 1))
 done
 for r in $ROWS; do
-	send "$r" quit
+	[ "$r" = floor ] || send "$r" quit
 done
 [ -z "$pid_ours" ] || grep 'fastpath\|counts:' $T/ours.vmm | tail -n 3 | sed 's/^/# ours vmm: /'
 for r in $ROWS; do
+	[ "$r" != floor ] || continue
 	e_pid=$(pid_of "$r")
 	n=0
 	while kill -0 "$e_pid" 2> /dev/null && [ $n -lt 300 ]; do
