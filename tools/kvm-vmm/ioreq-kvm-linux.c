@@ -262,6 +262,13 @@ static void finish(struct vm *vm, int code, const char *why)
 			(unsigned long long)(vm->unclaimed[i].addr &
 					     ~(0xfULL << 60)),
 			vm->unclaimed[i].count);
+	/* Unlocked: the alarm may come while main() holds fp->lock. */
+	if (vm->fp)
+		fprintf(stderr,
+			"ioreq-kvm-linux: fastpath: %lu bindings added, %lu removed, %lu not taken by KVM\n",
+			__atomic_load_n(&vm->fp->added, __ATOMIC_RELAXED),
+			__atomic_load_n(&vm->fp->removed, __ATOMIC_RELAXED),
+			__atomic_load_n(&vm->fp->refused, __ATOMIC_RELAXED));
 	fprintf(stderr,
 		"ioreq-kvm-linux: %s; %lu accesses forwarded, %lu interrupts delivered, %lu failed\n",
 		why, __atomic_load_n(&vm->exits, __ATOMIC_RELAXED),
