@@ -163,7 +163,7 @@ send()
 
 logs()
 {
-	tail -n 30 "$T/$1.console" | sed "s/^/# $1 console: /"
+	tail -n 60 "$T/$1.console" | sed "s/^/# $1 console: /"
 	tail -n 15 "$T/$1.vmm" | sed "s/^/# $1 vmm: /"
 	[ "$1" != ours ] || tail -n 15 $T/ours.vhost | sed 's/^/# ours vhost: /'
 }
@@ -213,7 +213,16 @@ one()
 		return
 	fi
 	o_pid=$(pid_of "$1")
-	[ -n "$o_pid" ] && kill -0 "$o_pid" 2> /dev/null || return 0
+	[ -n "$o_pid" ] || return 0
+	if ! kill -0 "$o_pid" 2> /dev/null; then
+		# Said once: the guest is gone for the rest of the run.
+		grep -q "^$1\$" $T/gone 2> /dev/null && return 0
+		echo "$1" >> $T/gone
+		echo "BENCH-KVM row=$1 turn=$2 job=$3 failed (its VMM ended)"
+		failed=$((failed + 1))
+		logs "$1"
+		return 0
+	fi
 	seq=$((seq + 1))
 	# shellcheck disable=SC2046
 	set -- "$1" "$2" "$3" $(counts "$1")
