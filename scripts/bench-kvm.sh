@@ -71,8 +71,9 @@ out=$IOREQ_BUILD/vm/bench-kvm-$kver
 run=$IOREQ_BUILD/vm/bench-kvm-run.sh
 mkdir -p "$IOREQ_BUILD/vm" "$IOREQ_BUILD/bench"
 cat > "$run" <<RUN
-BENCH_KVM_TURNS=${BENCH_KVM_TURNS:-5} BENCH_KVM_ROWS=${BENCH_KVM_ROWS:-ours,qemu,vuser} \\
-BENCH_KVM_MEM=${BENCH_KVM_MEM:-512} /usr/bin/ioreq_kvm_bench.sh
+BENCH_KVM_TURNS=${BENCH_KVM_TURNS:-5} BENCH_KVM_ROWS=${BENCH_KVM_ROWS:-ours,qemu,vuser,floor} \\
+BENCH_KVM_MEM=${BENCH_KVM_MEM:-512} BENCH_KVM_RUNTIME=${BENCH_KVM_RUNTIME:-3} \\
+	/usr/bin/ioreq_kvm_bench.sh
 RUN
 fw=()
 for f in qboot.rom linuxboot_dma.bin kvmvapic.bin; do
