@@ -9,7 +9,9 @@
 # them and tools/kvm-vmm/ioreq-kvm --bench times a KVM exit answered in
 # the VMM, through ioreq (ioreq-backend) and over a socketpair to a child
 # process.  BENCH_KVM_ITERS (default 2000) reads per phase; BENCH_KVM=0
-# leaves it out.  Then Xen: see below (BENCH_XEN=0 leaves it out).  Run it
+# leaves it out.  Then Xen: see below (BENCH_XEN=0 leaves it out), and
+# KVM virtio-blk against QEMU (scripts/bench-kvm.sh; BENCH_KVM_VIRTIO=0
+# leaves it out).  Run it
 # on an otherwise idle machine: the figures are only comparable within one
 # run.
 set -euo pipefail
