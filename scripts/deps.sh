@@ -35,7 +35,6 @@ BACKPORTS_LIST=/etc/apt/sources.list.d/bookworm-backports.list
 # libxen-dev builds make bench's native Xen baseline (tools/xen-native).
 # qemu-system-xen is the device model of the lane's HVM guests.
 # fio: make bench's virtio rows run it inside the guests (scripts/bench-kvm.sh).
-# fio: make bench's virtio rows, inside the guests (scripts/bench-kvm.sh).
 # dkms, debhelper, dh-dkms, dpkg-dev, fakeroot, lintian and help2man: make
 # deb (debian/) and make check's package stage (scripts/pkg-check.sh).
 # The Arm lane (scripts/xen-arm.sh): the cross compiler and its libc for
