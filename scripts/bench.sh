@@ -9,7 +9,9 @@
 # them and tools/kvm-vmm/ioreq-kvm --bench times a KVM exit answered in
 # the VMM, through ioreq (ioreq-backend) and over a socketpair to a child
 # process.  BENCH_KVM_ITERS (default 2000) reads per phase; BENCH_KVM=0
-# leaves it out.  Then Xen: see below (BENCH_XEN=0 leaves it out).  Run it
+# leaves it out.  Then Xen: see below (BENCH_XEN=0 leaves it out), and
+# KVM virtio-blk against QEMU (scripts/bench-kvm.sh; BENCH_KVM_VIRTIO=0
+# leaves it out).  Run it
 # on an otherwise idle machine: the figures are only comparable within one
 # run.
 set -euo pipefail
@@ -219,6 +221,19 @@ else
 	log "no Xen rows: BENCH_XEN=0, not the 6.1 kernel, or no ioreq-xen-native (libxen-dev)"
 fi
 
+# ---- KVM virtio: ioreq-kvm-linux --fastpath + ioreq-vhost against QEMU's
+# built-in virtio-blk and its vhost-user-blk on the same daemon, fio in
+# the inner guests, in turns (scripts/bench-kvm.sh, its own boot of the
+# KVM host guest, 9-15 minutes).  BENCH_KVM_VIRTIO=0 leaves it out.
+kvm_virtio_result=$IOREQ_BUILD/bench/kvm-virtio.txt
+rm -f "$kvm_virtio_result"
+if [ "${BENCH_KVM_VIRTIO:-1}" = 1 ] && [ "$k" = 61 ]; then
+	BENCH_KBUILD=$kb BENCH_TOOLS=$tools_out RESULT=$kvm_virtio_result \
+		"$IOREQ_ROOT/scripts/bench-kvm.sh" || rc=1
+else
+	log "no KVM virtio rows: BENCH_KVM_VIRTIO=0 or not the 6.1 kernel"
+fi
+
 IOREQ_STAGE=bench
 result=$IOREQ_BUILD/bench/$kver.txt
 {
@@ -232,6 +247,7 @@ result=$IOREQ_BUILD/bench/$kver.txt
 	printf '%s' "$xen_tries"
 	sed -n 's/^BENCH: //p' "$out/ktap.log"
 	printf '%s' "$xen_ratios"
+	[ ! -f "$kvm_virtio_result" ] || grep '^kvm_' "$kvm_virtio_result"
 } > "$result"
 log "results: $result"
 [ "$rc" = 0 ] && log "done in $(( $(now) - start ))s" || log "FAILED (guest log: $out/console.log)"

@@ -245,6 +245,27 @@ kvm_linux_initramfs()
 		cpio -o -H newc -R 0:0 --quiet) > "$out.cpio"
 }
 
+# kvm_linux_add_prog OUT PROG...: add PROGs (at their own paths) and the
+# shared libraries they need to the initramfs tree OUT that
+# kvm_linux_initramfs made, and pack OUT.cpio again.
+kvm_linux_add_prog()
+{
+	local out=$1 p lib
+	shift
+
+	for p in "$@"; do
+		mkdir -p "$out$(dirname "$p")"
+		cp -L "$p" "$out$p"
+		for lib in $(ldd "$p" | grep -o '/[^ ]*'); do
+			[ -e "$out$lib" ] && continue
+			mkdir -p "$out$(dirname "$lib")"
+			cp -L "$lib" "$out$lib"
+		done
+	done
+	(cd "$out" && find . -mindepth 1 | LC_ALL=C sort |
+		cpio -o -H newc -R 0:0 --quiet) > "$out.cpio"
+}
+
 IOREQ_MODULES=${IOREQ_MODULES:-drivers/ioreq/ioreq.ko drivers/ioreq/vmm/ioreq_vmm.ko}
 
 # cache_claim TOP KEY: for a script that builds TOP/KEY once and prints

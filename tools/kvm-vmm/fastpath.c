@@ -8,7 +8,7 @@
  * Documentation/virt/ioreq/vmm.rst ("Bindings") has the protocol.
  *
  * Included by ioreq-kvm.c (it uses struct vm, err(), diag(), now_ns(),
- * vmm_intx_gsi(), irq_drain()); its hooks there are fastpath_option(), fastpath_start(),
+ * vmm_intx_gsi(), irq_settle()); its hooks there are fastpath_option(), fastpath_start(),
  * fastpath_phase() and fastpath_finish().
  *
  *   --fastpath            take every binding: a thread waits for binding
@@ -533,13 +533,9 @@ static bool fastpath_phase(struct vm *vm)
 	/*
 	 * The events the irq thread has not counted yet belong to the phase
 	 * that ends: a slow ping's interrupt is a pulse, two events, and the
-	 * payload goes on after the first.  Count them now, as the irq
-	 * thread would.
+	 * payload goes on after the first.
 	 */
-	pthread_mutex_lock(&vm->irq_lock);
-	if (!vm->irq_stop)
-		irq_drain(vm);
-	pthread_mutex_unlock(&vm->irq_lock);
+	irq_settle(vm);
 	if (fp->phase) {
 		p = (fp->phase - 1) % FP_PHASES;
 		k = (fp->phase - 1) / FP_PHASES;

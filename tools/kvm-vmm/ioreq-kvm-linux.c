@@ -43,12 +43,14 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <asm/bootparam.h>
 #include <linux/kvm.h>
 #include <linux/ioreq.h>
 #include <linux/ioreq_vmm.h>
 
+#include "payload.h"
 #include "vmm-common.h"
 
 /* Guest-physical layout below 1 MiB (Linux keeps the first 1 MiB). */
@@ -94,6 +96,7 @@
 
 #define MAX_VCPUS	16
 #define MAX_PCI_WAIT	8
+#define BENCH_MAX_REPEATS	1	/* fastpath.c's bench: not here */
 
 struct vm {
 	int kvm_fd;
@@ -133,6 +136,16 @@ struct vm {
 	unsigned long exits;		/* forwarded, atomic */
 	unsigned long irqs;		/* delivered from backends, atomic */
 	unsigned long irq_failed;	/* atomic */
+
+	/*
+	 * --fastpath: fastpath.c, shared with ioreq-kvm.  Its bench
+	 * (ioreq-kvm --fastpath-bench) is not offered here: the members
+	 * below it needs are only there to build it.
+	 */
+	struct fastpath *fp;		/* or NULL */
+	bool quiet;			/* never set here */
+	unsigned long irq_events;	/* the bench's; never counted here */
+	unsigned int bench_repeats, checks, failed;
 };
 
 struct vcpu {
@@ -144,15 +157,64 @@ struct vcpu {
 };
 
 static struct vm *the_vm;	/* for the exit paths */
+static volatile sig_atomic_t counts_wanted;	/* SIGUSR1 came */
 
 #define err(...) vmm_err(__VA_ARGS__)
+
+/* A line of the fast path's (fastpath.c) to stderr. */
+static void diag(struct vm *vm, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void diag(struct vm *vm, const char *fmt, ...)
+{
+	va_list ap;
+
+	(void)vm;
+	fputs("ioreq-kvm-linux: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static double now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* For fastpath.c's bench, which is not offered here (below). */
+static void irq_settle(struct vm *vm)
+{
+	(void)vm;
+}
+
+#include "fastpath.c"
+
+/* Built with fastpath.c but ioreq-kvm's only: --fastpath-bench. */
+static bool (*const fastpath_bench_phase)(struct vm *) __attribute__((unused)) =
+	fastpath_phase;
+static int (*const fastpath_bench_finish)(struct vm *, unsigned int)
+	__attribute__((unused)) = fastpath_finish;
 
 static void usage(FILE *f)
 {
 	fputs("usage: ioreq-kvm-linux --kernel VMLINUX [--initrd FILE] [--append CMDLINE]\n"
 	      "                       [--mem MIB] [--vcpus N] [--guest-id ID]\n"
 	      "                       [--wait-pci SBDF]... [--claim-wait SECS]\n"
-	      "                       [--timeout SECS] [--access-timeout-ms MS] [--verbose]\n",
+	      "                       [--timeout SECS] [--access-timeout-ms MS] [--verbose]\n"
+	      "                       [--fastpath]\n"
+	      "  --fastpath  register the backends' ioeventfds and irqfds with KVM\n"
+	      "              (KVM_IOEVENTFD, KVM_IRQFD): tools/kvm-vmm/fastpath.c\n"
+	      "SIGUSR1 prints the counters to stderr (\"counts: ...\").\n",
 	      f);
 }
 
@@ -206,6 +268,13 @@ static void finish(struct vm *vm, int code, const char *why)
 			(unsigned long long)(vm->unclaimed[i].addr &
 					     ~(0xfULL << 60)),
 			vm->unclaimed[i].count);
+	/* Unlocked: the alarm may come while main() holds fp->lock. */
+	if (vm->fp)
+		fprintf(stderr,
+			"ioreq-kvm-linux: fastpath: %lu bindings added, %lu removed, %lu not taken by KVM\n",
+			__atomic_load_n(&vm->fp->added, __ATOMIC_RELAXED),
+			__atomic_load_n(&vm->fp->removed, __ATOMIC_RELAXED),
+			__atomic_load_n(&vm->fp->refused, __ATOMIC_RELAXED));
 	fprintf(stderr,
 		"ioreq-kvm-linux: %s; %lu accesses forwarded, %lu interrupts delivered, %lu failed\n",
 		why, __atomic_load_n(&vm->exits, __ATOMIC_RELAXED),
@@ -213,6 +282,38 @@ static void finish(struct vm *vm, int code, const char *why)
 		__atomic_load_n(&vm->irq_failed, __ATOMIC_RELAXED));
 	fflush(stderr);
 	_exit(code);
+}
+
+/* SIGUSR1: main() prints the counters. */
+static void on_usr1(int sig)
+{
+	(void)sig;
+	counts_wanted = 1;
+}
+
+/*
+ * The counters so far, for a benchmark to take differences of: accesses
+ * forwarded to ioreq (each a VMM exit served in userspace), interrupts
+ * delivered by this process, and with --fastpath the bindings KVM took.
+ */
+static void print_counts(struct vm *vm)
+{
+	unsigned long added = 0, removed = 0, refused = 0;
+
+	if (vm->fp) {
+		pthread_mutex_lock(&vm->fp->lock);
+		added = vm->fp->added;
+		removed = vm->fp->removed;
+		refused = vm->fp->refused;
+		pthread_mutex_unlock(&vm->fp->lock);
+	}
+	fprintf(stderr,
+		"ioreq-kvm-linux: counts: forwarded %lu irqs %lu irq_failed %lu fastpath %s bindings_added %lu removed %lu refused %lu\n",
+		__atomic_load_n(&vm->exits, __ATOMIC_RELAXED),
+		__atomic_load_n(&vm->irqs, __ATOMIC_RELAXED),
+		__atomic_load_n(&vm->irq_failed, __ATOMIC_RELAXED),
+		vm->fp ? "on" : "off", added, removed, refused);
+	fflush(stderr);
 }
 
 static void on_alarm(int sig)
@@ -1044,6 +1145,7 @@ int main(int argc, char **argv)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "access-timeout-ms", required_argument, NULL, 'T' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "fastpath", no_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
@@ -1135,6 +1237,9 @@ int main(int argc, char **argv)
 		case 'v':
 			vm.verbose = true;
 			break;
+		case 'F':
+			fastpath_option(&vm, opt, 0);
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -1180,7 +1285,10 @@ int main(int argc, char **argv)
 	 */
 	sigemptyset(&alrm);
 	sigaddset(&alrm, SIGALRM);
+	sigaddset(&alrm, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &alrm, NULL);
+	if (vm.fp && fastpath_start(&vm, c.guest_id))
+		return 1;
 	if (pthread_create(&irq, NULL, irq_thread, &vm)) {
 		err("cannot start the irq thread");
 		return 1;
@@ -1204,8 +1312,14 @@ int main(int argc, char **argv)
 		signal(SIGALRM, on_alarm);
 		alarm(timeout);
 	}
+	signal(SIGUSR1, on_usr1);
 	pthread_sigmask(SIG_UNBLOCK, &alrm, NULL);
 	/* The vcpu threads end the process (or the alarm does). */
-	for (;;)
+	for (;;) {
 		pause();
+		if (counts_wanted) {
+			counts_wanted = 0;
+			print_counts(&vm);
+		}
+	}
 }

@@ -980,6 +980,15 @@ static void bench_report(struct vm *vm, FILE *kv)
 			med[BENCH_IOREQ] / med[BENCH_SOCKET], vm->bench_n, n);
 }
 
+/* Count and deliver the interrupt events queued so far, now. */
+static void irq_settle(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->irq_lock);
+	if (!vm->irq_stop)
+		irq_drain(vm);
+	pthread_mutex_unlock(&vm->irq_lock);
+}
+
 #include "fastpath.c"
 
 static uint8_t *read_payload(const char *path, size_t *size)

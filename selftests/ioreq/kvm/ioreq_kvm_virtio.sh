@@ -17,7 +17,10 @@
 # "blk,kill,restart,fs"):
 #   blk   qemu-storage-daemon exports a 32 MiB image as vhost-user-blk;
 #         ioreq-vhost --provider vmm presents it at PCI 00:05.0; the guest
-#         (2 vcpus) makes and checks an ext2 file system on /dev/vda
+#         (2 vcpus) makes and checks an ext2 file system on /dev/vda;
+#         ioreq-kvm-linux runs with --fastpath (IOREQ_KVM_FASTPATH, comma-
+#         separated scenarios, default "blk"), and KVM must take every
+#         binding ioreq-vhost makes
 #   kill  the same, and qemu-storage-daemon is killed with SIGKILL while
 #         the guest writes, then started again
 #   restart as kill, without the file system, but ioreq-vhost runs
@@ -139,7 +142,8 @@ run_guest()
 	rg_name=$1
 	t0=$(now_ms)
 	echo "$t0" > $T/t0
-	ioreq-kvm-linux --guest-id $GUEST_ID --vcpus 2 --mem 256 \
+	# shellcheck disable=SC2086
+	ioreq-kvm-linux --guest-id $GUEST_ID --vcpus 2 --mem 256 $VMM_ARGS \
 		--kernel $LIB/vmlinux --initrd "$LIB/$rg_name.cpio" \
 		--append "console=ttyS0 pci=conf1 reboot=t panic=-1 rdinit=/init loglevel=5" \
 		--wait-pci 00:05.0 --claim-wait 60 --timeout "${KVM_GUEST_TIMEOUT:-420}" \
@@ -202,6 +206,10 @@ judge()
 		sh -c "grep -q 'stats:' $T/vhost.log && ! grep 'stats:' $T/vhost.log | grep -qv ' 0 notify)'"
 	check "$j_name: an irqfd was bound to an MSI-X vector" \
 		sh -c "grep 'stats:' $T/vhost.log | grep -q 'irqfd binds [1-9]'"
+	if [ -n "$VMM_ARGS" ]; then
+		check "$j_name: --fastpath: KVM took ioreq-vhost's bindings ($(grep -o 'fastpath: [0-9]* bindings.*' $T/vmm.log | tail -n 1))" \
+			sh -c "grep -q 'fastpath: [1-9][0-9]* bindings added, [0-9]* removed, 0 not taken' $T/vmm.log"
+	fi
 }
 
 scenario_blk()
@@ -217,6 +225,12 @@ scenario_blk()
 		n=$((n + 1))
 	done
 	VHOST_ARGS="--socket $T/vblk.sock"
+	# The fast path (KVM_IOEVENTFD, KVM_IRQFD) in the scenarios of
+	# IOREQ_KVM_FASTPATH (default blk)
+	VMM_ARGS=
+	case ",${IOREQ_KVM_FASTPATH-blk}," in
+	*",$s_name,"*)	VMM_ARGS=--fastpath ;;
+	esac
 	case $s_name in
 	kill)	kill_midway qemu-storage-daemon $T/daemon.pid restart_qsd ;;
 	restart)
@@ -293,6 +307,7 @@ scenario_fs()
 		n=$((n + 1))
 	done
 	VHOST_ARGS="--type fs --tag share --socket $T/vfs.sock"
+	VMM_ARGS=
 	run_guest fs
 	kill "$(cat $T/daemon.pid)" 2> /dev/null
 	sleep 0.5
