@@ -42,6 +42,9 @@
 #   --guest-kmod NAME  a module of the kernel package for the guest, with
 #                      what it depends on, loaded in order by the guest's
 #                      /init before the scenario (repeatable)
+#   --guest-cfg FILE   lines appended to the guest's xl config (disks,
+#                      device_model_args; --add the files they name)
+#                      (repeatable)
 #   --guest-timeout S  limit from unpause to the guest's poweroff (default 300)
 #   --timeout SECS     wall-clock limit for the whole machine (default 900)
 #   --append ARGS      extra dom0 kernel command line
@@ -140,6 +143,7 @@ vcpus=2
 guest_mem=
 guest_type=pvh
 guest_kmods=()
+guest_cfgs=()
 guest_timeout=300
 timeout=900
 append=
@@ -169,6 +173,7 @@ while [ $# -gt 0 ]; do
 	--guest-mem)	guest_mem=$2; shift ;;
 	--guest-type)	guest_type=$2; shift ;;
 	--guest-kmod)	guest_kmods+=("$2"); shift ;;
+	--guest-cfg)	guest_cfgs+=("$2"); shift ;;
 	--guest-timeout) guest_timeout=$2; shift ;;
 	--timeout)	timeout=$2; shift ;;
 	--append)	append=$2; shift ;;
@@ -573,6 +578,9 @@ on_crash = "destroy"
 $guest_arch_cfg
 $guest_dev
 EOF
+for f in "${guest_cfgs[@]}"; do
+	cat "$f" >> "$root/guest/guest.cfg"
+done
 
 {
 	echo "XEN_KOS='${xen_kos[*]}'"
