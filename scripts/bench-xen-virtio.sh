@@ -58,6 +58,10 @@ xen_virtio_boot()
 	device_model_args = [ '-drive', 'if=none,id=qd,format=raw,file=/vbench/qdisk.img',
 	                      '-device', 'virtio-blk-pci,drive=qd,addr=0x8' ]
 	CFG
+	# xen_emul_unplug=unnecessary: the guest uses its PV drivers
+	# without asking qemu-xen to unplug its emulated disks; Debian's
+	# qemu-xen (7.2) unplugs virtio-blk-pci with them (PCI class
+	# storage), and the guest's PCI scan then lacks 00:08.0.
 	log "Xen virtio: booting Xen 4.17, a PV dom0 and an HVM guest (1 vcpu) with three disks, fio in turns"
 	VM_SMP=${XEN_SMP:-2} "$IOREQ_ROOT/selftests/ioreq/xen/xen-vm.sh" --scenario vbench \
 		--guest-type hvm --vcpus 1 \
@@ -76,6 +80,7 @@ xen_virtio_boot()
 		--guest-cfg "$d/guest.cfg" \
 		--guest-kmod virtio_pci --guest-kmod virtio_blk \
 		--guest-kmod ext4 --guest-kmod xen-blkfront \
+		--guest-append xen_emul_unplug=unnecessary \
 		--env "VBENCH_ROUNDS=${BENCH_XEN_VIRTIO_ROUNDS:-3}" \
 		--env "VBENCH_RUNTIME=${BENCH_XEN_VIRTIO_RUNTIME:-2}" \
 		--timeout "${BENCH_XEN_VIRTIO_TIMEOUT:-3600}" --guest-timeout 3000 \
@@ -91,14 +96,17 @@ kmod_paths_one()
 if [ "${BENCH_XEN_VIRTIO:-1}" = 1 ] && [ "$k" = 61 ] && command -v fio > /dev/null &&
    [ -x "$tools_out/ioreq-vhost" ]; then
 	mkdir -p "$IOREQ_BUILD/xen"
-	if xen_virtio_boot; then
-		xen_virtio_rows=$(python3 "$IOREQ_ROOT/scripts/bench-xen-virtio.py" \
-			"$IOREQ_BUILD/xen/vbench/ktap.log") || rc=1
-		printf '%s\n' "$xen_virtio_rows" | grep -v '^xen_virtio_' || true
-	else
+	if ! xen_virtio_boot; then
 		log "Xen virtio bench FAILED, log: $IOREQ_BUILD/xen/vbench.log"
 		tail -n 30 "$IOREQ_BUILD/xen/vbench.log" | sed 's/^/    /'
 		rc=1
+	fi
+	# The turns that completed count even in a failed boot (the
+	# harness's verdict above says why it failed).
+	if grep -q 'vbench: turn=' "$IOREQ_BUILD/xen/vbench/ktap.log" 2> /dev/null; then
+		xen_virtio_rows=$(python3 "$IOREQ_ROOT/scripts/bench-xen-virtio.py" \
+			"$IOREQ_BUILD/xen/vbench/ktap.log") || rc=1
+		printf '%s\n' "$xen_virtio_rows" | grep -v '^xen_virtio_' || true
 	fi
 else
 	log "no Xen virtio rows: BENCH_XEN_VIRTIO=0, not the 6.1 kernel, no fio or no ioreq-vhost"
