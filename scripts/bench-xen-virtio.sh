@@ -113,6 +113,7 @@ else
 fi
 
 if [ -n "${xen_virtio_alone:-}" ]; then
+	mkdir -p "$IOREQ_BUILD/bench"
 	printf '%s\n' "$xen_virtio_rows" | grep '^xen_virtio_' > "$IOREQ_BUILD/bench/xen-virtio.txt" || true
 	log "results: $IOREQ_BUILD/bench/xen-virtio.txt"
 	exit "$rc"
