@@ -48,6 +48,8 @@ xen_virtio_boot()
 	local xo=$IOREQ_BUILD/xen/vbench sc=$IOREQ_ROOT/selftests/ioreq/xen/scenarios
 
 	kr=$(kvar KROOT "$k")
+	# No report of an earlier boot can pass for this one's.
+	rm -rf "$xo"
 	mkdir -p "$d"
 	xen_virtio_tools "$d/tools" || return 1
 	dd if=/dev/zero of="$d/qdisk.img" bs=1M count=16 2> /dev/null
@@ -96,6 +98,9 @@ kmod_paths_one()
 if [ "${BENCH_XEN_VIRTIO:-1}" = 1 ] && [ "$k" = 61 ] && command -v fio > /dev/null &&
    [ -x "$tools_out/ioreq-vhost" ]; then
 	mkdir -p "$IOREQ_BUILD/xen"
+	# Other guests on the machine make every row noise-bound: say so.
+	xen_virtio_load="load $(cut -d' ' -f1-3 /proc/loadavg), $(pgrep -c qemu-system || true) other QEMU process(es)"
+	log "Xen virtio: host $xen_virtio_load before the boot"
 	if ! xen_virtio_boot; then
 		log "Xen virtio bench FAILED, log: $IOREQ_BUILD/xen/vbench.log"
 		tail -n 30 "$IOREQ_BUILD/xen/vbench.log" | sed 's/^/    /'
@@ -107,6 +112,7 @@ if [ "${BENCH_XEN_VIRTIO:-1}" = 1 ] && [ "$k" = 61 ] && command -v fio > /dev/nu
 		xen_virtio_rows=$(python3 "$IOREQ_ROOT/scripts/bench-xen-virtio.py" \
 			"$IOREQ_BUILD/xen/vbench/ktap.log") || rc=1
 		printf '%s\n' "$xen_virtio_rows" | grep -v '^xen_virtio_' || true
+		xen_virtio_rows+=$'\n'"xen_virtio_host=$xen_virtio_load"
 	fi
 else
 	log "no Xen virtio rows: BENCH_XEN_VIRTIO=0, not the 6.1 kernel, no fio or no ioreq-vhost"

@@ -238,7 +238,7 @@ result=$IOREQ_BUILD/bench/$kver.txt
 	printf '%s' "$xen_tries"
 	sed -n 's/^BENCH: //p' "$out/ktap.log"
 	printf '%s' "$xen_ratios"
-	[ -z "$xen_virtio_rows" ] || printf '%s\n' "$xen_virtio_rows" | grep '^xen_virtio_'
+	[ -z "$xen_virtio_rows" ] || printf '%s\n' "$xen_virtio_rows" | grep '^xen_virtio_' || true
 } > "$result"
 log "results: $result"
 [ "$rc" = 0 ] && log "done in $(( $(now) - start ))s" || log "FAILED (guest log: $out/console.log)"
