@@ -27,10 +27,16 @@ def main():
     for line in open(sys.argv[1], errors='replace'):
         if 'vbench-dom0:' in line:
             f = fields(line.split('vbench-dom0:', 1)[1])
-            dom0[(int(f['turn']), f['disk'])] = f
+            need = ('turn', 'disk', 'ios', 'dom0_ticks', 'vhost_ticks', 'qsd_ticks',
+                    'dm_ticks', 'blkback_ticks', 'records')
+            if all(k in f for k in need):
+                dom0[(int(f['turn']), f['disk'])] = f
         elif 'vbench:' in line and 'job=' in line:
             f = fields(line.split('vbench:', 1)[1])
-            guest.setdefault((int(f['turn']), f['disk']), {})[f['job']] = f
+            need = ('turn', 'disk', 'job', 'ios', 'runtime_ms', 'bw', 'p50', 'p90',
+                    'p99', 'usr', 'sys')
+            if all(k in f for k in need) and int(f['ios']) > 0:
+                guest.setdefault((int(f['turn']), f['disk']), {})[f['job']] = f
     rounds = sorted({r for r, _ in guest})
     if not rounds:
         print('no vbench lines in %s' % sys.argv[1], file=sys.stderr)
