@@ -34,8 +34,7 @@ BACKPORTS_LIST=/etc/apt/sources.list.d/bookworm-backports.list
 # them under QEMU (selftests/ioreq/xen/xen-vm.sh copies them into dom0).
 # libxen-dev builds make bench's native Xen baseline (tools/xen-native).
 # qemu-system-xen is the device model of the lane's HVM guests.
-# fio: make bench's Xen virtio rows run Debian's fio in an HVM guest
-# (scripts/bench-xen-virtio.sh copies it with its libraries).
+# fio: make bench's virtio rows run it inside the guests (scripts/bench-kvm.sh).
 # dkms, debhelper, dh-dkms, dpkg-dev, fakeroot, lintian and help2man: make
 # deb (debian/) and make check's package stage (scripts/pkg-check.sh).
 # The Arm lane (scripts/xen-arm.sh): the cross compiler and its libc for
@@ -45,9 +44,9 @@ BACKPORTS_LIST=/etc/apt/sources.list.d/bookworm-backports.list
 BASE_PKGS="gcc make bc flex bison libelf-dev libssl-dev libc6-dev kmod cpio
 	busybox-static qemu-system-x86 sparse xz-utils perl python3
 	dkms debhelper dh-dkms dpkg-dev fakeroot lintian help2man
-	xen-hypervisor-4.17-amd64 xen-utils-4.17 libxen-dev qemu-system-xen fio
+	xen-hypervisor-4.17-amd64 xen-utils-4.17 libxen-dev qemu-system-xen
 	gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-arm64-cross
-	qemu-system-arm"
+	qemu-system-arm fio"
 
 export DEBIAN_FRONTEND=noninteractive
 APT_INSTALL=(apt-get install -y -q=2 --no-install-recommends
