@@ -250,5 +250,16 @@ result=$IOREQ_BUILD/bench/$kver.txt
 	[ ! -f "$kvm_virtio_result" ] || grep '^kvm_' "$kvm_virtio_result"
 } > "$result"
 log "results: $result"
+
+# ---- Xen virtio: fio in an HVM guest, ioreq-vhost against qemu-xen's
+# built-in virtio-blk-pci and xen-blkfront/blkback in one boot
+# (scripts/bench-xen-virtio.sh, 12-19 minutes here; BENCH_XEN_VIRTIO=0
+# leaves it out); its key=value results join the file above.
+IOREQ_STAGE=vm
+xen_virtio_rows=
+. "$IOREQ_ROOT/scripts/bench-xen-virtio.sh"
+IOREQ_STAGE=bench
+[ -z "$xen_virtio_rows" ] ||
+	printf '%s\n' "$xen_virtio_rows" | grep '^xen_virtio_' >> "$result" || true
 [ "$rc" = 0 ] && log "done in $(( $(now) - start ))s" || log "FAILED (guest log: $out/console.log)"
 exit $rc
