@@ -472,10 +472,7 @@ fi
 # --mmio with Debian's arm64 qemu-storage-daemon.  About 1-1.5 min a boot
 # under load; the first run also builds Xen (1-4 min).  IOREQ_XEN_ARM=0
 # leaves the lane out; XEN_ARM_SCENARIOS picks the scenarios.
-# "virtio" passed three boots of four; in the fourth dom0's one vcpu sat
-# about 230 s in xl's hypercall (privcmd_call; soft lockups) after the
-# guest powered off, unexplained (xen.rst): not in the default until it is.
-XEN_ARM_SCENARIOS=${XEN_ARM_SCENARIOS-scratch vcpus kill device}
+XEN_ARM_SCENARIOS=${XEN_ARM_SCENARIOS-scratch vcpus kill device virtio}
 if [ "${IOREQ_XEN_ARM:-1}" = 1 ] && [ -n "$XEN_ARM_SCENARIOS" ]; then
 	IOREQ_STAGE=xen-arm
 	arm=(ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-)

@@ -76,6 +76,31 @@ stop_backend()
 	sed "s/^/backend $tag: /" "/tmp/backend-$tag.log"
 }
 
+# stop_daemon PIDFILE [USR1]: stop the process PIDFILE names, if it runs:
+# with USR1, SIGUSR1 first and a second for it (ioreq-vhost prints its
+# counters), then SIGTERM and up to 10 s for it to exit, SIGKILL after.
+# Returns once it is gone, so that the guest memory it mapped is free.
+stop_daemon()
+{
+	local pid n=0
+
+	pid=$(cat "$1" 2>/dev/null)
+	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
+	if [ "${2:-}" = USR1 ]; then
+		kill -USR1 "$pid"
+		sleep 1
+	fi
+	kill "$pid" 2>/dev/null
+	while kill -0 "$pid" 2>/dev/null && [ $n -lt 20 ]; do
+		sleep 0.5
+		n=$((n + 1))
+	done
+	kill -0 "$pid" 2>/dev/null || return 0
+	echo "$1: pid $pid did not exit on SIGTERM: SIGKILL"
+	kill -KILL "$pid"
+	return 1
+}
+
 # wait_guest_line PATTERN [SECS]: until the guest's console shows PATTERN.
 wait_guest_line()
 {

@@ -138,14 +138,8 @@ start)
 	sampler > /dev/null 2>&1 &
 	;;
 stop)
-	pid=$(cat /tmp/vhost.pid 2> /dev/null)
-	if [ -n "$pid" ] && kill -0 "$pid" 2> /dev/null; then
-		kill -USR1 "$pid"
-		sleep 1
-		kill "$pid"
-	fi
-	sleep 1
-	kill "$(cat /tmp/qsd.pid)" 2> /dev/null
+	stop_daemon /tmp/vhost.pid USR1
+	stop_daemon /tmp/qsd.pid
 	sed 's/^/vhost: /' /tmp/vhost.log | grep -v 'IOREQ-LIVE'
 	sed 's/^/qsd: /' /tmp/qsd.log
 	cat /tmp/vbench.log

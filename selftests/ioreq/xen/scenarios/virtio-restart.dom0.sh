@@ -84,14 +84,8 @@ start)
 	;;
 stop)
 	rc=0
-	pid=$(cat /tmp/vhost.pid 2>/dev/null)
-	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-		kill -USR1 "$pid"
-		sleep 1
-		kill "$pid"
-	fi
-	sleep 1
-	kill "$(cat /tmp/qsd.pid)" 2>/dev/null
+	stop_daemon /tmp/vhost.pid USR1
+	stop_daemon /tmp/qsd.pid
 	sleep 1
 	for f in vhost vhost2 holder restart qsd; do
 		sed "s/^/$f: /" /tmp/$f.log 2> /dev/null

@@ -108,17 +108,10 @@ start_vhost()
 	sed "s/^/vhost $tag: /" "/tmp/vhost-$tag.log"
 }
 
-# stop_vhost TAG: counters, then SIGTERM.
+# stop_vhost TAG: counters, then SIGTERM, and wait for it to exit.
 stop_vhost()
 {
-	local pid
-
-	pid=$(cat "/tmp/vhost-$1.pid" 2>/dev/null)
-	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-		kill -USR1 "$pid"
-		sleep 1
-		kill "$pid"
-	fi
+	stop_daemon "/tmp/vhost-$1.pid" USR1
 }
 
 # show_vhost TAG: its log without the accesses (those only counted).
