@@ -39,6 +39,8 @@
 # qemu-storage-daemon did not abort.  The guest's boot time (from
 # the VMM's start to the guest's /init) is printed.  vmtest.sh scans this
 # guest's console for splats; the inner guest's console is scanned here.
+# An inner guest that resets itself before its /init without a word is
+# booted again once, said on an "IOREQ-INNER-RETRY" line (early_reset).
 #
 # Exit status: 0 if every case passed, 1 if not, 4 (skip) without
 # /dev/kvm or the files above.
@@ -133,6 +135,7 @@ kill_midway()
 		$3
 		echo "started $1 again at $(now_ms) ms"
 	) > $T/kill.log 2>&1 &
+	midway=$!
 }
 
 # run_guest NAME: boot the inner guest with NAME.cpio, 2 vcpus, and its
@@ -168,6 +171,29 @@ run_guest()
 	done
 	kill "$vhost" $watcher 2> /dev/null
 	wait "$vhost" $watcher 2> /dev/null
+}
+
+# early_reset NAME: the inner guest reset itself before its /init ran,
+# silently (no IOREQ-GUEST-BEGIN, nothing a panic or splat prints), and
+# this is its first boot in the scenario.  Under the emulator's nested SVM
+# an inner guest died that way once in twelve boots here (2026-12-07, the
+# fs guest; its VMM had forwarded half the accesses of a whole boot, and
+# the guest's console was empty).  Such a boot is booted again once, on a
+# "# IOREQ-INNER-RETRY" line that check.sh counts with the lane's retries;
+# a second one fails the scenario.
+early_reset()
+{
+	[ "$inner_try" = 1 ] || return 1
+	! grep -q IOREQ-GUEST-BEGIN $T/console.log || return 1
+	! grep -qE "$SPLATS|Kernel panic|BUG|Oops" $T/console.log || return 1
+	grep -q 'shutdown (the guest reset itself)' $T/vmm.log || return 1
+	echo "# IOREQ-INNER-RETRY $1: the inner guest reset itself before its /init, printing nothing; booting it again"
+	sed 's/^/# first boot: vmm: /' $T/vmm.log
+	sed 's/^/# first boot: console: /' $T/console.log | tail -n 20
+	[ -z "$midway" ] || kill "$midway" 2> /dev/null
+	[ -z "$holder" ] || kill "$holder" 2> /dev/null
+	kill "$(cat $T/daemon.pid)" 2> /dev/null
+	sleep 0.5
 }
 
 # judge NAME: the inner cases, then the host-side checks common to all
@@ -242,6 +268,7 @@ scenario_blk()
 		kill_midway ioreq-vhost $T/vhost.pid start_vhost vhost_usr1 ;;
 	esac
 	run_guest "$s_name"
+	! early_reset "$s_name" || return 3
 	kill "$(cat $T/daemon.pid)" 2> /dev/null
 	sleep 0.5
 	judge "$s_name"
@@ -309,6 +336,7 @@ scenario_fs()
 	VHOST_ARGS="--type fs --tag share --socket $T/vfs.sock"
 	VMM_ARGS=
 	run_guest fs
+	! early_reset fs || return 3
 	kill "$(cat $T/daemon.pid)" 2> /dev/null
 	sleep 0.5
 	judge fs
@@ -327,11 +355,17 @@ for f in /dev/kvm /dev/ioreq-vmm /usr/bin/ioreq-kvm-linux /usr/bin/ioreq-vhost $
 done
 echo "TAP version 13"
 for s in $(echo "${IOREQ_KVM_VIRTIO:-blk,kill,restart,fs}" | tr , " "); do
-	case $s in
-	blk|kill|restart)	scenario_blk "$s" ;;
-	fs)		scenario_fs ;;
-	*)		result FAIL "unknown scenario $s" ;;
-	esac
+	for inner_try in 1 2; do
+		midway=
+		holder=
+		rc=0
+		case $s in
+		blk|kill|restart)	scenario_blk "$s" || rc=$? ;;
+		fs)		scenario_fs || rc=$? ;;
+		*)		result FAIL "unknown scenario $s" ;;
+		esac
+		[ $rc = 3 ] || break
+	done
 done
 echo "1..$num"
 [ $failed = 0 ]

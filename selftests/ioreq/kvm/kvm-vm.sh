@@ -28,7 +28,7 @@
 #                   ioreq-kvm-payload.bin, ioreq-backend); default: build
 #                   it into .build/tools-kvm
 #   --out DIR       for vmtest.sh (default: .build/vm/kvm-KVER)
-#   --timeout SECS  wall-clock limit for the guest (default 600; 1500 with --virtio)
+#   --timeout SECS  wall-clock limit for the guest (default 600; 900 with --virtio)
 #
 # The last line is vmtest.sh's "kvm-KVER: N passed, N failed, N skipped";
 # OUT/result holds the counts.  Exit status 0 only if nothing failed.
@@ -57,7 +57,7 @@ while [ $# -gt 0 ]; do
 	--tools)	tools=$2; shift ;;
 	--out)		out=$2; shift ;;
 	--timeout)	timeout=$2; timeout_set=1; shift ;;
-	--virtio)	virtio_only=1; [ "$timeout_set" = 1 ] || timeout=1500
+	--virtio)	virtio_only=1; [ "$timeout_set" = 1 ] || timeout=900
 			shift; continue ;;
 	-h|--help)	usage ;;
 	*)		printf 'kvm-vm: unknown argument %s\n' "$1" >&2; usage ;;

@@ -285,11 +285,16 @@ fi
 # The command line is echoed at boot; options in it are no splat.
 { grep -vE 'Command line:' "$console" || true; } |
 	{ grep -E "$SPLATS" || true; } > "$out/splats.log"
+rm -f "$out/splat-heads"
 if [ -s "$out/splats.log" ]; then
 	fail_reason "kernel splat on the console ($console):"
 	{ grep -nE -B2 -A20 "$SPLATS" "$console" || true; } |
 		{ grep -vE 'Command line:' || true; } | head -n 60 |
 		sed 's/^/    /' >> "$out/failures" || true
+	# Each splat's first line and the kernel RIPs, for a log's tail.
+	{ grep -nE "$SPLATS|RIP: 0010:" "$console" || true; } |
+		{ grep -vE 'Command line:|Call Trace:' || true; } |
+		head -n 24 > "$out/splat-heads" || true
 fi
 # The cases that failed, by name.
 awk -v n="$name" '/^(# )*not ok /{print n ": " $0}' "$ktap" >> "$out/failures"
