@@ -163,8 +163,17 @@ fi
 IOREQ_STAGE=vm
 # add_result OUT LABEL: add a guest's counts (OUT/result) to the totals.
 guests=()
+# Seconds each boot took (from the last boot's end or the stage before),
+# printed on one line at the end: what CI's time went on.
+spent=()
+last_end=
 add_result()
 {
+	local t
+
+	t=$(now)
+	spent+=("$2 $(( t - ${last_end:-$start} ))s")
+	last_end=$t
 	guests+=("$1")
 	if [ -f "$1/result" ]; then
 		PASSED=0 FAILED=1 SKIPPED=0
@@ -569,6 +578,10 @@ if [ "$failed" -gt 0 ]; then
 	log "FAILED after $(( $(now) - start ))s: ${notes[*]}"
 else
 	log "all passed in $(( $(now) - start ))s"
+fi
+if [ "${#spent[@]}" -gt 0 ]; then
+	line=$(printf '%s, ' "${spent[@]}")
+	log "time per boot (with what ran before it): ${line%, }"
 fi
 nretried=0
 causes=
