@@ -236,6 +236,9 @@ fi
 
 IOREQ_STAGE=bench
 result=$IOREQ_BUILD/bench/$kver.txt
+# The last run's results stay as KERNEL.prev.txt, for the comparison at
+# the end.
+[ ! -s "$result" ] || mv "$result" "$IOREQ_BUILD/bench/$kver.prev.txt"
 {
 	echo "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 	echo "kernel=$kver"
@@ -261,5 +264,13 @@ xen_virtio_rows=
 IOREQ_STAGE=bench
 [ -z "$xen_virtio_rows" ] ||
 	printf '%s\n' "$xen_virtio_rows" | grep '^xen_virtio_' >> "$result" || true
+# Every ratio against the previous run on this machine (issue: two runs
+# within 15%): scripts/bench-compare.py says which agree and which are
+# noise-bound (their own rounds spread over more than 2x).
+prev=$IOREQ_BUILD/bench/$kver.prev.txt
+if [ -s "$prev" ]; then
+	log "each ratio against the previous run ($(sed -n 's/^date=//p' "$prev")):"
+	"$IOREQ_ROOT/scripts/bench-compare.py" "$prev" "$result" || true
+fi
 [ "$rc" = 0 ] && log "done in $(( $(now) - start ))s" || log "FAILED (guest log: $out/console.log)"
 exit $rc
