@@ -16,8 +16,10 @@
 #             selftests (selftests/ioreq/vm/vmtest.sh)
 #   pkg       scripts/pkg-check.sh: make deb, dkms build for each kernel in
 #             a throwaway DKMS tree, the installed tools in a 6.1 guest
-#   kvm       the 6.1 kernel again, as a KVM host: tools/kvm-vmm's guest
-#             served by ioreq-backend (selftests/ioreq/kvm/kvm-vm.sh)
+#   kvm       the 6.1 kernel again, as a KVM host with one CPU (KVM_SMP):
+#             tools/kvm-vmm's guest served by ioreq-backend, then Linux
+#             guests whose virtio devices ioreq-vhost serves
+#             (selftests/ioreq/kvm/kvm-vm.sh, IOREQ_KVM_VIRTIO)
 #   xen       Xen 4.17 with the 6.1 kernel as PV dom0 and a PVH guest, one
 #             boot per scenario of selftests/ioreq/xen/scenarios, the guest
 #             served by the same ioreq-backend (selftests/ioreq/xen/xen-vm.sh);
@@ -26,7 +28,7 @@
 #             guest (scripts/xen-arm.sh builds Xen once), the modules,
 #             ioreq-backend, ioreq-vhost and ioreq_xen_dom0_test
 #             cross-built (IOREQ_XEN_ARM=0: not; XEN_ARM_SCENARIOS,
-#             default "scratch vcpus kill device"; "virtio" by hand)
+#             default "scratch vcpus kill device virtio")
 #
 # A failed stage counts as one failed case and the stages after it still
 # run where they can, so that one run shows every problem.  The last line
