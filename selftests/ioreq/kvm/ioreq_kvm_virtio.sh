@@ -185,7 +185,7 @@ early_reset()
 {
 	[ "$inner_try" = 1 ] || return 1
 	! grep -q IOREQ-GUEST-BEGIN $T/console.log || return 1
-	! grep -qE "$SPLATS|Kernel panic|BUG|Oops" $T/console.log || return 1
+	! grep -qE "$SPLATS" $T/console.log || return 1
 	grep -q 'shutdown (the guest reset itself)' $T/vmm.log || return 1
 	echo "# IOREQ-INNER-RETRY $1: the inner guest reset itself before its /init, printing nothing; booting it again"
 	sed 's/^/# first boot: vmm: /' $T/vmm.log
