@@ -55,27 +55,6 @@ start_backend()
 	echo "backend $tag serving (pid $(cat "/tmp/backend-$tag.pid"))"
 }
 
-# stop_backend TAG [SIGNAL]: stop it (default TERM), wait, show its log.
-stop_backend()
-{
-	local tag=$1 sig=${2:-TERM} pid n=0
-
-	[ -r "/tmp/backend-$tag.pid" ] || return 0
-	pid=$(cat "/tmp/backend-$tag.pid")
-	kill "-$sig" "$pid" 2>/dev/null
-	while kill -0 "$pid" 2>/dev/null && [ $n -lt 20 ]; do
-		sleep 0.5
-		n=$((n + 1))
-	done
-	if kill -0 "$pid" 2>/dev/null; then
-		echo "backend $tag did not exit on SIG$sig"
-		kill -KILL "$pid"
-		return 1
-	fi
-	rm -f "/tmp/backend-$tag.pid"
-	sed "s/^/backend $tag: /" "/tmp/backend-$tag.log"
-}
-
 # stop_daemon PIDFILE [USR1]: stop the process PIDFILE names, if it runs:
 # with USR1, SIGUSR1 first and a second for it (ioreq-vhost prints its
 # counters), then SIGTERM and up to 10 s for it to exit, SIGKILL after.
@@ -99,6 +78,18 @@ stop_daemon()
 	echo "$1: pid $pid did not exit on SIGTERM: SIGKILL"
 	kill -KILL "$pid"
 	return 1
+}
+
+# stop_backend TAG: stop it (stop_daemon), show its log.
+stop_backend()
+{
+	local tag=$1 rc=0
+
+	[ -r "/tmp/backend-$tag.pid" ] || return 0
+	stop_daemon "/tmp/backend-$tag.pid" || rc=1
+	rm -f "/tmp/backend-$tag.pid"
+	sed "s/^/backend $tag: /" "/tmp/backend-$tag.log"
+	return $rc
 }
 
 # wait_guest_line PATTERN [SECS]: until the guest's console shows PATTERN.
