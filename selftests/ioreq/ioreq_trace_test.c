@@ -224,8 +224,30 @@ FIXTURE(trace) {
 	struct ioreq_env e;
 	const char *tracefs;	/* NULL: no tracefs, counters only */
 	char why[256];		/* why there is none */
+	char clock[32];		/* trace_clock to restore, or "" */
 	int efd, ifd;
 };
+
+/* The selected clock of tracefs' trace_clock ("[local] global ..."). */
+static bool trace_clock_get(const char *dir, char *name, size_t len)
+{
+	char path[256], *buf, *a, *b;
+	bool ok = false;
+
+	snprintf(path, sizeof(path), "%s/trace_clock", dir);
+	buf = slurp(path);
+	if (!buf)
+		return false;
+	a = strchr(buf, '[');
+	b = a ? strchr(a, ']') : NULL;
+	if (b && (size_t)(b - a - 1) < len) {
+		memcpy(name, a + 1, b - a - 1);
+		name[b - a - 1] = 0;
+		ok = true;
+	}
+	free(buf);
+	return ok;
+}
 
 FIXTURE_SETUP(trace)
 {
@@ -241,6 +263,16 @@ FIXTURE_SETUP(trace)
 	/* ioreq.ko is loaded: where the kernel has events, it has ours. */
 	snprintf(path, sizeof(path), "%s/events/ioreq", self->tracefs);
 	ASSERT_EQ(0, access(path, F_OK)) TH_LOG("%s: %s", path, strerror(errno));
+	/*
+	 * The events of one request come from two CPUs: the vcpu's and the
+	 * backend's.  The default clock is per CPU, and the two CPUs' clocks
+	 * can disagree by more than the time between two events (seen under
+	 * TCG: a deliver before the dispatch it follows under the guest's
+	 * lock).  The counter clock orders every event of every CPU.
+	 */
+	ASSERT_TRUE(trace_clock_get(self->tracefs, self->clock,
+				    sizeof(self->clock)));
+	ASSERT_EQ(0, trace_write(self->tracefs, "trace_clock", "counter"));
 	/* This guest's events only, in an empty buffer. */
 	snprintf(filter, sizeof(filter), "guest == %llu",
 		 (unsigned long long)self->e.hv.guest_id);
@@ -256,6 +288,8 @@ FIXTURE_TEARDOWN(trace)
 	if (self->tracefs) {
 		trace_write(self->tracefs, "events/ioreq/enable", "0");
 		trace_write(self->tracefs, "events/ioreq/filter", "0");
+		if (self->clock[0])
+			trace_write(self->tracefs, "trace_clock", self->clock);
 	}
 	if (self->efd >= 0)
 		close(self->efd);
