@@ -8,11 +8,14 @@ Reads the key=value results make bench writes (.build/bench/KERNEL.txt)
 and prints, for every ratio both runs have (a key ending in "_ratio" or
 holding "_ratio_", without the "_min"/"_max" of its rounds' range), the
 two values and how far apart they are: |a - b| over their mean.  Within
---limit (default 15) percent is "agrees"; a row that does not, and whose
-rounds spread over more than 2x in either run (min and max of the
-rounds' ratios, where the run recorded them), is "noise-bound": the run
-itself could not pin it down.  The last line counts each kind.  Exit
-status 0 if every row agrees, 1 if not, 2 on a usage error.
+--limit (default 15) percent is "agrees".  A row that does not is
+"noise-bound" when one run's value lies within the other run's own
+range of rounds (the min and max of its per-round ratios, where the run
+recorded them): the runs differ by no more than one run's rounds differ
+among themselves, so that run could not pin the row down to the limit.
+Otherwise it "differs": each run's value is outside the other's rounds
+(or a run recorded no rounds).  The last line counts each kind.  Exit
+status 0 if no row differs, 1 if one does, 2 on a usage error.
 """
 
 import sys
@@ -38,11 +41,15 @@ def is_ratio(key):
     return key.endswith('_ratio') or '_ratio_' in key
 
 
-def spread(values, key):
+def rounds(values, key):
     lo, hi = values.get(key + '_min'), values.get(key + '_max')
     if lo is None or hi is None or lo <= 0:
         return None
-    return hi / lo
+    return lo, hi
+
+
+def within(value, span):
+    return span is not None and span[0] <= value <= span[1]
 
 
 def main(argv):
@@ -60,28 +67,30 @@ def main(argv):
         print('no ratio in common between %s and %s' % (args[0], args[1]))
         return 1
     width = max(len(k) for k in keys)
-    print('%-*s  %8s  %8s  %6s  %s' % (width, 'ratio', 'earlier', 'later',
-                                        'apart', 'rounds spread'))
+    print('%-*s  %8s  %8s  %6s  %-25s %s' % (width, 'ratio', 'earlier',
+                                              'later', 'apart',
+                                              'rounds: earlier / later',
+                                              'verdict'))
     counts = {'agrees': 0, 'noise-bound': 0, 'differs': 0}
     for k in keys:
         x, y = a[k], b[k]
         mean = (x + y) / 2
         apart = abs(x - y) / mean * 100 if mean > 0 else 0.0
-        sa, sb = spread(a, k), spread(b, k)
-        rounds = ' / '.join('%.1fx' % s if s else '-' for s in (sa, sb))
+        ra, rb = rounds(a, k), rounds(b, k)
+        span = ' / '.join('%.2f-%.2f' % r if r else '-' for r in (ra, rb))
         if apart <= limit:
             verdict = 'agrees'
-        elif (sa and sa > 2) or (sb and sb > 2):
+        elif within(y, ra) or within(x, rb):
             verdict = 'noise-bound'
         else:
             verdict = 'differs'
         counts[verdict] += 1
-        print('%-*s  %8.3f  %8.3f  %5.0f%%  %-11s %s' % (width, k, x, y, apart,
-                                                        rounds, verdict))
+        print('%-*s  %8.3f  %8.3f  %5.0f%%  %-25s %s' % (width, k, x, y, apart,
+                                                       span, verdict))
     print('%d ratios: %d agree within %g%%, %d noise-bound, %d differ' %
           (len(keys), counts['agrees'], limit, counts['noise-bound'],
            counts['differs']))
-    return 0 if counts['agrees'] == len(keys) else 1
+    return 0 if counts['differs'] == 0 else 1
 
 
 if __name__ == '__main__':

@@ -21,7 +21,10 @@
 # Environment: BENCH_KVM_TURNS (default 5), BENCH_KVM_RUNTIME seconds per
 # fio job (default 3), BENCH_KVM_ROWS (default ours,qemu,vuser,floor),
 # BENCH_KVM_MEM inner guests' MiB (default 512), BENCH_KVM_TIMEOUT
-# (default 2400 s for the whole guest).
+# (default 2400 s for the whole guest), BENCH_KVM_QEMU the emulator the
+# host guest runs on (default Debian's qemu-system-x86_64;
+# scripts/qemu-10.sh for bookworm-backports' 10.0, see
+# Documentation/virt/ioreq/performance.rst).
 set -euo pipefail
 
 IOREQ_STAGE=bench-kvm
@@ -84,8 +87,12 @@ load=$(cut -d' ' -f1-3 /proc/loadavg)
 [ "$other_qemu" = 0 ] ||
 	log "warning: $other_qemu other QEMU process(es) running (load $load): figures will be noisy"
 log "$kver: booting the KVM host guest, ${BENCH_KVM_TURNS:-5} turns of ${BENCH_KVM_ROWS:-ours,qemu,vuser,floor}"
+host_qemu=${BENCH_KVM_QEMU:-qemu-system-x86_64}
+host_qemu_version=$("$host_qemu" --version | sed -n '1s/^QEMU emulator version //p')
+[ -n "$host_qemu_version" ] || die "BENCH_KVM_QEMU=$host_qemu: not a QEMU"
+log "the host guest runs on QEMU $host_qemu_version ($host_qemu)"
 rc=0
-VM_MEM=${BENCH_KVM_HOST_MEM:-3072} "$IOREQ_ROOT/selftests/ioreq/vm/vmtest.sh" \
+QEMU=$host_qemu VM_MEM=${BENCH_KVM_HOST_MEM:-3072} "$IOREQ_ROOT/selftests/ioreq/vm/vmtest.sh" \
 	--kernel "$kimg" --kroot "$kroot" --name "bench-kvm-$kver" --out "$out" \
 	--timeout "${BENCH_KVM_TIMEOUT:-2400}" "${mod_args[@]}" \
 	--add "$here/ioreq_kvm_bench.sh:/usr/bin/ioreq_kvm_bench.sh" \
@@ -106,6 +113,7 @@ result=${RESULT:-$IOREQ_BUILD/bench/kvm-virtio.txt}
 	echo "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 	echo "kvm_host_load_before=$load"
 	echo "kvm_host_other_qemu=$other_qemu"
+	echo "kvm_host_qemu=$host_qemu_version"
 	python3 "$IOREQ_ROOT/scripts/bench-kvm-table.py" --kv < "$out.lines"
 } > "$result"
 python3 "$IOREQ_ROOT/scripts/bench-kvm-table.py" < "$out.lines"

@@ -163,41 +163,65 @@ xen_stat()
 			NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2, v[1], v[NR] }'
 }
 
+# xen_ratio WHO BASE V OP: "median min max" of WHO's figure over BASE's,
+# round by round (the k-th turn of each); nothing if their counts differ.
+xen_ratio()
+{
+	printf '%s\n' "$xen_rows" |
+		awk -F= -v a="$1_vcpus$3_$4_us" -v b="$2_vcpus$3_$4_us" '
+			$1 == a { x[++na] = $2 }
+			$1 == b { y[++nb] = $2 }
+			END { if (na == nb) for (i = 1; i <= na; i++)
+				if (y[i] > 0) printf "%.6f\n", x[i] / y[i] }' |
+		sort -n | awk '{ v[NR] = $1 } END { if (NR) printf "%.3f %.3f %.3f\n",
+			NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2, v[1], v[NR] }'
+}
+
+# xen_kv KEY "median min max": KEY's ratio lines for the results.
+xen_kv()
+{
+	local med lo hi
+
+	read -r med lo hi <<< "$2"
+	[ -n "$hi" ] || return 0
+	xen_ratios+="$1=$med"$'\n'"$1_min=$lo"$'\n'"$1_max=$hi"$'\n'
+}
+
 # xen_table PREFIX TITLE: print xen_rows as a table and add its results to
 # xen_ratios, each key starting with PREFIX.
 xen_table()
 {
-	local p=$1 v op n i d
+	local p=$1 v op n i d r
 
 	echo
 	echo "Xen 4.17 (PV dom0, PVH guest), $2:"
 	echo "guest-visible time of one 4-byte MMIO access, ${BENCH_XEN_ROUNDS:-2000} per vcpu per turn,"
-	echo "mean over the vcpus; median [min-max] of $xen_repeats alternating turns each$([ "$xen_try" = 1 ] || echo " (boot $xen_try: the emulator broke the ones before)"):"
+	echo "mean over the vcpus; median [min-max] of $xen_repeats alternating turns each, the ratio"
+	echo "round by round$([ "$xen_try" = 1 ] || echo " (boot $xen_try: the emulator broke the ones before)"):"
 	for v in 1 2; do
 		for op in read write; do
 			n=$(xen_stat native "$v" "$op")
 			i=$(xen_stat ioreq "$v" "$op")
-			[ -n "$n" ] && [ -n "$i" ] || continue
-			awk -v v="$v" -v op="$op" -v n="$n" -v i="$i" 'BEGIN {
-				split(n, a, " "); split(i, b, " ")
-				printf "  %d vcpu%s, %-5s  native %7.1f us [%.0f-%.0f]   /dev/ioreq %7.1f us [%.0f-%.0f]   %5.2fx of native   goal <= 0.80x\n",
-					v, (v > 1 ? "s" : " "), op, a[1], a[2], a[3], b[1], b[2], b[3], b[1] / a[1] }'
+			r=$(xen_ratio ioreq native "$v" "$op")
+			[ -n "$n" ] && [ -n "$i" ] && [ -n "$r" ] || continue
+			awk -v v="$v" -v op="$op" -v n="$n" -v i="$i" -v r="$r" 'BEGIN {
+				split(n, a, " "); split(i, b, " "); split(r, c, " ")
+				printf "  %d vcpu%s, %-5s  native %7.1f us [%.0f-%.0f]   /dev/ioreq %7.1f us [%.0f-%.0f]   %5.2fx [%.2f-%.2f] of native   goal <= 0.80x\n",
+					v, (v > 1 ? "s" : " "), op, a[1], a[2], a[3], b[1], b[2], b[3], c[1], c[2], c[3] }'
 			xen_ratios+="${p}native_vcpus${v}_${op}_us=${n%% *}"$'\n'
 			xen_ratios+="${p}ioreq_vcpus${v}_${op}_us=${i%% *}"$'\n'
-			xen_ratios+="${p}vcpus${v}_${op}_ratio=$(awk -v n="$n" -v i="$i" 'BEGIN {
-				split(n, a, " "); split(i, b, " "); printf "%.3f", b[1] / a[1] }')"$'\n'
+			xen_kv "${p}vcpus${v}_${op}_ratio" "$r"
 		done
 		# The floor: writes that dom0's kernel completes (an ioeventfd).
-		n=$(xen_stat native "$v" write)
 		d=$(xen_stat doorbell "$v" write)
-		[ -n "$n" ] && [ -n "$d" ] || continue
-		awk -v v="$v" -v n="$n" -v d="$d" 'BEGIN {
-			split(n, a, " "); split(d, b, " ")
-			printf "  %d vcpu%s, write   no server process (ioeventfd in dom0'"'"'s kernel) %7.1f us [%.0f-%.0f]   %5.2fx of native\n",
-				v, (v > 1 ? "s" : " "), b[1], b[2], b[3], b[1] / a[1] }'
+		r=$(xen_ratio doorbell native "$v" write)
+		[ -n "$d" ] && [ -n "$r" ] || continue
+		awk -v v="$v" -v d="$d" -v r="$r" 'BEGIN {
+			split(d, b, " "); split(r, c, " ")
+			printf "  %d vcpu%s, write   no server process (ioeventfd in dom0'"'"'s kernel) %7.1f us [%.0f-%.0f]   %5.2fx [%.2f-%.2f] of native\n",
+				v, (v > 1 ? "s" : " "), b[1], b[2], b[3], c[1], c[2], c[3] }'
 		xen_ratios+="${p}doorbell_vcpus${v}_write_us=${d%% *}"$'\n'
-		xen_ratios+="${p}vcpus${v}_doorbell_ratio=$(awk -v n="$n" -v d="$d" 'BEGIN {
-			split(n, a, " "); split(d, b, " "); printf "%.3f", b[1] / a[1] }')"$'\n'
+		xen_kv "${p}vcpus${v}_doorbell_ratio" "$r"
 	done
 }
 
@@ -265,8 +289,9 @@ IOREQ_STAGE=bench
 [ -z "$xen_virtio_rows" ] ||
 	printf '%s\n' "$xen_virtio_rows" | grep '^xen_virtio_' >> "$result" || true
 # Every ratio against the previous run on this machine (issue: two runs
-# within 15%): scripts/bench-compare.py says which agree and which are
-# noise-bound (their own rounds spread over more than 2x).
+# within 15%): scripts/bench-compare.py says which agree, which are
+# noise-bound (one run's value within the other's range of rounds) and
+# which differ.
 prev=$IOREQ_BUILD/bench/$kver.prev.txt
 if [ -s "$prev" ]; then
 	log "each ratio against the previous run ($(sed -n 's/^date=//p' "$prev")):"

@@ -39,7 +39,10 @@
  *             the same write answered by a backend through read()/write()
  *             of records: the vcpu's time per write
  *
- * Every figure is the median over repeats, with the spread (min-max).
+ * Every figure is the median over repeats (-r turns), with the spread
+ * (min-max).  The figures a ratio compares are taken in turns, each once
+ * a turn, and the ratio is reported as the median of its per-turn values
+ * with their range: the ratio's own spread.
  * Output: a table on stdout and key=value lines in the file given by -o.
  */
 #ifndef _GNU_SOURCE
@@ -795,6 +798,7 @@ static bool set_polling(unsigned int read_ns, unsigned int vcpu_ns)
 
 typedef double (*bench_fn)(void);
 
+/* Spread of a row's own values: median, min, max. */
 static struct stat3 measure(bench_fn fn)
 {
 	double v[64];
@@ -806,11 +810,115 @@ static struct stat3 measure(bench_fn fn)
 	return summarize(v, repeats);
 }
 
-static unsigned int cur_regions;
+/*
+ * A ratio is measured in turns: every figure of a set is taken once per
+ * turn, in order on even turns and in reverse on odd ones, so that the
+ * machine's drifts touch each figure alike, and each turn gives one
+ * value of the ratio.  A row reports the median of those values and
+ * their range, the ratio's own spread.
+ */
+enum poll_mode { POLL_LOADED, POLL_VCPU_ONLY, POLL_NONE };
 
-static double rt_regions(void)
+struct fig {
+	bench_fn plain;			/* the figure, or */
+	double (*fn)(struct fig *f);	/* the figure of f->arg */
+	unsigned int arg;		/* vcpus or regions */
+	enum poll_mode poll;
+	int turn;			/* the turn fn is taking */
+	double v[64];			/* per turn */
+	double aux[64];			/* a second figure, if fn has one */
+};
+
+static unsigned int loaded[2];		/* the polling windows as loaded */
+
+static void set_mode(enum poll_mode m)
 {
-	return bench_ioreq_rt(cur_regions);
+	if (!set_polling(m == POLL_LOADED ? loaded[0] : 0,
+			 m == POLL_NONE ? 0 : loaded[1]))
+		die("setting the polling windows");
+}
+
+static double fig_run(struct fig *f, int turn)
+{
+	double v;
+
+	if (f->poll != POLL_LOADED)
+		set_mode(f->poll);
+	f->turn = turn;
+	v = f->fn ? f->fn(f) : f->plain();
+	if (f->poll != POLL_LOADED)
+		set_mode(POLL_LOADED);
+	return v;
+}
+
+static void take_turns(struct fig *const *set, unsigned int n)
+{
+	unsigned int i;
+	int j;
+
+	for (i = 0; i < n; i++)
+		fig_run(set[i], 0);	/* warm up */
+	for (j = 0; j < repeats; j++)
+		for (i = 0; i < n; i++) {
+			struct fig *f = set[j % 2 ? n - 1 - i : i];
+
+			f->v[j] = fig_run(f, j);
+		}
+}
+
+static struct stat3 fig_stat(const struct fig *f)
+{
+	double v[64];
+
+	memcpy(v, f->v, repeats * sizeof(v[0]));
+	return summarize(v, repeats);
+}
+
+/* @a over @b, turn by turn. */
+static struct stat3 ratio_of(const struct fig *a, const struct fig *b)
+{
+	double v[64];
+	int j;
+
+	for (j = 0; j < repeats; j++)
+		v[j] = a->v[j] / b->v[j];
+	return summarize(v, repeats);
+}
+
+/* A rate @a (requests/s) against one round trip of @rt (ns) a turn. */
+static struct stat3 rate_ratio(const struct fig *a, const struct fig *rt)
+{
+	double v[64];
+	int j;
+
+	for (j = 0; j < repeats; j++)
+		v[j] = a->v[j] * rt->v[j] / 1e9;
+	return summarize(v, repeats);
+}
+
+/* The read round trip with f->arg regions claimed (at least 1). */
+static double f_rt(struct fig *f)
+{
+	return bench_ioreq_rt(f->arg ? f->arg : 1);
+}
+
+static double f_vcpus(struct fig *f)
+{
+	return run_ioreq(f->arg, 1, iters / f->arg, NULL);
+}
+
+static double f_written(struct fig *f)
+{
+	return run_written(f->arg, iters / f->arg);
+}
+
+/* The backend's cost per request; the hypervisor's goes to aux. */
+static double f_serial(struct fig *f)
+{
+	struct serial c = serial_cost(f->arg, iters / f->arg);
+
+	f->aux[f->turn] = c.hv_ns;
+	return c.be_ns;
 }
 
 static double rt_one(void)
@@ -825,18 +933,20 @@ static struct stat3 us(struct stat3 s)
 }
 
 static void row(const char *key, const char *what, struct stat3 s,
-		const char *unit, double ratio, const char *against,
-		const char *goal)
+		const char *unit, const struct stat3 *ratio,
+		const char *against, const char *goal)
 {
 	printf("%-34s %10.2f %-5s (%.2f-%.2f)", what, s.median, unit, s.min,
 	       s.max);
-	if (ratio > 0)
-		printf("  %6.2fx %-22s %s", ratio, against, goal);
+	if (ratio)
+		printf("  %6.2fx (%.2f-%.2f) %-20s %s", ratio->median,
+		       ratio->min, ratio->max, against, goal);
 	printf("\n");
 	fprintf(kv, "%s_median=%.3f\n%s_min=%.3f\n%s_max=%.3f\n", key,
 		s.median, key, s.min, key, s.max);
-	if (ratio > 0)
-		fprintf(kv, "%s_ratio=%.3f\n", key, ratio);
+	if (ratio)
+		fprintf(kv, "%s_ratio=%.3f\n%s_ratio_min=%.3f\n%s_ratio_max=%.3f\n",
+			key, ratio->median, key, ratio->min, key, ratio->max);
 }
 
 static double tv_us(struct timeval a, struct timeval b)
@@ -879,107 +989,109 @@ static void cost_rows(void)
 }
 
 /*
- * The doorbell rows: both variants measured here, one after the other,
- * and the round trip once more with neither side polling if @polls.
+ * The doorbell rows: the ioeventfd write against the write round trip,
+ * and against that round trip with neither side polling if @polls.
  */
-static void doorbell_rows(bool polls, const unsigned int loaded[2])
+static void doorbell_rows(bool polls)
 {
-	struct stat3 wrt, db, nwrt;
+	struct fig wrt = { bench_doorbell_roundtrip };
+	struct fig db = { bench_doorbell_ioeventfd };
+	struct fig nwrt = { bench_doorbell_roundtrip, .poll = POLL_NONE };
+	struct fig *set[] = { &wrt, &db, &nwrt };
+	struct stat3 r;
 
-	wrt = measure(bench_doorbell_roundtrip);
-	db = measure(bench_doorbell_ioeventfd);
-	row("write_rt_us", "ioreq 4-byte write round trip", us(wrt), "us", 0,
-	    "", "");
-	row("ioeventfd_doorbell_us", "ioeventfd doorbell write", us(db), "us",
-	    db.median / wrt.median, "of write round trip", "goal <= 0.20x");
-	if (!polls || !set_polling(0, 0))
+	take_turns(set, polls ? 3 : 2);
+	row("write_rt_us", "ioreq 4-byte write round trip", us(fig_stat(&wrt)),
+	    "us", NULL, "", "");
+	r = ratio_of(&db, &wrt);
+	row("ioeventfd_doorbell_us", "ioeventfd doorbell write",
+	    us(fig_stat(&db)), "us", &r, "of write round trip",
+	    "goal <= 0.20x");
+	if (!polls)
 		return;
-	nwrt = measure(bench_doorbell_roundtrip);
-	if (!set_polling(loaded[0], loaded[1]))
-		die("restoring the polling windows");
 	row("write_nopoll_rt_us", "  write round trip, neither polling",
-	    us(nwrt), "us", 0, "", "");
-	row("ioeventfd_doorbell_vs_nopoll", "  doorbell against that", us(db),
-	    "us", db.median / nwrt.median, "of that round trip", "");
+	    us(fig_stat(&nwrt)), "us", NULL, "", "");
+	r = ratio_of(&db, &nwrt);
+	row("ioeventfd_doorbell_vs_nopoll", "  doorbell against that",
+	    us(fig_stat(&db)), "us", &r, "of that round trip", "");
 }
 
 /*
- * What the written rows can reach: each side's cost per request with
- * nothing to wait for (serial_cost()), for 1 and 8 vcpus, and the best
- * rate of 8 vcpus with each side on its own CPU, against @rt_ns.
+ * The written rows (1, 2, 4 and 8 vcpus served by one hypervisor thread)
+ * against the single round trip, then what they can reach: each side's
+ * cost per request with nothing to wait for (serial_cost()), for 1 and 8
+ * vcpus, and the best rate of 8 vcpus with each side on its own CPU.
  */
-static void serial_rows(double rt_ns)
-{
-	static const unsigned int batch[] = { 1, 8 };
-	double be[64], hv[64];
-	struct stat3 sb, sh;
-	unsigned int i;
-	int j;
-
-	printf("%-34s\n", "  each side alone, per request:");
-	for (i = 0; i < sizeof(batch) / sizeof(batch[0]); i++) {
-		char key[32], what[64];
-
-		for (j = 0; j < repeats; j++) {
-			struct serial c = serial_cost(batch[i],
-						      iters / batch[i]);
-
-			be[j] = c.be_ns;
-			hv[j] = c.hv_ns;
-		}
-		sb = summarize(be, repeats);
-		sh = summarize(hv, repeats);
-		snprintf(key, sizeof(key), "serial%u_backend_us", batch[i]);
-		snprintf(what, sizeof(what), "    %u at a time, backend", batch[i]);
-		row(key, what, us(sb), "us", 0, "", "");
-		snprintf(key, sizeof(key), "serial%u_hypervisor_us", batch[i]);
-		snprintf(what, sizeof(what), "    %u at a time, hypervisor",
-			 batch[i]);
-		row(key, what, us(sh), "us", 0, "", "");
-	}
-	/* sb and sh are the 8-vcpu figures now. */
-	row("written8_ceiling", "  8 vcpus, the slower side's bound",
-	    (struct stat3){ 1e6 / dmax(sb.median, sh.median),
-			    1e6 / dmax(sb.max, sh.max),
-			    1e6 / dmax(sb.min, sh.min) }, "k/s",
-	    rt_ns / dmax(sb.median, sh.median), "of 1/round trip", "");
-}
-
-/* 1, 2, 4 and 8 vcpus served by one thread, against @base_rate. */
-static void written_rows(double base_rate)
+static void written_rows(void)
 {
 	static const unsigned int batch[] = { 1, 2, 4, 8 };
-	struct stat3 s;
+	struct fig rt = { .fn = f_rt }, w[4], ser[2];
+	struct fig *set[7] = { &rt };
 	double v[64];
+	struct stat3 s, r;
 	unsigned int i;
 	int j;
 
+	for (i = 0; i < 4; i++) {
+		w[i] = (struct fig){ .fn = f_written, .arg = batch[i] };
+		set[1 + i] = &w[i];
+	}
+	for (i = 0; i < 2; i++) {
+		ser[i] = (struct fig){ .fn = f_serial, .arg = i ? 8 : 1 };
+		set[5 + i] = &ser[i];
+	}
+	take_turns(set, 7);
 	printf("%-34s\n", "  one hypervisor thread, accesses written:");
-	for (i = 0; i < sizeof(batch) / sizeof(batch[0]); i++) {
+	for (i = 0; i < 4; i++) {
 		char key[32], what[64];
 
-		for (j = 0; j < repeats; j++)
-			v[j] = run_written(batch[i], iters / batch[i]);
-		s = summarize(v, repeats);
 		snprintf(key, sizeof(key), "written%u_rps", batch[i]);
 		snprintf(what, sizeof(what), "  %u vcpu%s", batch[i],
 			 batch[i] > 1 ? "s" : "");
-		row(key, what, us(s), "k/s", s.median / base_rate,
+		r = rate_ratio(&w[i], &rt);
+		row(key, what, us(fig_stat(&w[i])), "k/s", &r,
 		    "of 1/round trip", batch[i] == 8 ? "goal >= 4x" : "");
 	}
-	serial_rows(1e9 / base_rate);
+	printf("%-34s\n", "  each side alone, per request:");
+	for (i = 0; i < 2; i++) {
+		char key[32], what[64];
+
+		snprintf(key, sizeof(key), "serial%u_backend_us", ser[i].arg);
+		snprintf(what, sizeof(what), "    %u at a time, backend",
+			 ser[i].arg);
+		row(key, what, us(fig_stat(&ser[i])), "us", NULL, "", "");
+		memcpy(v, ser[i].aux, repeats * sizeof(v[0]));
+		snprintf(key, sizeof(key), "serial%u_hypervisor_us",
+			 ser[i].arg);
+		snprintf(what, sizeof(what), "    %u at a time, hypervisor",
+			 ser[i].arg);
+		row(key, what, us(summarize(v, repeats)), "us", NULL, "", "");
+	}
+	/* 8 vcpus: the slower side's bound, turn by turn. */
+	for (j = 0; j < repeats; j++)
+		v[j] = 1e9 / dmax(ser[1].v[j], ser[1].aux[j]);
+	s = summarize(v, repeats);
+	for (j = 0; j < repeats; j++)
+		v[j] = rt.v[j] / dmax(ser[1].v[j], ser[1].aux[j]);
+	r = summarize(v, repeats);
+	row("written8_ceiling", "  8 vcpus, the slower side's bound", us(s),
+	    "k/s", &r, "of 1/round trip", "");
 }
 
 int main(int argc, char **argv)
 {
 	static const unsigned int batch[] = { 1, 2, 4, 8 };
 	static const unsigned int nregions[] = { 10, 1000, 10000 };
-	struct stat3 efd, sp, pi, rt, s, nrt = { 0 };
+	struct fig efd = { bench_eventfd }, sp = { bench_socketpair };
+	struct fig pi = { bench_pipe };
+	struct fig rt = { .fn = f_rt }, vrt = { .fn = f_rt, .poll = POLL_VCPU_ONLY };
+	struct fig nrt = { .fn = f_rt, .poll = POLL_NONE }, vc[4], rg[3];
+	struct fig *set[6] = { &efd, &sp, &pi, &rt, &vrt, &nrt };
 	const char *out = "ioreq-bench.txt";
-	double v[64], base_rate, r10 = 0;
-	unsigned int i, loaded[2];
 	bool polls, only_written = false;
-	int opt, j;
+	struct stat3 s, r;
+	unsigned int i;
+	int opt;
 
 	while ((opt = getopt(argc, argv, "n:r:o:w")) != -1) {
 		switch (opt) {
@@ -999,71 +1111,64 @@ int main(int argc, char **argv)
 		die(out);
 	fprintf(kv, "iterations=%d\nrepeats=%d\ncpus=%ld\n", iters, repeats,
 		sysconf(_SC_NPROCESSORS_ONLN));
+	/* Without the parameters only the windows as loaded are measured. */
+	polls = get_polling(loaded) && set_polling(loaded[0], loaded[1]);
 
-	printf("ioreq-bench: %d iterations x %d repeats, median (min-max), %ld cpus\n\n",
+	printf("ioreq-bench: %d iterations x %d turns, median (min-max); ratios turn by turn, %ld cpus\n\n",
 	       iters, repeats, sysconf(_SC_NPROCESSORS_ONLN));
 	printf("%-34s %10s %-5s %-13s %s\n", "what", "median", "unit",
-	       "(spread)", "ratio");
+	       "(spread)", "ratio (spread)");
 
+	row("spin_rt_us", "shared-word spin ping-pong", us(measure(bench_spin)),
+	    "us", NULL, "", "");
+	row("spin_pause_rt_us", "  with a pause in the spin",
+	    us(measure(bench_spin_pause)), "us", NULL, "", "");
 	if (only_written) {
 		/* For profiling: the written rows alone, against the round trip. */
-		rt = measure(rt_one);
-		row("spin_rt_us", "shared-word spin ping-pong",
-		    us(measure(bench_spin)), "us", 0, "", "");
-		row("spin_pause_rt_us", "  with a pause in the spin",
-		    us(measure(bench_spin_pause)), "us", 0, "", "");
-		written_rows(1e9 / rt.median);
+		written_rows();
 		fclose(kv);
 		return 0;
 	}
-	efd = measure(bench_eventfd);
-	sp = measure(bench_socketpair);
-	pi = measure(bench_pipe);
-	rt = measure(rt_one);
-	row("eventfd_rt_us", "eventfd ping-pong round trip", us(efd), "us",
-	    0, "", "");
-	row("socketpair_rt_us", "socketpair 32 B ping-pong", us(sp), "us", 0,
-	    "", "");
-	row("pipe_rt_us", "pipe ping-pong round trip", us(pi), "us", 0, "", "");
-	row("spin_rt_us", "shared-word spin ping-pong", us(measure(bench_spin)),
-	    "us", 0, "", "");
-	row("spin_pause_rt_us", "  with a pause in the spin",
-	    us(measure(bench_spin_pause)), "us", 0, "", "");
-	printf("\n");
-	s = us(rt);
-	row("ioreq_rt_vs_eventfd", "ioreq 4-byte read round trip", s, "us",
-	    rt.median / efd.median, "of eventfd", "goal <= 1.15x");
-	row("ioreq_rt_vs_socketpair", "", s, "us", rt.median / sp.median,
-	    "of socketpair", "goal <= 0.70x");
-	row("ioreq_rt_vs_pipe", "", s, "us", rt.median / pi.median,
-	    "of pipe", "");
-	polls = get_polling(loaded) && set_polling(0, loaded[1]);
-	if (polls) {
-		struct stat3 vrt = measure(rt_one);
 
-		polls = set_polling(0, 0);
-		if (polls)
-			nrt = measure(rt_one);
-		if (!set_polling(loaded[0], loaded[1]))
-			die("restoring the polling windows");
+	take_turns(set, polls ? 6 : 4);
+	row("eventfd_rt_us", "eventfd ping-pong round trip", us(fig_stat(&efd)),
+	    "us", NULL, "", "");
+	row("socketpair_rt_us", "socketpair 32 B ping-pong", us(fig_stat(&sp)),
+	    "us", NULL, "", "");
+	row("pipe_rt_us", "pipe ping-pong round trip", us(fig_stat(&pi)), "us",
+	    NULL, "", "");
+	printf("\n");
+	s = us(fig_stat(&rt));
+	r = ratio_of(&rt, &efd);
+	row("ioreq_rt_vs_eventfd", "ioreq 4-byte read round trip", s, "us", &r,
+	    "of eventfd", "goal <= 1.15x");
+	r = ratio_of(&rt, &sp);
+	row("ioreq_rt_vs_socketpair", "", s, "us", &r, "of socketpair",
+	    "goal <= 0.70x");
+	r = ratio_of(&rt, &pi);
+	row("ioreq_rt_vs_pipe", "", s, "us", &r, "of pipe", "");
+	if (polls) {
 		fprintf(kv, "read_poll_ns=%u\nvcpu_poll_ns=%u\n", loaded[0],
 			loaded[1]);
 		printf("%-34s ioreq read_poll_ns %u, ioreq_vmm poll_ns %u)\n",
 		       "  (polling limits as loaded:", loaded[0], loaded[1]);
-		s = us(vrt);
+		s = us(fig_stat(&vrt));
+		r = ratio_of(&vrt, &efd);
 		row("ioreq_vpoll_rt_vs_eventfd", "  only the vcpu polling", s,
-		    "us", vrt.median / efd.median, "of eventfd", "");
-		row("ioreq_vpoll_rt_vs_socketpair", "", s, "us",
-		    vrt.median / sp.median, "of socketpair", "");
-	}
-	if (polls) {
-		s = us(nrt);
+		    "us", &r, "of eventfd", "");
+		r = ratio_of(&vrt, &sp);
+		row("ioreq_vpoll_rt_vs_socketpair", "", s, "us", &r,
+		    "of socketpair", "");
+		s = us(fig_stat(&nrt));
+		r = ratio_of(&nrt, &efd);
 		row("ioreq_nopoll_rt_vs_eventfd", "  neither side polling", s,
-		    "us", nrt.median / efd.median, "of eventfd", "");
-		row("ioreq_nopoll_rt_vs_socketpair", "", s, "us",
-		    nrt.median / sp.median, "of socketpair", "");
-		row("ioreq_rt_vs_nopoll", "  (as loaded against that)", us(rt),
-		    "us", rt.median / nrt.median, "of not polling", "");
+		    "us", &r, "of eventfd", "");
+		r = ratio_of(&nrt, &sp);
+		row("ioreq_nopoll_rt_vs_socketpair", "", s, "us", &r,
+		    "of socketpair", "");
+		r = ratio_of(&rt, &nrt);
+		row("ioreq_rt_vs_nopoll", "  (as loaded against that)",
+		    us(fig_stat(&rt)), "us", &r, "of not polling", "");
 	} else {
 		printf("%-34s %s\n", "  other polling windows",
 		       "not measured: no read_poll_ns/poll_ns parameters");
@@ -1071,50 +1176,55 @@ int main(int argc, char **argv)
 	printf("\n");
 	cost_rows();
 
+	/* A thread per vcpu, against the single round trip. */
 	printf("\n");
-	base_rate = 1e9 / rt.median;
-	for (i = 0; i < sizeof(batch) / sizeof(batch[0]); i++) {
+	set[0] = &rt;
+	for (i = 0; i < 4; i++) {
+		vc[i] = (struct fig){ .fn = f_vcpus, .arg = batch[i] };
+		set[1 + i] = &vc[i];
+	}
+	take_turns(set, 5);
+	for (i = 0; i < 4; i++) {
 		char key[32], what[64];
 
-		for (j = 0; j < repeats; j++)
-			v[j] = run_ioreq(batch[i], 1, iters / batch[i], NULL);
-		s = summarize(v, repeats);
 		snprintf(key, sizeof(key), "vcpus%u_rps", batch[i]);
 		snprintf(what, sizeof(what), "%u vcpu thread%s",
 			 batch[i], batch[i] > 1 ? "s" : "");
-		row(key, what, us(s), "k/s", s.median / base_rate,
+		r = rate_ratio(&vc[i], &rt);
+		row(key, what, us(fig_stat(&vc[i])), "k/s", &r,
 		    "of 1/round trip", "");
 	}
-	written_rows(base_rate);
+	written_rows();
 	/* The same 8 vcpus with no polling, against that round trip. */
-	if (polls && set_polling(0, 0)) {
-		for (j = 0; j < repeats; j++)
-			v[j] = run_ioreq(8, 1, iters / 8, NULL);
-		if (!set_polling(loaded[0], loaded[1]))
-			die("restoring the polling windows");
-		s = summarize(v, repeats);
-		row("vcpus8_nopoll_rps", "8 vcpus, neither side polling", us(s),
-		    "k/s", s.median * nrt.median / 1e9,
-		    "of 1/not polling RT", "");
+	if (polls) {
+		vc[0] = (struct fig){ .fn = f_vcpus, .arg = 8, .poll = POLL_NONE };
+		set[0] = &nrt;
+		set[1] = &vc[0];
+		take_turns(set, 2);
+		r = rate_ratio(&vc[0], &nrt);
+		row("vcpus8_nopoll_rps", "8 vcpus, neither side polling",
+		    us(fig_stat(&vc[0])), "k/s", &r, "of 1/not polling RT", "");
 	}
 
 	printf("\n");
-	for (i = 0; i < sizeof(nregions) / sizeof(nregions[0]); i++) {
+	for (i = 0; i < 3; i++) {
+		rg[i] = (struct fig){ .fn = f_rt, .arg = nregions[i] };
+		set[i] = &rg[i];
+	}
+	take_turns(set, 3);
+	for (i = 0; i < 3; i++) {
 		char key[32], what[64];
 
-		cur_regions = nregions[i];
-		s = measure(rt_regions);
-		if (i == 0)
-			r10 = s.median;
 		snprintf(key, sizeof(key), "regions%u_rt", nregions[i]);
 		snprintf(what, sizeof(what), "round trip, %u regions",
 			 nregions[i]);
-		row(key, what, us(s), "us", s.median / r10, "of 10 regions",
+		r = ratio_of(&rg[i], &rg[0]);
+		row(key, what, us(fig_stat(&rg[i])), "us", &r, "of 10 regions",
 		    nregions[i] == 10000 ? "goal <= 1.5x" : "");
 	}
 
 	printf("\n");
-	doorbell_rows(polls, loaded);
+	doorbell_rows(polls);
 
 	printf("\n");
 	{

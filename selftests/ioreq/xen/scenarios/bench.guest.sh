@@ -6,9 +6,11 @@
 # libxendevicemodel server and against ioreq-backend through /dev/ioreq,
 # both serving at once on their own pages (bench.dom0.sh), in alternating
 # turns: IOREQ_BENCH_REPEATS rounds of turns on 1 and then on 2 vcpus.
-# Each round ends with a third turn, "doorbell": writes only, to the
-# address where ioreq-backend's ioeventfd completes them in dom0's kernel
+# Each round has a third turn, "doorbell": writes only, to the address
+# where ioreq-backend's ioeventfd completes them in dom0's kernel
 # (bench.dom0.sh), the path of an access without the server's process.
+# Odd rounds take the turns in that order, even rounds in reverse, so
+# that a drift of the machine touches each server alike.
 # Each turn prints "bench: WHO_vcpusN_{read,write}_us=..." lines.
 
 IOREQ_MMIO="${IOREQ_MMIO:-0xe0000000}:0x1000"
@@ -25,7 +27,9 @@ for v in 1 2; do
 	r=0
 	while [ "$r" -lt "$REPEATS" ]; do
 		r=$((r + 1))
-		for who in native ioreq doorbell; do
+		order="native ioreq doorbell"
+		[ $((r % 2)) = 1 ] || order="doorbell ioreq native"
+		for who in $order; do
 			n=$((n + 1))
 			mmio=$IOREQ_MMIO
 			db=
