@@ -43,7 +43,11 @@ def parse(lines):
     jobs = {}       # (row, turn, job) -> dict
     boots = {}      # (row, turn) -> the sums over its jobs
     failed = []
+    restarts = []
     for line in lines:
+        if line.startswith("BENCH-KVM restart "):
+            restarts.append(line.strip())
+            continue
         if not line.startswith("BENCH-KVM row="):
             continue
         if " failed" in line:
@@ -62,7 +66,7 @@ def parse(lines):
         for k in ("ios", "vmm_ticks", "vhost_ticks", "qsd_ticks",
                   "forwarded", "records", "notify"):
             b[k] = b.get(k, 0) + d.get(k, 0)
-    return jobs, boots, failed
+    return jobs, boots, failed, restarts
 
 
 def spread(v):
@@ -73,7 +77,7 @@ def spread(v):
 
 def main():
     kv_out = "--kv" in sys.argv
-    jobs, boots, failed = parse(sys.stdin)
+    jobs, boots, failed, restarts = parse(sys.stdin)
     turns = sorted({t for (_, t) in boots})
     out = []
 
@@ -107,6 +111,7 @@ def main():
     if kv_out:
         print("kvm_turns=%d" % len(turns))
         print("kvm_failed_boots=%d" % len(failed))
+        print("kvm_restarted_guests=%d" % len(restarts))
         for (base, key), s in sorted(res.items()):
             if s:
                 print("kvm_%s_%s_ratio=%.3f" % (base, key, s[0]))
@@ -156,7 +161,7 @@ def main():
                 if s:
                     parts.append("%s/io %.3f" % (key, s[0]))
         out.append("    %-6s %s" % (row, ", ".join(parts)))
-    for f in failed:
+    for f in restarts + failed:
         out.append("  " + f)
     print("\n".join(out))
 

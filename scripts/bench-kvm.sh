@@ -20,11 +20,14 @@
 #
 # Environment: BENCH_KVM_TURNS (default 5), BENCH_KVM_RUNTIME seconds per
 # fio job (default 3), BENCH_KVM_ROWS (default ours,qemu,vuser,floor),
+# BENCH_KVM_RESTARTS and BENCH_KVM_KILL (ioreq_kvm_bench.sh's),
 # BENCH_KVM_MEM inner guests' MiB (default 512), BENCH_KVM_TIMEOUT
 # (default 2400 s for the whole guest), BENCH_KVM_QEMU the emulator the
-# host guest runs on (default Debian's qemu-system-x86_64;
-# scripts/qemu-10.sh for bookworm-backports' 10.0, see
-# Documentation/virt/ioreq/performance.rst).
+# host guest runs on: by default scripts/qemu-10.sh (bookworm-backports'
+# 10.0, unpacked by IOREQ_QEMU10=1 scripts/deps.sh, as make bench does)
+# where it is unpacked, else Debian's qemu-system-x86_64 7.2, under which
+# this two-CPU guest hung or reset itself in both make bench runs of
+# 2026-12-07 (Documentation/virt/ioreq/performance.rst).
 set -euo pipefail
 
 IOREQ_STAGE=bench-kvm
@@ -76,6 +79,7 @@ mkdir -p "$IOREQ_BUILD/vm" "$IOREQ_BUILD/bench"
 cat > "$run" <<RUN
 BENCH_KVM_TURNS=${BENCH_KVM_TURNS:-5} BENCH_KVM_ROWS=${BENCH_KVM_ROWS:-ours,qemu,vuser,floor} \\
 BENCH_KVM_MEM=${BENCH_KVM_MEM:-512} BENCH_KVM_RUNTIME=${BENCH_KVM_RUNTIME:-3} \\
+BENCH_KVM_RESTARTS=${BENCH_KVM_RESTARTS:-2} BENCH_KVM_KILL=${BENCH_KVM_KILL:-} \\
 	/usr/bin/ioreq_kvm_bench.sh
 RUN
 fw=()
@@ -87,7 +91,15 @@ load=$(cut -d' ' -f1-3 /proc/loadavg)
 [ "$other_qemu" = 0 ] ||
 	log "warning: $other_qemu other QEMU process(es) running (load $load): figures will be noisy"
 log "$kver: booting the KVM host guest, ${BENCH_KVM_TURNS:-5} turns of ${BENCH_KVM_ROWS:-ours,qemu,vuser,floor}"
-host_qemu=${BENCH_KVM_QEMU:-qemu-system-x86_64}
+host_qemu=${BENCH_KVM_QEMU:-}
+if [ -z "$host_qemu" ]; then
+	host_qemu="qemu-system-x86_64"
+	if "$IOREQ_ROOT/scripts/qemu-10.sh" --version > /dev/null 2>&1; then
+		host_qemu=$IOREQ_ROOT/scripts/qemu-10.sh
+	else
+		log "no QEMU 10 (IOREQ_QEMU10=1 scripts/deps.sh): the host guest runs on Debian's, which hung it before"
+	fi
+fi
 host_qemu_version=$("$host_qemu" --version | sed -n '1s/^QEMU emulator version //p')
 [ -n "$host_qemu_version" ] || die "BENCH_KVM_QEMU=$host_qemu: not a QEMU"
 log "the host guest runs on QEMU $host_qemu_version ($host_qemu)"

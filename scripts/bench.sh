@@ -22,7 +22,8 @@ IOREQ_STAGE=bench
 start=$(now)
 k=${BENCH_KERNEL:-61}
 
-"$IOREQ_ROOT/scripts/deps.sh"
+# QEMU 10 too: the KVM virtio rows' host guest runs on it (bench-kvm.sh).
+IOREQ_QEMU10=${IOREQ_QEMU10:-1} "$IOREQ_ROOT/scripts/deps.sh"
 load_env
 kver=$(kvar KVER "$k")
 

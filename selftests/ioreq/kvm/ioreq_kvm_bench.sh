@@ -37,6 +37,13 @@
 # A run that fails says "BENCH-KVM row=R turn=N job=J failed (WHY)";
 # one that hangs (BENCH_KVM_JOB_TIMEOUT, default 300 s) leaves the VMM's
 # threads' states and kernel stacks and the guest's console in the output.
+# A guest whose VMM ended between two runs (nested under TCG a guest now
+# and then resets itself, silently, and -no-reboot ends its QEMU) is
+# booted again, BENCH_KVM_RESTARTS times per row at most (default 2), and
+# the next run goes to it; each says "BENCH-KVM restart row=R turn=N
+# job=J (WHY)" and leaves the ended guest's console in the output.
+# BENCH_KVM_KILL=ROW:TURN:JOB kills that row's VMM before that run, and
+# ROW:TURN:JOB:during 2 s into it, to test the restarts.
 
 LIB=/lib/ioreq-kvm
 T=/tmp/kvm-bench
@@ -226,15 +233,58 @@ floor()
 	     "qsd_ticks=$f_q forwarded=0 records=0 notify=0 window_ms=$f_w"
 }
 
-# one ROW TURN JOB: one fio run in ROW's guest, timed from outside
+# restart ROW TURN JOB WHEN: ROW's VMM has ended (WHEN: "between runs",
+# "during the run"); boot its guest again if ROW has restarts left
+# (status 0 and a live VMM), else status 1
+restart()
+{
+	rs_pid=$(pid_of "$1")
+	wait "$rs_pid" 2> /dev/null
+	rs_rc=$?
+	echo x >> "$T/$1.restarts"
+	[ "$(wc -l < "$T/$1.restarts")" -le "${BENCH_KVM_RESTARTS:-2}" ] || return 1
+	echo "BENCH-KVM restart row=$1 turn=$2 job=$3 (its VMM ended $4, exit $rs_rc)"
+	tail -n 5 "$T/$1.console" | sed "s/^/# $1 ended: console: /"
+	tail -n 5 "$T/$1.vmm" | sed "s/^/# $1 ended: vmm: /"
+	if [ "$1" = ours ]; then
+		kill "$vhost" 2> /dev/null
+		wait "$vhost" 2> /dev/null
+	fi
+	# No stale command for the new guest's first look at the block, and
+	# no old console for boot to find IOREQ-BENCH-READY in.
+	send "$1" idle
+	mv "$T/$1.console" "$T/$1.console.$(wc -l < "$T/$1.restarts")"
+	boot "$1" || return 1
+	kill -0 "$(pid_of "$1")" 2> /dev/null
+}
+
+# one ROW TURN JOB: one fio run in ROW's guest, timed from outside; a
+# run whose guest ended during it is run again once in the restarted one
 one()
 {
 	if [ "$1" = floor ]; then
 		floor "$2" "$3"
 		return
 	fi
+	run_one "$@" || [ $? != 2 ] || run_one "$@" || true
+}
+
+# run_one ROW TURN JOB: status 2 if the VMM ended during the run and the
+# guest was booted again
+run_one()
+{
 	o_pid=$(pid_of "$1")
 	[ -n "$o_pid" ] || return 0
+	if [ "${BENCH_KVM_KILL:-}" = "$1:$2:$3" ]; then
+		echo "# BENCH_KVM_KILL: killing $1's VMM before turn $2's $3"
+		kill -KILL "$o_pid"
+		sleep 1
+	fi
+	if ! kill -0 "$o_pid" 2> /dev/null &&
+	   ! grep -q "^$1\$" $T/gone 2> /dev/null &&
+	   restart "$1" "$2" "$3" "between runs"; then
+		o_pid=$(pid_of "$1")
+	fi
 	if ! kill -0 "$o_pid" 2> /dev/null; then
 		# Said once: the guest is gone for the rest of the run.
 		grep -q "^$1\$" $T/gone 2> /dev/null && return 0
@@ -251,7 +301,16 @@ one()
 	o_v=$(ticks "$o_pid") o_h=$(ticks "$([ "$1" = ours ] && echo "$vhost")") o_q=$(ticks "$qsd")
 	o_w=$(now_ms)
 	send "$1" "run $seq $3"
+	if [ "${BENCH_KVM_KILL:-}" = "$1:$2:$3:during" ] && [ ! -e "$T/killed" ]; then
+		sleep 2
+		echo "# BENCH_KVM_KILL: killing $1's VMM during turn $2's $3"
+		kill -KILL "$o_pid"
+		touch "$T/killed"
+	fi
 	if ! wait_line "$T/$1.console" "IOREQ-DONE $seq " "${BENCH_KVM_JOB_TIMEOUT:-300}" "$o_pid"; then
+		if ! kill -0 "$o_pid" 2> /dev/null && restart "$1" "$2" "$3" "during the run"; then
+			return 2
+		fi
 		echo "BENCH-KVM row=$1 turn=$2 job=$3 failed (no IOREQ-DONE $seq)"
 		failed=$((failed + 1))
 		hang "$1"
