@@ -27,7 +27,8 @@
 # 10.0, unpacked by IOREQ_QEMU10=1 scripts/deps.sh, as make bench does)
 # where it is unpacked, else Debian's qemu-system-x86_64 7.2, under which
 # this two-CPU guest hung or reset itself in both make bench runs of
-# 2026-12-07 (Documentation/virt/ioreq/performance.rst).
+# 2026-12-07; under 10.0 it hung in one of four boots
+# (Documentation/virt/ioreq/performance.rst).
 set -euo pipefail
 
 IOREQ_STAGE=bench-kvm
