@@ -156,12 +156,18 @@ xen_boot()
 	done
 }
 
+# med_min_max FMT: "median min max" (each printed with FMT) of the
+# numbers on stdin, one a line; nothing if there are none.
+med_min_max()
+{
+	sort -n | awk -v f="$1" '{ v[NR] = $1 } END { if (NR) printf f " " f " " f "\n",
+		NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2, v[1], v[NR] }'
+}
+
 # xen_stat WHO V OP: "median min max" of that row's turns.
 xen_stat()
 {
-	printf '%s\n' "$xen_rows" | sed -n "s/^$1_vcpus$2_$3_us=//p" | sort -n |
-		awk '{ v[NR] = $1 } END { if (NR) printf "%s %s %s\n",
-			NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2, v[1], v[NR] }'
+	printf '%s\n' "$xen_rows" | sed -n "s/^$1_vcpus$2_$3_us=//p" | med_min_max %s
 }
 
 # xen_ratio WHO BASE V OP: "median min max" of WHO's figure over BASE's,
@@ -174,8 +180,7 @@ xen_ratio()
 			$1 == b { y[++nb] = $2 }
 			END { if (na == nb) for (i = 1; i <= na; i++)
 				if (y[i] > 0) printf "%.6f\n", x[i] / y[i] }' |
-		sort -n | awk '{ v[NR] = $1 } END { if (NR) printf "%.3f %.3f %.3f\n",
-			NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2, v[1], v[NR] }'
+		med_min_max %.3f
 }
 
 # xen_kv KEY "median min max": KEY's ratio lines for the results.

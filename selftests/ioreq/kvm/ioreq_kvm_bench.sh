@@ -37,11 +37,12 @@
 # A run that fails says "BENCH-KVM row=R turn=N job=J failed (WHY)";
 # one that hangs (BENCH_KVM_JOB_TIMEOUT, default 300 s) leaves the VMM's
 # threads' states and kernel stacks and the guest's console in the output.
-# A guest whose VMM ended between two runs (nested under TCG a guest now
-# and then resets itself, silently, and -no-reboot ends its QEMU) is
-# booted again, BENCH_KVM_RESTARTS times per row at most (default 2), and
-# the next run goes to it; each says "BENCH-KVM restart row=R turn=N
-# job=J (WHY)" and leaves the ended guest's console in the output.
+# A guest whose VMM ended (nested under TCG a guest now and then resets
+# itself, silently, and -no-reboot ends its QEMU) is booted again,
+# BENCH_KVM_RESTARTS times per row at most (default 2): between runs the
+# next run goes to it, during one that run is run again in it; each says
+# "BENCH-KVM restart row=R turn=N job=J (WHY)" and leaves the ended
+# guest's console in the output.
 # BENCH_KVM_KILL=ROW:TURN:JOB kills that row's VMM before that run, and
 # ROW:TURN:JOB:during 2 s into it, to test the restarts.
 
